@@ -1,0 +1,635 @@
+//! The TOML config schema and its validation.
+//!
+//! A config describes one problem: a particle of mass `m` in the hard-wall box [−L, L] with a
+//! potential inside it, the grid spacing to solve it on and how many levels to compute. Every
+//! quantity may be a plain number (atomic units: Hartree, bohr, mₑ) or a string with a unit
+//! (`"2.7 eV"`, `"1 nm"`, see [`crate::units`]). Unknown keys are errors everywhere.
+//!
+//! ```toml
+//! [system]
+//! box_half_width = 200.0        # L: hard walls at x = ±L
+//! mass = 1.0                    # in m_e (optional, default 1)
+//! [potential]
+//! type = "square_well"          # V = -depth for |x| < half_width, 0 elsewhere inside the box
+//! depth = 0.1
+//! half_width = 20.0
+//! [grid]
+//! spacing = 0.25                # requested h (bohr); the grid may refine it, never coarsen it
+//! [solve]
+//! levels = 200                  # how many lowest levels to compute
+//! ```
+//!
+//! A piecewise potential lists its pieces left to right; V = 0 outside every piece:
+//!
+//! ```toml
+//! [potential]
+//! type = "piecewise"
+//! [[potential.pieces]]
+//! from = -20.0
+//! to = 0.0
+//! shape = "linear"              # V goes linearly from `start` at `from` to `end` at `to`
+//! start = 0.0
+//! end = "-2.7 eV"
+//! [[potential.pieces]]
+//! from = "0 nm"
+//! to = "1 nm"
+//! shape = "constant"            # V = value
+//! value = -0.1
+//! [[potential.pieces]]
+//! from = "1 nm"
+//! to = "3 nm"
+//! shape = "harmonic"            # V = spring/2 (x - center)^2 + offset
+//! spring = "0.05 eV/nm^2"
+//! center = "2 nm"               # optional, default 0
+//! offset = "-50 meV"            # optional, default 0
+//! ```
+//!
+//! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
+//! valid; syntax and type errors keep toml's line/column snippet.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::potential::{Piece, Potential, PotentialError, Shape};
+use crate::units::{Energy, Length, Mass, SpringConstant};
+
+/// The largest number of levels a config may ask for.
+pub const MAX_LEVELS: usize = 10_000_000;
+
+/// Everything the spine needs to solve one problem, in atomic units.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Name of the problem: the config file's stem.
+    pub name: String,
+    /// The potential inside the box [−L, L].
+    pub potential: Potential,
+    /// Particle mass (mₑ).
+    pub mass: f64,
+    /// Requested grid spacing h (bohr); the grid may refine it, never coarsen it.
+    pub spacing: f64,
+    /// How many of the lowest levels to compute.
+    pub levels: usize,
+}
+
+/// `[system]`: the particle and its box.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemConfig {
+    /// L: hard walls at x = ±L (bohr).
+    pub box_half_width: f64,
+    /// Particle mass (mₑ); 1 when not given.
+    pub mass: f64,
+}
+
+/// `[potential]`: V(x) inside the box.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PotentialConfig {
+    /// V = −depth for |x| < half_width, 0 elsewhere inside the box.
+    SquareWell {
+        /// Depth U₀ > 0 (Hartree).
+        depth: f64,
+        /// Half-width a of the well, 0 < a < L (bohr).
+        half_width: f64,
+    },
+    /// Pieces ordered left to right; V = 0 outside every piece.
+    Piecewise {
+        /// The pieces, in atomic units.
+        pieces: Vec<Piece>,
+    },
+}
+
+/// `[grid]`: the finite-difference grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridConfig {
+    /// Requested spacing h (bohr), 0 < h ≤ L; the grid may refine it, never coarsen it.
+    pub spacing: f64,
+}
+
+/// `[solve]`: what to compute.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolveConfig {
+    /// How many of the lowest levels to compute (1 ..= [`MAX_LEVELS`]).
+    pub levels: usize,
+}
+
+/// A parsed, validated config file, in atomic units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// Where the config came from (used in messages and for the problem's name).
+    pub path: PathBuf,
+    /// `[system]`.
+    pub system: SystemConfig,
+    /// `[potential]`.
+    pub potential: PotentialConfig,
+    /// `[grid]`.
+    pub grid: GridConfig,
+    /// `[solve]`.
+    pub solve: SolveConfig,
+}
+
+/// Why a config could not be used. The Display of every variant starts with the file's path.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: cannot read the config file: {source}", path.display())]
+    Io {
+        /// The config file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or does not fit the schema (unknown or missing key, wrong
+    /// type, bad unit, non-finite number).
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// The dotted key when it could be found, then toml's message with line, column and a
+        /// snippet.
+        message: String,
+    },
+    /// The file parses but a value is out of range or inconsistent.
+    #[error("{}: {key} {message}", path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Dotted key of the offending value, e.g. `potential.pieces[1].to`.
+        key: String,
+        /// What is wrong and what would be valid (follows the key in the Display).
+        message: String,
+    },
+}
+
+/// Reads, parses and validates the config file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates config `text`; `origin` is the path used in messages and stored in
+/// [`Config::path`].
+pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: origin.to_path_buf(),
+        message: parse_message(text, &e),
+    })?;
+    let config = raw.validate(origin)?;
+    // Build the potential once so that its own checks (piece order, overlap, box) fail here.
+    config.problem()?;
+    Ok(config)
+}
+
+impl Config {
+    /// The problem in atomic units, with the potential built and validated.
+    pub fn problem(&self) -> Result<Problem, ConfigError> {
+        let l = self.system.box_half_width;
+        let potential = match &self.potential {
+            PotentialConfig::SquareWell { depth, half_width } => {
+                Potential::square_well(l, *depth, *half_width)
+            }
+            PotentialConfig::Piecewise { pieces } => Potential::new(l, pieces.clone()),
+        }
+        .map_err(|e| self.potential_error(e))?;
+        let name = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "config".to_string());
+        Ok(Problem {
+            name,
+            potential,
+            mass: self.system.mass,
+            spacing: self.grid.spacing,
+            levels: self.solve.levels,
+        })
+    }
+
+    /// `Some((depth, half_width))` (Hartree, bohr) when the potential is the paper's square well
+    /// V = −depth on (−half_width, half_width) with 0 < half_width < L: either
+    /// `type = "square_well"` or a piecewise potential of exactly one such constant piece.
+    pub fn is_square_well(&self) -> Option<(f64, f64)> {
+        match &self.potential {
+            PotentialConfig::SquareWell { depth, half_width } => Some((*depth, *half_width)),
+            PotentialConfig::Piecewise { pieces } => match pieces.as_slice() {
+                [Piece {
+                    from,
+                    to,
+                    shape: Shape::Constant { value },
+                }] if *value < 0.0
+                    && *to > 0.0
+                    && *from == -*to
+                    && *to < self.system.box_half_width =>
+                {
+                    Some((-*value, *to))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        invalid(&self.path, key, message)
+    }
+
+    fn potential_error(&self, e: PotentialError) -> ConfigError {
+        match e {
+            PotentialError::BoxHalfWidth(v) => self.invalid(
+                "system.box_half_width",
+                format!("must be a positive length (bohr), got {v}"),
+            ),
+            PotentialError::Piece { index, reason } => {
+                let key = match self.potential {
+                    PotentialConfig::SquareWell { .. } => "potential".to_string(),
+                    PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}]"),
+                };
+                self.invalid(key, format!("is invalid: {reason}"))
+            }
+            PotentialError::Overlap {
+                first,
+                second,
+                end,
+                start,
+            } => self.invalid(
+                format!("potential.pieces[{second}].from"),
+                format!(
+                    "= {start} bohr lies left of the end of potential.pieces[{first}] \
+                     (to = {end} bohr): pieces must be listed left to right and may only touch, \
+                     so this piece must start at {end} bohr or later"
+                ),
+            ),
+        }
+    }
+}
+
+fn invalid(path: &Path, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file as written: every quantity through the unit-aware newtypes, potential parameters
+// optional and checked per type/shape by hand (an internally tagged enum would reject the wrong
+// parameters too, but its errors point at the table header instead of the key).
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    system: RawSystem,
+    potential: RawPotential,
+    grid: RawGrid,
+    solve: RawSolve,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    box_half_width: Length,
+    mass: Option<Mass>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum PotentialKind {
+    SquareWell,
+    Piecewise,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPotential {
+    #[serde(rename = "type")]
+    kind: PotentialKind,
+    depth: Option<Energy>,
+    half_width: Option<Length>,
+    pieces: Option<Vec<RawPiece>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum ShapeKind {
+    Constant,
+    Linear,
+    Harmonic,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPiece {
+    from: Length,
+    to: Length,
+    shape: ShapeKind,
+    value: Option<Energy>,
+    start: Option<Energy>,
+    end: Option<Energy>,
+    spring: Option<SpringConstant>,
+    center: Option<Length>,
+    offset: Option<Energy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    spacing: Length,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSolve {
+    levels: u64,
+}
+
+impl RawConfig {
+    fn validate(self, path: &Path) -> Result<Config, ConfigError> {
+        let bad = |key: &str, message: String| Err(invalid(path, key, message));
+
+        let l = self.system.box_half_width.0;
+        if l <= 0.0 {
+            return bad(
+                "system.box_half_width",
+                format!("must be a positive length (bohr), got {l}"),
+            );
+        }
+        let mass = self.system.mass.map_or(1.0, |m| m.0);
+        if mass <= 0.0 {
+            return bad(
+                "system.mass",
+                format!("must be a positive mass (m_e), got {mass}"),
+            );
+        }
+
+        let potential = self.potential.validate(path, l)?;
+
+        let h = self.grid.spacing.0;
+        if h <= 0.0 {
+            return bad(
+                "grid.spacing",
+                format!("must be a positive length (bohr), got {h}"),
+            );
+        }
+        if h > l {
+            return bad(
+                "grid.spacing",
+                format!(
+                    "= {h} bohr must not exceed system.box_half_width = {l} bohr \
+                     (the grid needs at least one node inside the box)"
+                ),
+            );
+        }
+
+        let levels = self.solve.levels;
+        if levels < 1 {
+            return bad("solve.levels", format!("must be at least 1, got {levels}"));
+        }
+        if levels > MAX_LEVELS as u64 {
+            return bad(
+                "solve.levels",
+                format!("must be at most {MAX_LEVELS}, got {levels}"),
+            );
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            system: SystemConfig {
+                box_half_width: l,
+                mass,
+            },
+            potential,
+            grid: GridConfig { spacing: h },
+            solve: SolveConfig {
+                levels: levels as usize,
+            },
+        })
+    }
+}
+
+impl RawPotential {
+    fn validate(self, path: &Path, l: f64) -> Result<PotentialConfig, ConfigError> {
+        let bad = |key: &str, message: String| Err(invalid(path, key, message));
+        match self.kind {
+            PotentialKind::SquareWell => {
+                const TAKES: &str =
+                    "a square_well potential takes depth (energy) and half_width (length)";
+                if self.pieces.is_some() {
+                    return bad(
+                        "potential.pieces",
+                        format!("is not used by type = \"square_well\" ({TAKES}); use type = \"piecewise\" to give pieces"),
+                    );
+                }
+                let Some(Energy(depth)) = self.depth else {
+                    return bad("potential.depth", format!("is missing: {TAKES}"));
+                };
+                let Some(Length(half_width)) = self.half_width else {
+                    return bad("potential.half_width", format!("is missing: {TAKES}"));
+                };
+                if depth <= 0.0 {
+                    return bad(
+                        "potential.depth",
+                        format!(
+                            "must be a positive energy (Hartree), got {depth} \
+                             (the well is V = -depth)"
+                        ),
+                    );
+                }
+                if half_width <= 0.0 {
+                    return bad(
+                        "potential.half_width",
+                        format!("must be a positive length (bohr), got {half_width}"),
+                    );
+                }
+                if half_width >= l {
+                    return bad(
+                        "potential.half_width",
+                        format!(
+                            "= {half_width} bohr must be smaller than \
+                             system.box_half_width = {l} bohr"
+                        ),
+                    );
+                }
+                Ok(PotentialConfig::SquareWell { depth, half_width })
+            }
+            PotentialKind::Piecewise => {
+                const TAKES: &str = "a piecewise potential takes [[potential.pieces]] tables \
+                                     (from, to, shape and the shape's parameters)";
+                for (key, given) in [
+                    ("potential.depth", self.depth.is_some()),
+                    ("potential.half_width", self.half_width.is_some()),
+                ] {
+                    if given {
+                        return bad(
+                            key,
+                            format!("is not used by type = \"piecewise\" ({TAKES}); use type = \"square_well\" for depth and half_width"),
+                        );
+                    }
+                }
+                let pieces = self.pieces.unwrap_or_default();
+                if pieces.is_empty() {
+                    return bad(
+                        "potential.pieces",
+                        format!("must hold at least one piece: {TAKES}"),
+                    );
+                }
+                let pieces = pieces
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| p.validate(path, i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(PotentialConfig::Piecewise { pieces })
+            }
+        }
+    }
+}
+
+impl RawPiece {
+    fn validate(self, path: &Path, index: usize) -> Result<Piece, ConfigError> {
+        let (name, takes): (&str, &str) = match self.shape {
+            ShapeKind::Constant => ("constant", "value (energy)"),
+            ShapeKind::Linear => ("linear", "start and end (energies at from and at to)"),
+            ShapeKind::Harmonic => (
+                "harmonic",
+                "spring (spring constant), center (length, default 0) and offset (energy, default 0)",
+            ),
+        };
+        let key = |param: &str| format!("potential.pieces[{index}].{param}");
+        let given = [
+            ("value", self.value.is_some()),
+            ("start", self.start.is_some()),
+            ("end", self.end.is_some()),
+            ("spring", self.spring.is_some()),
+            ("center", self.center.is_some()),
+            ("offset", self.offset.is_some()),
+        ];
+        let allowed: &[&str] = match self.shape {
+            ShapeKind::Constant => &["value"],
+            ShapeKind::Linear => &["start", "end"],
+            ShapeKind::Harmonic => &["spring", "center", "offset"],
+        };
+        if let Some((param, _)) = given
+            .iter()
+            .find(|(param, is_given)| *is_given && !allowed.contains(param))
+        {
+            return Err(invalid(
+                path,
+                key(param),
+                format!("is not a parameter of a {name} piece: a {name} piece takes {takes}"),
+            ));
+        }
+        let missing = |param: &str| {
+            invalid(
+                path,
+                key(param),
+                format!("is missing: a {name} piece takes {takes}"),
+            )
+        };
+        let shape = match self.shape {
+            ShapeKind::Constant => Shape::Constant {
+                value: self.value.ok_or_else(|| missing("value"))?.0,
+            },
+            ShapeKind::Linear => Shape::Linear {
+                start: self.start.ok_or_else(|| missing("start"))?.0,
+                end: self.end.ok_or_else(|| missing("end"))?.0,
+            },
+            ShapeKind::Harmonic => Shape::Harmonic {
+                spring: self.spring.ok_or_else(|| missing("spring"))?.0,
+                center: self.center.map_or(0.0, |c| c.0),
+                offset: self.offset.map_or(0.0, |o| o.0),
+            },
+        };
+        Ok(Piece {
+            from: self.from.0,
+            to: self.to.0,
+            shape,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Naming the key of a toml error: toml reports a byte span; find the deepest key, value or
+// array-of-tables element of the document that contains it.
+
+fn parse_message(text: &str, error: &toml::de::Error) -> String {
+    let key = error
+        .span()
+        .filter(|s| !s.is_empty())
+        .and_then(|span| key_at(text, span));
+    let missing = error
+        .message()
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    if let Some(field) = missing {
+        return match key {
+            Some(table) => format!("{table}.{field} is missing (a required key)\n{error}"),
+            // toml points at the first line for a missing top-level key: no snippet.
+            None => format!(
+                "[{field}] is missing: every config has the sections [system], [potential], \
+                 [grid] and [solve]"
+            ),
+        };
+    }
+    match key {
+        Some(key) => format!("{key}: {error}"),
+        None => error.to_string(),
+    }
+}
+
+fn key_at(text: &str, span: Range<usize>) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+
+    fn inside(outer: Range<usize>, inner: &Range<usize>) -> bool {
+        outer.start <= inner.start && inner.end <= outer.end
+    }
+
+    fn offer(best: &mut Option<(usize, String)>, depth: usize, path: &str) {
+        if best.as_ref().is_none_or(|(d, _)| depth > *d) {
+            *best = Some((depth, path.to_string()));
+        }
+    }
+
+    fn visit(
+        table: &DeTable<'_>,
+        prefix: &str,
+        depth: usize,
+        span: &Range<usize>,
+        best: &mut Option<(usize, String)>,
+    ) {
+        for (k, v) in table.iter() {
+            let path = if prefix.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", k.get_ref())
+            };
+            if inside(k.span(), span) || inside(v.span(), span) {
+                offer(best, depth, &path);
+            }
+            match v.get_ref() {
+                DeValue::Table(t) => visit(t, &path, depth + 1, span, best),
+                DeValue::Array(a) => {
+                    for (i, e) in a.iter().enumerate() {
+                        let element = format!("{path}[{i}]");
+                        if inside(e.span(), span) {
+                            offer(best, depth + 1, &element);
+                        }
+                        if let DeValue::Table(t) = e.get_ref() {
+                            visit(t, &element, depth + 2, span, best);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let root = DeTable::parse(text).ok()?;
+    let mut best = None;
+    visit(root.get_ref(), "", 0, &span, &mut best);
+    best.map(|(_, path)| path)
+}

@@ -1,0 +1,15 @@
+//! confine: quantum states and thermodynamics of confined particles on finite-difference grids.
+//!
+//! Atomic units throughout (ħ = mₑ = e = k_B = 1): energies in Hartree, lengths in bohr,
+//! masses in electron masses. The pipeline runs one way:
+//! config → [`potential`] → [`grid`] → [`hamiltonian`] → [`eigen`] → [`spectrum`].
+
+pub mod analytic;
+pub mod config;
+pub mod eigen;
+pub mod grid;
+pub mod hamiltonian;
+pub mod potential;
+pub mod spectrum;
+pub mod units;
+pub mod validate;

@@ -1,0 +1,245 @@
+//! The `confine` command line: parses arguments, calls the library, prints. No physics here.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use confine::config;
+use confine::eigen::SolverOptions;
+use confine::spectrum;
+use confine::units::HARTREE_IN_EV;
+use confine::validate::{self, SquareWellCase};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Quantum states and thermodynamics of confined particles on finite-difference grids.
+#[derive(Parser)]
+#[command(name = "confine", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute and print the lowest single-particle levels of a config.
+    Spectrum {
+        /// The TOML config file.
+        config: PathBuf,
+        /// Number of levels (overrides solve.levels).
+        #[arg(long)]
+        levels: Option<usize>,
+        /// Print one JSON object to stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a square-well config with the exact solution on grids h, h/2, h/4, …
+    Validate {
+        /// The TOML config file (potential.type = "square_well").
+        config: PathBuf,
+        /// Number of nested grids (h, h/2, …): at least 2.
+        #[arg(long, default_value_t = 4)]
+        refinements: usize,
+        /// Number of levels compared (overrides solve.levels).
+        #[arg(long)]
+        levels: Option<usize>,
+        /// Print one JSON object to stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Spectrum {
+            config,
+            levels,
+            json,
+        } => run_spectrum(&config, levels, json),
+        Command::Validate {
+            config,
+            refinements,
+            levels,
+            json,
+        } => run_validate(&config, refinements, levels, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_problem(path: &std::path::Path, levels: Option<usize>) -> Result<config::Problem> {
+    let cfg = config::load(path)?;
+    let mut problem = cfg.problem()?;
+    if let Some(k) = levels {
+        if k == 0 {
+            bail!("--levels must be at least 1");
+        }
+        problem.levels = k;
+    }
+    Ok(problem)
+}
+
+fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Result<()> {
+    let problem = load_problem(path, levels)?;
+    let start = std::time::Instant::now();
+    let s = spectrum::solve_aligned(
+        &problem.potential,
+        problem.spacing,
+        problem.mass,
+        problem.levels,
+        &SolverOptions::default(),
+    )
+    .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        let out = serde_json::json!({
+            "config": path.display().to_string(),
+            "units": {"energy": "hartree", "length": "bohr", "mass": "electron_mass"},
+            "grid_points": s.grid.interior_len(),
+            "grid": s.grid.summary(),
+            "mass": s.mass,
+            "energy": s.energies(),
+            "kinetic": s.kinetic(),
+            "potential": s.levels.iter().map(|l| l.potential).collect::<Vec<_>>(),
+            "piece_probability": s.levels.iter().map(|l| l.piece_probability.clone()).collect::<Vec<_>>(),
+            "outside_probability": s.levels.iter().map(|l| l.outside_probability).collect::<Vec<_>>(),
+            "residual": s.levels.iter().map(|l| l.residual).collect::<Vec<_>>(),
+            "solver": s.report,
+            "seconds": seconds,
+            "warnings": s.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let pieces = problem.potential.pieces().len();
+    print!(
+        "{:>5} {:>22} {:>14} {:>20} {:>20}",
+        "n", "E (Ha)", "E (eV)", "<K> (Ha)", "<V> (Ha)"
+    );
+    for p in 0..pieces {
+        print!(" {:>10}", format!("P(piece {p})"));
+    }
+    println!(" {:>10} {:>9}", "P(out)", "residual");
+    for l in &s.levels {
+        print!(
+            "{:>5} {:>22.15e} {:>14.6} {:>20.12e} {:>20.12e}",
+            l.n,
+            l.energy,
+            l.energy * HARTREE_IN_EV,
+            l.kinetic,
+            l.potential
+        );
+        for p in &l.piece_probability {
+            print!(" {:>10.6}", p);
+        }
+        println!(" {:>10.6} {:>9.1e}", l.outside_probability, l.residual);
+    }
+    let r = &s.report;
+    println!(
+        "\n{} interior nodes ({} grid, spacing {:.6}..{:.6} bohr), {} levels in {:.3} s",
+        s.grid.interior_len(),
+        if s.grid.is_uniform() {
+            "uniform"
+        } else {
+            "piecewise-uniform"
+        },
+        s.grid.min_spacing(),
+        s.grid.max_spacing(),
+        s.levels.len(),
+        seconds
+    );
+    println!(
+        "Sturm count below {:.9e} Ha = {} (no level missed); max residual {:.1e} Ha (‖H‖ ≤ {:.3e}); max |<i|j> - δij| = {:.1e}",
+        r.sturm_cutoff, r.sturm_count_at_cutoff, r.max_residual, r.norm_bound, r.max_orthogonality_error
+    );
+    Ok(())
+}
+
+fn run_validate(
+    path: &std::path::Path,
+    refinements: usize,
+    levels: Option<usize>,
+    json: bool,
+) -> Result<()> {
+    let cfg = config::load(path)?;
+    let Some((depth, half_width)) = cfg.is_square_well() else {
+        bail!(
+            "{}: validate compares with the exact square well and needs potential.type = \"square_well\"",
+            path.display()
+        );
+    };
+    let problem = load_problem(path, levels)?;
+    let case = SquareWellCase {
+        box_half_width: problem.potential.box_half_width(),
+        depth,
+        half_width,
+        mass: problem.mass,
+        spacing: problem.spacing,
+        levels: problem.levels,
+    };
+    let v = validate::validate_square_well(&case, refinements, &SolverOptions::default())
+        .with_context(|| format!("{}: validation", path.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "Square well U0 = {} Ha, a = {} bohr, L = {} bohr, m = {} m_e: {} levels on {} nested grids",
+        case.depth,
+        case.half_width,
+        case.box_half_width,
+        case.mass,
+        case.levels,
+        v.grids.len()
+    );
+    for (i, g) in v.grids.iter().enumerate() {
+        println!(
+            "  grid {i}: h = {:.6} bohr, {} nodes, max residual {:.1e} Ha, {:.3} s",
+            g.grid.max_spacing, g.grid.interior_nodes, g.solver.max_residual, g.seconds
+        );
+    }
+    print!("\n{:>4} {:>22}", "n", "E exact (Ha)");
+    for i in 0..v.grids.len() {
+        print!(" {:>10}", format!("err h/{}", 1 << i));
+    }
+    println!(
+        " {:>6} {:>10} {:>20} {:>10} {:>6} {:>10}",
+        "order", "Rich err", "<K> exact (Ha)", "<K> err", "order", "Rich err"
+    );
+    for (l, order) in v.levels.iter().zip(&v.observed_order) {
+        print!("{:>4} {:>22.15e}", l.n, l.exact);
+        for e in &l.errors_by_grid {
+            print!(" {:>10.2e}", e);
+        }
+        println!(
+            " {:>6.3} {:>10.2e} {:>20.13e} {:>10.2e} {:>6.3} {:>10.2e}",
+            order,
+            l.richardson_error,
+            l.kinetic_exact,
+            l.kinetic_error,
+            l.kinetic_observed_order,
+            l.kinetic_richardson_error
+        );
+    }
+    let max_rich = v
+        .richardson_error
+        .iter()
+        .fold(0.0_f64, |m, e| m.max(e.abs()));
+    let (omin, omax) = v
+        .observed_order
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &o| {
+            (a.min(o), b.max(o))
+        });
+    println!(
+        "\nobserved order of E_n: {omin:.3} .. {omax:.3}; max |Richardson error| = {max_rich:.2e} Ha"
+    );
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! Piecewise potentials V(x) inside the hard-wall box [−L, L].
+//!
+//! A potential is an ordered list of non-overlapping pieces, each an interval [from, to] with a
+//! shape; outside every piece V = 0, and the walls at ±L are infinite (ψ(±L) = 0). Every piece
+//! end strictly inside the box is a *breakpoint*: the grid puts a node on it and the node takes
+//! the average of V over its dual cell, V = (h₋V(x⁻) + h₊V(x⁺))/(h₋ + h₊) with h∓ the spacings
+//! on either side — the mean ½[V(x⁻) + V(x⁺)] on a uniform grid. This keeps the
+//! finite-difference eigenvalues second-order accurate across jumps (DESIGN.md); on a
+//! piecewise-uniform grid the plain mean would leave an O(h) error ∝ (h₊ − h₋)·[V].
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// The functional form of V on one piece (energies in Hartree, lengths in bohr).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum Shape {
+    /// V(x) = value.
+    Constant {
+        /// Potential energy on the piece (Hartree).
+        value: f64,
+    },
+    /// Linear ramp from `start` at the left end to `end` at the right end (Hartree).
+    Linear {
+        /// V at the piece's left end (Hartree).
+        start: f64,
+        /// V at the piece's right end (Hartree).
+        end: f64,
+    },
+    /// V(x) = ½ k (x − x₀)² + V₀.
+    Harmonic {
+        /// Spring constant k (Hartree / bohr²).
+        spring: f64,
+        /// Centre x₀ (bohr).
+        center: f64,
+        /// Offset V₀ (Hartree).
+        offset: f64,
+    },
+}
+
+/// One interval [from, to] (bohr) of the potential with its shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Piece {
+    /// Left end (bohr).
+    pub from: f64,
+    /// Right end (bohr).
+    pub to: f64,
+    /// V on (from, to).
+    #[serde(flatten)]
+    pub shape: Shape,
+}
+
+impl Piece {
+    /// V(x) of this piece's formula at x (Hartree), also used for the one-sided limits at its ends.
+    pub fn value(&self, x: f64) -> f64 {
+        match self.shape {
+            Shape::Constant { value } => value,
+            Shape::Linear { start, end } => {
+                let t = (x - self.from) / (self.to - self.from);
+                start + (end - start) * t
+            }
+            Shape::Harmonic {
+                spring,
+                center,
+                offset,
+            } => 0.5 * spring * (x - center) * (x - center) + offset,
+        }
+    }
+
+    /// Smallest value of V on the piece (Hartree).
+    pub fn min_value(&self) -> f64 {
+        let ends = self.value(self.from).min(self.value(self.to));
+        match self.shape {
+            Shape::Harmonic {
+                spring,
+                center,
+                offset,
+            } if spring > 0.0 && center > self.from && center < self.to => offset.min(ends),
+            _ => ends,
+        }
+    }
+
+    fn check(&self, index: usize, box_half_width: f64) -> Result<(), PotentialError> {
+        let bad = |reason: String| PotentialError::Piece { index, reason };
+        let numbers: Vec<(&str, f64)> = match self.shape {
+            Shape::Constant { value } => vec![("value", value)],
+            Shape::Linear { start, end } => vec![("start", start), ("end", end)],
+            Shape::Harmonic {
+                spring,
+                center,
+                offset,
+            } => vec![("spring", spring), ("center", center), ("offset", offset)],
+        };
+        for (name, v) in [("from", self.from), ("to", self.to)]
+            .into_iter()
+            .chain(numbers)
+        {
+            if !v.is_finite() {
+                return Err(bad(format!("`{name}` must be a finite number, got {v}")));
+            }
+        }
+        if self.from >= self.to {
+            return Err(bad(format!(
+                "`from` ({}) must be smaller than `to` ({})",
+                self.from, self.to
+            )));
+        }
+        if self.from < -box_half_width || self.to > box_half_width {
+            return Err(bad(format!(
+                "[{}, {}] bohr reaches outside the box [−{L}, {L}] bohr",
+                self.from,
+                self.to,
+                L = box_half_width
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Why a potential is not acceptable.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PotentialError {
+    /// The box half-width is not a positive finite number.
+    #[error("the box half-width must be a positive finite number of bohr, got {0}")]
+    BoxHalfWidth(f64),
+    /// A piece is malformed.
+    #[error("piece {index}: {reason}")]
+    Piece {
+        /// Index of the piece (0-based, in the order given).
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two pieces overlap or are out of order.
+    #[error("pieces {first} and {second} overlap or are out of order: piece {first} ends at {end} bohr but piece {second} starts at {start} bohr (pieces must be listed left to right and may only touch)")]
+    Overlap {
+        /// Index of the left piece.
+        first: usize,
+        /// Index of the right piece.
+        second: usize,
+        /// Right end of the left piece (bohr).
+        end: f64,
+        /// Left end of the right piece (bohr).
+        start: f64,
+    },
+}
+
+/// A piecewise potential inside the box [−L, L] (Hartree, bohr).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Potential {
+    box_half_width: f64,
+    pieces: Vec<Piece>,
+}
+
+impl Potential {
+    /// Builds and validates a potential: pieces ordered left to right, inside the box, touching
+    /// at most at their ends.
+    pub fn new(box_half_width: f64, pieces: Vec<Piece>) -> Result<Self, PotentialError> {
+        if !(box_half_width.is_finite() && box_half_width > 0.0) {
+            return Err(PotentialError::BoxHalfWidth(box_half_width));
+        }
+        for (i, p) in pieces.iter().enumerate() {
+            p.check(i, box_half_width)?;
+        }
+        for (i, w) in pieces.windows(2).enumerate() {
+            if w[1].from < w[0].to {
+                return Err(PotentialError::Overlap {
+                    first: i,
+                    second: i + 1,
+                    end: w[0].to,
+                    start: w[1].from,
+                });
+            }
+        }
+        Ok(Self {
+            box_half_width,
+            pieces,
+        })
+    }
+
+    /// The paper's well: V = −depth for |x| < half_width, 0 elsewhere inside the box.
+    pub fn square_well(
+        box_half_width: f64,
+        depth: f64,
+        half_width: f64,
+    ) -> Result<Self, PotentialError> {
+        Self::new(
+            box_half_width,
+            vec![Piece {
+                from: -half_width,
+                to: half_width,
+                shape: Shape::Constant { value: -depth },
+            }],
+        )
+    }
+
+    /// Half-width L of the box (bohr).
+    pub fn box_half_width(&self) -> f64 {
+        self.box_half_width
+    }
+
+    /// The pieces, left to right.
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// Limit of V(y) as y → x from the left (Hartree).
+    pub fn value_left(&self, x: f64) -> f64 {
+        self.pieces
+            .iter()
+            .find(|p| p.from < x && x <= p.to)
+            .map_or(0.0, |p| p.value(x))
+    }
+
+    /// Limit of V(y) as y → x from the right (Hartree).
+    pub fn value_right(&self, x: f64) -> f64 {
+        self.pieces
+            .iter()
+            .find(|p| p.from <= x && x < p.to)
+            .map_or(0.0, |p| p.value(x))
+    }
+
+    /// The mean of the one-sided limits of V at x (Hartree): the value of a node on a uniform grid.
+    pub fn value_at_node(&self, x: f64) -> f64 {
+        0.5 * (self.value_left(x) + self.value_right(x))
+    }
+
+    /// The value a grid node at x takes when the spacings to its neighbours are `h_left` and
+    /// `h_right` (bohr): the dual-cell average of the one-sided limits (Hartree).
+    pub fn value_on_cell(&self, x: f64, h_left: f64, h_right: f64) -> f64 {
+        let (left, right) = (self.value_left(x), self.value_right(x));
+        if left == right {
+            return left;
+        }
+        (h_left * left + h_right * right) / (h_left + h_right)
+    }
+
+    /// Points strictly inside (−L, L) where V or its formula changes, ascending (bohr).
+    pub fn breakpoints(&self) -> Vec<f64> {
+        let l = self.box_half_width;
+        let mut b: Vec<f64> = self
+            .pieces
+            .iter()
+            .flat_map(|p| [p.from, p.to])
+            .filter(|&x| x > -l && x < l)
+            .collect();
+        b.sort_by(f64::total_cmp);
+        b.dedup();
+        b
+    }
+
+    /// Smallest value of V inside the box (Hartree); 0 if some of the box lies outside every piece.
+    pub fn min_value(&self) -> f64 {
+        let covered: f64 = self.pieces.iter().map(|p| p.to - p.from).sum();
+        let outside = if covered < 2.0 * self.box_half_width {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        self.pieces
+            .iter()
+            .map(Piece::min_value)
+            .fold(outside, f64::min)
+    }
+
+    /// True when V(x) = V(−x) for every x, checked on the breakpoints and between them.
+    pub fn is_parity_symmetric(&self) -> bool {
+        let b = self.breakpoints();
+        let mirrored: Vec<f64> = b.iter().rev().map(|x| -x).collect();
+        let scale = self.box_half_width * 1e-12;
+        if b.len() != mirrored.len() || b.iter().zip(&mirrored).any(|(x, y)| (x - y).abs() > scale)
+        {
+            return false;
+        }
+        let mut probes: Vec<f64> = b.clone();
+        probes.extend(b.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+        probes.extend(b.windows(2).map(|w| 0.3 * w[0] + 0.7 * w[1]));
+        probes.push(0.0);
+        probes.iter().all(|&x| {
+            let (v, w) = (self.value_at_node(x), self.value_at_node(-x));
+            (v - w).abs() <= 1e-12 * v.abs().max(w.abs()).max(1e-300)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn square_well_values_and_breakpoints() {
+        let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
+        assert_eq!(v.breakpoints(), vec![-20.0, 20.0]);
+        assert_eq!(v.value_at_node(0.0), -0.1);
+        assert_eq!(v.value_at_node(20.0), -0.05);
+        assert_eq!(v.value_at_node(-20.0), -0.05);
+        assert_eq!(v.value_at_node(100.0), 0.0);
+        assert_eq!(v.min_value(), -0.1);
+        assert!(v.is_parity_symmetric());
+    }
+
+    #[test]
+    fn touching_pieces_take_the_mean_of_both_sides() {
+        let v = Potential::new(
+            10.0,
+            vec![
+                Piece {
+                    from: -4.0,
+                    to: 0.0,
+                    shape: Shape::Linear {
+                        start: 0.0,
+                        end: -1.0,
+                    },
+                },
+                Piece {
+                    from: 0.0,
+                    to: 4.0,
+                    shape: Shape::Constant { value: -3.0 },
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(v.breakpoints(), vec![-4.0, 0.0, 4.0]);
+        assert_eq!(v.value_left(0.0), -1.0);
+        assert_eq!(v.value_right(0.0), -3.0);
+        assert_eq!(v.value_at_node(0.0), -2.0);
+        assert_eq!(v.value_at_node(-2.0), -0.5);
+        assert!(!v.is_parity_symmetric());
+    }
+
+    #[test]
+    fn bad_pieces_are_rejected_with_their_index() {
+        let piece = |from, to| Piece {
+            from,
+            to,
+            shape: Shape::Constant { value: -1.0 },
+        };
+        assert!(matches!(
+            Potential::new(10.0, vec![piece(-1.0, 1.0), piece(0.5, 2.0)]),
+            Err(PotentialError::Overlap {
+                first: 0,
+                second: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Potential::new(10.0, vec![piece(-11.0, 1.0)]),
+            Err(PotentialError::Piece { index: 0, .. })
+        ));
+        assert!(matches!(
+            Potential::new(10.0, vec![piece(2.0, 1.0)]),
+            Err(PotentialError::Piece { index: 0, .. })
+        ));
+        assert!(matches!(
+            Potential::new(10.0, vec![piece(f64::NAN, 1.0)]),
+            Err(PotentialError::Piece { index: 0, .. })
+        ));
+        assert!(Potential::new(-1.0, vec![]).is_err());
+    }
+}

@@ -1,0 +1,199 @@
+//! Validation of the finite-difference spectrum against the exact finite well in a box.
+//!
+//! The problem is solved on nested grids h, h/2, …, h/2^(r−1) (the same breakpoints, every
+//! segment's intervals doubled each time). For each level the error against the exact
+//! transcendental solution ([`crate::analytic`]) gives the observed order
+//! p = log₂(|e_{h/2^(r−2)}| / |e_{h/2^(r−1)}|) of the finest pair, and Richardson extrapolation
+//! of that pair, E_R = (4E_{h/2} − E_h)/3, cancels the h² term of the error.
+
+use crate::analytic::{AnalyticError, FiniteWellInBox};
+use crate::eigen::{SolverOptions, SolverReport};
+use crate::grid::{Grid, GridError, GridSummary};
+use crate::potential::{Potential, PotentialError};
+use crate::spectrum::{self, SpectrumError};
+use serde::Serialize;
+use thiserror::Error;
+
+/// Why a validation could not run.
+#[derive(Debug, Error)]
+pub enum ValidateError {
+    /// The exact solution failed (bad parameters).
+    #[error("exact solution: {0}")]
+    Analytic(#[from] AnalyticError),
+    /// The potential is malformed.
+    #[error(transparent)]
+    Potential(#[from] PotentialError),
+    /// A grid could not be built.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// A spectrum could not be computed.
+    #[error(transparent)]
+    Spectrum(#[from] SpectrumError),
+    /// Fewer than two grids: no order can be measured.
+    #[error("validation needs at least 2 grids (refinements >= 2), got {0}")]
+    TooFewGrids(usize),
+}
+
+/// A square well in a box to validate, in atomic units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SquareWellCase {
+    /// Box half-width L (bohr).
+    pub box_half_width: f64,
+    /// Well depth U₀ (Hartree).
+    pub depth: f64,
+    /// Well half-width a (bohr).
+    pub half_width: f64,
+    /// Particle mass (mₑ).
+    pub mass: f64,
+    /// Coarsest requested spacing h (bohr).
+    pub spacing: f64,
+    /// Number of levels compared.
+    pub levels: usize,
+}
+
+/// One grid of the sequence and its solver diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridRun {
+    /// The grid (spacings in bohr).
+    pub grid: GridSummary,
+    /// Solver diagnostics on that grid.
+    pub solver: SolverReport,
+    /// Wall time of the solve (s).
+    pub seconds: f64,
+    /// E_n on this grid (Hartree).
+    #[serde(skip)]
+    pub energy: Vec<f64>,
+    /// ⟨K⟩_n on this grid (Hartree).
+    #[serde(skip)]
+    pub kinetic: Vec<f64>,
+}
+
+/// Comparison of one level on the finest grid with the exact solution (Hartree).
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelCheck {
+    /// Level index.
+    pub n: usize,
+    /// Exact E_n.
+    pub exact: f64,
+    /// E_n on the finest grid.
+    pub computed: f64,
+    /// computed − exact.
+    pub error: f64,
+    /// Exact ⟨K⟩_n.
+    pub kinetic_exact: f64,
+    /// ⟨K⟩_n on the finest grid.
+    pub kinetic_computed: f64,
+    /// kinetic_computed − kinetic_exact.
+    pub kinetic_error: f64,
+    /// E_n − exact on every grid, coarsest first.
+    pub errors_by_grid: Vec<f64>,
+    /// Richardson-extrapolated E_n from the finest pair.
+    pub richardson: f64,
+    /// richardson − exact.
+    pub richardson_error: f64,
+    /// Observed order of ⟨K⟩_n from the finest pair.
+    pub kinetic_observed_order: f64,
+    /// Richardson ⟨K⟩_n − exact ⟨K⟩_n.
+    pub kinetic_richardson_error: f64,
+}
+
+/// The result of [`validate_square_well`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    /// The case validated.
+    pub case: SquareWellCase,
+    /// The grids, coarsest first.
+    pub grids: Vec<GridRun>,
+    /// Per-level comparison on the finest grid.
+    pub levels: Vec<LevelCheck>,
+    /// Observed order of E_n from the finest pair, one per level.
+    pub observed_order: Vec<f64>,
+    /// Error of the Richardson-extrapolated E_n, one per level (Hartree).
+    pub richardson_error: Vec<f64>,
+}
+
+/// log₂(|coarse| / |fine|): the observed convergence order of an error halving h.
+pub fn observed_order(coarse_error: f64, fine_error: f64) -> f64 {
+    (coarse_error.abs() / fine_error.abs()).log2()
+}
+
+/// (4·fine − coarse)/3: Richardson extrapolation of an O(h²) quantity from h and h/2.
+pub fn richardson(coarse: f64, fine: f64) -> f64 {
+    (4.0 * fine - coarse) / 3.0
+}
+
+/// Solves the square well on `refinements` nested grids and compares with the exact solution.
+pub fn validate_square_well(
+    case: &SquareWellCase,
+    refinements: usize,
+    options: &SolverOptions,
+) -> Result<Validation, ValidateError> {
+    if refinements < 2 {
+        return Err(ValidateError::TooFewGrids(refinements));
+    }
+    let exact = FiniteWellInBox::new(
+        case.depth,
+        case.half_width,
+        case.box_half_width,
+        case.mass,
+        case.mass,
+    )?
+    .levels(case.levels)?;
+    let potential = Potential::square_well(case.box_half_width, case.depth, case.half_width)?;
+    let base = Grid::aligned(case.box_half_width, &potential.breakpoints(), case.spacing)?;
+    let mut grids = Vec::with_capacity(refinements);
+    for r in 0..refinements {
+        let grid = base.refined(1 << r);
+        let start = std::time::Instant::now();
+        let s = spectrum::solve(&potential, &grid, case.mass, case.levels, options)?;
+        grids.push(GridRun {
+            grid: grid.summary(),
+            solver: s.report.clone(),
+            seconds: start.elapsed().as_secs_f64(),
+            energy: s.energies(),
+            kinetic: s.kinetic(),
+        });
+    }
+    let (coarse, fine) = (&grids[refinements - 2], &grids[refinements - 1]);
+    let levels: Vec<LevelCheck> = exact
+        .iter()
+        .map(|ex| {
+            let n = ex.n;
+            let errors_by_grid = grids.iter().map(|g| g.energy[n] - ex.energy).collect();
+            let rich = richardson(coarse.energy[n], fine.energy[n]);
+            let k_rich = richardson(coarse.kinetic[n], fine.kinetic[n]);
+            LevelCheck {
+                n,
+                exact: ex.energy,
+                computed: fine.energy[n],
+                error: fine.energy[n] - ex.energy,
+                kinetic_exact: ex.kinetic,
+                kinetic_computed: fine.kinetic[n],
+                kinetic_error: fine.kinetic[n] - ex.kinetic,
+                errors_by_grid,
+                richardson: rich,
+                richardson_error: rich - ex.energy,
+                kinetic_observed_order: observed_order(
+                    coarse.kinetic[n] - ex.kinetic,
+                    fine.kinetic[n] - ex.kinetic,
+                ),
+                kinetic_richardson_error: k_rich - ex.kinetic,
+            }
+        })
+        .collect();
+    let observed_order = levels
+        .iter()
+        .map(|l| {
+            let e = &l.errors_by_grid;
+            observed_order(e[e.len() - 2], e[e.len() - 1])
+        })
+        .collect();
+    let richardson_error = levels.iter().map(|l| l.richardson_error).collect();
+    Ok(Validation {
+        case: case.clone(),
+        grids,
+        levels,
+        observed_order,
+        richardson_error,
+    })
+}
