@@ -7,6 +7,8 @@ use confine::eigen::SolverOptions;
 use confine::spectrum;
 use confine::units::HARTREE_IN_EV;
 use confine::validate::{self, SquareWellCase};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -63,7 +65,17 @@ fn main() -> ExitCode {
         } => run_validate(&config, refinements, levels, json),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(text) => {
+            // A closed pipe (`confine … | head`) is not an error of ours.
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: writing to stdout: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -83,7 +95,7 @@ fn load_problem(path: &std::path::Path, levels: Option<usize>) -> Result<config:
     Ok(problem)
 }
 
-fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Result<()> {
+fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Result<String> {
     let problem = load_problem(path, levels)?;
     let start = std::time::Instant::now();
     let s = spectrum::solve_aligned(
@@ -115,34 +127,37 @@ fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Re
             "seconds": seconds,
             "warnings": s.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        return Ok(serde_json::to_string_pretty(&out)? + "\n");
     }
+    let mut o = String::new();
     let pieces = problem.potential.pieces().len();
-    print!(
+    write!(
+        o,
         "{:>5} {:>22} {:>14} {:>20} {:>20}",
         "n", "E (Ha)", "E (eV)", "<K> (Ha)", "<V> (Ha)"
-    );
+    )?;
     for p in 0..pieces {
-        print!(" {:>10}", format!("P(piece {p})"));
+        write!(o, " {:>10}", format!("P(piece {p})"))?;
     }
-    println!(" {:>10} {:>9}", "P(out)", "residual");
+    writeln!(o, " {:>10} {:>9}", "P(out)", "residual")?;
     for l in &s.levels {
-        print!(
+        write!(
+            o,
             "{:>5} {:>22.15e} {:>14.6} {:>20.12e} {:>20.12e}",
             l.n,
             l.energy,
             l.energy * HARTREE_IN_EV,
             l.kinetic,
             l.potential
-        );
+        )?;
         for p in &l.piece_probability {
-            print!(" {:>10.6}", p);
+            write!(o, " {:>10.6}", p)?;
         }
-        println!(" {:>10.6} {:>9.1e}", l.outside_probability, l.residual);
+        writeln!(o, " {:>10.6} {:>9.1e}", l.outside_probability, l.residual)?;
     }
     let r = &s.report;
-    println!(
+    writeln!(
+        o,
         "\n{} interior nodes ({} grid, spacing {:.6}..{:.6} bohr), {} levels in {:.3} s",
         s.grid.interior_len(),
         if s.grid.is_uniform() {
@@ -154,12 +169,13 @@ fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Re
         s.grid.max_spacing(),
         s.levels.len(),
         seconds
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "Sturm count below {:.9e} Ha = {} (no level missed); max residual {:.1e} Ha (‖H‖ ≤ {:.3e}); max |<i|j> - δij| = {:.1e}",
         r.sturm_cutoff, r.sturm_count_at_cutoff, r.max_residual, r.norm_bound, r.max_orthogonality_error
-    );
-    Ok(())
+    )?;
+    Ok(o)
 }
 
 fn run_validate(
@@ -167,7 +183,7 @@ fn run_validate(
     refinements: usize,
     levels: Option<usize>,
     json: bool,
-) -> Result<()> {
+) -> Result<String> {
     let cfg = config::load(path)?;
     let Some((depth, half_width)) = cfg.is_square_well() else {
         bail!(
@@ -186,11 +202,17 @@ fn run_validate(
     };
     let v = validate::validate_square_well(&case, refinements, &SolverOptions::default())
         .with_context(|| format!("{}: validation", path.display()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+    for (i, g) in v.grids.iter().enumerate() {
+        for w in &g.warnings {
+            eprintln!("warning: grid {i}: {w}");
+        }
     }
-    println!(
+    if json {
+        return Ok(serde_json::to_string_pretty(&v)? + "\n");
+    }
+    let mut o = String::new();
+    writeln!(
+        o,
         "Square well U0 = {} Ha, a = {} bohr, L = {} bohr, m = {} m_e: {} levels on {} nested grids",
         case.depth,
         case.half_width,
@@ -198,27 +220,30 @@ fn run_validate(
         case.mass,
         case.levels,
         v.grids.len()
-    );
+    )?;
     for (i, g) in v.grids.iter().enumerate() {
-        println!(
+        writeln!(
+            o,
             "  grid {i}: h = {:.6} bohr, {} nodes, max residual {:.1e} Ha, {:.3} s",
             g.grid.max_spacing, g.grid.interior_nodes, g.solver.max_residual, g.seconds
-        );
+        )?;
     }
-    print!("\n{:>4} {:>22}", "n", "E exact (Ha)");
+    write!(o, "\n{:>4} {:>22}", "n", "E exact (Ha)")?;
     for i in 0..v.grids.len() {
-        print!(" {:>10}", format!("err h/{}", 1 << i));
+        write!(o, " {:>10}", format!("err h/{}", 1 << i))?;
     }
-    println!(
+    writeln!(
+        o,
         " {:>6} {:>10} {:>20} {:>10} {:>6} {:>10}",
         "order", "Rich err", "<K> exact (Ha)", "<K> err", "order", "Rich err"
-    );
+    )?;
     for (l, order) in v.levels.iter().zip(&v.observed_order) {
-        print!("{:>4} {:>22.15e}", l.n, l.exact);
+        write!(o, "{:>4} {:>22.15e}", l.n, l.exact)?;
         for e in &l.errors_by_grid {
-            print!(" {:>10.2e}", e);
+            write!(o, " {:>10.2e}", e)?;
         }
-        println!(
+        writeln!(
+            o,
             " {:>6.3} {:>10.2e} {:>20.13e} {:>10.2e} {:>6.3} {:>10.2e}",
             order,
             l.richardson_error,
@@ -226,7 +251,7 @@ fn run_validate(
             l.kinetic_error,
             l.kinetic_observed_order,
             l.kinetic_richardson_error
-        );
+        )?;
     }
     let max_rich = v
         .richardson_error
@@ -238,8 +263,9 @@ fn run_validate(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &o| {
             (a.min(o), b.max(o))
         });
-    println!(
+    writeln!(
+        o,
         "\nobserved order of E_n: {omin:.3} .. {omax:.3}; max |Richardson error| = {max_rich:.2e} Ha"
-    );
-    Ok(())
+    )?;
+    Ok(o)
 }

@@ -60,6 +60,8 @@ pub struct GridRun {
     pub solver: SolverReport,
     /// Wall time of the solve (s).
     pub seconds: f64,
+    /// Warnings of the spectrum on this grid (e.g. marginal resolution of the top level).
+    pub warnings: Vec<String>,
     /// E_n on this grid (Hartree).
     #[serde(skip)]
     pub energy: Vec<f64>,
@@ -150,6 +152,7 @@ pub fn validate_square_well(
             grid: grid.summary(),
             solver: s.report.clone(),
             seconds: start.elapsed().as_secs_f64(),
+            warnings: s.warnings.clone(),
             energy: s.energies(),
             kinetic: s.kinetic(),
         });
