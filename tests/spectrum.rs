@@ -298,7 +298,7 @@ fn piecewise_shapes_solve_consistently() {
         }],
     )
     .unwrap();
-    let omega = (k_spring / m as f64).sqrt();
+    let omega = (k_spring / m).sqrt();
     let s1 = solve_aligned(&v, 0.1, m, 8, &SolverOptions::default()).unwrap();
     let s2 = solve_aligned(&v, 0.05, m, 8, &SolverOptions::default()).unwrap();
     for n in 0..8 {
