@@ -11,5 +11,6 @@ pub mod grid;
 pub mod hamiltonian;
 pub mod potential;
 pub mod spectrum;
+pub mod thermo;
 pub mod units;
 pub mod validate;

@@ -20,6 +20,7 @@
 
 use super::sturm::{SturmData, LANES};
 use super::{EigenError, SymTridiagonal};
+use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{linalg, Accum, MatMut, MatRef, Par, Side};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -31,9 +32,11 @@ pub struct SolverOptions {
     pub residual_factor: f64,
     /// At most this many inverse-iteration steps per vector.
     pub max_iterations: usize,
-    /// Refine each isolating interval until it is narrower than this fraction of the distance
-    /// to the neighbouring levels before inverse iteration starts.
+    /// Refine each eigenvalue (Laguerre steps) until the step is below this fraction of the
+    /// distance to the neighbouring levels before inverse iteration starts.
     pub refine_fraction: f64,
+    /// At most this many refinement sweeps per batch of levels.
+    pub max_refine_sweeps: usize,
 }
 
 impl Default for SolverOptions {
@@ -41,7 +44,8 @@ impl Default for SolverOptions {
         Self {
             residual_factor: 64.0,
             max_iterations: 12,
-            refine_fraction: 1e-3,
+            refine_fraction: 1e-6,
+            max_refine_sweeps: 60,
         }
     }
 }
@@ -180,43 +184,47 @@ fn isolate(
         .collect()
 }
 
-/// Workspace for one shifted tridiagonal LU solve (LAPACK `dgttrf`/`dgtts2` layout).
+/// Workspace for one shifted tridiagonal LU solve (LAPACK `dgttrf`/`dgtts2` layout, with the
+/// reciprocal pivots stored so that back substitution has no division on its critical path).
 struct LuWorkspace {
-    /// Multipliers of L.
-    l: Vec<f64>,
-    /// Diagonal of U.
-    u0: Vec<f64>,
+    /// 1 / diagonal of U.
+    inv_u0: Vec<f64>,
     /// First super-diagonal of U.
     u1: Vec<f64>,
     /// Second super-diagonal of U (fill-in from row swaps).
     u2: Vec<f64>,
-    /// Row i was swapped with row i + 1.
-    swapped: Vec<bool>,
 }
 
 impl LuWorkspace {
     fn new(n: usize) -> Self {
         Self {
-            l: vec![0.0; n],
-            u0: vec![0.0; n],
+            inv_u0: vec![0.0; n],
             u1: vec![0.0; n],
             u2: vec![0.0; n],
-            swapped: vec![false; n],
         }
     }
 
-    /// Overwrites `b` with the solution of (T − σI) x = b. Pivots smaller than `pivot_floor`
-    /// are raised to it: a perturbation of size ε‖T‖, harmless (and customary) in inverse
-    /// iteration where T − σI is nearly singular by design.
-    fn solve_shifted(&mut self, t: &SymTridiagonal, sigma: f64, pivot_floor: f64, b: &mut [f64]) {
+    /// Overwrites `b` with the solution x of (T − σI) x = b and returns ‖x‖². Pivots smaller
+    /// than `pivot_floor` are raised to it: a perturbation of size ε‖T‖, harmless (and
+    /// customary) in inverse iteration where T − σI is nearly singular by design.
+    fn solve_shifted(
+        &mut self,
+        t: &SymTridiagonal,
+        sigma: f64,
+        pivot_floor: f64,
+        b: &mut [f64],
+    ) -> f64 {
+        let floor = |p: f64| {
+            if p.abs() < pivot_floor {
+                pivot_floor.copysign(if p == 0.0 { 1.0 } else { p })
+            } else {
+                p
+            }
+        };
         let n = t.len();
         if n == 1 {
-            let mut p = t.diag[0] - sigma;
-            if p.abs() < pivot_floor {
-                p = pivot_floor.copysign(if p == 0.0 { 1.0 } else { p });
-            }
-            b[0] /= p;
-            return;
+            b[0] /= floor(t.diag[0] - sigma);
+            return b[0] * b[0];
         }
         // Factor with partial pivoting and apply L⁻¹ to b in the same sweep.
         let mut diag_i = t.diag[0] - sigma;
@@ -226,22 +234,20 @@ impl LuWorkspace {
             let diag_next = t.diag[i + 1] - sigma;
             let super_next = if i + 1 < n - 1 { t.off[i + 1] } else { 0.0 };
             if diag_i.abs() >= sub.abs() {
-                let m = if diag_i != 0.0 { sub / diag_i } else { 0.0 };
-                self.u0[i] = diag_i;
+                let inv = 1.0 / floor(diag_i);
+                let m = sub * inv;
+                self.inv_u0[i] = inv;
                 self.u1[i] = super_i;
                 self.u2[i] = 0.0;
-                self.l[i] = m;
-                self.swapped[i] = false;
                 b[i + 1] -= m * b[i];
                 diag_i = diag_next - m * super_i;
                 super_i = super_next;
             } else {
-                let m = diag_i / sub;
-                self.u0[i] = sub;
+                let inv = 1.0 / sub;
+                let m = diag_i * inv;
+                self.inv_u0[i] = inv;
                 self.u1[i] = diag_next;
                 self.u2[i] = super_next;
-                self.l[i] = m;
-                self.swapped[i] = true;
                 let bi = b[i];
                 b[i] = b[i + 1];
                 b[i + 1] = bi - m * b[i];
@@ -249,18 +255,17 @@ impl LuWorkspace {
                 super_i = -m * super_next;
             }
         }
-        self.u0[n - 1] = diag_i;
-        for p in self.u0.iter_mut() {
-            if p.abs() < pivot_floor {
-                *p = pivot_floor.copysign(if *p == 0.0 { 1.0 } else { *p });
-            }
+        self.inv_u0[n - 1] = 1.0 / floor(diag_i);
+        // Back substitution with U, accumulating ‖x‖² on the way.
+        b[n - 1] *= self.inv_u0[n - 1];
+        b[n - 2] = (b[n - 2] - self.u1[n - 2] * b[n - 1]) * self.inv_u0[n - 2];
+        let mut norm2 = b[n - 1] * b[n - 1] + b[n - 2] * b[n - 2];
+        for i in (0..n - 2).rev() {
+            let x = (b[i] - self.u1[i] * b[i + 1] - self.u2[i] * b[i + 2]) * self.inv_u0[i];
+            b[i] = x;
+            norm2 += x * x;
         }
-        // Back substitution with U.
-        b[n - 1] /= self.u0[n - 1];
-        b[n - 2] = (b[n - 2] - self.u1[n - 2] * b[n - 1]) / self.u0[n - 2];
-        for i in (0..n.saturating_sub(2)).rev() {
-            b[i] = (b[i] - self.u1[i] * b[i + 1] - self.u2[i] * b[i + 2]) / self.u0[i];
-        }
+        norm2
     }
 }
 
@@ -289,6 +294,42 @@ fn normalize(v: &mut [f64]) -> f64 {
         v.iter_mut().for_each(|x| *x *= inv);
     }
     norm
+}
+
+/// Rayleigh quotient ρ = vᵀTv / vᵀv and residual ‖Tv − ρv‖/‖v‖ of v ≠ 0, given ‖v‖² =
+/// `norm2`; v is scaled to unit norm on the way. Two sweeps, no stored Tv.
+fn rayleigh_normalize(t: &SymTridiagonal, v: &mut [f64], norm2: f64) -> (f64, f64) {
+    let n = v.len();
+    let (d, e) = (&t.diag, &t.off);
+    let mut vtv = 0.0;
+    if n == 1 {
+        vtv = d[0] * v[0] * v[0];
+    } else {
+        vtv += v[0] * (d[0] * v[0] + e[0] * v[1]);
+        for i in 1..n - 1 {
+            vtv += v[i] * (e[i - 1] * v[i - 1] + d[i] * v[i] + e[i] * v[i + 1]);
+        }
+        vtv += v[n - 1] * (e[n - 2] * v[n - 2] + d[n - 1] * v[n - 1]);
+    }
+    let rho = vtv / norm2;
+    // Residual on the unscaled vector, scaling each entry once its neighbours are used.
+    let scale = 1.0 / norm2.sqrt();
+    let mut r2 = 0.0;
+    let mut prev = 0.0; // unscaled v[i − 1]
+    for i in 0..n {
+        let here = v[i];
+        let mut y = d[i] * here - rho * here;
+        if i > 0 {
+            y += e[i - 1] * prev;
+        }
+        if i + 1 < n {
+            y += e[i] * v[i + 1];
+        }
+        r2 += y * y;
+        v[i] = here * scale;
+        prev = here;
+    }
+    (rho, r2.sqrt() * scale)
 }
 
 /// Rayleigh quotient ρ = vᵀTv and residual ‖Tv − ρv‖ of a unit vector; `tv` is scratch.
@@ -345,6 +386,8 @@ struct Context<'a> {
     opts: &'a SolverOptions,
     pivot_floor: f64,
     residual_tol: f64,
+    /// Below this width Sturm counts cannot separate two eigenvalues.
+    resolution: f64,
 }
 
 /// Result of one level or cluster (its vectors are written into the caller's columns).
@@ -353,25 +396,61 @@ struct Solved {
     iterations: usize,
 }
 
-/// Narrows an isolating interval around a simple eigenvalue by multisection until it is
-/// narrower than `target` (or than the count resolution).
-fn refine(
+/// Refines up to [`LANES`] simple eigenvalues at once by Laguerre's iteration on the
+/// characteristic polynomial (cubically convergent, and globally so for real-rooted
+/// polynomials), all lanes in one sweep of [`SturmData::laguerre_sums`]. Each sweep's exact
+/// Sturm count also shrinks the isolating interval; a step that leaves it (or is not finite)
+/// is replaced by bisection. Returns the refined shifts and the number of sweeps.
+fn refine_batch(
     ctx: &Context,
-    mut iv: Interval,
-    target: f64,
+    ivs: &mut [Interval],
+    targets: &[f64],
     resolution: f64,
-    sweeps: &mut usize,
-) -> Interval {
-    let wanted = iv.count_hi;
-    while iv.width() > target && iv.width() > resolution {
-        *sweeps += 1;
-        let parts = multisect(&ctx.sturm, &iv, wanted);
-        match parts.as_slice() {
-            [p] => iv = *p,
-            _ => break, // cannot happen for a simple eigenvalue; keep what we have
+) -> (Vec<f64>, usize) {
+    let lanes = ivs.len();
+    debug_assert!(lanes <= LANES);
+    let n = ctx.t.len() as f64;
+    let mut xs: Vec<f64> = ivs.iter().map(Interval::mid).collect();
+    let mut done: Vec<bool> = ivs.iter().map(|iv| iv.width() <= resolution).collect();
+    let mut sweeps = 0;
+    for _ in 0..ctx.opts.max_refine_sweeps {
+        if done.iter().all(|&d| d) {
+            break;
+        }
+        let mut shifts = [0.0; LANES];
+        for s in 0..LANES {
+            shifts[s] = xs[s.min(lanes - 1)];
+        }
+        sweeps += 1;
+        let sums = ctx.sturm.laguerre_sums(&shifts);
+        for s in 0..lanes {
+            if done[s] {
+                continue;
+            }
+            let iv = &mut ivs[s];
+            let x = xs[s];
+            // x is above λ_j (j = count_lo) exactly when more than j eigenvalues lie below x.
+            if sums[s].count > iv.count_lo {
+                iv.hi = x;
+            } else {
+                iv.lo = x;
+            }
+            let (g, h) = (sums[s].g, sums[s].h);
+            let disc = ((n - 1.0) * (n * h - g * g)).max(0.0).sqrt();
+            let denom = if g >= 0.0 { g + disc } else { g - disc };
+            let next = x - n / denom;
+            let next = if next.is_finite() && next > iv.lo && next < iv.hi {
+                next
+            } else {
+                iv.mid()
+            };
+            if (next - x).abs() <= targets[s] || iv.width() <= resolution {
+                done[s] = true;
+            }
+            xs[s] = next;
         }
     }
-    iv
+    (xs, sweeps)
 }
 
 /// Inverse iteration with safeguarded Rayleigh-quotient shifts for a simple eigenvalue; the
@@ -380,23 +459,27 @@ fn solve_simple(
     ctx: &Context,
     ws: &mut Workspace,
     iv: Interval,
+    shift: f64,
     seed: u64,
     v: &mut [f64],
 ) -> Solved {
     let n = ctx.t.len();
     start_vector(n, seed, v);
-    let mut sigma = iv.mid();
+    let mut sigma = shift;
     let mut best_residual = f64::INFINITY;
     let mut best_rho = sigma;
     let mut iterations = 0;
+    let mut rayleigh_shift = false;
     for it in 0..ctx.opts.max_iterations {
         iterations += 1;
-        ctx_solve(ctx, &mut ws.lu, sigma, v);
-        normalize(v);
-        let (rho, res) = rayleigh(ctx.t, v, &mut ws.tv);
-        if res <= ctx.residual_tol {
+        let norm2 = ctx_solve(ctx, &mut ws.lu, sigma, v);
+        let (rho, res) = rayleigh_normalize(ctx.t, v, norm2);
+        // A small residual alone is not enough: the contamination by a neighbouring level m
+        // is only bounded by ‖r‖/gap_m, and ⟨K⟩ is first-order sensitive to it. One more solve
+        // from the Rayleigh quotient (|ρ − λ| ≈ ‖r‖²/gap) scales it by |ρ − λ|/gap_m, down to
+        // the rounding floor of the solve.
+        if res <= ctx.residual_tol && rayleigh_shift {
             best_rho = rho;
-            best_residual = res;
             break;
         }
         if res < best_residual {
@@ -407,19 +490,22 @@ fn solve_simple(
         if it + 1 == ctx.opts.max_iterations {
             v.copy_from_slice(&ws.best);
         }
-        if rho > iv.lo && rho <= iv.hi {
+        // Safeguard against converging to a neighbour: the Rayleigh quotient must stay in the
+        // isolating interval, widened by the count resolution (after Laguerre refinement the
+        // interval itself can be narrower than the rounding error of ρ).
+        rayleigh_shift = rho > iv.lo - ctx.resolution && rho <= iv.hi + ctx.resolution;
+        if rayleigh_shift {
             sigma = rho;
         }
     }
-    let _ = best_residual;
     Solved {
         values: vec![best_rho],
         iterations,
     }
 }
 
-fn ctx_solve(ctx: &Context, lu: &mut LuWorkspace, sigma: f64, v: &mut [f64]) {
-    lu.solve_shifted(ctx.t, sigma, ctx.pivot_floor, v);
+fn ctx_solve(ctx: &Context, lu: &mut LuWorkspace, sigma: f64, v: &mut [f64]) -> f64 {
+    lu.solve_shifted(ctx.t, sigma, ctx.pivot_floor, v)
 }
 
 /// Subtracts from `v` its projections on the (orthonormal) `basis`, twice for stability.
@@ -500,8 +586,9 @@ fn solve_cluster(
 /// Rows per block of the deterministic blocked Gram matrix.
 const GRAM_BLOCK_ROWS: usize = 4096;
 
-/// G = VᵀV for the column-major n × k matrix V, in row blocks of fixed size summed in a fixed
-/// order (parallel and bitwise reproducible whatever the thread count).
+/// The lower triangle of G = VᵀV for the column-major n × k matrix V (the upper triangle is
+/// left zero), in row blocks of fixed size summed in a fixed order (parallel and bitwise
+/// reproducible whatever the thread count).
 fn gram(vectors: &[f64], n: usize, k: usize) -> faer::Mat<f64> {
     let blocks = n.div_ceil(GRAM_BLOCK_ROWS);
     let v = MatRef::from_column_major_slice(vectors, n, k);
@@ -512,11 +599,14 @@ fn gram(vectors: &[f64], n: usize, k: usize) -> faer::Mat<f64> {
             let rows = GRAM_BLOCK_ROWS.min(n - r0);
             let vb = v.subrows(r0, rows);
             let mut g = faer::Mat::<f64>::zeros(k, k);
-            linalg::matmul::matmul(
+            linalg::matmul::triangular::matmul(
                 g.as_mut(),
+                BlockStructure::TriangularLower,
                 Accum::Replace,
                 vb.transpose(),
+                BlockStructure::Rectangular,
                 vb,
+                BlockStructure::Rectangular,
                 1.0,
                 Par::Seq,
             );
@@ -530,12 +620,12 @@ fn gram(vectors: &[f64], n: usize, k: usize) -> faer::Mat<f64> {
     g
 }
 
-/// max |G_ij − δ_ij|.
+/// max |G_ij − δ_ij| over the lower triangle of the symmetric G.
 fn orthogonality_error(g: &faer::Mat<f64>) -> f64 {
     let k = g.nrows();
     let mut worst = 0.0_f64;
     for j in 0..k {
-        for i in 0..k {
+        for i in j..k {
             let target = if i == j { 1.0 } else { 0.0 };
             worst = worst.max((g[(i, j)] - target).abs());
         }
@@ -583,15 +673,16 @@ pub fn lowest_eigenpairs(
     }
     let norm = t.norm_bound().max(f64::MIN_POSITIVE);
     let eps = f64::EPSILON;
+    // Below this width the Sturm counts cannot separate two eigenvalues.
+    let resolution = 8.0 * eps * norm * (n as f64).sqrt().max(1.0);
     let ctx = Context {
         t,
         sturm: SturmData::new(&t.diag, &t.off),
         opts,
         pivot_floor: eps * norm,
         residual_tol: opts.residual_factor * eps * norm,
+        resolution,
     };
-    // Below this width the Sturm counts cannot separate two eigenvalues.
-    let resolution = 8.0 * eps * norm * (n as f64).sqrt().max(1.0);
     let (glo, ghi) = t.gershgorin();
     let pad = 2.0 * resolution + eps * norm;
     let whole = Interval {
@@ -663,30 +754,52 @@ pub fn lowest_eigenpairs(
         slices.push((j, *iv, gaps[j], mine));
         rest = tail;
     }
-    let solved: Vec<(Solved, usize)> = slices
+    // Refine the simple levels in batches of LANES (one sweep serves a whole batch).
+    let simple: Vec<usize> = (0..jobs.len())
+        .filter(|&j| jobs[j].multiplicity() == 1)
+        .collect();
+    let refined: Vec<(Vec<(usize, Interval, f64)>, usize)> = simple
+        .par_chunks(LANES)
+        .map(|batch| {
+            let mut ivs: Vec<Interval> = batch.iter().map(|&j| jobs[j]).collect();
+            let targets: Vec<f64> = batch
+                .iter()
+                .map(|&j| (opts.refine_fraction * gaps[j]).max(ctx.pivot_floor))
+                .collect();
+            let (xs, sweeps) = refine_batch(&ctx, &mut ivs, &targets, resolution);
+            let out = batch
+                .iter()
+                .zip(ivs)
+                .zip(xs)
+                .map(|((&j, iv), x)| (j, iv, x))
+                .collect();
+            (out, sweeps)
+        })
+        .collect();
+    let mut shifts: Vec<Option<(Interval, f64)>> = vec![None; jobs.len()];
+    let mut refine_sweeps = 0;
+    for (batch, sweeps) in refined {
+        refine_sweeps += sweeps;
+        for (j, iv, x) in batch {
+            shifts[j] = Some((iv, x));
+        }
+    }
+    let solved: Vec<Solved> = slices
         .into_par_iter()
         .map_init(
             || Workspace::new(n),
-            |ws, (j, iv, gap, out)| {
-                let mut refine_sweeps = 0;
-                let s = if iv.multiplicity() == 1 {
-                    let target = opts.refine_fraction * gap;
-                    let iv = refine(&ctx, iv, target, resolution, &mut refine_sweeps);
-                    solve_simple(&ctx, ws, iv, j as u64, out)
-                } else {
-                    solve_cluster(&ctx, ws, iv, j as u64, out)
-                };
-                (s, refine_sweeps)
+            |ws, (j, iv, _gap, out)| match shifts[j] {
+                Some((iv, x)) => solve_simple(&ctx, ws, iv, x, j as u64, out),
+                None => solve_cluster(&ctx, ws, iv, j as u64, out),
             },
         )
         .collect();
 
     let mut values = Vec::with_capacity(total);
     let mut inverse_iterations = 0;
-    let mut sturm_sweeps = sweeps.into_inner();
-    for (s, rs) in solved {
+    let sturm_sweeps = sweeps.into_inner() + refine_sweeps;
+    for s in solved {
         inverse_iterations += s.iterations;
-        sturm_sweeps += rs;
         values.extend(s.values);
     }
     // A cluster straddling the k-th level yields more than k pairs: keep the k lowest.

@@ -1,0 +1,134 @@
+//! Microcanonical ensemble: Hertz (volume) entropy and the finite-difference temperature, eq. (2).
+//!
+//! - Ω(E) = Σ g_i over the states with E_i ≤ E (degenerate states all counted) and
+//!   S(E) = ln Ω(E) (k_B = 1): [`distinct_levels`], [`hertz_entropy`].
+//! - T^(μ)_n = ΔE_n / ΔS_n over the distinct levels, eq. (2), with centered (default), forward
+//!   or backward differences: [`microcanonical_temperature`],
+//!   [`per_state_microcanonical_temperature`].
+//!
+//! Levels group states with exactly equal energies (`==` on the sorted list); states whose
+//! energies differ by any amount, however small (e.g. 1.0 and 1.0 + 1e-13), stay separate levels.
+//! ΔS between two levels is computed from the exact integer counts, ln(Ω_hi/Ω_lo) =
+//! ln_1p((Ω_hi − Ω_lo)/Ω_lo), so it keeps full relative accuracy at large Ω.
+
+use super::StateList;
+use serde::{Deserialize, Serialize};
+
+/// One distinct energy level: states with exactly this energy, and Ω, S at it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Level {
+    /// Energy of the level (Hartree).
+    pub energy: f64,
+    /// Σ g of the states with exactly this energy (dimensionless count).
+    pub count: u64,
+    /// Ω(E) = Σ g over the states with E_i ≤ energy (dimensionless count).
+    pub omega: u64,
+    /// Hertz entropy S = ln Ω (dimensionless, k_B = 1).
+    pub entropy: f64,
+    /// Index in the state list of the first state of this level.
+    pub first_state: usize,
+    /// Number of state-list entries in this level (each with its own multiplicity).
+    pub states: usize,
+}
+
+/// Finite-difference scheme for T^(μ) = ΔE/ΔS, eq. (2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Difference {
+    /// (E_{n+1} − E_{n−1}) / (S_{n+1} − S_{n−1}); the paper's choice (no odd–even effect).
+    #[default]
+    Centered,
+    /// (E_{n+1} − E_n) / (S_{n+1} − S_n).
+    Forward,
+    /// (E_n − E_{n−1}) / (S_n − S_{n−1}).
+    Backward,
+}
+
+/// Distinct levels of a state list (energies in Hartree) with Ω(E) and S(E) = ln Ω(E).
+pub fn distinct_levels(states: &StateList) -> Vec<Level> {
+    let energy = states.energy();
+    let multiplicity = states.multiplicity();
+    let mut levels: Vec<Level> = Vec::new();
+    let mut omega: u64 = 0;
+    for (i, (&e, &g)) in energy.iter().zip(multiplicity).enumerate() {
+        // The total multiplicity was checked to fit in u64 when the list was built.
+        omega += g;
+        match levels.last_mut() {
+            Some(level) if level.energy == e => {
+                level.count += g;
+                level.omega = omega;
+                level.states += 1;
+            }
+            _ => levels.push(Level {
+                energy: e,
+                count: g,
+                omega,
+                entropy: 0.0,
+                first_state: i,
+                states: 1,
+            }),
+        }
+    }
+    for level in &mut levels {
+        level.entropy = (level.omega as f64).ln();
+    }
+    levels
+}
+
+/// Hertz entropy S(E_i) = ln Ω(E_i) of every state (dimensionless): Ω counts, with
+/// multiplicity, all states with energy ≤ E_i, so exactly degenerate states share one value.
+pub fn hertz_entropy(states: &StateList) -> Vec<f64> {
+    let mut out = Vec::with_capacity(states.len());
+    for level in distinct_levels(states) {
+        out.extend(std::iter::repeat_n(level.entropy, level.states));
+    }
+    out
+}
+
+/// T^(μ) = ΔE/ΔS (Hartree) between two levels, or None when not a finite positive ratio.
+fn difference_temperature(lo: &Level, hi: &Level) -> Option<f64> {
+    let de = hi.energy - lo.energy;
+    let ds = if lo.omega > 0 && hi.omega > lo.omega {
+        ((hi.omega - lo.omega) as f64 / lo.omega as f64).ln_1p()
+    } else {
+        hi.entropy - lo.entropy
+    };
+    let t = de / ds;
+    (t.is_finite() && t > 0.0).then_some(t)
+}
+
+/// Microcanonical temperature T^(μ)_n (Hartree) at each distinct level, eq. (2).
+///
+/// None where the scheme's neighbour does not exist (both ends for centered, the top level for
+/// forward, the ground level for backward) or the ratio is not finite and positive (which cannot
+/// happen for levels from [`distinct_levels`]).
+pub fn microcanonical_temperature(levels: &[Level], scheme: Difference) -> Vec<Option<f64>> {
+    let n = levels.len();
+    (0..n)
+        .map(|i| {
+            let (lo, hi) = match scheme {
+                Difference::Centered => (i.checked_sub(1)?, i + 1),
+                Difference::Forward => (i, i + 1),
+                Difference::Backward => (i.checked_sub(1)?, i),
+            };
+            if hi >= n {
+                return None;
+            }
+            difference_temperature(&levels[lo], &levels[hi])
+        })
+        .collect()
+}
+
+/// T^(μ) (Hartree) for every state of the list: the value of the state's level, eq. (2).
+pub fn per_state_microcanonical_temperature(
+    states: &StateList,
+    scheme: Difference,
+) -> Vec<Option<f64>> {
+    let levels = distinct_levels(states);
+    let temperatures = microcanonical_temperature(&levels, scheme);
+    let mut out = Vec::with_capacity(states.len());
+    for (level, t) in levels.iter().zip(temperatures) {
+        out.extend(std::iter::repeat_n(t, level.states));
+    }
+    out
+}
