@@ -54,7 +54,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::potential::{Piece, Potential, PotentialError, Shape};
-use crate::units::{Energy, Length, Mass, SpringConstant};
+use crate::thermo::microcanonical::Difference;
+use crate::units::{Energy, Length, Mass, SpringConstant, Temperature};
 
 /// The largest number of levels a config may ask for.
 pub const MAX_LEVELS: usize = 10_000_000;
@@ -128,6 +129,132 @@ pub struct Config {
     pub grid: GridConfig,
     /// `[solve]`.
     pub solve: SolveConfig,
+    /// `[analysis]` (defaults when absent).
+    pub analysis: AnalysisConfig,
+}
+
+/// An equally spaced energy grid from `from` to `to` (inclusive when it lands there) with step
+/// `step` (Hartree).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EnergyGrid {
+    /// First energy (Hartree).
+    pub from: f64,
+    /// Last energy (Hartree).
+    pub to: f64,
+    /// Step (Hartree).
+    pub step: f64,
+}
+
+impl EnergyGrid {
+    /// The grid points, ascending (Hartree).
+    pub fn points(&self) -> Vec<f64> {
+        let count = ((self.to - self.from) / self.step * (1.0 + 1e-12)).floor() as usize + 1;
+        (0..count)
+            .map(|i| self.from + self.step * i as f64)
+            .collect()
+    }
+}
+
+/// `points` temperatures spaced evenly in ln T from `from` to `to` (Hartree, k_B = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TemperatureRange {
+    /// Lowest temperature (Hartree).
+    pub from: f64,
+    /// Highest temperature (Hartree).
+    pub to: f64,
+    /// Number of temperatures (≥ 2).
+    pub points: usize,
+}
+
+impl TemperatureRange {
+    /// The temperatures, ascending and log-spaced (Hartree).
+    pub fn points(&self) -> Vec<f64> {
+        let (a, b) = (self.from.ln(), self.to.ln());
+        (0..self.points)
+            .map(|i| {
+                if i + 1 == self.points {
+                    self.to
+                } else {
+                    (a + (b - a) * i as f64 / (self.points - 1) as f64).exp()
+                }
+            })
+            .collect()
+    }
+}
+
+/// `[analysis]`: which thermodynamics to compute and on which grids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisConfig {
+    /// ε of the window average T_E^(K) (Hartree); paper: 0.0004.
+    pub epsilon: f64,
+    /// Energies at which T^(C) and T_E^(K) are tabulated; `None`: from E_0 to the highest
+    /// computed level in steps of ε/4.
+    pub energy_grid: Option<EnergyGrid>,
+    /// Temperatures of the canonical table; `None`: 200 log-spaced points from a twentieth of
+    /// the first excitation energy to a twentieth of the computed spectrum's width.
+    pub temperatures: Option<TemperatureRange>,
+    /// Finite difference of T^(μ).
+    pub difference: Difference,
+    /// Largest Boltzmann weight the omitted levels may carry at the highest temperature
+    /// (fraction of Z); the spectrum is extended until the rigorous bound is below it.
+    pub truncation_tolerance: f64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            epsilon: DEFAULT_EPSILON,
+            energy_grid: None,
+            temperatures: None,
+            difference: Difference::Centered,
+            truncation_tolerance: DEFAULT_TRUNCATION_TOLERANCE,
+        }
+    }
+}
+
+/// Default ε of T_E^(K): the paper's 0.0004 Ha.
+pub const DEFAULT_EPSILON: f64 = 4e-4;
+/// Default bound on the Boltzmann weight of omitted levels.
+pub const DEFAULT_TRUNCATION_TOLERANCE: f64 = 1e-10;
+
+/// One named parameter set of a study.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    /// The case's name (`cases[i].name`, or the file stem when there are no cases).
+    pub name: String,
+    /// The full, validated config of this case.
+    pub config: Config,
+}
+
+/// A config file with all its cases: the base tables, overridden per `[[cases]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Study {
+    /// The config file.
+    pub path: PathBuf,
+    /// The file stem (default output directory name).
+    pub name: String,
+    /// The cases, in file order (one when the file has no `[[cases]]`).
+    pub cases: Vec<Case>,
+}
+
+impl Study {
+    /// The case named `name`, or the first case when `name` is `None`.
+    pub fn case(&self, name: Option<&str>) -> Result<&Case, ConfigError> {
+        match name {
+            None => Ok(&self.cases[0]),
+            Some(n) => self.cases.iter().find(|c| c.name == n).ok_or_else(|| {
+                let names: Vec<&str> = self.cases.iter().map(|c| c.name.as_str()).collect();
+                invalid(
+                    &self.path,
+                    "cases",
+                    format!(
+                        "has no case named \"{n}\"; the cases are: {}",
+                        names.join(", ")
+                    ),
+                )
+            }),
+        }
+    }
 }
 
 /// Why a config could not be used. The Display of every variant starts with the file's path.
@@ -163,13 +290,157 @@ pub enum ConfigError {
     },
 }
 
-/// Reads, parses and validates the config file at `path`.
+/// Reads, parses and validates the config file at `path`, which must describe one problem
+/// (no `[[cases]]`, or exactly one); see [`load_study`] for files with several cases.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let study = load_study(path)?;
+    if study.cases.len() != 1 {
+        let names: Vec<&str> = study.cases.iter().map(|c| c.name.as_str()).collect();
+        return Err(invalid(
+            path,
+            "cases",
+            format!(
+                "holds {} cases ({}): choose one (e.g. --case {})",
+                names.len(),
+                names.join(", "),
+                names[0]
+            ),
+        ));
+    }
+    Ok(study.cases.into_iter().next().expect("one case").config)
+}
+
+/// Reads a config file with all its `[[cases]]`: each case is the base tables with the case's
+/// keys overriding them (any key, dotted or as sub-tables: `potential.depth = "5.4 eV"`), and is
+/// validated as a full config.
+pub fn load_study(path: &Path) -> Result<Study, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, path)
+    parse_study(&text, path)
+}
+
+/// [`load_study`] from a string; `origin` is the path used in messages.
+pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
+    let name = origin
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "config".to_string());
+    let mut doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: parse_message(text, &e),
+        })?;
+    let Some(cases) = doc.remove("cases") else {
+        let config = parse(text, origin)?;
+        return Ok(Study {
+            path: origin.to_path_buf(),
+            name: name.clone(),
+            cases: vec![Case { name, config }],
+        });
+    };
+    let toml::Value::Array(cases) = cases else {
+        return Err(invalid(
+            origin,
+            "cases",
+            "must be an array of tables: write each case as [[cases]] with a name and the keys it overrides",
+        ));
+    };
+    if cases.is_empty() {
+        return Err(invalid(origin, "cases", "must hold at least one case"));
+    }
+    let mut out: Vec<Case> = Vec::with_capacity(cases.len());
+    for (i, case) in cases.into_iter().enumerate() {
+        let toml::Value::Table(mut overrides) = case else {
+            return Err(invalid(
+                origin,
+                format!("cases[{i}]"),
+                "must be a table ([[cases]])",
+            ));
+        };
+        let case_name = match overrides.remove("name") {
+            Some(toml::Value::String(n)) if !n.trim().is_empty() => n,
+            Some(_) => {
+                return Err(invalid(
+                    origin,
+                    format!("cases[{i}].name"),
+                    "must be a non-empty string",
+                ))
+            }
+            None => {
+                return Err(invalid(
+                    origin,
+                    format!("cases[{i}].name"),
+                    "is missing: every case needs a name (it names its output directory)",
+                ))
+            }
+        };
+        if !case_name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.+=".contains(c))
+        {
+            return Err(invalid(
+                origin,
+                format!("cases[{i}].name"),
+                format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
+            ));
+        }
+        if out.iter().any(|c| c.name == case_name) {
+            return Err(invalid(
+                origin,
+                format!("cases[{i}].name"),
+                format!("= \"{case_name}\" is used by an earlier case: names must be unique"),
+            ));
+        }
+        let mut merged = doc.clone();
+        merge_tables(&mut merged, overrides);
+        let merged_text = toml::to_string(&merged).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: format!("cases[{i}] ({case_name}): {e}"),
+        })?;
+        let config = parse(&merged_text, origin).map_err(|e| in_case(e, i, &case_name))?;
+        out.push(Case {
+            name: case_name,
+            config,
+        });
+    }
+    Ok(Study {
+        path: origin.to_path_buf(),
+        name,
+        cases: out,
+    })
+}
+
+/// Overrides the keys of `base` by those of `over`, recursing into tables.
+fn merge_tables(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Puts "cases[i] (name)" in front of the key of an error found in a case's merged config.
+fn in_case(e: ConfigError, index: usize, name: &str) -> ConfigError {
+    let prefix = format!("cases[{index}] ({name})");
+    match e {
+        ConfigError::Invalid { path, key, message } => ConfigError::Invalid {
+            path,
+            key: format!("{prefix}: {key}"),
+            message,
+        },
+        ConfigError::Parse { path, message } => ConfigError::Parse {
+            path,
+            message: format!("{prefix}: {message}"),
+        },
+        other => other,
+    }
 }
 
 /// Parses and validates config `text`; `origin` is the path used in messages and stored in
@@ -288,6 +559,118 @@ struct RawConfig {
     potential: RawPotential,
     grid: RawGrid,
     solve: RawSolve,
+    analysis: Option<RawAnalysis>,
+    /// Handled by [`parse_study`]; accepted here so that a study's base text parses.
+    #[allow(dead_code)]
+    cases: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    epsilon: Option<Energy>,
+    energy_grid: Option<RawEnergyGrid>,
+    temperatures: Option<RawTemperatures>,
+    difference: Option<Difference>,
+    truncation_tolerance: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnergyGrid {
+    from: Energy,
+    to: Energy,
+    step: Energy,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemperatures {
+    from: Temperature,
+    to: Temperature,
+    points: u64,
+}
+
+/// Largest number of points of an energy grid or temperature range (memory guard).
+pub const MAX_TABLE_POINTS: usize = 10_000_000;
+
+impl RawAnalysis {
+    fn validate(self, path: &Path) -> Result<AnalysisConfig, ConfigError> {
+        let bad = |key: &str, message: String| Err(invalid(path, key, message));
+        let mut a = AnalysisConfig::default();
+        if let Some(Energy(eps)) = self.epsilon {
+            if eps <= 0.0 {
+                return bad(
+                    "analysis.epsilon",
+                    format!("must be a positive energy (Hartree), got {eps}"),
+                );
+            }
+            a.epsilon = eps;
+        }
+        if let Some(g) = self.energy_grid {
+            let (from, to, step) = (g.from.0, g.to.0, g.step.0);
+            if step <= 0.0 {
+                return bad(
+                    "analysis.energy_grid.step",
+                    format!("must be a positive energy (Hartree), got {step}"),
+                );
+            }
+            if to <= from {
+                return bad(
+                    "analysis.energy_grid",
+                    format!("is empty or inverted: from = {from} Ha must be below to = {to} Ha"),
+                );
+            }
+            if (to - from) / step > MAX_TABLE_POINTS as f64 {
+                return bad(
+                    "analysis.energy_grid.step",
+                    format!(
+                        "= {step} Ha gives more than {MAX_TABLE_POINTS} points from {from} to {to} Ha"
+                    ),
+                );
+            }
+            a.energy_grid = Some(EnergyGrid { from, to, step });
+        }
+        if let Some(t) = self.temperatures {
+            let (from, to, points) = (t.from.0, t.to.0, t.points);
+            if from <= 0.0 {
+                return bad(
+                    "analysis.temperatures.from",
+                    format!("must be a positive temperature, got {from} Ha"),
+                );
+            }
+            if to <= from {
+                return bad(
+                    "analysis.temperatures",
+                    format!("is empty or inverted: from = {from} Ha must be below to = {to} Ha"),
+                );
+            }
+            if points < 2 || points > MAX_TABLE_POINTS as u64 {
+                return bad(
+                    "analysis.temperatures.points",
+                    format!("must be between 2 and {MAX_TABLE_POINTS}, got {points}"),
+                );
+            }
+            a.temperatures = Some(TemperatureRange {
+                from,
+                to,
+                points: points as usize,
+            });
+        }
+        if let Some(d) = self.difference {
+            a.difference = d;
+        }
+        if let Some(tol) = self.truncation_tolerance {
+            if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+                return bad(
+                    "analysis.truncation_tolerance",
+                    format!("must be a number between 0 and 1 (a fraction of Z), got {tol}"),
+                );
+            }
+            a.truncation_tolerance = tol;
+        }
+        Ok(a)
+    }
 }
 
 #[derive(Deserialize)]
@@ -397,6 +780,11 @@ impl RawConfig {
             );
         }
 
+        let analysis = match self.analysis {
+            Some(a) => a.validate(path)?,
+            None => AnalysisConfig::default(),
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             system: SystemConfig {
@@ -408,6 +796,7 @@ impl RawConfig {
             solve: SolveConfig {
                 levels: levels as usize,
             },
+            analysis,
         })
     }
 }

@@ -22,10 +22,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a study: every case of CONFIG through spectrum and thermodynamics; write tables,
+    /// metadata.json and figures to DIR.
+    Run {
+        /// The TOML config file.
+        config: PathBuf,
+        /// Output directory (default: out/<config file stem>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip the figures (tables and metadata only).
+        #[arg(long)]
+        no_figures: bool,
+    },
     /// Compute and print the lowest single-particle levels of a config.
     Spectrum {
         /// The TOML config file.
         config: PathBuf,
+        /// Which case of a config with [[cases]] (default: the first).
+        #[arg(long)]
+        case: Option<String>,
         /// Number of levels (overrides solve.levels).
         #[arg(long)]
         levels: Option<usize>,
@@ -37,6 +52,9 @@ enum Command {
     Validate {
         /// The TOML config file (potential.type = "square_well").
         config: PathBuf,
+        /// Which case of a config with [[cases]] (default: the first).
+        #[arg(long)]
+        case: Option<String>,
         /// Number of nested grids (h, h/2, …): at least 2.
         #[arg(long, default_value_t = 4)]
         refinements: usize,
@@ -52,17 +70,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run {
+            config,
+            out,
+            no_figures,
+        } => run_study(&config, out, no_figures),
         Command::Spectrum {
             config,
+            case,
             levels,
             json,
-        } => run_spectrum(&config, levels, json),
+        } => run_spectrum(&config, case.as_deref(), levels, json),
         Command::Validate {
             config,
+            case,
             refinements,
             levels,
             json,
-        } => run_validate(&config, refinements, levels, json),
+        } => run_validate(&config, case.as_deref(), refinements, levels, json),
     };
     match result {
         Ok(text) => {
@@ -83,8 +108,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_problem(path: &std::path::Path, levels: Option<usize>) -> Result<config::Problem> {
-    let cfg = config::load(path)?;
+fn load_case(path: &std::path::Path, case: Option<&str>) -> Result<config::Config> {
+    let study = config::load_study(path)?;
+    Ok(study.case(case)?.config.clone())
+}
+
+fn load_problem(
+    path: &std::path::Path,
+    case: Option<&str>,
+    levels: Option<usize>,
+) -> Result<config::Problem> {
+    let cfg = load_case(path, case)?;
     let mut problem = cfg.problem()?;
     if let Some(k) = levels {
         if k == 0 {
@@ -95,8 +129,13 @@ fn load_problem(path: &std::path::Path, levels: Option<usize>) -> Result<config:
     Ok(problem)
 }
 
-fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Result<String> {
-    let problem = load_problem(path, levels)?;
+fn run_spectrum(
+    path: &std::path::Path,
+    case: Option<&str>,
+    levels: Option<usize>,
+    json: bool,
+) -> Result<String> {
+    let problem = load_problem(path, case, levels)?;
     let start = std::time::Instant::now();
     let s = spectrum::solve_aligned(
         &problem.potential,
@@ -180,18 +219,19 @@ fn run_spectrum(path: &std::path::Path, levels: Option<usize>, json: bool) -> Re
 
 fn run_validate(
     path: &std::path::Path,
+    case: Option<&str>,
     refinements: usize,
     levels: Option<usize>,
     json: bool,
 ) -> Result<String> {
-    let cfg = config::load(path)?;
+    let cfg = load_case(path, case)?;
     let Some((depth, half_width)) = cfg.is_square_well() else {
         bail!(
             "{}: validate compares with the exact square well and needs potential.type = \"square_well\"",
             path.display()
         );
     };
-    let problem = load_problem(path, levels)?;
+    let problem = load_problem(path, case, levels)?;
     let case = SquareWellCase {
         box_half_width: problem.potential.box_half_width(),
         depth,
@@ -267,5 +307,69 @@ fn run_validate(
         o,
         "\nobserved order of E_n: {omin:.3} .. {omax:.3}; max |Richardson error| = {max_rich:.2e} Ha"
     )?;
+    Ok(o)
+}
+
+fn run_study(path: &std::path::Path, out: Option<PathBuf>, no_figures: bool) -> Result<String> {
+    let start = std::time::Instant::now();
+    let study = config::load_study(path)?;
+    let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
+    confine::output::run::check_writable(&dir)
+        .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
+    let result = confine::study::run_study(&study)
+        .with_context(|| format!("{}: running the study", path.display()))?;
+    let figures = confine::output::plots::FigureOutput {
+        png: !no_figures,
+        svg: !no_figures,
+    };
+    let written = confine::output::run::write_study(&result, &dir, &figures)
+        .with_context(|| format!("writing the results to {}", dir.display()))?;
+    let mut o = String::new();
+    for c in &result.cases {
+        for w in &c.warnings {
+            eprintln!("warning: case {}: {w}", c.name);
+        }
+    }
+    writeln!(
+        o,
+        "{} case(s) of {} -> {} ({} files) in {:.2} s",
+        result.cases.len(),
+        path.display(),
+        dir.display(),
+        written.len(),
+        start.elapsed().as_secs_f64()
+    )?;
+    writeln!(
+        o,
+        "\nNegative heat capacity: energy intervals where the temperature falls as E rises"
+    )?;
+    writeln!(
+        o,
+        "{:<24} {:<5} {:>9} {:>16} {:>16} {:>14} {:>9}",
+        "case", "T", "intervals", "largest: E from", "to (Ha)", "drop (Ha)", "drop (%)"
+    )?;
+    for c in &result.cases {
+        for set in &c.nhc {
+            let largest = confine::thermo::nhc::largest_drop(&set.intervals);
+            match largest {
+                Some(i) => writeln!(
+                    o,
+                    "{:<24} {:<5} {:>9} {:>16.6e} {:>16.6e} {:>14.4e} {:>9.2}",
+                    c.name,
+                    set.definition,
+                    set.intervals.len(),
+                    i.e_start,
+                    i.e_end,
+                    i.drop,
+                    100.0 * i.relative_drop
+                )?,
+                None => writeln!(
+                    o,
+                    "{:<24} {:<5} {:>9} {:>16} {:>16} {:>14} {:>9}",
+                    c.name, set.definition, 0, "-", "-", "-", "-"
+                )?,
+            }
+        }
+    }
     Ok(o)
 }

@@ -71,14 +71,26 @@ fn spectrum_json_has_ascending_energies_and_kinetic_energies() {
 #[test]
 fn validate_json_reports_levels_orders_and_richardson_errors() {
     let cfg = temp_config("small.toml", SMALL_WELL);
-    let o = confine(&["validate", cfg.to_str().unwrap(), "--json", "--refinements", "3"]);
+    let o = confine(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--json",
+        "--refinements",
+        "3",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
     let levels = v["levels"].as_array().unwrap();
     assert_eq!(levels.len(), 12);
     for (n, l) in levels.iter().enumerate() {
         assert_eq!(l["n"], n);
-        for key in ["exact", "computed", "error", "kinetic_exact", "kinetic_computed"] {
+        for key in [
+            "exact",
+            "computed",
+            "error",
+            "kinetic_exact",
+            "kinetic_computed",
+        ] {
             assert!(l[key].is_f64(), "level {n} lacks {key}");
         }
         let err = l["computed"].as_f64().unwrap() - l["exact"].as_f64().unwrap();

@@ -207,7 +207,10 @@ fn newtypes_reject_nan_inf_and_wrong_types_with_location() {
 
 #[test]
 fn paper_config_is_exactly_the_reference_case() {
-    let c = load(&manifest("configs/paper.toml")).unwrap();
+    // The paper's config holds Fig. 1's three cases; the first is the reference case itself.
+    let study = load_study(&manifest("configs/paper.toml")).unwrap();
+    assert_eq!(study.cases.len(), 3);
+    let c = study.case(None).unwrap().config.clone();
     assert_eq!(c.system.box_half_width, 200.0);
     assert_eq!(c.system.mass, 1.0);
     assert_eq!(
@@ -240,11 +243,13 @@ fn every_shipped_config_loads_into_a_problem() {
     for entry in std::fs::read_dir(manifest("configs")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let config = load(&path).unwrap_or_else(|e| panic!("{e}"));
-            let problem = config.problem().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(problem.name, path.file_stem().unwrap().to_str().unwrap());
-            assert!(problem.levels >= 1 && problem.spacing > 0.0 && problem.mass > 0.0);
-            names.push(problem.name);
+            let study = load_study(&path).unwrap_or_else(|e| panic!("{e}"));
+            for case in &study.cases {
+                let problem = case.config.problem().unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(problem.name, path.file_stem().unwrap().to_str().unwrap());
+                assert!(problem.levels >= 1 && problem.spacing > 0.0 && problem.mass > 0.0);
+            }
+            names.push(study.name);
         }
     }
     for expected in ["paper", "square_well", "double_well", "triangular_well"] {
@@ -830,4 +835,121 @@ fn unreadable_file_is_an_io_error_naming_the_path() {
         msg.starts_with(&format!("{}: cannot read", path.display())),
         "{msg}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// [[cases]] and [analysis]
+
+const BASE: &str = r#"
+[system]
+box_half_width = 200.0
+[potential]
+type = "square_well"
+depth = 0.1
+half_width = 20.0
+[grid]
+spacing = 0.25
+[solve]
+levels = 20
+"#;
+
+#[test]
+fn cases_override_any_key_of_the_base() {
+    let text = format!(
+        "{BASE}\n[analysis]\nepsilon = \"10 meV\"\n\n[[cases]]\nname = \"ref\"\n\n[[cases]]\nname = \"deep\"\npotential.depth = \"5.4 eV\"\nanalysis.temperatures = {{ from = \"300 K\", to = 0.05, points = 10 }}\n"
+    );
+    let study = parse_study(&text, Path::new("s.toml")).unwrap();
+    let names: Vec<&str> = study.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["ref", "deep"]);
+    let (r, d) = (&study.cases[0].config, &study.cases[1].config);
+    assert_eq!(
+        r.potential,
+        PotentialConfig::SquareWell {
+            depth: 0.1,
+            half_width: 20.0
+        }
+    );
+    assert_eq!(
+        d.potential,
+        PotentialConfig::SquareWell {
+            depth: 5.4 / HARTREE_IN_EV,
+            half_width: 20.0
+        }
+    );
+    assert!((r.analysis.epsilon - 0.010 / HARTREE_IN_EV).abs() < 1e-18);
+    assert_eq!(d.analysis.epsilon, r.analysis.epsilon);
+    let t = d.analysis.temperatures.unwrap();
+    assert!((t.from - 300.0 / HARTREE_IN_KELVIN).abs() < 1e-15);
+    assert_eq!(t.points().len(), 10);
+    assert_eq!(t.points()[9], 0.05);
+    assert!(r.analysis.temperatures.is_none());
+    // A file with several cases is not one problem.
+    assert!(study.case(Some("deep")).is_ok());
+    let e = study.case(Some("nope")).unwrap_err().to_string();
+    assert!(e.contains("ref, deep"), "{e}");
+}
+
+#[test]
+fn bad_cases_and_analysis_are_rejected_with_their_key() {
+    let cases = [
+        ("[[cases]]\npotential.depth = 0.2\n", "cases[0].name"),
+        (
+            "[[cases]]\nname = \"a\"\n[[cases]]\nname = \"a\"\n",
+            "unique",
+        ),
+        ("[[cases]]\nname = \"a/b\"\n", "cases[0].name"),
+        (
+            "[[cases]]\nname = \"x\"\npotential.depht = 0.2\n",
+            "cases[0] (x)",
+        ),
+        (
+            "[[cases]]\nname = \"x\"\npotential.depth = -0.2\n",
+            "cases[0] (x): potential.depth",
+        ),
+        ("cases = 3\n", "cases"),
+        ("[analysis]\nepsilon = 0.0\n", "analysis.epsilon"),
+        ("[analysis]\nepsilon = -1e-4\n", "analysis.epsilon"),
+        (
+            "[analysis]\nenergy_grid = { from = 0.1, to = -0.1, step = 0.001 }\n",
+            "analysis.energy_grid",
+        ),
+        (
+            "[analysis]\nenergy_grid = { from = -0.1, to = -0.1, step = 0.001 }\n",
+            "analysis.energy_grid",
+        ),
+        (
+            "[analysis]\nenergy_grid = { from = -0.1, to = 0.1, step = 0.0 }\n",
+            "analysis.energy_grid.step",
+        ),
+        (
+            "[analysis]\ntemperatures = { from = 0.1, to = 0.01, points = 10 }\n",
+            "analysis.temperatures",
+        ),
+        (
+            "[analysis]\ntemperatures = { from = 0.0, to = 0.01, points = 10 }\n",
+            "analysis.temperatures.from",
+        ),
+        (
+            "[analysis]\ntemperatures = { from = 0.001, to = 0.01, points = 1 }\n",
+            "analysis.temperatures.points",
+        ),
+        (
+            "[analysis]\ndifference = \"sideways\"\n",
+            "analysis.difference",
+        ),
+        (
+            "[analysis]\ntruncation_tolerance = 2.0\n",
+            "analysis.truncation_tolerance",
+        ),
+        ("[analysis]\nepsilonn = 1e-4\n", "analysis.epsilonn"),
+    ];
+    for (extra, key) in cases {
+        let text = format!("{BASE}\n{extra}");
+        let e = parse_study(&text, Path::new("bad.toml"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.toml: "), "{extra}: {e}");
+        assert!(e.contains(key), "`{key}` missing for {extra:?}: {e}");
+    }
 }

@@ -91,7 +91,10 @@ pub enum ThermoError {
         index: usize,
     },
     /// The total multiplicity does not fit in 64 bits.
-    #[error("the multiplicities add up to more than {} states; Ω(E) cannot be counted", u64::MAX)]
+    #[error(
+        "the multiplicities add up to more than {} states; Ω(E) cannot be counted",
+        u64::MAX
+    )]
     MultiplicityOverflow,
     /// The microcanonical window width is not a positive finite energy.
     #[error("the window width ε must be a positive finite energy (Hartree), got {0}")]

@@ -1,0 +1,5 @@
+//! Outputs: CSV tables, provenance (metadata.json) and figures (PNG and SVG).
+
+pub mod plots;
+pub mod run;
+pub mod tables;

@@ -1,0 +1,414 @@
+//! Runs a study: every case of a config through spectrum → thermodynamics, into tables that
+//! [`crate::output`] writes.
+//!
+//! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree):
+//! levels with E_n, ⟨K⟩_n, ⟨V⟩_n, T^(K)_n = 2⟨K⟩_n, the Hertz entropy S = ln Ω(E_n) and
+//! T^(μ) (eq. 2); the canonical U(T), S(T), C(T) on a log-spaced temperature range; T^(C)(E)
+//! and the window average T_E^(K) (eqs. 4–7) on an energy grid; and the negative-heat-capacity
+//! intervals of each temperature definition.
+//!
+//! Canonical sums must not depend on how many levels happened to be computed: every omitted
+//! level lies above the Sturm cutoff E_c of the solve and there are at most N_grid − k of them,
+//! so their share of Z at temperature T is at most (N_grid − k)·e^{−(E_c − E_0)/T}/Z′. When that
+//! bound exceeds the configured tolerance at the highest temperature, the spectrum is extended
+//! (once, to a cutoff chosen from the bound) or the run is refused with the reason.
+
+use crate::config::{Case, Config, Study};
+use crate::eigen::sturm::SturmData;
+use crate::eigen::SolverOptions;
+use crate::hamiltonian::Hamiltonian;
+use crate::spectrum::{self, Spectrum, SpectrumError};
+use crate::thermo::canonical::{
+    canonical_curve, canonical_temperatures, truncation_bound, CanonicalPoint,
+};
+use crate::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
+use crate::thermo::nhc::{nhc_intervals, NhcInterval};
+use crate::thermo::{StateList, ThermoError};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::time::Instant;
+use thiserror::Error;
+
+/// Relative tolerance below which a temperature decrease is treated as rounding noise.
+pub const NHC_RELATIVE_TOLERANCE: f64 = 1e-9;
+/// Points per decade of temperature below which a default temperature range is not sampled.
+const DEFAULT_TEMPERATURE_POINTS: usize = 200;
+
+/// Why a case or a study could not be run.
+#[derive(Debug, Error)]
+pub enum StudyError {
+    /// The spectrum failed.
+    #[error("case {case}: {source}")]
+    Spectrum {
+        /// Case name.
+        case: String,
+        /// The cause.
+        source: SpectrumError,
+    },
+    /// A thermodynamic quantity failed.
+    #[error("case {case}: {source}")]
+    Thermo {
+        /// Case name.
+        case: String,
+        /// The cause.
+        source: ThermoError,
+    },
+    /// The requested temperature range needs levels the grid cannot provide.
+    #[error("case {case}: {message}")]
+    Unsupported {
+        /// Case name.
+        case: String,
+        /// What is needed and how to get it.
+        message: String,
+    },
+}
+
+/// One row of `levels.csv` (Hartree unless stated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelRow {
+    /// Level index.
+    pub n: usize,
+    /// E_n.
+    pub energy: f64,
+    /// ⟨K⟩_n.
+    pub kinetic: f64,
+    /// ⟨V⟩_n.
+    pub potential: f64,
+    /// T^(K)_n = 2⟨K⟩_n / (d N).
+    pub t_kinetic: f64,
+    /// Hertz entropy S = ln Ω(E_n) (dimensionless).
+    pub entropy: f64,
+    /// T^(μ) at E_n (None at the ends of the spectrum).
+    pub t_micro: Option<f64>,
+    /// Probability on each piece of the potential (dimensionless).
+    pub piece_probability: Vec<f64>,
+    /// ‖Hψ − Eψ‖ of the solver.
+    pub residual: f64,
+}
+
+/// One row of `temperatures.csv`: the energy grid (Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnergyRow {
+    /// Grid energy E.
+    pub energy: f64,
+    /// T^(C)(E): the canonical temperature with U(T) = E (None outside the temperature range).
+    pub t_canonical: Option<f64>,
+    /// T_E^(K) = 2 K_E / (d N) over the window [E, E + ε) (None if the window is empty).
+    pub t_window: Option<f64>,
+    /// Number of states in the window.
+    pub window_states: u64,
+}
+
+/// The negative-heat-capacity intervals of one temperature definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NhcSet {
+    /// "T_K", "T_mu", "T_C" or "T_KE".
+    pub definition: &'static str,
+    /// The intervals, ascending in energy.
+    pub intervals: Vec<NhcInterval>,
+}
+
+/// How the canonical sums were made independent of the number of computed levels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Truncation {
+    /// Levels asked for in the config.
+    pub requested_levels: usize,
+    /// Levels computed (more when the temperature range needed them).
+    pub computed_levels: usize,
+    /// Every omitted level lies above this energy (Sturm count, Hartree).
+    pub cutoff: f64,
+    /// At most this many levels were omitted (grid nodes − computed levels).
+    pub max_omitted: usize,
+    /// Highest temperature of the run (Hartree).
+    pub max_temperature: f64,
+    /// Upper bound on the share of Z carried by the omitted levels at `max_temperature`.
+    pub bound: f64,
+    /// The configured tolerance for `bound`.
+    pub tolerance: f64,
+}
+
+/// Everything computed for one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Case name.
+    pub name: String,
+    /// The resolved config of the case.
+    pub config: Config,
+    /// The single-particle spectrum (with wave functions).
+    pub spectrum: Spectrum,
+    /// Per-level table.
+    pub levels: Vec<LevelRow>,
+    /// Canonical table.
+    pub canonical: Vec<CanonicalPoint>,
+    /// Energy-grid table.
+    pub temperatures: Vec<EnergyRow>,
+    /// NHC intervals per temperature definition.
+    pub nhc: Vec<NhcSet>,
+    /// The truncation bound of the canonical sums.
+    pub truncation: Truncation,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+    /// Wall time of the spectrum (s).
+    pub spectrum_seconds: f64,
+    /// Wall time of the thermodynamics (s).
+    pub thermo_seconds: f64,
+}
+
+/// All cases of a study.
+#[derive(Debug, Clone)]
+pub struct StudyResult {
+    /// The study as configured.
+    pub study: Study,
+    /// One result per case, in file order.
+    pub cases: Vec<CaseResult>,
+    /// Wall time of the whole computation (s).
+    pub seconds: f64,
+}
+
+/// Runs every case (in parallel) and returns the results in file order; the first failing case
+/// stops the study with its error.
+pub fn run_study(study: &Study) -> Result<StudyResult, StudyError> {
+    let start = Instant::now();
+    let cases = study
+        .cases
+        .par_iter()
+        .map(run_case)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StudyResult {
+        study: study.clone(),
+        cases,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The default temperature range for a spectrum: from a twentieth of the first excitation energy
+/// to a twentieth of the spectrum's width (Hartree).
+fn default_temperatures(energies: &[f64]) -> (f64, f64) {
+    let e0 = energies[0];
+    let first = energies.iter().find(|&&e| e > e0).map_or(1.0, |&e| e - e0);
+    let width = energies[energies.len() - 1] - e0;
+    let lo = first / 20.0;
+    let hi = (width / 20.0).max(lo * 10.0);
+    (lo, hi)
+}
+
+/// Computes the spectrum and all thermodynamics of one case.
+pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
+    let cfg = &case.config;
+    let name = case.name.clone();
+    let spectrum_err = |source| StudyError::Spectrum {
+        case: name.clone(),
+        source,
+    };
+    let thermo_err = |source| StudyError::Thermo {
+        case: name.clone(),
+        source,
+    };
+    let problem = cfg.problem().map_err(|e| StudyError::Unsupported {
+        case: name.clone(),
+        message: e.to_string(),
+    })?;
+    let options = SolverOptions::default();
+    let start = Instant::now();
+    let mut spec = spectrum::solve_aligned(
+        &problem.potential,
+        problem.spacing,
+        problem.mass,
+        problem.levels,
+        &options,
+    )
+    .map_err(spectrum_err)?;
+    let requested = problem.levels;
+    let analysis = &cfg.analysis;
+    let (t_min, t_max) = match analysis.temperatures {
+        Some(t) => (t.from, t.to),
+        None => default_temperatures(&spec.energies()),
+    };
+    let t_points = analysis
+        .temperatures
+        .map_or(DEFAULT_TEMPERATURE_POINTS, |t| t.points);
+
+    // Truncation of the canonical sums: extend the spectrum once if the bound is too large.
+    let nodes = spec.grid.interior_len();
+    let bound_of = |s: &Spectrum| -> Result<f64, StudyError> {
+        let states = StateList::single_particle(s.energies(), s.kinetic()).map_err(thermo_err)?;
+        truncation_bound(
+            &states,
+            s.report.sturm_cutoff,
+            (nodes - s.levels.len()) as f64,
+            t_max,
+        )
+        .map_err(thermo_err)
+    };
+    let mut bound = bound_of(&spec)?;
+    // Warnings concern the requested levels; levels added below only carry the Boltzmann tail.
+    let mut warnings = spec.warnings.clone();
+    if bound > analysis.truncation_tolerance {
+        // Z' ≥ 1, so a cutoff with (N − k)·e^{−(E_c − E_0)/T} ≤ tol suffices.
+        let e0 = spec.levels[0].energy;
+        let needed = e0 + t_max * ((nodes as f64).ln() - analysis.truncation_tolerance.ln());
+        let h = Hamiltonian::new(&problem.potential, &spec.grid, problem.mass)
+            .map_err(|e| spectrum_err(e.into()))?;
+        let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(needed);
+        let levels = (count + 1).min(nodes);
+        let refuse = |why: String| {
+            StudyError::Unsupported {
+            case: name.clone(),
+            message: format!(
+                "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha for a truncation bound of {:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing",
+                analysis.truncation_tolerance
+            ),
+        }
+        };
+        if levels >= nodes {
+            return Err(refuse(format!(
+                "that is {count} levels but the grid has only {nodes} nodes"
+            )));
+        }
+        spec = spectrum::solve(
+            &problem.potential,
+            &spec.grid,
+            problem.mass,
+            levels,
+            &options,
+        )
+        .map_err(|e| match e {
+            SpectrumError::Unresolved { .. } => refuse(e.to_string()),
+            other => spectrum_err(other),
+        })?;
+        bound = bound_of(&spec)?;
+    }
+    if bound > analysis.truncation_tolerance {
+        return Err(StudyError::Unsupported {
+            case: name.clone(),
+            message: format!(
+                "the omitted levels may still carry {bound:.1e} of Z at T = {t_max:.4e} Ha (tolerance {:.0e})",
+                analysis.truncation_tolerance
+            ),
+        });
+    }
+    let spectrum_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    if spec.levels.len() > requested {
+        warnings.push(format!(
+            "the spectrum was extended from {requested} to {} levels so that omitted levels carry at most {bound:.1e} of Z at T = {t_max:.4e} Ha",
+            spec.levels.len()
+        ));
+    }
+
+    let energies = spec.energies();
+    let states =
+        StateList::single_particle(energies.clone(), spec.kinetic()).map_err(thermo_err)?;
+    let t_kinetic = kinetic_temperature(&states);
+    let entropy = hertz_entropy(&states);
+    let t_micro = per_state_microcanonical_temperature(&states, analysis.difference);
+    let levels: Vec<LevelRow> = spec
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LevelRow {
+            n: l.n,
+            energy: l.energy,
+            kinetic: l.kinetic,
+            potential: l.potential,
+            t_kinetic: t_kinetic[i],
+            entropy: entropy[i],
+            t_micro: t_micro[i],
+            piece_probability: l.piece_probability.clone(),
+            residual: l.residual,
+        })
+        .collect();
+
+    let temperatures_grid: Vec<f64> = if t_points < 2 {
+        vec![t_min]
+    } else {
+        let (a, b) = (t_min.ln(), t_max.ln());
+        (0..t_points)
+            .map(|i| {
+                if i + 1 == t_points {
+                    t_max
+                } else {
+                    (a + (b - a) * i as f64 / (t_points - 1) as f64).exp()
+                }
+            })
+            .collect()
+    };
+    let canonical = canonical_curve(&states, &temperatures_grid).map_err(thermo_err)?;
+
+    // The energy grid covers the requested levels (not the extension for the canonical tail).
+    let e_top = energies[requested.min(energies.len()) - 1];
+    let grid = match analysis.energy_grid {
+        Some(g) => g.points(),
+        None => {
+            let step = analysis.epsilon / 4.0;
+            let count = ((e_top - energies[0]) / step).floor() as usize + 1;
+            (0..count).map(|i| energies[0] + step * i as f64).collect()
+        }
+    };
+    let windows = window_averages(&states, &grid, analysis.epsilon).map_err(thermo_err)?;
+    let t_canonical = canonical_temperatures(&states, &grid, t_min, t_max).map_err(thermo_err)?;
+    let temperatures: Vec<EnergyRow> = grid
+        .iter()
+        .zip(&windows)
+        .zip(t_canonical)
+        .map(|((&e, w), tc)| EnergyRow {
+            energy: e,
+            t_canonical: tc.ok(),
+            t_window: w.temperature,
+            window_states: w.weight,
+        })
+        .collect();
+
+    let n_req = requested.min(levels.len());
+    let mut nhc = Vec::new();
+    let per_level = |f: &dyn Fn(&LevelRow) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
+        levels[..n_req].iter().map(|l| (l.energy, f(l))).collect()
+    };
+    for (definition, points) in [
+        ("T_K", per_level(&|l| Some(l.t_kinetic))),
+        ("T_mu", per_level(&|l| l.t_micro)),
+        (
+            "T_C",
+            temperatures
+                .iter()
+                .map(|r| (r.energy, r.t_canonical))
+                .collect(),
+        ),
+        (
+            "T_KE",
+            temperatures
+                .iter()
+                .map(|r| (r.energy, r.t_window))
+                .collect(),
+        ),
+    ] {
+        let intervals = nhc_intervals(&points, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?;
+        nhc.push(NhcSet {
+            definition,
+            intervals,
+        });
+    }
+    let truncation = Truncation {
+        requested_levels: requested,
+        computed_levels: spec.levels.len(),
+        cutoff: spec.report.sturm_cutoff,
+        max_omitted: nodes - spec.levels.len(),
+        max_temperature: t_max,
+        bound,
+        tolerance: analysis.truncation_tolerance,
+    };
+    Ok(CaseResult {
+        name,
+        config: cfg.clone(),
+        spectrum: spec,
+        levels,
+        canonical,
+        temperatures,
+        nhc,
+        truncation,
+        warnings,
+        spectrum_seconds,
+        thermo_seconds: start.elapsed().as_secs_f64(),
+    })
+}

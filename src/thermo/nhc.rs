@@ -1,0 +1,193 @@
+//! Negative-heat-capacity intervals: energy ranges over which a temperature curve T(E) falls.
+//!
+//! C = dE/dT < 0 wherever T decreases while E increases; the paper's result (figs. 3–4) is a
+//! drop of T^(μ), T^(K) or T_E^(K) as the particles leave the central well. [`nhc_intervals`]
+//! finds these drops on sampled curves (E_k, T_k), E and T in Hartree:
+//!
+//! 1. **Order and ties.** Points are sorted by energy (stable, so equal energies keep input
+//!    order). Points with exactly equal energy (`==`) are merged into one point whose
+//!    temperature is the mean of their defined temperatures: the average over an exactly
+//!    degenerate set, i.e. eq. (6) with ε → 0⁺. A drop between states at equal energy is
+//!    therefore never an interval of E, and the result does not depend on the input order.
+//! 2. **Gaps.** Points without a temperature (None, e.g. empty windows of T_E^(K) or the ends of
+//!    a centered T^(μ)) are skipped and the defined points on either side are compared
+//!    directly, whatever the gap width: on a grid finer than the level spacing most windows are
+//!    empty, and breaking runs there would cut every drop apart. Each interval reports how many
+//!    skipped energies lie inside it (`gaps`) so a caller can reject bridged intervals.
+//! 3. **Steps.** Between consecutive defined points, a step is *down* if
+//!    T_{k+1} < T_k − rel_tol·max(|T_k|, |T_{k+1}|), *up* if T_{k+1} > T_k + rel_tol·max(…),
+//!    and *flat* otherwise (rounding noise of equal temperatures, or two windows holding the
+//!    same states).
+//! 4. **Intervals.** A maximal run of consecutive down-or-flat steps that contains at least one
+//!    down step is one interval, trimmed to start at the first down step and end at the last;
+//!    flat steps inside the run are kept (a plateau does not split one drop in two). Intervals
+//!    whose total drop is not above rel_tol·|t_start| are discarded. `rel_tol` acts per step:
+//!    choose it below the smallest physical step (1e-9 is a good default).
+
+use super::ThermoError;
+use serde::Serialize;
+
+/// One energy interval over which the temperature falls (negative heat capacity).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NhcInterval {
+    /// Energy where the fall starts (Hartree).
+    pub e_start: f64,
+    /// Energy where the fall ends (Hartree).
+    pub e_end: f64,
+    /// Temperature at `e_start` (Hartree).
+    pub t_start: f64,
+    /// Temperature at `e_end` (Hartree).
+    pub t_end: f64,
+    /// t_start − t_end > 0 (Hartree).
+    pub drop: f64,
+    /// drop / |t_start| (dimensionless).
+    pub relative_drop: f64,
+    /// Number of defined (merged) points in the interval, both ends included (≥ 2).
+    pub points: usize,
+    /// Number of skipped energies without a temperature strictly inside the interval.
+    pub gaps: usize,
+    /// Index in the input of the start point (smallest input index among equal energies).
+    pub start_index: usize,
+    /// Index in the input of the end point (smallest input index among equal energies).
+    pub end_index: usize,
+}
+
+/// A point after sorting and merging equal energies.
+struct Merged {
+    energy: f64,
+    temperature: Option<f64>,
+    index: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Down,
+    Flat,
+    Up,
+}
+
+/// Negative-heat-capacity intervals of the curve `points` = (E, T) (Hartree) with per-step
+/// relative tolerance `rel_tol` (dimensionless, 0 ≤ rel_tol < 1); see the module docs for the
+/// treatment of ties and gaps.
+pub fn nhc_intervals(
+    points: &[(f64, Option<f64>)],
+    rel_tol: f64,
+) -> Result<Vec<NhcInterval>, ThermoError> {
+    if !(rel_tol.is_finite() && (0.0..1.0).contains(&rel_tol)) {
+        return Err(ThermoError::InvalidParameter {
+            name: "the relative tolerance rel_tol",
+            expected: "a finite number in [0, 1)",
+            value: rel_tol,
+        });
+    }
+    for (index, &(energy, temperature)) in points.iter().enumerate() {
+        if !energy.is_finite() || temperature.is_some_and(|t| !t.is_finite()) {
+            return Err(ThermoError::NonFinitePoint {
+                index,
+                energy,
+                temperature,
+            });
+        }
+    }
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&i, &j| points[i].0.total_cmp(&points[j].0));
+
+    // Merge exactly equal energies.
+    let mut merged: Vec<Merged> = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let energy = points[order[i]].0;
+        let (mut sum, mut count, mut index) = (0.0, 0usize, usize::MAX);
+        let mut j = i;
+        while j < order.len() && points[order[j]].0 == energy {
+            let k = order[j];
+            index = index.min(k);
+            if let Some(t) = points[k].1 {
+                sum += t;
+                count += 1;
+            }
+            j += 1;
+        }
+        merged.push(Merged {
+            energy,
+            temperature: (count > 0).then(|| sum / count as f64),
+            index,
+        });
+        i = j;
+    }
+
+    // Defined points, with the number of undefined merged points before each.
+    let mut defined: Vec<(usize, f64, f64, usize)> = Vec::new(); // (undefined before, E, T, index)
+    let mut undefined = 0usize;
+    for m in &merged {
+        match m.temperature {
+            Some(t) => defined.push((undefined, m.energy, t, m.index)),
+            None => undefined += 1,
+        }
+    }
+
+    let classify = |a: f64, b: f64| {
+        let tol = rel_tol * a.abs().max(b.abs());
+        if b < a - tol {
+            Step::Down
+        } else if b > a + tol {
+            Step::Up
+        } else {
+            Step::Flat
+        }
+    };
+
+    let mut intervals = Vec::new();
+    let emit = |first: usize, last: usize, out: &mut Vec<NhcInterval>| {
+        // Steps first..=last are the down steps bounding the run: points first ..= last + 1.
+        let (gaps_before_start, e_start, t_start, start_index) = defined[first];
+        let (gaps_before_end, e_end, t_end, end_index) = defined[last + 1];
+        let drop = t_start - t_end;
+        if drop > rel_tol * t_start.abs() && drop > 0.0 {
+            out.push(NhcInterval {
+                e_start,
+                e_end,
+                t_start,
+                t_end,
+                drop,
+                relative_drop: drop / t_start.abs(),
+                points: last + 2 - first,
+                gaps: gaps_before_end - gaps_before_start,
+                start_index,
+                end_index,
+            });
+        }
+    };
+    // (first down step, last down step) of the current run.
+    let mut run: Option<(usize, usize)> = None;
+    for k in 0..defined.len().saturating_sub(1) {
+        match classify(defined[k].2, defined[k + 1].2) {
+            Step::Down => {
+                run = Some(match run {
+                    Some((first, _)) => (first, k),
+                    None => (k, k),
+                });
+            }
+            Step::Flat => {}
+            Step::Up => {
+                if let Some((first, last)) = run.take() {
+                    emit(first, last, &mut intervals);
+                }
+            }
+        }
+    }
+    if let Some((first, last)) = run {
+        emit(first, last, &mut intervals);
+    }
+    Ok(intervals)
+}
+
+/// The interval with the largest absolute drop t_start − t_end (Hartree); the first on ties.
+pub fn largest_drop(intervals: &[NhcInterval]) -> Option<&NhcInterval> {
+    intervals
+        .iter()
+        .fold(None, |best: Option<&NhcInterval>, x| match best {
+            Some(b) if b.drop >= x.drop => Some(b),
+            _ => Some(x),
+        })
+}
