@@ -37,6 +37,9 @@ pub struct SolverOptions {
     pub refine_fraction: f64,
     /// At most this many refinement sweeps per batch of levels.
     pub max_refine_sweeps: usize,
+    /// Levels closer than `cluster_factor` · ε · ‖T‖ are computed together as one cluster
+    /// (Gram–Schmidt and Rayleigh–Ritz inside it).
+    pub cluster_factor: f64,
 }
 
 impl Default for SolverOptions {
@@ -46,6 +49,7 @@ impl Default for SolverOptions {
             max_iterations: 12,
             refine_fraction: 1e-6,
             max_refine_sweeps: 60,
+            cluster_factor: 1e3,
         }
     }
 }
@@ -233,7 +237,9 @@ impl LuWorkspace {
             let sub = t.off[i];
             let diag_next = t.diag[i + 1] - sigma;
             let super_next = if i + 1 < n - 1 { t.off[i + 1] } else { 0.0 };
-            if diag_i.abs() >= sub.abs() {
+            // Swap rows only for a usable pivot: with |sub| below the floor (a decoupled
+            // block), 1/sub would overflow; the floored diagonal is the better pivot then.
+            if diag_i.abs() >= sub.abs() || sub.abs() < pivot_floor {
                 let inv = 1.0 / floor(diag_i);
                 let m = sub * inv;
                 self.inv_u0[i] = inv;
@@ -538,23 +544,31 @@ fn solve_cluster(
         start_vector(n, seed.wrapping_add(7919 * j as u64), &mut v);
         orthogonalize_against(&mut v, &basis);
         normalize(&mut v);
+        let mut extra = false;
         for _ in 0..ctx.opts.max_iterations {
             iterations += 1;
             ctx_solve(ctx, lu, sigma, &mut v);
             orthogonalize_against(&mut v, &basis);
             let growth = normalize(&mut v);
-            // ‖(T − σ)v‖ ≤ 1/growth: stop once that is at the cluster's own width.
-            if growth * (ctx.residual_tol + iv.width()) >= 1.0 {
+            if extra {
                 break;
             }
+            // ‖(T − σ)v‖ ≤ 1/growth: once that is at the cluster's own width, v lies in the
+            // cluster's subspace up to levels outside it, which one more solve suppresses by
+            // another factor |σ − λ_cluster| / |σ − λ_outside| (Rayleigh–Ritz cannot).
+            extra = growth * (ctx.residual_tol + iv.width()) >= 1.0;
         }
         basis.push(v);
     }
-    // Rayleigh–Ritz: diagonalize the m × m projection VᵀTV and rotate the basis.
+    // Rayleigh–Ritz: diagonalize the m × m projection Vᵀ(T − σ)V and rotate the basis. The
+    // shift keeps the cluster's small spread from drowning in the rounding of T's diagonal.
     let tv = &mut ws.tv;
     let mut proj = faer::Mat::<f64>::zeros(m, m);
     for j in 0..m {
         ctx.t.matvec(&basis[j], tv);
+        tv.iter_mut()
+            .zip(&basis[j])
+            .for_each(|(y, x)| *y -= sigma * x);
         for i in 0..m {
             proj[(i, j)] = dot(&basis[i], tv);
         }
@@ -571,13 +585,13 @@ fn solve_cluster(
                     w.iter_mut().zip(b).for_each(|(x, y)| *x += coef * y);
                 }
             }
-            (0..m).map(|i| s[i]).collect()
+            (0..m).map(|i| s[i] + sigma).collect()
         }
         Err(_) => {
             for (w, b) in out.chunks_exact_mut(n).zip(&basis) {
                 w.copy_from_slice(b);
             }
-            (0..m).map(|i| sym[(i, i)]).collect()
+            (0..m).map(|i| sym[(i, i)] + sigma).collect()
         }
     };
     Solved { values, iterations }
@@ -657,7 +671,8 @@ fn cholesky_qr(vectors: &mut [f64], n: usize, k: usize, g: &faer::Mat<f64>) -> b
 
 /// The `k` lowest eigenpairs of `t`, ascending, with a report of their accuracy.
 ///
-/// `k = 0` returns an empty result; `k > n` is an error.
+/// `k = 0` returns an empty result; `k > n` is an error. Matrices of any finite scale are
+/// accepted: far from 1 they are scaled by a power of two (exactly) before the solve.
 pub fn lowest_eigenpairs(
     t: &SymTridiagonal,
     k: usize,
@@ -671,6 +686,58 @@ pub fn lowest_eigenpairs(
             available: n,
         });
     }
+    let norm = t.norm_bound();
+    if norm == 0.0 {
+        // The zero matrix: every unit vector is an eigenvector of 0.
+        let mut vectors = vec![0.0; n * k];
+        for j in 0..k {
+            vectors[j * n + j] = 1.0;
+        }
+        return Ok(EigenPairs {
+            values: vec![0.0; k],
+            vectors,
+            residuals: vec![0.0; k],
+            dimension: n,
+            report: SolverReport {
+                dimension: n,
+                norm_bound: 0.0,
+                max_residual: 0.0,
+                max_orthogonality_error: 0.0,
+                sturm_cutoff: f64::MIN_POSITIVE,
+                sturm_count_at_cutoff: n,
+                sturm_sweeps: 0,
+                inverse_iterations: 0,
+                clusters: usize::from(k > 1),
+            },
+        });
+    }
+    let exponent = norm.log2().round();
+    if exponent.abs() <= 256.0 {
+        return solve_unscaled(t, k, opts);
+    }
+    // Work on 2^−e T with ‖2^−e T‖ ≈ 1 (exact), then scale back.
+    let down = (-exponent).exp2();
+    let scaled = SymTridiagonal {
+        diag: t.diag.iter().map(|d| d * down).collect(),
+        off: t.off.iter().map(|e| e * down).collect(),
+    };
+    let mut pairs = solve_unscaled(&scaled, k, opts)?;
+    let up = exponent.exp2();
+    pairs.values.iter_mut().for_each(|v| *v *= up);
+    pairs.residuals.iter_mut().for_each(|r| *r *= up);
+    pairs.report.norm_bound *= up;
+    pairs.report.max_residual *= up;
+    pairs.report.sturm_cutoff *= up;
+    Ok(pairs)
+}
+
+/// [`lowest_eigenpairs`] for a checked, non-zero matrix of moderate scale.
+fn solve_unscaled(
+    t: &SymTridiagonal,
+    k: usize,
+    opts: &SolverOptions,
+) -> Result<EigenPairs, EigenError> {
+    let n = t.len();
     let norm = t.norm_bound().max(f64::MIN_POSITIVE);
     let eps = f64::EPSILON;
     // Below this width the Sturm counts cannot separate two eigenvalues.
@@ -722,8 +789,8 @@ pub fn lowest_eigenpairs(
         .iter()
         .position(|iv| iv.count_hi >= k)
         .ok_or_else(|| EigenError::Internal("isolation lost the k-th level".into()))?;
-    let sturm_cutoff = intervals[last].hi;
-    let sturm_count_at_cutoff = ctx.sturm.count_below(sturm_cutoff);
+    let mut sturm_cutoff = intervals[last].hi;
+    let mut sturm_count_at_cutoff = ctx.sturm.count_below(sturm_cutoff);
 
     // Distance of each interval to its neighbours, for the refinement target.
     let gaps: Vec<f64> = (0..intervals.len())
@@ -742,26 +809,15 @@ pub fn lowest_eigenpairs(
         })
         .collect();
 
-    // Each job (a level or a cluster) owns a disjoint run of columns of one n × m buffer.
-    let jobs = &intervals[..=last];
-    let clusters = jobs.iter().filter(|iv| iv.multiplicity() > 1).count();
-    let total: usize = jobs.iter().map(|iv| iv.multiplicity()).sum();
-    let mut columns = vec![0.0; n * total];
-    let mut slices: Vec<(usize, Interval, f64, &mut [f64])> = Vec::with_capacity(jobs.len());
-    let mut rest: &mut [f64] = &mut columns;
-    for (j, iv) in jobs.iter().enumerate() {
-        let (mine, tail) = rest.split_at_mut(n * iv.multiplicity());
-        slices.push((j, *iv, gaps[j], mine));
-        rest = tail;
-    }
     // Refine the simple levels in batches of LANES (one sweep serves a whole batch).
-    let simple: Vec<usize> = (0..jobs.len())
-        .filter(|&j| jobs[j].multiplicity() == 1)
+    let isolated = &intervals[..=last];
+    let simple: Vec<usize> = (0..isolated.len())
+        .filter(|&j| isolated[j].multiplicity() == 1)
         .collect();
     let refined: Vec<(Vec<(usize, Interval, f64)>, usize)> = simple
         .par_chunks(LANES)
         .map(|batch| {
-            let mut ivs: Vec<Interval> = batch.iter().map(|&j| jobs[j]).collect();
+            let mut ivs: Vec<Interval> = batch.iter().map(|&j| isolated[j]).collect();
             let targets: Vec<f64> = batch
                 .iter()
                 .map(|&j| (opts.refine_fraction * gaps[j]).max(ctx.pivot_floor))
@@ -776,7 +832,7 @@ pub fn lowest_eigenpairs(
             (out, sweeps)
         })
         .collect();
-    let mut shifts: Vec<Option<(Interval, f64)>> = vec![None; jobs.len()];
+    let mut shifts: Vec<Option<(Interval, f64)>> = vec![None; isolated.len()];
     let mut refine_sweeps = 0;
     for (batch, sweeps) in refined {
         refine_sweeps += sweeps;
@@ -784,12 +840,53 @@ pub fn lowest_eigenpairs(
             shifts[j] = Some((iv, x));
         }
     }
+
+    // Jobs: a simple level with its refined shift, or a cluster. Levels whose positions are
+    // closer than `cluster_gap` are solved together: inverse iteration cannot tell their
+    // vectors apart (each may hold ~ε‖T‖/gap of the other), Rayleigh–Ritz can.
+    let cluster_gap = opts.cluster_factor * eps * norm;
+    // Each entry: the job's interval (for a merged cluster: its levels' positions widened by
+    // `cluster_gap`, so that the shift sits in the middle of the cluster), and the shift of
+    // a simple level.
+    let mut jobs: Vec<(Interval, Option<f64>)> = Vec::with_capacity(isolated.len());
+    let mut job_hi = f64::NEG_INFINITY; // upper end of the last job's eigenvalue position(s)
+    for (j, iv) in isolated.iter().enumerate() {
+        let (job_iv, shift, lo, hi) = match shifts[j] {
+            Some((riv, x)) => (riv, Some(x), x, x),
+            None => (*iv, None, iv.lo, iv.hi),
+        };
+        match jobs.last_mut() {
+            Some((prev, prev_shift)) if lo - job_hi < cluster_gap => {
+                if let Some(x) = prev_shift.take() {
+                    // Turn a simple level into the start of a cluster around its position.
+                    prev.lo = x - cluster_gap;
+                }
+                prev.hi = hi + cluster_gap;
+                prev.count_hi = job_iv.count_hi;
+            }
+            _ => jobs.push((job_iv, shift)),
+        }
+        job_hi = hi;
+    }
+    let clusters = jobs.iter().filter(|(_, s)| s.is_none()).count();
+
+    // Each job owns a disjoint run of columns of one n × m buffer.
+    let total: usize = jobs.iter().map(|(iv, _)| iv.multiplicity()).sum();
+    let mut columns = vec![0.0; n * total];
+    let mut slices: Vec<(usize, Interval, Option<f64>, &mut [f64])> =
+        Vec::with_capacity(jobs.len());
+    let mut rest: &mut [f64] = &mut columns;
+    for (j, (iv, shift)) in jobs.iter().enumerate() {
+        let (mine, tail) = rest.split_at_mut(n * iv.multiplicity());
+        slices.push((j, *iv, *shift, mine));
+        rest = tail;
+    }
     let solved: Vec<Solved> = slices
         .into_par_iter()
         .map_init(
             || Workspace::new(n),
-            |ws, (j, iv, _gap, out)| match shifts[j] {
-                Some((iv, x)) => solve_simple(&ctx, ws, iv, x, j as u64, out),
+            |ws, (j, iv, shift, out)| match shift {
+                Some(x) => solve_simple(&ctx, ws, iv, x, j as u64, out),
                 None => solve_cluster(&ctx, ws, iv, j as u64, out),
             },
         )
@@ -835,6 +932,14 @@ pub fn lowest_eigenpairs(
         )
         .unzip();
     let g = gram(&vectors, n, k);
+    // A Rayleigh quotient may exceed the isolating interval by rounding (levels within the
+    // count resolution of its end): move the cutoff above it and count again, so that every
+    // returned value lies below the cutoff and the reported count stays what Sturm says.
+    let top = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if top >= sturm_cutoff {
+        sturm_cutoff = top + resolution;
+        sturm_count_at_cutoff = ctx.sturm.count_below(sturm_cutoff);
+    }
     let report = SolverReport {
         dimension: n,
         norm_bound: norm,
