@@ -53,6 +53,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::many_body::Spin;
 use crate::potential::{Piece, Potential, PotentialError, Shape};
 use crate::thermo::microcanonical::Difference;
 use crate::units::{Energy, Length, Mass, SpringConstant, Temperature};
@@ -131,7 +132,44 @@ pub struct Config {
     pub solve: SolveConfig,
     /// `[analysis]` (defaults when absent).
     pub analysis: AnalysisConfig,
+    /// `[particles]`: the N-particle studies (absent: one particle only).
+    pub particles: Option<ParticlesConfig>,
 }
+
+/// How the N-particle states are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CountingMethod {
+    /// Enumerate when the states fit in `state_limit`, bin otherwise.
+    #[default]
+    Auto,
+    /// Every state with its ⟨K⟩ (T^(K) branches, exact Hertz entropy).
+    Enumerate,
+    /// Exact counts on energy bins (large N).
+    Binned,
+}
+
+/// `[particles]`: non-interacting fermions filling the single-particle orbitals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParticlesConfig {
+    /// The particle numbers N to study.
+    pub counts: Vec<usize>,
+    /// Spin ½ electrons (two per orbital) or spinless fermions.
+    pub spin: Spin,
+    /// States up to E/N ≤ this energy per particle are counted (Hartree).
+    pub energy_per_particle_max: f64,
+    /// Largest number of occupations an enumeration may hold.
+    pub state_limit: usize,
+    /// Enumerate, bin, or choose.
+    pub method: CountingMethod,
+    /// Width of the energy bins of binned counting (Hartree, total energy); default ε/4.
+    pub bin_width: Option<f64>,
+}
+
+/// Default cap on enumerated occupations (about 1.5 GB of states at N = 4).
+pub const DEFAULT_STATE_LIMIT: usize = 20_000_000;
+/// Largest particle number a config may ask for.
+pub const MAX_PARTICLES: usize = 100_000;
 
 /// An equally spaced energy grid from `from` to `to` (inclusive when it lands there) with step
 /// `step` (Hartree).
@@ -560,6 +598,7 @@ struct RawConfig {
     grid: RawGrid,
     solve: RawSolve,
     analysis: Option<RawAnalysis>,
+    particles: Option<RawParticles>,
     /// Handled by [`parse_study`]; accepted here so that a study's base text parses.
     #[allow(dead_code)]
     cases: Option<toml::Value>,
@@ -573,6 +612,82 @@ struct RawAnalysis {
     temperatures: Option<RawTemperatures>,
     difference: Option<Difference>,
     truncation_tolerance: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParticles {
+    n: OneOrMany,
+    spin: Option<Spin>,
+    energy_per_particle_max: Option<Energy>,
+    state_limit: Option<u64>,
+    method: Option<CountingMethod>,
+    bin_width: Option<Energy>,
+}
+
+impl RawParticles {
+    fn validate(self, path: &Path) -> Result<ParticlesConfig, ConfigError> {
+        let bad = |key: &str, message: String| Err(invalid(path, key, message));
+        let counts = match self.n {
+            OneOrMany::One(n) => vec![n],
+            OneOrMany::Many(v) => v,
+        };
+        if counts.is_empty() {
+            return bad(
+                "particles.n",
+                "must name at least one particle number".into(),
+            );
+        }
+        let mut out = Vec::with_capacity(counts.len());
+        for n in counts {
+            if n < 1 || n as usize > MAX_PARTICLES {
+                return bad(
+                    "particles.n",
+                    format!("must hold particle numbers from 1 to {MAX_PARTICLES}, got {n}"),
+                );
+            }
+            if out.contains(&(n as usize)) {
+                return bad("particles.n", format!("lists N = {n} twice"));
+            }
+            out.push(n as usize);
+        }
+        let Some(Energy(e_max)) = self.energy_per_particle_max else {
+            return bad(
+                "particles.energy_per_particle_max",
+                "is missing: the N-particle states are counted up to E/N <= this energy (Hartree)"
+                    .into(),
+            );
+        };
+        let state_limit = self.state_limit.unwrap_or(DEFAULT_STATE_LIMIT as u64);
+        if state_limit < 1 {
+            return bad("particles.state_limit", "must be at least 1".into());
+        }
+        let bin_width = match self.bin_width {
+            Some(Energy(w)) if w <= 0.0 => {
+                return bad(
+                    "particles.bin_width",
+                    format!("must be a positive energy (Hartree), got {w}"),
+                )
+            }
+            Some(Energy(w)) => Some(w),
+            None => None,
+        };
+        Ok(ParticlesConfig {
+            counts: out,
+            spin: self.spin.unwrap_or_default(),
+            energy_per_particle_max: e_max,
+            state_limit: state_limit.min(usize::MAX as u64) as usize,
+            method: self.method.unwrap_or_default(),
+            bin_width,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -784,6 +899,7 @@ impl RawConfig {
             Some(a) => a.validate(path)?,
             None => AnalysisConfig::default(),
         };
+        let particles = self.particles.map(|p| p.validate(path)).transpose()?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -797,6 +913,7 @@ impl RawConfig {
                 levels: levels as usize,
             },
             analysis,
+            particles,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod eigen;
 pub mod grid;
 pub mod hamiltonian;
+pub mod many_body;
 pub mod output;
 pub mod potential;
 pub mod spectrum;

@@ -651,3 +651,26 @@ fn state_list_validation() {
         .to_string();
     assert!(msg.contains("ascending"), "{msg}");
 }
+
+#[test]
+fn convex_intruder_measures_the_dent_of_an_entropy_curve() {
+    use confine::thermo::microcanonical::convex_intruder;
+    // A concave curve has no intruder.
+    let concave: Vec<(f64, f64)> = (1..50).map(|i| (i as f64, (i as f64).ln())).collect();
+    let c = convex_intruder(&concave, 1e-12);
+    assert_eq!(c.depth, 0.0);
+    assert_eq!(c.width, 0.0);
+    // A dent of depth 0.5 at E = 5 between envelope vertices at E = 4 and E = 6.
+    let dented: Vec<(f64, f64)> = (0..=10)
+        .map(|i| {
+            let e = i as f64;
+            let s = -(e - 5.0).powi(2) / 10.0;
+            (e, if i == 5 { s - 0.5 - 0.1 } else { s })
+        })
+        .collect();
+    let c = convex_intruder(&dented, 1e-12);
+    // The envelope at E = 5 is the chord of (4, -0.1) and (6, -0.1): gap = −0.1 − (−0.6) = 0.5.
+    assert!((c.depth - 0.5).abs() < 1e-12, "{c:?}");
+    assert_eq!(c.energy, 5.0);
+    assert_eq!(c.width, 2.0);
+}

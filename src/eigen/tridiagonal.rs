@@ -814,7 +814,9 @@ fn solve_unscaled(
     let simple: Vec<usize> = (0..isolated.len())
         .filter(|&j| isolated[j].multiplicity() == 1)
         .collect();
-    let refined: Vec<(Vec<(usize, Interval, f64)>, usize)> = simple
+    // Per batch: (job index, narrowed interval, refined shift) and the sweeps it took.
+    type Batch = (Vec<(usize, Interval, f64)>, usize);
+    let refined: Vec<Batch> = simple
         .par_chunks(LANES)
         .map(|batch| {
             let mut ivs: Vec<Interval> = batch.iter().map(|&j| isolated[j]).collect();

@@ -7,12 +7,14 @@
 //! the code, so a re-run gives byte-identical tables (metadata.json also records wall times).
 
 use super::plots::{
-    density_figure, kinetic_figure, temperature_figure, DensityFigure, FigureOutput, KineticFigure,
-    Series, TemperatureFigure,
+    branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
+    temperature_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
+    KineticFigure, LimitFigure, Series, TemperatureFigure,
 };
 use super::tables::{Cell, Csv};
 use crate::config::PotentialConfig;
-use crate::study::{CaseResult, StudyResult};
+use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
+use crate::study::{CaseResult, NhcSet, StudyResult};
 use crate::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -177,17 +179,95 @@ fn temperatures_csv(case: &CaseResult) -> Csv {
 }
 
 fn nhc_csv(case: &CaseResult) -> Csv {
+    let mut t = Csv::new(&NHC_HEADER);
+    nhc_rows(&mut t, &case.nhc);
+    t
+}
+
+fn particle_grid_csv(p: &ParticleResult) -> Csv {
+    let n = p.particles as f64;
     let mut t = Csv::new(&[
-        "definition",
-        "e_start [Ha]",
-        "e_end [Ha]",
-        "t_start [Ha]",
-        "t_end [Ha]",
-        "drop [Ha]",
-        "relative_drop [-]",
-        "points [-]",
+        "E [Ha]",
+        "E/N [Ha]",
+        "Omega [-]",
+        "S/N [k_B]",
+        "T_KE [Ha]",
+        "T_C [Ha]",
     ]);
-    for set in &case.nhc {
+    for r in &p.grid {
+        t.row(&[
+            Cell::Num(r.energy),
+            Cell::Num(r.energy / n),
+            Cell::Num(r.omega),
+            Cell::Opt(
+                r.entropy_per_particle
+                    .is_finite()
+                    .then_some(r.entropy_per_particle),
+            ),
+            Cell::Opt(r.t_window),
+            Cell::Opt(r.t_canonical),
+        ]);
+    }
+    t
+}
+
+fn particle_canonical_csv(p: &ParticleResult) -> Csv {
+    let n = p.particles as f64;
+    let mut t = Csv::new(&[
+        "T [Ha]",
+        "T [K]",
+        "U [Ha]",
+        "U/N [Ha]",
+        "S/N [k_B]",
+        "C/N [k_B]",
+    ]);
+    for c in &p.canonical {
+        t.row(&[
+            Cell::Num(c.temperature),
+            Cell::Num(c.temperature * HARTREE_IN_KELVIN),
+            Cell::Num(c.energy),
+            Cell::Num(c.energy / n),
+            Cell::Num(c.entropy / n),
+            Cell::Num(c.heat_capacity / n),
+        ]);
+    }
+    t
+}
+
+fn particle_states_csv(p: &ParticleResult, table: &StateTable) -> Csv {
+    let n = p.particles;
+    let mut t = Csv::new(&[
+        "E [Ha]",
+        "E/N [Ha]",
+        "kinetic [Ha]",
+        "multiplicity [-]",
+        "T_K [Ha]",
+        "S [k_B]",
+        "T_mu [Ha]",
+        "occupied orbitals",
+    ]);
+    for i in 0..table.energy.len() {
+        let occ: Vec<String> = table.occupations[i * n..(i + 1) * n]
+            .iter()
+            .map(|o| o.to_string())
+            .collect();
+        let occ = occ.join(" ");
+        t.row(&[
+            Cell::Num(table.energy[i]),
+            Cell::Num(table.energy[i] / n as f64),
+            Cell::Num(table.kinetic[i]),
+            Cell::Int(table.multiplicity[i]),
+            Cell::Num(table.t_kinetic[i]),
+            Cell::Num(table.entropy[i]),
+            Cell::Opt(table.t_micro[i]),
+            Cell::Text(&occ),
+        ]);
+    }
+    t
+}
+
+fn nhc_rows(t: &mut Csv, sets: &[NhcSet]) {
+    for set in sets {
         for i in &set.intervals {
             t.row(&[
                 Cell::Text(set.definition),
@@ -200,6 +280,64 @@ fn nhc_csv(case: &CaseResult) -> Csv {
                 Cell::Int(i.points as u64),
             ]);
         }
+    }
+}
+
+const NHC_HEADER: [&str; 8] = [
+    "definition",
+    "e_start [Ha]",
+    "e_end [Ha]",
+    "t_start [Ha]",
+    "t_end [Ha]",
+    "drop [Ha]",
+    "relative_drop [-]",
+    "points [-]",
+];
+
+/// One row per N: the approach to the thermodynamic limit.
+fn particles_summary_csv(c: &CaseResult) -> Csv {
+    let mut t = Csv::new(&[
+        "N",
+        "spin",
+        "method",
+        "E_ground [Ha]",
+        "E_max [Ha]",
+        "states [-]",
+        "occupations [-]",
+        "T_KE_intervals [-]",
+        "T_KE_largest_drop [Ha]",
+        "T_KE_largest_relative_drop [-]",
+        "T_KE_drop_from E/N [Ha]",
+        "T_KE_drop_to E/N [Ha]",
+        "S/N_dent_depth [k_B]",
+        "S/N_dent_width E/N [Ha]",
+        "canonical_truncation_bound [-]",
+    ]);
+    for p in &c.particles {
+        let n = p.particles as f64;
+        let ke = p.nhc.iter().find(|s| s.definition == "T_KE");
+        let largest = ke.and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals));
+        let spin = match p.spin {
+            crate::many_body::Spin::Half => "half",
+            crate::many_body::Spin::None => "none",
+        };
+        t.row(&[
+            Cell::Int(p.particles as u64),
+            Cell::Text(spin),
+            Cell::Text(p.method),
+            Cell::Num(p.ground_energy),
+            Cell::Num(p.energy_max),
+            Cell::Num(p.states),
+            Cell::Opt(p.occupations.map(|o| o as f64)),
+            Cell::Int(ke.map_or(0, |s| s.intervals.len()) as u64),
+            Cell::Opt(largest.map(|i| i.drop)),
+            Cell::Opt(largest.map(|i| i.relative_drop)),
+            Cell::Opt(largest.map(|i| i.e_start / n)),
+            Cell::Opt(largest.map(|i| i.e_end / n)),
+            Cell::Num(p.intruder.depth),
+            Cell::Num(p.intruder.width),
+            Cell::Num(p.canonical_bound),
+        ]);
     }
     t
 }
@@ -221,6 +359,20 @@ fn metadata(result: &StudyResult, figures: &[String]) -> serde_json::Value {
                     "definition": s.definition,
                     "count": s.intervals.len(),
                     "largest_drop": s.intervals.iter().map(|i| i.drop).fold(0.0, f64::max),
+                })).collect::<Vec<_>>(),
+                "particles": c.particles.iter().map(|p| json!({
+                    "N": p.particles,
+                    "spin": p.spin,
+                    "method": p.method,
+                    "energy_max": p.energy_max,
+                    "ground_energy": p.ground_energy,
+                    "states": p.states,
+                    "occupations": p.occupations,
+                    "orbitals_needed": p.orbitals_needed,
+                    "canonical_truncation_bound": p.canonical_bound,
+                    "entropy_dent": p.intruder,
+                    "states_csv": p.occupations.is_some_and(|o| o <= STATES_CSV_LIMIT),
+                    "seconds": p.seconds,
                 })).collect::<Vec<_>>(),
                 "warnings": c.warnings,
                 "seconds": {"spectrum": c.spectrum_seconds, "thermodynamics": c.thermo_seconds},
@@ -290,10 +442,21 @@ fn draw_figures(
             .filter(|&i| c.levels[i].energy >= lo && c.levels[i].energy <= hi)
             .collect()
     };
-    // Fig. 1: <K>_n versus E_n for every case.
+    // Fig. 1: <K>_n versus E_n for every case (once per distinct single-particle problem).
+    let mut distinct: Vec<&CaseResult> = Vec::new();
+    for c in &result.cases {
+        let same = |d: &&CaseResult| {
+            d.config.system == c.config.system
+                && d.config.potential == c.config.potential
+                && d.config.grid == c.config.grid
+                && d.config.solve == c.config.solve
+        };
+        if !distinct.iter().any(same) {
+            distinct.push(c);
+        }
+    }
     let fig1 = KineticFigure {
-        series: result
-            .cases
+        series: distinct
             .iter()
             .map(|c| {
                 let idx = shown(c);
@@ -390,11 +553,154 @@ fn draw_figures(
             )
             .map_err(figure_err("fig3"))?,
         );
+        if !c.particles.is_empty() {
+            written.extend(particle_figures(c, &fig_dir, out)?);
+        }
     }
     Ok(written
         .into_iter()
         .filter_map(|p| p.strip_prefix(staging).ok().map(Path::to_path_buf))
         .collect())
+}
+
+/// Figs. 4 and 5 of a case with `[particles]`, and the thermodynamic-limit figure when it has
+/// at least three particle numbers.
+fn particle_figures(
+    c: &CaseResult,
+    fig_dir: &Path,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let figure_err = |name: &'static str| {
+        move |e: super::plots::PlotError| OutputError::Figure {
+            name: name.to_string(),
+            message: e.to_string(),
+        }
+    };
+    let per_n = |p: &ParticleResult, f: &dyn Fn(&ParticleRow) -> Option<f64>| -> Series {
+        let n = p.particles as f64;
+        let (x, y) = p
+            .grid
+            .iter()
+            .map(|r| (r.energy / n, f(r).unwrap_or(f64::NAN)))
+            .unzip();
+        Series {
+            label: format!("N = {}", p.particles),
+            x,
+            y,
+        }
+    };
+    let mut written = Vec::new();
+    let fig4 = BranchesFigure {
+        title: format!("{}: T^(K) of every state and T_E^(K)", c.name),
+        panels: c
+            .particles
+            .iter()
+            .map(|p| {
+                let n = p.particles as f64;
+                let states = match &p.per_state {
+                    Some(t) => Series {
+                        label: "T^(K)".into(),
+                        x: t.energy.iter().map(|e| e / n).collect(),
+                        y: t.t_kinetic.clone(),
+                    },
+                    None => Series::default(),
+                };
+                let mut window = per_n(p, &|r| r.t_window);
+                window.label = "T_E^(K)".into();
+                BranchesPanel {
+                    particles: p.particles,
+                    states,
+                    window,
+                }
+            })
+            .collect(),
+    };
+    written.extend(
+        branches_figure(
+            &fig_dir.join(format!("fig4_branches_{}", c.name)),
+            &fig4,
+            out,
+        )
+        .map_err(figure_err("fig4"))?,
+    );
+    let canonical: Vec<Series> = c
+        .particles
+        .iter()
+        .map(|p| {
+            let n = p.particles as f64;
+            Series {
+                label: format!("N = {} canonical", p.particles),
+                x: p.canonical.iter().map(|q| q.energy / n).collect(),
+                y: p.canonical.iter().map(|q| q.entropy / n).collect(),
+            }
+        })
+        .collect();
+    let microcanonical: Vec<Series> = c
+        .particles
+        .iter()
+        .map(|p| {
+            per_n(p, &|r| {
+                r.entropy_per_particle
+                    .is_finite()
+                    .then_some(r.entropy_per_particle)
+            })
+        })
+        .collect();
+    let fig5 = EntropyFigure {
+        title: format!("{}: entropy per particle", c.name),
+        microcanonical: microcanonical.clone(),
+        canonical: canonical.clone(),
+    };
+    written.extend(
+        entropy_figure(
+            &fig_dir.join(format!("fig5_entropy_{}", c.name)),
+            &fig5,
+            out,
+        )
+        .map_err(figure_err("fig5"))?,
+    );
+    if c.particles.len() >= 3 {
+        let (ns, drops): (Vec<f64>, Vec<f64>) = c
+            .particles
+            .iter()
+            .filter_map(|p| {
+                let ke = p.nhc.iter().find(|s| s.definition == "T_KE")?;
+                let d = crate::thermo::nhc::largest_drop(&ke.intervals)?;
+                Some((p.particles as f64, d.relative_drop))
+            })
+            .unzip();
+        let (ns2, dents): (Vec<f64>, Vec<f64>) = c
+            .particles
+            .iter()
+            .map(|p| (p.particles as f64, p.intruder.depth))
+            .unzip();
+        let largest = c.particles.last().expect("particles");
+        let fig = LimitFigure {
+            title: format!("{}: towards the thermodynamic limit", c.name),
+            drops: vec![
+                Series {
+                    label: "largest relative drop of T_E^(K)".into(),
+                    x: ns,
+                    y: drops,
+                },
+                Series {
+                    label: "depth of the dent of S/N (k_B)".into(),
+                    x: ns2,
+                    y: dents,
+                },
+            ],
+            entropies: microcanonical,
+            canonical: canonical.last().map(|s| Series {
+                label: format!("canonical, N = {}", largest.particles),
+                ..s.clone()
+            }),
+        };
+        written.extend(
+            limit_figure(&fig_dir.join(format!("limit_{}", c.name)), &fig, out)
+                .map_err(figure_err("limit"))?,
+        );
+    }
+    Ok(written)
 }
 
 /// Writes every table, `metadata.json` and the figures of `result` under `dir`; returns the
@@ -415,6 +721,31 @@ pub fn write_study(
             temperatures_csv(c).as_str(),
         )?;
         staging.write(&case_dir.join("nhc.csv"), nhc_csv(c).as_str())?;
+        if !c.particles.is_empty() {
+            staging.write(
+                &case_dir.join("particles.csv"),
+                particles_summary_csv(c).as_str(),
+            )?;
+        }
+        for p in &c.particles {
+            let dir = case_dir.join(format!("N{}", p.particles));
+            staging.write(&dir.join("grid.csv"), particle_grid_csv(p).as_str())?;
+            staging.write(
+                &dir.join("canonical.csv"),
+                particle_canonical_csv(p).as_str(),
+            )?;
+            let mut t = Csv::new(&NHC_HEADER);
+            nhc_rows(&mut t, &p.nhc);
+            staging.write(&dir.join("nhc.csv"), t.as_str())?;
+            if let Some(table) = &p.per_state {
+                if table.energy.len() <= STATES_CSV_LIMIT {
+                    staging.write(
+                        &dir.join("states.csv"),
+                        particle_states_csv(p, table).as_str(),
+                    )?;
+                }
+            }
+        }
     }
     let figure_files = if figures.png || figures.svg {
         draw_figures(result, &staging.root, figures)?

@@ -132,3 +132,64 @@ pub fn per_state_microcanonical_temperature(
     }
     out
 }
+
+/// How far an entropy curve S(E) falls below its concave envelope (the smallest concave
+/// function above it): a curve with a positive heat capacity everywhere is concave, so the
+/// largest gap (units of S) and the width of the energy range where the curve lies below the
+/// envelope (units of E) measure the negative-heat-capacity region of the microcanonical
+/// ensemble. `points` are (E, S) ascending in E.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ConvexIntruder {
+    /// max over the points of envelope(E) − S(E).
+    pub depth: f64,
+    /// Energy where the gap is largest.
+    pub energy: f64,
+    /// Width of the largest energy interval between two consecutive envelope vertices
+    /// that has the curve strictly below the envelope (0 if none).
+    pub width: f64,
+}
+
+/// The concave-envelope gap of (E, S) points ascending in E; `tolerance` (units of S) is the
+/// gap below which a point counts as on the envelope (rounding).
+pub fn convex_intruder(points: &[(f64, f64)], tolerance: f64) -> ConvexIntruder {
+    // Upper hull by the monotone chain; the envelope between hull vertices is linear.
+    let mut hull: Vec<usize> = Vec::with_capacity(points.len());
+    for i in 0..points.len() {
+        while hull.len() >= 2 {
+            let (a, b) = (points[hull[hull.len() - 2]], points[hull[hull.len() - 1]]);
+            let c = points[i];
+            // Remove b when it lies on or below the chord a–c.
+            let cross = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+            if cross >= 0.0 {
+                hull.pop();
+            } else {
+                break;
+            }
+        }
+        hull.push(i);
+    }
+    let mut out = ConvexIntruder {
+        depth: 0.0,
+        energy: points.first().map_or(0.0, |p| p.0),
+        width: 0.0,
+    };
+    for w in hull.windows(2) {
+        let (a, b) = (points[w[0]], points[w[1]]);
+        let mut below = false;
+        for p in &points[w[0] + 1..w[1]] {
+            let t = (p.0 - a.0) / (b.0 - a.0);
+            let gap = a.1 + t * (b.1 - a.1) - p.1;
+            if gap > tolerance {
+                below = true;
+                if gap > out.depth {
+                    out.depth = gap;
+                    out.energy = p.0;
+                }
+            }
+        }
+        if below {
+            out.width = out.width.max(b.0 - a.0);
+        }
+    }
+    out
+}

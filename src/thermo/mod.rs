@@ -19,6 +19,7 @@
 //! heat capacities dimensionless (k_B = 1). The spatial dimension is d = 1.
 
 pub mod canonical;
+pub mod fermions;
 pub mod kinetic;
 pub mod microcanonical;
 pub mod nhc;

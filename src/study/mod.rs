@@ -13,6 +13,8 @@
 //! bound exceeds the configured tolerance at the highest temperature, the spectrum is extended
 //! (once, to a cutoff chosen from the bound) or the run is refused with the reason.
 
+pub mod particles;
+
 use crate::config::{Case, Config, Study};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
@@ -147,6 +149,8 @@ pub struct CaseResult {
     pub nhc: Vec<NhcSet>,
     /// The truncation bound of the canonical sums.
     pub truncation: Truncation,
+    /// The N-particle studies of `[particles]` (empty without it).
+    pub particles: Vec<particles::ParticleResult>,
     /// Things the user should know.
     pub warnings: Vec<String>,
     /// Wall time of the spectrum (s).
@@ -389,6 +393,25 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             intervals,
         });
     }
+    let particle_results = match &cfg.particles {
+        Some(pc) => {
+            let mut source =
+                particles::OrbitalSource::new(&problem.potential, problem.mass, spec.clone());
+            let settings = particles::ParticleSettings {
+                config: pc,
+                epsilon: analysis.epsilon,
+                difference: analysis.difference,
+                temperatures: temperatures_grid.clone(),
+                truncation_tolerance: analysis.truncation_tolerance,
+            };
+            let results = particles::run_particles(&name, &mut source, &settings)?;
+            for r in &results {
+                warnings.extend(r.warnings.iter().cloned());
+            }
+            results
+        }
+        None => Vec::new(),
+    };
     let truncation = Truncation {
         requested_levels: requested,
         computed_levels: spec.levels.len(),
@@ -407,6 +430,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         temperatures,
         nhc,
         truncation,
+        particles: particle_results,
         warnings,
         spectrum_seconds,
         thermo_seconds: start.elapsed().as_secs_f64(),

@@ -1,0 +1,474 @@
+//! N non-interacting fermions in the computed orbitals: the paper's Figs. 4 and 5 and the
+//! approach to the thermodynamic limit.
+//!
+//! For each N of `[particles]`: the states with E/N ≤ `energy_per_particle_max`, either
+//! enumerated one by one (T^(K) of every state, eq. 3; the Hertz entropy; T^(μ)) or counted
+//! exactly on energy bins (large N); on an energy grid the window average T_E^(K) (eqs. 4–7),
+//! the Hertz S(E)/N and the canonical T^(C)(E) of the N-fermion gas built from *all* computed
+//! orbitals ([`crate::thermo::fermions`]); the negative-heat-capacity intervals of T_E^(K)
+//! (and of T^(K), T^(μ) when enumerated); and the depth and width of the dent of S/N below its
+//! concave envelope. The thermodynamics is the same code as for one particle: a
+//! [`crate::thermo::StateList`] with multiplicities and N, or the binned counts.
+
+use super::{NhcSet, StudyError, NHC_RELATIVE_TOLERANCE};
+use crate::config::{CountingMethod, ParticlesConfig};
+use crate::eigen::sturm::SturmData;
+use crate::eigen::SolverOptions;
+use crate::hamiltonian::Hamiltonian;
+use crate::many_body::{
+    binned_counts_with, enumerate, BinningSettings, EnumerationSettings, ManyBodyError, Orbitals,
+    Spin,
+};
+use crate::potential::Potential;
+use crate::spectrum::{self, Spectrum};
+use crate::thermo::canonical::{canonical_curve, canonical_temperatures, CanonicalPoint};
+use crate::thermo::fermions::{fermion_truncation_bound, FermionGas};
+use crate::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::thermo::microcanonical::{
+    convex_intruder, hertz_entropy, per_state_microcanonical_temperature, ConvexIntruder,
+    Difference,
+};
+use crate::thermo::nhc::nhc_intervals;
+use serde::Serialize;
+use std::time::Instant;
+
+/// One row of an N-particle energy grid (total energies in Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParticleRow {
+    /// Total energy E (Hartree).
+    pub energy: f64,
+    /// Ω_N(E): states with E_i ≤ E (spin copies included; f64, it can exceed 10^300 only for
+    /// absurd inputs).
+    pub omega: f64,
+    /// Hertz entropy per particle ln Ω_N(E) / N (k_B).
+    pub entropy_per_particle: f64,
+    /// T_E^(K) over [E, E + ε) (Hartree); None if the window is empty.
+    pub t_window: Option<f64>,
+    /// T^(C)(E) of the N-fermion gas (Hartree); None outside the supported temperatures and
+    /// between the at most [`CANONICAL_POINTS`] grid energies where it is tabulated.
+    pub t_canonical: Option<f64>,
+}
+
+/// Every enumerated state (total energies in Hartree).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateTable {
+    /// E_i (Hartree).
+    pub energy: Vec<f64>,
+    /// K_i = Σ n_j ⟨K⟩_j (Hartree).
+    pub kinetic: Vec<f64>,
+    /// Spin multiplicity.
+    pub multiplicity: Vec<u64>,
+    /// T^(K)_i = 2K_i/N (Hartree).
+    pub t_kinetic: Vec<f64>,
+    /// S(E_i) = ln Ω(E_i) (k_B).
+    pub entropy: Vec<f64>,
+    /// T^(μ) at E_i (Hartree).
+    pub t_micro: Vec<Option<f64>>,
+    /// Occupied orbital indices, N per state (a doubly occupied orbital appears twice).
+    pub occupations: Vec<u32>,
+}
+
+/// Everything computed for one particle number.
+#[derive(Debug, Clone)]
+pub struct ParticleResult {
+    /// N.
+    pub particles: usize,
+    /// Spin convention.
+    pub spin: Spin,
+    /// "enumerated" or "binned".
+    pub method: &'static str,
+    /// The total-energy cap N·(E/N)_max (Hartree).
+    pub energy_max: f64,
+    /// N-particle ground-state energy (Hartree).
+    pub ground_energy: f64,
+    /// Occupations enumerated (None when binned).
+    pub occupations: Option<usize>,
+    /// States with E ≤ E_max, spin copies included.
+    pub states: f64,
+    /// Orbitals that states up to E_max can occupy, all inside the computed spectrum.
+    pub orbitals_needed: usize,
+    /// Per-state table (enumerated only).
+    pub per_state: Option<StateTable>,
+    /// The energy grid.
+    pub grid: Vec<ParticleRow>,
+    /// Canonical table of the N-fermion gas.
+    pub canonical: Vec<CanonicalPoint>,
+    /// Bound on the share of Z_N in states using omitted orbitals at the highest temperature.
+    pub canonical_bound: f64,
+    /// NHC intervals of T_E^(K) (and T^(K), T^(μ) when enumerated).
+    pub nhc: Vec<NhcSet>,
+    /// Dent of S/N below its concave envelope (S/N in k_B, E/N in Hartree).
+    pub intruder: ConvexIntruder,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+    /// Wall time (s).
+    pub seconds: f64,
+}
+
+/// Largest number of grid energies at which T^(C)(E) of the N-fermion gas is tabulated.
+pub const CANONICAL_POINTS: usize = 400;
+
+/// Largest number of enumerated occupations written to `states.csv`.
+pub const STATES_CSV_LIMIT: usize = 200_000;
+
+/// The orbitals for the N-particle states: the computed spectrum, extended (once, by a Sturm
+/// count) when some state below E_max could occupy a level above it.
+pub struct OrbitalSource<'a> {
+    potential: &'a Potential,
+    mass: f64,
+    spectrum: Spectrum,
+    options: SolverOptions,
+}
+
+impl<'a> OrbitalSource<'a> {
+    /// Starts from an already computed spectrum of `potential` for a particle of mass `mass`.
+    pub fn new(potential: &'a Potential, mass: f64, spectrum: Spectrum) -> Self {
+        Self {
+            potential,
+            mass,
+            spectrum,
+            options: SolverOptions::default(),
+        }
+    }
+
+    /// The current spectrum.
+    pub fn spectrum(&self) -> &Spectrum {
+        &self.spectrum
+    }
+
+    /// Makes sure every level below `energy` (Hartree) is computed.
+    fn extend_to(&mut self, energy: f64, case: &str) -> Result<(), StudyError> {
+        let nodes = self.spectrum.grid.interior_len();
+        let h = Hamiltonian::new(self.potential, &self.spectrum.grid, self.mass).map_err(|e| {
+            StudyError::Spectrum {
+                case: case.to_string(),
+                source: e.into(),
+            }
+        })?;
+        let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(energy);
+        let levels = count + 1;
+        let refuse = |why: String| {
+            StudyError::Unsupported {
+            case: case.to_string(),
+            message: format!(
+                "the N-particle states up to particles.energy_per_particle_max need every orbital below {energy:.4e} Ha: {why}; lower particles.energy_per_particle_max or refine grid.spacing"
+            ),
+        }
+        };
+        if levels > nodes {
+            return Err(refuse(format!(
+                "that is {count} levels but the grid has only {nodes} nodes"
+            )));
+        }
+        if levels <= self.spectrum.levels.len() {
+            return Ok(());
+        }
+        self.spectrum = spectrum::solve(
+            self.potential,
+            &self.spectrum.grid,
+            self.mass,
+            levels,
+            &self.options,
+        )
+        .map_err(|e| refuse(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Runs `f` on the orbitals, extending them once if it asks for more.
+fn with_orbitals<T>(
+    source: &mut OrbitalSource,
+    case: &str,
+    f: impl Fn(&Orbitals) -> Result<T, ManyBodyError>,
+) -> Result<T, StudyError> {
+    let many = |e: ManyBodyError| StudyError::Unsupported {
+        case: case.to_string(),
+        message: e.to_string(),
+    };
+    for _ in 0..3 {
+        let orbitals = Orbitals::from_spectrum(&source.spectrum).map_err(many)?;
+        match f(&orbitals) {
+            Err(ManyBodyError::NeedMoreOrbitals { needed_energy, .. }) => {
+                // A little above the needed energy so that the next try certainly covers it.
+                let margin = 1e-9 * needed_energy.abs().max(1.0);
+                source.extend_to(needed_energy + margin, case)?;
+            }
+            other => return other.map_err(many),
+        }
+    }
+    Err(StudyError::Unsupported {
+        case: case.to_string(),
+        message: "the orbitals could not be extended far enough for the N-particle states".into(),
+    })
+}
+
+/// Settings shared by every N of a case.
+pub struct ParticleSettings<'a> {
+    /// The `[particles]` table.
+    pub config: &'a ParticlesConfig,
+    /// ε of T_E^(K) (Hartree, total energy).
+    pub epsilon: f64,
+    /// T^(μ) scheme.
+    pub difference: Difference,
+    /// Temperatures of the canonical tables (Hartree), ascending.
+    pub temperatures: Vec<f64>,
+    /// Largest allowed share of Z in omitted orbitals.
+    pub truncation_tolerance: f64,
+}
+
+/// Runs every N of `settings` on the orbitals of `source`.
+pub fn run_particles(
+    case: &str,
+    source: &mut OrbitalSource,
+    settings: &ParticleSettings,
+) -> Result<Vec<ParticleResult>, StudyError> {
+    settings
+        .config
+        .counts
+        .iter()
+        .map(|&n| run_one(case, source, settings, n))
+        .collect()
+}
+
+fn run_one(
+    case: &str,
+    source: &mut OrbitalSource,
+    settings: &ParticleSettings,
+    n: usize,
+) -> Result<ParticleResult, StudyError> {
+    let start = Instant::now();
+    let cfg = settings.config;
+    let spin = cfg.spin;
+    let energy_max = n as f64 * cfg.energy_per_particle_max;
+    let thermo_err = |source| StudyError::Thermo {
+        case: case.to_string(),
+        source,
+    };
+    let eps = settings.epsilon;
+    let mut warnings = Vec::new();
+    let enumerate_first = matches!(cfg.method, CountingMethod::Enumerate | CountingMethod::Auto);
+    let settings_enum = EnumerationSettings {
+        particles: n,
+        spin,
+        energy_max,
+        state_limit: cfg.state_limit,
+    };
+    let enumerated = if enumerate_first {
+        match with_orbitals(source, case, |o| enumerate(o, &settings_enum)) {
+            Ok(states) => Some(states),
+            Err(e) if cfg.method == CountingMethod::Auto => {
+                warnings.push(format!("N = {n}: {e}; counted on energy bins instead"));
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+
+    let (method, ground, occupations, states_total, orbitals_needed, per_state, mut rows, points) =
+        if let Some(states) = enumerated {
+            let list = states
+                .to_state_list()
+                .map_err(|e| StudyError::Unsupported {
+                    case: case.to_string(),
+                    message: e.to_string(),
+                })?;
+            let ground = states.ground_energy();
+            let count = ((energy_max - ground) / (eps / 4.0)).floor() as usize + 1;
+            let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
+            let windows = window_averages(&list, &grid, eps).map_err(thermo_err)?;
+            // Ω(E) on the grid from the prefix sums of the multiplicities.
+            let energies = list.energy();
+            let mut prefix = Vec::with_capacity(energies.len() + 1);
+            let mut acc = 0.0;
+            prefix.push(0.0);
+            for &g in list.multiplicity() {
+                acc += g as f64;
+                prefix.push(acc);
+            }
+            let rows: Vec<ParticleRow> = grid
+                .iter()
+                .zip(&windows)
+                .map(|(&e, w)| {
+                    let omega = prefix[energies.partition_point(|&x| x <= e)];
+                    ParticleRow {
+                        energy: e,
+                        omega,
+                        entropy_per_particle: omega.ln() / n as f64,
+                        t_window: w.temperature,
+                        t_canonical: None,
+                    }
+                })
+                .collect();
+            let entropy = hertz_entropy(&list);
+            // Entropy points at the distinct levels (the corners of the staircase).
+            let mut points: Vec<(f64, f64)> = Vec::new();
+            for (i, &e) in energies.iter().enumerate() {
+                let s = entropy[i] / n as f64;
+                match points.last_mut() {
+                    Some(last) if last.0 == e / n as f64 => last.1 = s,
+                    _ => points.push((e / n as f64, s)),
+                }
+            }
+            let table = StateTable {
+                energy: energies.to_vec(),
+                kinetic: list.kinetic().to_vec(),
+                multiplicity: list.multiplicity().to_vec(),
+                t_kinetic: kinetic_temperature(&list),
+                entropy,
+                t_micro: per_state_microcanonical_temperature(&list, settings.difference),
+                occupations: states.occupations().to_vec(),
+            };
+            (
+                "enumerated",
+                ground,
+                Some(states.len()),
+                states.total_states() as f64,
+                states.orbitals_needed(),
+                Some(table),
+                rows,
+                points,
+            )
+        } else {
+            let width = cfg.bin_width.unwrap_or(eps / 4.0);
+            let binning = BinningSettings::new(n, spin, energy_max, width);
+            let bins = with_orbitals(source, case, |o| binned_counts_with(o, &binning))?;
+            let windows = bins
+                .window_kinetic(eps)
+                .map_err(|e| StudyError::Unsupported {
+                    case: case.to_string(),
+                    message: format!("{e} (particles.bin_width must divide analysis.epsilon)"),
+                })?;
+            let cumulative = bins.cumulative_counts();
+            let edges = bins.upper_edges();
+            let rows: Vec<ParticleRow> = bins
+                .bins
+                .iter()
+                .enumerate()
+                .map(|(b, bin)| {
+                    let omega = if b == 0 { 0.0 } else { cumulative[b - 1] };
+                    ParticleRow {
+                        energy: bin.e_lo,
+                        omega,
+                        entropy_per_particle: omega.ln() / n as f64,
+                        t_window: windows.get(b).and_then(|w| w.temperature),
+                        t_canonical: None,
+                    }
+                })
+                .collect();
+            let points: Vec<(f64, f64)> = edges
+                .iter()
+                .zip(&cumulative)
+                .filter(|(_, &c)| c > 0.0)
+                .map(|(&e, &c)| (e / n as f64, c.ln() / n as f64))
+                .collect();
+            if bins.energy_error_bound > 0.0 {
+                warnings.push(format!(
+                    "N = {n}: binned energies are exact to {:.1e} Ha (quantum {:.1e} Ha); a state within that of a bin edge may sit in the neighbouring bin",
+                    bins.energy_error_bound, bins.quantum
+                ));
+            }
+            (
+                "binned",
+                bins.e_ground,
+                None,
+                bins.total_count(),
+                bins.orbitals_used,
+                None,
+                rows,
+                points,
+            )
+        };
+
+    // The canonical N-fermion gas over every computed orbital, where the omitted orbitals
+    // carry at most the tolerance.
+    let spectrum = source.spectrum();
+    let orbital_energy = spectrum.energies();
+    let nodes = spectrum.grid.interior_len();
+    let gas = FermionGas::new(orbital_energy.clone(), n, spin.capacity()).map_err(thermo_err)?;
+    let omitted = (nodes - orbital_energy.len()) as f64;
+    let cutoff = spectrum.report.sturm_cutoff;
+    let mut temperatures = Vec::new();
+    let mut bound = 0.0_f64;
+    for &t in &settings.temperatures {
+        let b = fermion_truncation_bound(&gas, cutoff, omitted, t).map_err(thermo_err)?;
+        if b > settings.truncation_tolerance {
+            warnings.push(format!(
+                "N = {n}: canonical table stops at T = {t:.4e} Ha, where the {} computed orbitals no longer bound the omitted share of Z below {:.0e}",
+                orbital_energy.len(),
+                settings.truncation_tolerance
+            ));
+            break;
+        }
+        bound = bound.max(b);
+        temperatures.push(t);
+    }
+    let canonical = if temperatures.is_empty() {
+        Vec::new()
+    } else {
+        canonical_curve(&gas, &temperatures).map_err(thermo_err)?
+    };
+    if let (Some(&t_lo), Some(&t_hi)) = (temperatures.first(), temperatures.last()) {
+        if t_hi > t_lo {
+            // Each T^(C) is a root search over O(c·M·N) partition functions: tabulate it at
+            // no more than CANONICAL_POINTS grid energies (every stride-th one).
+            let stride = rows.len().div_ceil(CANONICAL_POINTS).max(1);
+            let energies: Vec<f64> = rows.iter().step_by(stride).map(|r| r.energy).collect();
+            let tc = canonical_temperatures(&gas, &energies, t_lo, t_hi).map_err(thermo_err)?;
+            for (row, t) in rows.iter_mut().step_by(stride).zip(tc) {
+                row.t_canonical = t.ok();
+            }
+        }
+    }
+
+    // Negative heat capacity: T_E^(K) on the grid, and per state when enumerated.
+    let mut nhc = Vec::new();
+    let grid_points: Vec<(f64, Option<f64>)> =
+        rows.iter().map(|r| (r.energy, r.t_window)).collect();
+    nhc.push(NhcSet {
+        definition: "T_KE",
+        intervals: nhc_intervals(&grid_points, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
+    });
+    if let Some(t) = &per_state {
+        let tk: Vec<(f64, Option<f64>)> = t
+            .energy
+            .iter()
+            .zip(&t.t_kinetic)
+            .map(|(&e, &k)| (e, Some(k)))
+            .collect();
+        nhc.push(NhcSet {
+            definition: "T_K",
+            intervals: nhc_intervals(&tk, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
+        });
+        let tm: Vec<(f64, Option<f64>)> = t
+            .energy
+            .iter()
+            .copied()
+            .zip(t.t_micro.iter().copied())
+            .collect();
+        nhc.push(NhcSet {
+            definition: "T_mu",
+            intervals: nhc_intervals(&tm, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
+        });
+    }
+    let intruder = convex_intruder(&points, 1e-12);
+    Ok(ParticleResult {
+        particles: n,
+        spin,
+        method,
+        energy_max,
+        ground_energy: ground,
+        occupations,
+        states: states_total,
+        orbitals_needed,
+        per_state,
+        grid: rows,
+        canonical,
+        canonical_bound: bound,
+        nhc,
+        intruder,
+        warnings,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
