@@ -1,14 +1,16 @@
 //! Figures: files written atomically, labelled, deterministic, robust to bad data.
 //!
-//! `CONFINE_PLOT_DEMO_DIR=/tmp/figs cargo test --test plots -- --ignored demo` writes the three
+//! `CONFINE_PLOT_DEMO_DIR=/tmp/figs cargo test --test plots -- --ignored demo` writes the
 //! demo figures (paper-like synthetic data) there for looking at them.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use confine::output::plots::{
-    density_figure, kinetic_figure, temperature_figure, DensityFigure, FigureOutput, KineticFigure,
-    PlotError, Series, TemperatureFigure,
+    branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
+    temperature_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
+    KineticFigure, LimitFigure, PlotError, Series, TemperatureFigure,
 };
 
 const BOTH: FigureOutput = FigureOutput {
@@ -189,13 +191,17 @@ fn temperature_demo() -> TemperatureFigure {
 // Checks
 
 fn check_png(path: &Path) {
+    check_png_size(path, (1600, 1000));
+}
+
+fn check_png_size(path: &Path, size: (u32, u32)) {
     let bytes = std::fs::read(path).unwrap();
     assert!(bytes.len() > 1000, "{} is too small", path.display());
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
     assert_eq!(&bytes[12..16], b"IHDR");
     let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((w, h), (1600, 1000));
+    assert_eq!((w, h), size, "{}", path.display());
 }
 
 fn check_svg(path: &Path, texts: &[&str]) {
@@ -478,5 +484,595 @@ fn demo() {
     kinetic_figure(&dir.join("fig1_kinetic"), &kinetic_demo(), &BOTH).unwrap();
     density_figure(&dir.join("fig2_density"), &density_demo(), &BOTH).unwrap();
     temperature_figure(&dir.join("fig3_temperatures"), &temperature_demo(), &BOTH).unwrap();
+    branches_figure(&dir.join("fig4_branches"), &branches_demo(), &BOTH).unwrap();
+    entropy_figure(&dir.join("fig5_entropy"), &entropy_demo(), &BOTH).unwrap();
+    limit_figure(&dir.join("limit"), &limit_demo(), &BOTH).unwrap();
     eprintln!("figures in {}", dir.display());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figs. 4, 5 and the thermodynamic limit: synthetic many-particle data.
+
+/// N-particle states of the synthetic well (levels of [`levels`], at most one particle per
+/// level) with E/N ≤ `cap`: (E/N, T^(K) = 2K/N) of each, in enumeration order.
+fn many_body_states(n: usize, m_levels: usize, cap: f64) -> (Vec<f64>, Vec<f64>) {
+    /// Recursive enumeration of increasing level tuples, pruned by the energy cap (levels
+    /// are sorted by energy, so once level i is too high, so are all later ones).
+    struct Walk {
+        e: Vec<f64>,
+        k: Vec<f64>,
+        n: usize,
+        cap: f64,
+        out_e: Vec<f64>,
+        out_t: Vec<f64>,
+    }
+    impl Walk {
+        fn go(&mut self, first: usize, left: usize, sum_e: f64, sum_k: f64) {
+            if left == 0 {
+                self.out_e.push(sum_e / self.n as f64);
+                self.out_t.push(2.0 * sum_k / self.n as f64);
+                return;
+            }
+            if first + left > self.e.len() {
+                return;
+            }
+            for i in first..=self.e.len() - left {
+                // Lowest possible total with level i and the next left - 1 levels.
+                let lowest: f64 = sum_e + self.e[i..i + left].iter().sum::<f64>();
+                if lowest > self.cap * self.n as f64 {
+                    break;
+                }
+                let (ei, ki) = (self.e[i], self.k[i]);
+                self.go(i + 1, left - 1, sum_e + ei, sum_k + ki);
+            }
+        }
+    }
+    let (e, k) = levels(0.1, 20.0, 200.0, m_levels);
+    let mut walk = Walk {
+        e,
+        k,
+        n,
+        cap,
+        out_e: Vec::new(),
+        out_t: Vec::new(),
+    };
+    walk.go(0, n, 0.0, 0.0);
+    (walk.out_e, walk.out_t)
+}
+
+/// T_E^(K): the mean T^(K) of the states within ±eps of each energy (per particle), sorted
+/// by energy.
+fn window_average(e: &[f64], t: &[f64], eps: f64) -> (Vec<f64>, Vec<f64>) {
+    let mut order: Vec<usize> = (0..e.len()).collect();
+    order.sort_by(|&a, &b| e[a].total_cmp(&e[b]));
+    let es: Vec<f64> = order.iter().map(|&i| e[i]).collect();
+    let mut prefix = vec![0.0; es.len() + 1];
+    for (j, &i) in order.iter().enumerate() {
+        prefix[j + 1] = prefix[j] + t[i];
+    }
+    let (mut lo, mut hi) = (0, 0);
+    let mut avg = Vec::with_capacity(es.len());
+    for &x in &es {
+        while es[lo] < x - eps {
+            lo += 1;
+        }
+        while hi < es.len() && es[hi] <= x + eps {
+            hi += 1;
+        }
+        avg.push((prefix[hi] - prefix[lo]) / (hi - lo) as f64);
+    }
+    (es, avg)
+}
+
+fn branches_panel(n: usize, m_levels: usize, cap: f64) -> BranchesPanel {
+    let (e, t) = many_body_states(n, m_levels, cap);
+    let (we, wt) = window_average(&e, &t, 0.0004);
+    BranchesPanel {
+        particles: n,
+        states: Series::new("T^(K) of each state", e, t),
+        window: Series::new("T_E^(K), ε = 0.0004 Ha", we, wt),
+    }
+}
+
+fn branches_demo() -> BranchesFigure {
+    BranchesFigure {
+        title: "U0 = 0.1, a = 20, L = 200".to_string(),
+        panels: (1..=4).map(|n| branches_panel(n, 140, 0.02)).collect(),
+    }
+}
+
+/// Hertz entropy per particle S/N = ln(#states with energy ≤ E)/N at each distinct E/N, and the
+/// canonical S_C/N versus U/N of the same spectrum.
+fn entropies(n: usize, cap: f64) -> (Series, Series) {
+    let (mut e, _) = many_body_states(n, 140, cap);
+    e.sort_by(f64::total_cmp);
+    let mut x = Vec::new();
+    let mut s = Vec::new();
+    for (i, &en) in e.iter().enumerate() {
+        if i + 1 < e.len() && e[i + 1] == en {
+            continue;
+        }
+        x.push(en);
+        s.push(((i + 1) as f64).ln() / n as f64);
+    }
+    let nf = n as f64;
+    let e0 = e[0] * nf;
+    let mut u_c = Vec::new();
+    let mut s_c = Vec::new();
+    for i in 1..400 {
+        let temp = 0.0002 * i as f64;
+        let w: Vec<f64> = e.iter().map(|&en| (-(en * nf - e0) / temp).exp()).collect();
+        let z: f64 = w.iter().sum();
+        let u = e.iter().zip(&w).map(|(en, wi)| en * nf * wi).sum::<f64>() / z;
+        if u / nf > 0.9 * cap {
+            break;
+        }
+        u_c.push(u / nf);
+        s_c.push(((u - e0) / temp + z.ln()) / nf);
+    }
+    (
+        Series::new(format!("N = {n}"), x, s),
+        Series::new(format!("N = {n} canonical"), u_c, s_c),
+    )
+}
+
+fn entropy_demo() -> EntropyFigure {
+    let (micro, canon) = (1..=4).map(|n| entropies(n, 0.02)).unzip();
+    EntropyFigure {
+        title: "Entropy per particle".to_string(),
+        microcanonical: micro,
+        canonical: canon,
+    }
+}
+
+/// A smooth "canonical" entropy per particle and finite-N versions with N kinks that weaken
+/// and wash out as N grows.
+fn limit_demo() -> LimitFigure {
+    let canonical = |e: f64| 0.9 * ((e + 0.1) / 0.004).ln_1p();
+    let grid: Vec<f64> = (0..=600)
+        .map(|i| -0.095 + 0.125 * i as f64 / 600.0)
+        .collect();
+    let ns = [1usize, 2, 4, 8, 16, 32, 64];
+    let entropies = ns
+        .iter()
+        .map(|&n| {
+            let nf = n as f64;
+            let s: Vec<f64> = grid
+                .iter()
+                .map(|&e| {
+                    let kinks: f64 = (0..n)
+                        .map(|j| {
+                            let centre = -0.02 + 0.03 * j as f64 / nf;
+                            0.5 / nf * (1.0 + ((e - centre) / 0.002).tanh())
+                        })
+                        .sum();
+                    canonical(e) - 0.5 / nf.sqrt() + 0.35 * kinks / (1.0 + 0.3 * nf)
+                })
+                .collect();
+            Series::new(format!("N = {n}"), grid.clone(), s)
+        })
+        .collect();
+    let nx: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
+    LimitFigure {
+        title: "Approach to the thermodynamic limit".to_string(),
+        drops: vec![
+            Series::new(
+                "relative drop of T_E^(K)",
+                nx.clone(),
+                nx.iter().map(|n| 0.45 * n.powf(-0.9)).collect(),
+            ),
+            Series::new(
+                "width of the concave region of S/N",
+                nx.clone(),
+                nx.iter().map(|n| 0.12 * n.powf(-0.5)).collect(),
+            ),
+        ],
+        entropies,
+        canonical: Some(Series::new(
+            "canonical",
+            grid.clone(),
+            grid.iter().map(|&e| canonical(e)).collect(),
+        )),
+    }
+}
+
+/// Writes both formats twice (the second time to another stem), checks the PNG size, that no
+/// temporary file is left, and that both renders are byte-identical.
+fn sized_roundtrip(
+    dir: &Path,
+    stem: &Path,
+    size: (u32, u32),
+    render: impl Fn(&Path, &FigureOutput) -> Result<Vec<PathBuf>, PlotError>,
+) {
+    let written = render(stem, &BOTH).unwrap();
+    let (png, svg) = paths(stem);
+    assert_eq!(written, vec![png.clone(), svg.clone()]);
+    check_png_size(&png, size);
+    no_temporaries(dir);
+    let other = dir.join("again");
+    render(&other, &BOTH).unwrap();
+    let (png2, svg2) = paths(&other);
+    assert_eq!(std::fs::read(&png).unwrap(), std::fs::read(&png2).unwrap());
+    assert_eq!(std::fs::read(&svg).unwrap(), std::fs::read(&svg2).unwrap());
+}
+
+#[test]
+fn branches_figure_is_written_labelled_and_deterministic() {
+    let dir = scratch("branches");
+    let fig = BranchesFigure {
+        title: "U0 = 0.1, a = 20, L = 200".to_string(),
+        panels: (1..=4).map(|n| branches_panel(n, 60, 0.02)).collect(),
+    };
+    let stem = dir.join("fig4_branches");
+    // 2 × 2 panels of 1100 × 760 under a 70 px title strip.
+    sized_roundtrip(&dir, &stem, (2200, 1590), |s, o| {
+        branches_figure(s, &fig, o)
+    });
+    let svg_path = paths(&stem).1;
+    check_svg(
+        &svg_path,
+        &[
+            "U0 = 0.1, a = 20, L = 200",
+            "N = 1",
+            "N = 2",
+            "N = 3",
+            "N = 4",
+            "E/N (Ha)",
+            "T (Ha)",
+            "T^(K) of each state",
+            "T_E^(K), ε = 0.0004 Ha",
+        ],
+    );
+    // The legend is drawn once, not in every panel.
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert_eq!(svg.matches("T^(K) of each state").count(), 1);
+    assert_eq!(svg.matches("\nE/N (Ha)\n</text>").count(), 4);
+
+    // One and two panels: the standard canvas, then two panels side by side.
+    let one = BranchesFigure {
+        title: String::new(),
+        panels: vec![branches_panel(1, 40, 0.02)],
+    };
+    branches_figure(&dir.join("one"), &one, &BOTH).unwrap();
+    check_png_size(&dir.join("one.png"), (1600, 1000));
+    let two = BranchesFigure {
+        title: "two".to_string(),
+        panels: (1..=2).map(|n| branches_panel(n, 40, 0.02)).collect(),
+    };
+    branches_figure(&dir.join("two"), &two, &BOTH).unwrap();
+    check_png_size(&dir.join("two.png"), (2200, 1000));
+    let three = BranchesFigure {
+        title: String::new(),
+        panels: (1..=3).map(|n| branches_panel(n, 30, 0.02)).collect(),
+    };
+    branches_figure(&dir.join("three"), &three, &BOTH).unwrap();
+    check_png_size(&dir.join("three.png"), (2200, 1520));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn branches_figure_with_millions_of_points_is_fast_and_small() {
+    let dir = scratch("branches-big");
+    // C(96, 4) = 3 321 960 four-particle states, and as many window points.
+    let panel = branches_panel(4, 96, f64::INFINITY);
+    assert!(
+        panel.states.x.len() >= 3_000_000,
+        "{}",
+        panel.states.x.len()
+    );
+    let fig = BranchesFigure {
+        title: String::new(),
+        panels: vec![panel],
+    };
+    let stem = dir.join("big");
+    let start = Instant::now();
+    branches_figure(&stem, &fig, &BOTH).unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "3.3 million points took {elapsed:?}"
+    );
+    let (png, svg) = paths(&stem);
+    check_png(&png);
+    let svg_len = std::fs::metadata(&svg).unwrap().len();
+    assert!(svg_len < 5_000_000, "SVG of {svg_len} bytes");
+    let png_len = std::fs::metadata(&png).unwrap().len();
+    assert!(png_len < 2_000_000, "PNG of {png_len} bytes");
+    check_svg(&svg, &["N = 4", "T^(K) of each state", "T_E^(K)"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn entropy_figure_is_written_labelled_and_deterministic() {
+    let dir = scratch("entropy");
+    let (micro, canon): (Vec<Series>, Vec<Series>) = (1..=3).map(|n| entropies(n, 0.02)).unzip();
+    let fig = EntropyFigure {
+        title: "Entropy per particle".to_string(),
+        microcanonical: micro,
+        canonical: canon,
+    };
+    let stem = dir.join("fig5_entropy");
+    sized_roundtrip(&dir, &stem, (1600, 1000), |s, o| entropy_figure(s, &fig, o));
+    let svg_path = paths(&stem).1;
+    check_svg(
+        &svg_path,
+        &[
+            "Entropy per particle",
+            "E/N (Ha)",
+            "S/N (k_B)",
+            "N = 1",
+            "N = 1 canonical",
+            "N = 3 canonical",
+        ],
+    );
+    // Legend order: each N, then its canonical curve.
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let at = |t: &str| svg.find(&format!("\n{t}\n</text>")).unwrap();
+    assert!(at("N = 1") < at("N = 1 canonical"));
+    assert!(at("N = 1 canonical") < at("N = 2"));
+    assert!(at("N = 2") < at("N = 2 canonical"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn limit_figure_is_written_labelled_and_deterministic() {
+    let dir = scratch("limit");
+    let fig = limit_demo();
+    let stem = dir.join("limit");
+    sized_roundtrip(&dir, &stem, (2200, 1000), |s, o| limit_figure(s, &fig, o));
+    check_svg(
+        &paths(&stem).1,
+        &[
+            "Approach to the thermodynamic limit",
+            "\nN\n</text>",
+            "relative drop",
+            "E/N (Ha)",
+            "S/N (k_B)",
+            "relative drop of T_E^(K)",
+            "width of the concave region of S/N",
+            "N = 1",
+            "N = 64",
+            "canonical",
+            // Log-axis ticks at 1-2-5 values: N from 1 to 64, drops from ~0.01 to 0.45.
+            "\n1\n</text>",
+            "\n10\n</text>",
+            "\n50\n</text>",
+            "\n0.01\n</text>",
+            "\n0.1\n</text>",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn non_positive_values_on_log_axes_are_skipped() {
+    let dir = scratch("log");
+    let n = vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+    let with_bad = LimitFigure {
+        drops: vec![
+            Series::new("drop", n.clone(), vec![0.5, 0.0, 0.2, -0.1, 0.05, 0.03]),
+            Series::new(
+                "width",
+                vec![1.0, 0.0, -4.0, 8.0, 16.0, 32.0],
+                vec![0.2, 0.1, 0.1, 0.05, 0.04, 0.02],
+            ),
+            Series::new("nothing positive", vec![-1.0, 0.0], vec![1.0, 1.0]),
+        ],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("bad"), &with_bad, &BOTH).unwrap();
+    // Exactly as if the non-positive values were missing (NaN).
+    let nan = f64::NAN;
+    let with_nan = LimitFigure {
+        drops: vec![
+            Series::new("drop", n.clone(), vec![0.5, nan, 0.2, nan, 0.05, 0.03]),
+            Series::new(
+                "width",
+                vec![1.0, nan, nan, 8.0, 16.0, 32.0],
+                vec![0.2, 0.1, 0.1, 0.05, 0.04, 0.02],
+            ),
+            Series::new("nothing positive", vec![nan, nan], vec![1.0, 1.0]),
+        ],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("nan"), &with_nan, &BOTH).unwrap();
+    for ext in ["png", "svg"] {
+        assert_eq!(
+            std::fs::read(dir.join(format!("bad.{ext}"))).unwrap(),
+            std::fs::read(dir.join(format!("nan.{ext}"))).unwrap(),
+            "{ext}"
+        );
+    }
+    check_svg(
+        &dir.join("bad.svg"),
+        &["drop", "width", "nothing positive", "relative drop"],
+    );
+    // Only non-positive values: an empty, labelled log–log frame.
+    let all_bad = LimitFigure {
+        drops: vec![Series::new("zeros", vec![0.0, -1.0], vec![0.0, 0.0])],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("all_bad"), &all_bad, &BOTH).unwrap();
+    check_svg(
+        &dir.join("all_bad.svg"),
+        &["zeros", "\nN\n</text>", "relative drop"],
+    );
+    // A narrow log range (less than a factor of two) still gets labelled ticks.
+    let narrow = LimitFigure {
+        drops: vec![Series::new("narrow", vec![10.0, 12.0], vec![0.30, 0.31])],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("narrow"), &narrow, &BOTH).unwrap();
+    check_svg(
+        &dir.join("narrow.svg"),
+        &["\n11.0\n</text>", "\n12.0\n</text>", "\n0.300\n</text>"],
+    );
+    // Many decades: one style on the whole axis, powers of ten once some tick needs them.
+    let wide = LimitFigure {
+        drops: vec![Series::new("wide", vec![1.0, 1e9], vec![1e-12, 1.0])],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("wide"), &wide, &BOTH).unwrap();
+    check_svg(
+        &dir.join("wide.svg"),
+        &[
+            "\n10⁸\n</text>",
+            "\n10⁰\n</text>",
+            "\n10⁻⁴\n</text>",
+            "\n10⁻¹²\n</text>",
+        ],
+    );
+    no_temporaries(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn new_figures_survive_empty_and_non_finite_data() {
+    let dir = scratch("new-empty");
+    let nan = f64::NAN;
+    let inf = f64::INFINITY;
+    // Nothing at all: labelled frames.
+    branches_figure(&dir.join("b0"), &BranchesFigure::default(), &BOTH).unwrap();
+    check_png(&dir.join("b0.png"));
+    check_svg(&dir.join("b0.svg"), &["E/N (Ha)", "T (Ha)"]);
+    entropy_figure(&dir.join("e0"), &EntropyFigure::default(), &BOTH).unwrap();
+    check_svg(&dir.join("e0.svg"), &["E/N (Ha)", "S/N (k_B)"]);
+    limit_figure(&dir.join("l0"), &LimitFigure::default(), &BOTH).unwrap();
+    check_svg(
+        &dir.join("l0.svg"),
+        &["\nN\n</text>", "relative drop", "E/N (Ha)", "S/N (k_B)"],
+    );
+
+    // Empty, all-NaN and partly NaN series.
+    let branches = BranchesFigure {
+        title: "gaps".to_string(),
+        panels: vec![
+            BranchesPanel {
+                particles: 1,
+                states: Series::new("T^(K)", vec![], vec![]),
+                window: Series::new("T_E^(K)", vec![nan, nan], vec![nan, 1.0]),
+            },
+            BranchesPanel {
+                particles: 2,
+                states: Series::new(
+                    "T^(K)",
+                    vec![0.1, nan, 0.2, inf, 0.3],
+                    vec![0.01, 0.02, nan, 0.03, 0.04],
+                ),
+                window: Series::new(
+                    "T_E^(K)",
+                    vec![0.1, 0.2, nan, 0.3],
+                    vec![0.01, 0.02, 0.5, 0.03],
+                ),
+            },
+            BranchesPanel {
+                particles: 3,
+                states: Series::new("T^(K)", vec![0.15], vec![0.02]),
+                window: Series::default(),
+            },
+        ],
+    };
+    branches_figure(&dir.join("b1"), &branches, &BOTH).unwrap();
+    check_svg(&dir.join("b1.svg"), &["N = 1", "N = 2", "N = 3", "T_E^(K)"]);
+    let entropy = EntropyFigure {
+        title: String::new(),
+        microcanonical: vec![
+            Series::new("N = 1", vec![nan, 0.0, 1.0], vec![0.0, inf, 1.0]),
+            Series::new("N = 2", vec![], vec![]),
+        ],
+        canonical: vec![Series::new("N = 1 canonical", vec![nan], vec![nan])],
+    };
+    entropy_figure(&dir.join("e1"), &entropy, &BOTH).unwrap();
+    check_svg(&dir.join("e1.svg"), &["N = 1", "N = 2", "N = 1 canonical"]);
+    let limit = LimitFigure {
+        title: String::new(),
+        drops: vec![Series::new("drop", vec![nan, 2.0], vec![0.1, inf])],
+        entropies: vec![Series::new("N = 1", vec![0.0, nan], vec![nan, 1.0])],
+        canonical: Some(Series::new("canonical", vec![], vec![])),
+    };
+    limit_figure(&dir.join("l1"), &limit, &BOTH).unwrap();
+    check_svg(&dir.join("l1.svg"), &["drop", "N = 1", "canonical"]);
+    // Degenerate (single-valued) ranges.
+    let flat = LimitFigure {
+        drops: vec![Series::new("one", vec![4.0, 4.0], vec![0.2, 0.2])],
+        entropies: vec![Series::new("flat", vec![0.0, 0.0], vec![1.0, 1.0])],
+        ..Default::default()
+    };
+    limit_figure(&dir.join("flat"), &flat, &BOTH).unwrap();
+    no_temporaries(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn new_figures_report_bad_input_as_errors() {
+    let dir = scratch("new-bad");
+    let bad = Series::new("lopsided", vec![1.0, 2.0], vec![1.0]);
+    let branches = BranchesFigure {
+        title: String::new(),
+        panels: vec![BranchesPanel {
+            particles: 1,
+            states: bad.clone(),
+            window: Series::default(),
+        }],
+    };
+    let err = branches_figure(&dir.join("b"), &branches, &BOTH).unwrap_err();
+    assert!(matches!(err, PlotError::InvalidInput(_)), "{err}");
+    assert!(err.to_string().contains("lopsided"), "{err}");
+    let window = BranchesFigure {
+        title: String::new(),
+        panels: vec![BranchesPanel {
+            particles: 1,
+            states: Series::default(),
+            window: bad.clone(),
+        }],
+    };
+    assert!(matches!(
+        branches_figure(&dir.join("w"), &window, &BOTH),
+        Err(PlotError::InvalidInput(_))
+    ));
+    let too_many = BranchesFigure {
+        title: String::new(),
+        panels: vec![BranchesPanel::default(); 40],
+    };
+    assert!(matches!(
+        branches_figure(&dir.join("many"), &too_many, &BOTH),
+        Err(PlotError::InvalidInput(_))
+    ));
+    let entropy = EntropyFigure {
+        canonical: vec![bad.clone()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        entropy_figure(&dir.join("e"), &entropy, &BOTH),
+        Err(PlotError::InvalidInput(_))
+    ));
+    for limit in [
+        LimitFigure {
+            drops: vec![bad.clone()],
+            ..Default::default()
+        },
+        LimitFigure {
+            entropies: vec![bad.clone()],
+            ..Default::default()
+        },
+        LimitFigure {
+            canonical: Some(bad.clone()),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            limit_figure(&dir.join("l"), &limit, &BOTH),
+            Err(PlotError::InvalidInput(_))
+        ));
+    }
+    assert!(!dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none());
+    // An unwritable place is an I/O error.
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a_regular_file");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(
+        limit_figure(&file.join("l"), &limit_demo(), &BOTH),
+        Err(PlotError::Io { .. })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
 }

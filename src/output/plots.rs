@@ -1,18 +1,25 @@
-//! Figures of the paper (figs. 1–3) as PNG and/or SVG files, drawn with `plotters`.
+//! Figures of the paper (figs. 1–5, plus the thermodynamic limit) as PNG and/or SVG files,
+//! drawn with `plotters`.
 //!
 //! This module takes plain data (no dependency on the physics modules) and writes files:
 //!
 //! * [`kinetic_figure`] — fig. 1, ⟨K⟩_n versus E_n for several parameter sets;
 //! * [`density_figure`] — fig. 2, |ψ_n(x)|² of a few states with V(x) on a right-hand axis;
 //! * [`temperature_figure`] — fig. 3, T^(K), T^(μ), T^(C) (and optionally T_E^(K)) versus E,
-//!   with secondary axes in eV (top) and K (right).
+//!   with secondary axes in eV (top) and K (right);
+//! * [`branches_figure`] — fig. 4, T^(K) of every state (black dots, millions allowed) and
+//!   T_E^(K) (red line) versus E/N, one panel per particle number;
+//! * [`entropy_figure`] — fig. 5, S/N versus E/N for several N with the canonical S_C/N dashed;
+//! * [`limit_figure`] — the finite-size drops versus N on log–log axes, next to S/N versus E/N
+//!   for growing N converging to the canonical curve.
 //!
 //! Conventions and guarantees:
 //!
 //! * Units are those named on the axes (atomic units: Hartree, bohr; k_B = 1).
-//! * PNG files are 1600×1000 px; SVG files have the same logical size. Text uses DejaVu Sans,
-//!   embedded through the `dejavu` crate and registered once with plotters' `ab_glyph` font
-//!   table, so no system font library is needed. SVG text names the generic `sans-serif` family.
+//! * PNG files are 1600×1000 px (multi-panel figures: 2200 px wide, see each figure); SVG
+//!   files have the same logical size. Text uses DejaVu Sans, embedded through the `dejavu`
+//!   crate and registered once with plotters' `ab_glyph` font table, so no system font library
+//!   is needed. SVG text names the generic `sans-serif` family.
 //! * Non-finite points (NaN, ±∞ in x or y) are skipped; a line series is broken at them rather
 //!   than joined across the gap.
 //! * Empty input is not an error: a series without finite points still gets its legend entry,
@@ -28,6 +35,11 @@
 //! * Tick labels carry just the decimals their step needs (0.05, not 5e-2) and use the
 //!   typographic minus sign U+2212 ("−0.10"); scientific notation only for steps below 1e-5 or
 //!   values of 1e7 and more.
+//! * Log axes (the left panel of [`limit_figure`]) tick at 1-2-5 or decade values; values
+//!   that are not positive cannot be placed there and are skipped like non-finite ones.
+//! * Dense data is decimated in pixel space before drawing: point clouds ink each covered
+//!   pixel once, lines keep per-pixel-column extremes (when longer than a few points per
+//!   column) and are then simplified to within a quarter pixel.
 //! * Axis ranges follow the data (with a small pad); a single wild outlier therefore
 //!   compresses the rest of a curve: filter such points before plotting if that matters.
 //! * With both formats requested, the PNG is written first; if the SVG then fails, the PNG
@@ -39,6 +51,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use plotters::chart::DualCoordChartContext;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -120,6 +133,66 @@ impl TemperatureFigure {
     pub const KINETIC_WINDOW: usize = 3;
 }
 
+/// One panel of fig. 4: the kinetic temperature of every state of an `particles`-particle
+/// system and its energy-window average, both versus the energy per particle.
+///
+/// `states` (x = E/N in Hartree, y = T^(K) in Hartree) is drawn as small black dots and may
+/// hold millions of points: they are decimated in pixel space (each covered pixel is inked
+/// once), so drawing time and file size depend on the covered area, not on the point count.
+/// `window` (x = E/N, y = T_E^(K)) is drawn as a red (vermillion) line; very long windows are
+/// decimated per pixel column. The panel title is "N = `particles`".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BranchesPanel {
+    pub particles: usize,
+    pub states: Series,
+    pub window: Series,
+}
+
+/// Fig. 4: T^(K) branches and T_E^(K) versus E/N, one panel per particle number, on common
+/// axes ("E/N (Ha)", "T (Ha)"; the temperature axis starts at zero).
+///
+/// Layout: one panel fills a 1600×1000 canvas; two panels sit side by side (2200×1000);
+/// more fill ⌈n/2⌉ rows of two (2200 wide, 760 px per row plus the title strip). The legend
+/// (the series labels) is drawn in the first panel that shows a given label, not repeated in
+/// the following ones; an empty label gets no legend entry. An empty `title` draws no title;
+/// no panels draws one empty, labelled frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BranchesFigure {
+    pub title: String,
+    pub panels: Vec<BranchesPanel>,
+}
+
+/// Fig. 5: entropy per particle versus energy per particle ("E/N (Ha)", "S/N (k_B)").
+///
+/// `microcanonical[i]` (the quantized Hertz entropy per particle, joined by straight lines) is
+/// drawn solid and `canonical[i]` (S_C/N versus U/N) dashed, both in palette colour `i`, so
+/// pair the same N at the same index. The legend lists them interleaved: microcanonical 0,
+/// canonical 0, microcanonical 1, … (labels as given, e.g. "N = 1", "N = 1 canonical"). The
+/// two lists may differ in length; a series with an empty label and no data is left out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EntropyFigure {
+    pub title: String,
+    pub microcanonical: Vec<Series>,
+    pub canonical: Vec<Series>,
+}
+
+/// The approach to the thermodynamic limit, two panels side by side (2200×1000):
+///
+/// * left, log–log: `drops` (x = N, y = size of the largest T_E^(K) drop or another positive
+///   measure of the finite-size effect), points joined by lines, one colour and marker per
+///   series; axes "N" and "relative drop". Points with a non-positive (or non-finite) x or y
+///   cannot be placed on log axes and are skipped; a line is broken at them.
+/// * right: `entropies` (S/N versus E/N for several N) in colours going from orange (first
+///   series, small N) to blue (last series, large N), and `canonical` as a thick black dashed
+///   line; axes "E/N (Ha)" and "S/N (k_B)".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LimitFigure {
+    pub title: String,
+    pub drops: Vec<Series>,
+    pub entropies: Vec<Series>,
+    pub canonical: Option<Series>,
+}
+
 /// Which files to write. With both false nothing is written and an empty list is returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FigureOutput {
@@ -184,6 +257,39 @@ pub fn temperature_figure(
     write_figure(stem, out, &prepared)
 }
 
+/// Fig. 4: T^(K) branches and T_E^(K) versus E/N, one panel per N. Writes `stem.png` and/or
+/// `stem.svg`; returns the paths written.
+pub fn branches_figure(
+    stem: &Path,
+    fig: &BranchesFigure,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let prepared = BranchesPrepared::new(fig)?;
+    write_figure(stem, out, &prepared)
+}
+
+/// Fig. 5: S/N versus E/N (microcanonical, solid) and S_C/N versus U/N (canonical, dashed).
+/// Writes `stem.png` and/or `stem.svg`; returns the paths written.
+pub fn entropy_figure(
+    stem: &Path,
+    fig: &EntropyFigure,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let prepared = EntropyPrepared::new(fig)?;
+    write_figure(stem, out, &prepared)
+}
+
+/// Thermodynamic limit: finite-size drops versus N (log–log) and S/N versus E/N for growing N
+/// with the canonical curve. Writes `stem.png` and/or `stem.svg`; returns the paths written.
+pub fn limit_figure(
+    stem: &Path,
+    fig: &LimitFigure,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let prepared = LimitPrepared::new(fig)?;
+    write_figure(stem, out, &prepared)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Look and feel
 
@@ -204,6 +310,13 @@ const LEGEND_INSET: i32 = 22;
 const N_X_LABELS: usize = 8;
 const N_Y_LABELS: usize = 7;
 const MARKER_RADIUS: f64 = 7.0;
+/// Radius (px) of the dots of a dense point cloud (fig. 4).
+const DOT_RADIUS: f64 = 2.5;
+/// Size of one panel of a multi-panel figure.
+const PANEL_WIDTH: u32 = 1100;
+const PANEL_HEIGHT: u32 = 760;
+const PANEL_TITLE_SIZE: i32 = 36;
+const PANEL_TITLE_STRIP: u32 = 56;
 const SIMPLIFY_TOLERANCE_PX: f64 = 0.25;
 
 // Okabe–Ito colour-blind-safe palette.
@@ -485,6 +598,148 @@ impl TickFormat {
     }
 }
 
+/// How the tick labels of an axis are written: linear axes through [`TickFormat`], log axes
+/// (whose coordinates are log10 values) as the values themselves, in one style per axis.
+#[derive(Debug, Clone, Copy)]
+enum TickLabels {
+    Linear(TickFormat),
+    Log(LogLabels),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum LogLabels {
+    /// Decimals, as many as each value needs (0.005, 0.1, 20): all ticks in [1e-4, 1e6).
+    Plain,
+    /// "10⁻⁶", "2×10⁻⁶": some tick outside [1e-4, 1e6).
+    Powers,
+    /// Linear ticks of a narrow log range: the decimals of their step.
+    Linear(TickFormat),
+}
+
+impl TickLabels {
+    fn new(range: (f64, f64), log: bool, max_points: usize) -> Self {
+        if !log {
+            return TickLabels::Linear(TickFormat::new(range.0, range.1, max_points));
+        }
+        let (ticks, linear) = log_ticks(range.0, range.1, max_points);
+        TickLabels::Log(if linear {
+            LogLabels::Linear(TickFormat::new(
+                10f64.powf(range.0),
+                10f64.powf(range.1),
+                max_points,
+            ))
+        } else if ticks
+            .iter()
+            .all(|&t| (-4.0 - 1e-9..6.0 - 1e-9).contains(&t))
+        {
+            LogLabels::Plain
+        } else {
+            LogLabels::Powers
+        })
+    }
+
+    fn format(&self, v: f64) -> String {
+        match self {
+            TickLabels::Linear(f) => f.format(v),
+            TickLabels::Log(LogLabels::Linear(f)) => f.format(10f64.powf(v)),
+            TickLabels::Log(LogLabels::Plain) => log_tick_label(v, false),
+            TickLabels::Log(LogLabels::Powers) => log_tick_label(v, true),
+        }
+    }
+}
+
+/// Tick positions (log10 of the values) on a log axis spanning [lo, hi] (log10 units): the
+/// densest of 1…9, 1-2-5 and 1 per decade, then every 2nd, 3rd, 5th, 10th… decade, that has at
+/// most `max_points` ticks. A range too narrow for two such ticks gets plotters-like linear
+/// ticks of the values instead (then the flag is true).
+fn log_ticks(lo: f64, hi: f64, max_points: usize) -> (Vec<f64>, bool) {
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    if !(lo.is_finite() && hi.is_finite()) || max_points == 0 || hi - lo > 4000.0 {
+        return (Vec::new(), false);
+    }
+    let eps = 1e-9 * (1.0 + lo.abs().max(hi.abs()));
+    let inside = |t: f64| t >= lo - eps && t <= hi + eps;
+    let (d0, d1) = (lo.floor() as i64, hi.ceil() as i64);
+    const MANTISSAS: [&[f64]; 3] = [
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0],
+    ];
+    for mantissas in MANTISSAS {
+        let ticks: Vec<f64> = (d0..=d1)
+            .flat_map(|d| mantissas.iter().map(move |m| d as f64 + m.log10()))
+            .filter(|&t| inside(t))
+            .collect();
+        if ticks.len() <= max_points {
+            if ticks.len() >= 2 {
+                return (ticks, false);
+            }
+            // Narrower than a factor of ~2: linear ticks of the values.
+            let (v0, v1) = (10f64.powf(lo), 10f64.powf(hi));
+            let step = tick_step(v0, v1, max_points);
+            if !(step > 0.0 && step.is_finite()) {
+                return (ticks, false);
+            }
+            let first = (v0 / step).ceil() as i64;
+            let last = (v1 / step).floor() as i64;
+            let linear = (first..=last.min(first + max_points as i64))
+                .map(|k| k as f64 * step)
+                .filter(|&v| v > 0.0)
+                .map(f64::log10)
+                .collect();
+            return (linear, true);
+        }
+    }
+    let mut every = 2i64;
+    loop {
+        let ticks: Vec<f64> = (d0..=d1)
+            .filter(|d| d.rem_euclid(every) == 0)
+            .map(|d| d as f64)
+            .filter(|&t| inside(t))
+            .collect();
+        if ticks.len() <= max_points {
+            return (ticks, false);
+        }
+        every = match every {
+            2 => 3,
+            3 => 5,
+            e => 2 * e,
+        };
+    }
+}
+
+/// The label of a log-axis tick at log10 value `t`: plain decimals with the digits the value
+/// needs (0.005, 20), or with `powers` "2×10⁻⁵" / "10⁸".
+fn log_tick_label(t: f64, powers: bool) -> String {
+    let v = 10f64.powf(t);
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    let shortest = |v: f64, max_decimals: usize| {
+        (0..=max_decimals)
+            .map(|d| format!("{v:.d$}"))
+            .find(|s| s.parse::<f64>().is_ok_and(|p| (p - v).abs() <= 1e-6 * v))
+            .unwrap_or_else(|| format!("{v:.max_decimals$}"))
+    };
+    if !powers {
+        return shortest(v, 10);
+    }
+    let exponent = (t + 1e-9).floor();
+    let mantissa = shortest(10f64.powf(t - exponent), 3);
+    let superscript: String = format!("{}", exponent as i64)
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d as usize - '0' as usize],
+        })
+        .collect();
+    if mantissa == "1" {
+        format!("10{superscript}")
+    } else {
+        format!("{mantissa}×10{superscript}")
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Elements
 
@@ -530,10 +785,53 @@ fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> S
 }
 
 // ---------------------------------------------------------------------------------------------
-// Chart scaffolding shared by the three figures
+// Chart scaffolding shared by the figures
 
 type Coords = Cartesian2d<RangedCoordf64, RangedCoordf64>;
-type Chart<'a, DB> = DualCoordChartContext<'a, DB, Coords, Coords>;
+type Primary = Cartesian2d<Axis, Axis>;
+type Chart<'a, DB> = DualCoordChartContext<'a, DB, Primary, Coords>;
+
+/// A primary axis: plotters' linear f64 axis, or the same linear mapping of log10 values with
+/// ticks at "nice" values of the un-logged quantity ([`log_ticks`]).
+#[derive(Clone)]
+struct Axis {
+    linear: RangedCoordf64,
+    log: bool,
+}
+
+impl Axis {
+    fn new(range: (f64, f64), log: bool) -> Self {
+        Axis {
+            linear: (range.0..range.1).into(),
+            log,
+        }
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if !self.log {
+            return self.linear.key_points(hint);
+        }
+        // Only labelled (bold) ticks on a log axis; light grid lines are not drawn anyway.
+        if hint.weight().allow_light_points() {
+            return Vec::new();
+        }
+        let r = self.linear.range();
+        log_ticks(r.start, r.end, hint.max_num_points()).0
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.linear.range()
+    }
+}
 
 /// A secondary axis: range and description.
 struct SecondaryAxis<'s> {
@@ -541,6 +839,9 @@ struct SecondaryAxis<'s> {
     desc: &'s str,
 }
 
+/// Primary axes of a chart. With `log_x` / `log_y` the range and all data drawn on that axis
+/// are log10 of the values shown (see [`to_log_series`]); ticks then sit at 1-2-5 or decade
+/// values and are labelled with the values themselves.
 struct Axes<'s> {
     x: (f64, f64),
     y: (f64, f64),
@@ -548,6 +849,8 @@ struct Axes<'s> {
     y_desc: &'s str,
     top: Option<SecondaryAxis<'s>>,
     right: Option<SecondaryAxis<'s>>,
+    log_x: bool,
+    log_y: bool,
 }
 
 /// Fills the canvas white, draws the title (if any) in a strip at the top, and returns the
@@ -557,12 +860,23 @@ fn prepare_canvas<DB: DrawingBackend>(
     title: Option<&str>,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     root.fill(&WHITE).map_err(draw_err)?;
-    let Some(title) = title else {
-        return Ok(root.clone());
-    };
-    let (strip, body) = root.split_vertically(TITLE_STRIP);
+    match title {
+        None => Ok(root.clone()),
+        Some(title) => title_strip(root, title, TITLE_SIZE, TITLE_STRIP),
+    }
+}
+
+/// Draws `title` centred in a strip of height `strip_height` at the top of `area` and returns
+/// the rest of the area.
+fn title_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: i32,
+    strip_height: u32,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (strip, body) = area.split_vertically(strip_height);
     let (w, h) = strip.dim_in_pixel();
-    let style = TextStyle::from((FONT, TITLE_SIZE).into_font())
+    let style = TextStyle::from((FONT, size).into_font())
         .pos(Pos::new(HPos::Center, VPos::Center))
         .color(&BLACK);
     strip
@@ -573,11 +887,17 @@ fn prepare_canvas<DB: DrawingBackend>(
 
 /// Width (or height, for `vertical == false`) of the label area that holds tick labels
 /// formatted by `fmt` on [lo, hi] plus the axis description, with a little air.
-fn label_area_size(fmt: TickFormat, lo: f64, hi: f64, vertical: bool) -> u32 {
+fn label_area_size(fmt: TickLabels, lo: f64, hi: f64, vertical: bool) -> u32 {
     let tick_font = (FONT, TICK_LABEL_SIZE).into_font();
     let desc = (AXIS_DESC_SIZE as f64 * 1.15).round() as u32;
     let labels = if vertical {
-        [lo, hi, 0.5 * (lo + hi), 0f64.clamp(lo.min(hi), lo.max(hi))]
+        let samples = match fmt {
+            TickLabels::Linear(_) => {
+                vec![lo, hi, 0.5 * (lo + hi), 0f64.clamp(lo.min(hi), lo.max(hi))]
+            }
+            TickLabels::Log(_) => log_ticks(lo, hi, N_Y_LABELS).0,
+        };
+        samples
             .iter()
             .map(|&v| {
                 tick_font
@@ -597,12 +917,12 @@ fn build_chart<'a, DB: DrawingBackend + 'a>(
     area: &'a DrawingArea<DB, Shift>,
     axes: &Axes<'_>,
 ) -> Result<Chart<'a, DB>, String> {
-    let fx = TickFormat::new(axes.x.0, axes.x.1, N_X_LABELS);
-    let fy = TickFormat::new(axes.y.0, axes.y.1, N_Y_LABELS);
+    let fx = TickLabels::new(axes.x, axes.log_x, N_X_LABELS);
+    let fy = TickLabels::new(axes.y, axes.log_y, N_Y_LABELS);
     let sx = axes.top.as_ref().map_or(axes.x, |a| a.range);
     let sy = axes.right.as_ref().map_or(axes.y, |a| a.range);
-    let fsx = TickFormat::new(sx.0, sx.1, N_X_LABELS);
-    let fsy = TickFormat::new(sy.0, sy.1, N_Y_LABELS);
+    let fsx = TickLabels::new(sx, false, N_X_LABELS);
+    let fsy = TickLabels::new(sy, false, N_Y_LABELS);
 
     let mut builder = ChartBuilder::on(area);
     builder
@@ -620,7 +940,7 @@ fn build_chart<'a, DB: DrawingBackend + 'a>(
         builder.margin_right(2 * MARGIN);
     }
     let chart = builder
-        .build_cartesian_2d(axes.x.0..axes.x.1, axes.y.0..axes.y.1)
+        .build_cartesian_2d(Axis::new(axes.x, axes.log_x), Axis::new(axes.y, axes.log_y))
         .map_err(draw_err)?;
     // The secondary coordinates take over the top and right label areas, so the primary mesh
     // (drawn next) only labels the bottom and left axes.
@@ -745,24 +1065,161 @@ fn simplify(
         .collect()
 }
 
+/// Runs longer than this many points per pixel column of the plotting area are first reduced
+/// to their per-column extremes ([`column_extremes`]).
+const COLUMN_DECIMATION_PER_PX: usize = 4;
+
+/// The points of a line run as drawn: very long runs (millions of points) reduced to the first,
+/// lowest, highest and last point of each pixel column, then Ramer–Douglas–Peucker
+/// simplification ([`simplify`]). Runs of fewer than `COLUMN_DECIMATION_PER_PX` points per pixel
+/// column go straight to `simplify`.
+fn line_points(
+    run: &[(f64, f64)],
+    to_pixels: &impl Fn(&(f64, f64)) -> (f64, f64),
+    width_px: usize,
+) -> Vec<(f64, f64)> {
+    if run.len() > COLUMN_DECIMATION_PER_PX * width_px.max(1) {
+        simplify(
+            &column_extremes(run, to_pixels),
+            to_pixels,
+            SIMPLIFY_TOLERANCE_PX,
+        )
+    } else {
+        simplify(run, to_pixels, SIMPLIFY_TOLERANCE_PX)
+    }
+}
+
+/// Pixel-column decimation of a polyline: each stretch of consecutive points that fall in the
+/// same pixel column is replaced by its first, lowest, highest and last point (in their
+/// original order), which draws the same pixels up to one pixel horizontally.
+fn column_extremes(
+    run: &[(f64, f64)],
+    to_pixels: &impl Fn(&(f64, f64)) -> (f64, f64),
+) -> Vec<(f64, f64)> {
+    let px: Vec<(f64, f64)> = run.iter().map(to_pixels).collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < run.len() {
+        let column = px[start].0.floor();
+        let (mut low, mut high) = (start, start);
+        let mut end = start + 1;
+        while end < run.len() && px[end].0.floor() == column {
+            if px[end].1 > px[low].1 {
+                low = end;
+            }
+            if px[end].1 < px[high].1 {
+                high = end;
+            }
+            end += 1;
+        }
+        let mut keep = [start, low, high, end - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(run[k]);
+                last = k;
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+type Polyline = Vec<(f64, f64)>;
+
+/// Cuts a polyline into pieces whose thick outline (as plotters builds it, with mitred joins)
+/// cannot fold over itself: a piece ends at a vertex where the line turns by more than 60°,
+/// or turns at all next to a segment shorter than twice the line width. Consecutive pieces
+/// share that vertex, which is also returned (to be covered by a disk). A smooth curve stays
+/// one piece.
+fn split_at_sharp_turns(
+    run: &[(f64, f64)],
+    to_pixels: &impl Fn(&(f64, f64)) -> (f64, f64),
+    width: f64,
+) -> (Vec<Polyline>, Polyline) {
+    let px: Vec<(f64, f64)> = run.iter().map(to_pixels).collect();
+    let mut pieces = Vec::new();
+    let mut joints = Vec::new();
+    let mut current = vec![run[0]];
+    for i in 1..run.len() {
+        current.push(run[i]);
+        if i + 1 == run.len() {
+            break;
+        }
+        let a = (px[i].0 - px[i - 1].0, px[i].1 - px[i - 1].1);
+        let b = (px[i + 1].0 - px[i].0, px[i + 1].1 - px[i].1);
+        let (la, lb) = (a.0.hypot(a.1), b.0.hypot(b.1));
+        let cos = if la > 0.0 && lb > 0.0 {
+            (a.0 * b.0 + a.1 * b.1) / (la * lb)
+        } else {
+            1.0
+        };
+        let short = la.min(lb) < 2.0 * width;
+        if cos < 0.5 || (short && cos < 0.999) {
+            pieces.push(std::mem::replace(&mut current, vec![run[i]]));
+            joints.push(run[i]);
+        }
+    }
+    pieces.push(current);
+    (pieces, joints)
+}
+
 /// Draws the lines and markers of one prepared series.
 fn draw_data<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     series: &Prepared,
     look: Look,
 ) -> Result<(), String> {
+    draw_data_with(chart, series, look, Joins::Outline)
+}
+
+/// How a thick line is handed to plotters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Joins {
+    /// Each run as one polyline (plotters fills its outline polygon; a run that zigzags
+    /// within a few pixels folds that outline over itself and renders with holes in PNG).
+    Outline,
+    /// Runs split at sharp turns ([`split_at_sharp_turns`]), with a small disk on each split
+    /// vertex: noisy curves render solid.
+    Split,
+}
+
+/// [`draw_data`] with a choice of how thick lines are joined.
+fn draw_data_with<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    series: &Prepared,
+    look: Look,
+    joins: Joins,
+) -> Result<(), String> {
     if let Some(line) = look.line {
         let style = look.color.stroke_width(line.width);
         let to_pixels = pixel_map(chart);
+        let width = chart.plotting_area().dim_in_pixel().0 as usize;
         for run in series.runs.iter().filter(|r| r.len() >= 2) {
-            let run = simplify(run, &to_pixels, SIMPLIFY_TOLERANCE_PX);
-            if line.dashed {
+            let run = line_points(run, &to_pixels, width);
+            let (pieces, joints) = match joins {
+                Joins::Split if line.width > 1 => {
+                    split_at_sharp_turns(&run, &to_pixels, line.width as f64)
+                }
+                _ => (vec![run], Vec::new()),
+            };
+            for piece in &pieces {
+                if line.dashed {
+                    chart
+                        .draw_series(DashedLineSeries::new(piece.iter().copied(), 18, 10, style))
+                        .map_err(draw_err)?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(piece.iter().copied(), style))
+                        .map_err(draw_err)?;
+                }
+            }
+            let radius = line.width / 2;
+            for p in joints {
                 chart
-                    .draw_series(DashedLineSeries::new(run.iter().copied(), 18, 10, style))
-                    .map_err(draw_err)?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(run.iter().copied(), style))
+                    .plotting_area()
+                    .draw(&Circle::new(p, radius, look.color.filled()))
                     .map_err(draw_err)?;
             }
         }
@@ -985,11 +1442,16 @@ fn legend_position<'a, DB: DrawingBackend + 'a>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The three figures
+// Figs. 1–3
 
 /// A figure that can draw itself on any plotters backend.
 trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+
+    /// Canvas size in pixels (PNG) or logical units (SVG).
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, HEIGHT)
+    }
 }
 
 struct KineticPrepared {
@@ -1023,6 +1485,8 @@ impl Figure for KineticPrepared {
             y_desc: "⟨K⟩_n (Ha)",
             top: None,
             right: None,
+            log_x: false,
+            log_y: false,
         };
         let area = prepare_canvas(root, None)?;
         let mut chart = build_chart(&area, &axes)?;
@@ -1121,6 +1585,8 @@ impl Figure for DensityPrepared {
                 range: self.v,
                 desc: "V (Ha)",
             }),
+            log_x: false,
+            log_y: false,
         };
         let area = prepare_canvas(root, None)?;
         let mut chart = build_chart(&area, &axes)?;
@@ -1288,6 +1754,8 @@ impl Figure for TemperaturePrepared {
                 ),
                 desc: "T (K)",
             }),
+            log_x: false,
+            log_y: false,
         };
         let title = (!self.title.is_empty()).then_some(self.title.as_str());
         let area = prepare_canvas(root, title)?;
@@ -1314,6 +1782,541 @@ impl Figure for TemperaturePrepared {
         let labels: Vec<&str> = self.curves.iter().map(|(p, _)| p.label.as_str()).collect();
         finish_chart(&mut chart, &axes, &labels, &obstacles)?;
         root.present().map_err(draw_err)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figs. 4, 5 and the thermodynamic limit
+
+/// More panels than this in one figure are refused (the canvas would grow without bound).
+const MAX_PANELS: usize = 16;
+
+/// Canvas size and (rows, columns) of a figure with `n` panels: one panel fills the standard
+/// canvas, two or more are laid out two per row.
+fn panel_grid(n: usize, titled: bool) -> ((u32, u32), (usize, usize)) {
+    if n <= 1 {
+        return ((WIDTH, HEIGHT), (1, 1));
+    }
+    let rows = n.div_ceil(2);
+    let strip = if titled { TITLE_STRIP } else { 0 };
+    let height = HEIGHT.max(strip + rows as u32 * PANEL_HEIGHT);
+    ((2 * PANEL_WIDTH, height), (rows, 2))
+}
+
+fn optional_title(title: &str) -> Option<&str> {
+    (!title.is_empty()).then_some(title)
+}
+
+/// A line-only look in the given colour.
+fn line_look(color: RGBColor, width: u32, dashed: bool) -> Look {
+    Look {
+        color,
+        line: Some(LineLook { width, dashed }),
+        marker: None,
+    }
+}
+
+/// `p` as it is drawn on `chart` when drawn as a line only: each run through [`line_points`].
+/// Used both to draw and to place the legend, so series of millions of points cost little.
+fn as_drawn<'a, DB: DrawingBackend + 'a>(chart: &Chart<'a, DB>, p: &Prepared) -> Prepared {
+    let to_pixels = pixel_map(chart);
+    let width = chart.plotting_area().dim_in_pixel().0 as usize;
+    Prepared {
+        label: p.label.clone(),
+        runs: p
+            .runs
+            .iter()
+            .map(|r| {
+                if r.len() >= 2 {
+                    line_points(r, &to_pixels, width)
+                } else {
+                    r.clone()
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Draws `(p, look)` pairs (line-only series decimated as drawn), then their legend entries in
+/// the same order; returns what the legend should avoid.
+fn draw_all<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    curves: &[(&Prepared, Look)],
+) -> Result<Vec<Prepared>, String> {
+    let mut drawn = Vec::with_capacity(curves.len());
+    for &(p, look) in curves {
+        let d = if look.marker.is_none() {
+            as_drawn(chart, p)
+        } else {
+            p.clone()
+        };
+        draw_data_with(chart, &d, look, Joins::Split)?;
+        drawn.push(d);
+    }
+    Ok(drawn)
+}
+
+fn obstacles_of<'d>(drawn: &'d [(Prepared, bool)]) -> Vec<Obstacle<'d>> {
+    drawn
+        .iter()
+        .flat_map(|(p, joined)| p.runs.iter().map(move |r| (r.as_slice(), *joined)))
+        .collect()
+}
+
+/// Draws a point cloud as dots of radius [`DOT_RADIUS`], decimated in pixel space: each point
+/// marks the pixel of the plotting area it falls in, each marked pixel is inked once with a
+/// dot, and the inked area is drawn as rectangles (horizontal runs of inked pixels, merged
+/// with identical runs in the rows below). Cost and file size thus depend on the covered area,
+/// not on the number of points. Returns the centres of the marked pixels in data coordinates
+/// (for legend placement).
+fn draw_cloud<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
+    xs: &[f64],
+    ys: &[f64],
+    color: RGBColor,
+) -> Result<Vec<(f64, f64)>, String> {
+    let area = chart.plotting_area();
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as usize, h as usize);
+    if w == 0 || h == 0 {
+        return Ok(Vec::new());
+    }
+    let to_pixels = pixel_map(chart);
+    let mut marked = vec![false; w * h];
+    for (&x, &y) in xs.iter().zip(ys) {
+        let (px, py) = to_pixels(&(x, y));
+        // Also false for NaN (non-finite data).
+        if px >= 0.0 && py >= 0.0 && px <= w as f64 && py <= h as f64 {
+            let (i, j) = ((px as usize).min(w - 1), (py as usize).min(h - 1));
+            marked[j * w + i] = true;
+        }
+    }
+    let reach = DOT_RADIUS.floor() as isize;
+    let offsets: Vec<(isize, isize)> = (-reach..=reach)
+        .flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy)))
+        .filter(|&(dx, dy)| ((dx * dx + dy * dy) as f64) <= DOT_RADIUS * DOT_RADIUS)
+        .collect();
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let mut ink = vec![false; w * h];
+    let mut centres = Vec::new();
+    for (k, _) in marked.iter().enumerate().filter(|(_, &m)| m) {
+        let (i, j) = ((k % w) as isize, (k / w) as isize);
+        centres.push((
+            xr.start + (i as f64 + 0.5) / w as f64 * (xr.end - xr.start),
+            yr.end - (j as f64 + 0.5) / h as f64 * (yr.end - yr.start),
+        ));
+        for &(dx, dy) in &offsets {
+            let (a, b) = (i + dx, j + dy);
+            if a >= 0 && b >= 0 && (a as usize) < w && (b as usize) < h {
+                ink[b as usize * w + a as usize] = true;
+            }
+        }
+    }
+    drop(marked);
+
+    let pixels = area.strip_coord_spec();
+    let style = color.filled();
+    // Both backends fill [x0, x1) × [y0, y1) for an opaque filled rectangle.
+    let fill = |x0: usize, x1: usize, y0: usize, y1: usize| {
+        pixels
+            .draw(&Rectangle::new(
+                [(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)],
+                style,
+            ))
+            .map_err(draw_err)
+    };
+    // Open rectangles (x0, x1, first row), sorted by x0.
+    let mut open: Vec<(usize, usize, usize)> = Vec::new();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for j in 0..=h {
+        runs.clear();
+        if j < h {
+            let row = &ink[j * w..(j + 1) * w];
+            let mut i = 0;
+            while i < w {
+                if row[i] {
+                    let start = i;
+                    while i < w && row[i] {
+                        i += 1;
+                    }
+                    runs.push((start, i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        let mut next = Vec::with_capacity(runs.len());
+        let mut k = 0;
+        for &(x0, x1) in &runs {
+            while k < open.len() && open[k].0 < x0 {
+                fill(open[k].0, open[k].1, open[k].2, j)?;
+                k += 1;
+            }
+            if k < open.len() && open[k].0 == x0 && open[k].1 == x1 {
+                next.push(open[k]);
+                k += 1;
+            } else {
+                next.push((x0, x1, j));
+            }
+        }
+        for &(x0, x1, y0) in &open[k..] {
+            fill(x0, x1, y0, j)?;
+        }
+        open = next;
+    }
+    Ok(centres)
+}
+
+/// Streams the finite points of a (possibly huge) series into bounds, checking its lengths.
+fn include_points(
+    what: &str,
+    s: &Series,
+    bx: &mut Bounds,
+    by: &mut Bounds,
+) -> Result<(), PlotError> {
+    if s.x.len() != s.y.len() {
+        return Err(PlotError::InvalidInput(format!(
+            "{what} '{}': x has {} values but y has {}",
+            s.label,
+            s.x.len(),
+            s.y.len()
+        )));
+    }
+    for (&x, &y) in s.x.iter().zip(&s.y) {
+        if x.is_finite() && y.is_finite() {
+            bx.include(x);
+            by.include(y);
+        }
+    }
+    Ok(())
+}
+
+/// `s` with x (if `log_x`) and y (if `log_y`) replaced by their log10; values that are not
+/// finite and positive become NaN, so they are skipped and break the line.
+fn to_log_series(s: &Series, log_x: bool, log_y: bool) -> Series {
+    let map = |v: &Vec<f64>, log: bool| -> Vec<f64> {
+        if !log {
+            return v.clone();
+        }
+        v.iter()
+            .map(|&a| {
+                if a.is_finite() && a > 0.0 {
+                    a.log10()
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    };
+    Series {
+        label: s.label.clone(),
+        x: map(&s.x, log_x),
+        y: map(&s.y, log_y),
+    }
+}
+
+/// Colour `i` of `n` ordered series (e.g. growing N), from orange through vermillion and
+/// purple to blue.
+fn ramp_colour(i: usize, n: usize) -> RGBColor {
+    const STOPS: [RGBColor; 4] = [OI_ORANGE, OI_VERMILLION, OI_PURPLE, OI_BLUE];
+    if n <= 1 {
+        return OI_BLUE;
+    }
+    let t = (i.min(n - 1) as f64 / (n - 1) as f64) * (STOPS.len() - 1) as f64;
+    let k = (t.floor() as usize).min(STOPS.len() - 2);
+    let f = t - k as f64;
+    let (a, b) = (STOPS[k], STOPS[k + 1]);
+    let mix = |p: u8, q: u8| (p as f64 + f * (q as f64 - p as f64)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+struct BranchesPanelPrepared<'f> {
+    title: String,
+    states: &'f Series,
+    /// The states' legend label, empty if an earlier panel shows it already.
+    states_label: String,
+    window: Prepared,
+}
+
+struct BranchesPrepared<'f> {
+    panels: Vec<BranchesPanelPrepared<'f>>,
+    x: (f64, f64),
+    y: (f64, f64),
+    title: String,
+    size: (u32, u32),
+    grid: (usize, usize),
+}
+
+fn window_look() -> Look {
+    line_look(OI_VERMILLION, 3, false)
+}
+
+impl<'f> BranchesPrepared<'f> {
+    fn new(fig: &'f BranchesFigure) -> Result<Self, PlotError> {
+        if fig.panels.len() > MAX_PANELS {
+            return Err(PlotError::InvalidInput(format!(
+                "{} panels requested, at most {MAX_PANELS} can be drawn",
+                fig.panels.len()
+            )));
+        }
+        let (mut bx, mut by) = (Bounds::empty(), Bounds::empty());
+        let mut panels = Vec::with_capacity(fig.panels.len());
+        let (mut seen_states, mut seen_window) = (Vec::new(), Vec::new());
+        for panel in &fig.panels {
+            include_points("states", &panel.states, &mut bx, &mut by)?;
+            let mut window = Prepared::new("window", &panel.window)?;
+            for (x, y) in window.points() {
+                bx.include(x);
+                by.include(y);
+            }
+            let mut states_label = panel.states.label.clone();
+            for (label, seen) in [
+                (&mut states_label, &mut seen_states),
+                (&mut window.label, &mut seen_window),
+            ] {
+                if seen.contains(label) {
+                    label.clear();
+                } else {
+                    seen.push(label.clone());
+                }
+            }
+            panels.push(BranchesPanelPrepared {
+                title: format!("N = {}", panel.particles),
+                states: &panel.states,
+                states_label,
+                window,
+            });
+        }
+        let pad_lo = if !by.is_empty() && by.lo < 0.0 {
+            0.05
+        } else {
+            0.0
+        };
+        if !by.is_empty() {
+            by.include(0.0);
+        }
+        let (size, grid) = panel_grid(panels.len(), !fig.title.is_empty());
+        Ok(BranchesPrepared {
+            x: bx.axis(0.03, 0.03, "energy per particle")?,
+            y: by.axis(pad_lo, 0.06, "temperature")?,
+            panels,
+            title: fig.title.clone(),
+            size,
+            grid,
+        })
+    }
+}
+
+impl Figure for BranchesPrepared<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let axes = Axes {
+            x: self.x,
+            y: self.y,
+            x_desc: "E/N (Ha)",
+            y_desc: "T (Ha)",
+            top: None,
+            right: None,
+            log_x: false,
+            log_y: false,
+        };
+        let area = prepare_canvas(root, optional_title(&self.title))?;
+        let cells = area.split_evenly(self.grid);
+        if self.panels.is_empty() {
+            let mut chart = build_chart(&cells[0], &axes)?;
+            finish_chart(&mut chart, &axes, &[], &[])?;
+        }
+        let points_look = temperature_look(TemperatureFigure::KINETIC);
+        for (panel, cell) in self.panels.iter().zip(&cells) {
+            let body = title_strip(cell, &panel.title, PANEL_TITLE_SIZE, PANEL_TITLE_STRIP)?;
+            let mut chart = build_chart(&body, &axes)?;
+            let dots = draw_cloud(&chart, &panel.states.x, &panel.states.y, OI_BLACK)?;
+            let window = draw_all(&mut chart, &[(&panel.window, window_look())])?;
+            add_legend_entry(&mut chart, &panel.states_label, points_look)?;
+            add_legend_entry(&mut chart, &panel.window.label, window_look())?;
+            let mut obstacles: Vec<Obstacle<'_>> = vec![(dots.as_slice(), false)];
+            obstacles.extend(window[0].runs.iter().map(|r| (r.as_slice(), true)));
+            let labels = [panel.states_label.as_str(), panel.window.label.as_str()];
+            finish_chart(&mut chart, &axes, &labels, &obstacles)?;
+        }
+        root.present().map_err(draw_err)
+    }
+
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+}
+
+struct EntropyPrepared {
+    /// Interleaved microcanonical / canonical curves, in legend order.
+    curves: Vec<(Prepared, Look)>,
+    x: (f64, f64),
+    y: (f64, f64),
+    title: String,
+}
+
+impl EntropyPrepared {
+    fn new(fig: &EntropyFigure) -> Result<Self, PlotError> {
+        let mut curves = Vec::new();
+        for i in 0..fig.microcanonical.len().max(fig.canonical.len()) {
+            let color = PALETTE[i % PALETTE.len()];
+            for (list, what, dashed) in [
+                (&fig.microcanonical, "microcanonical entropy", false),
+                (&fig.canonical, "canonical entropy", true),
+            ] {
+                if let Some(s) = list.get(i) {
+                    let p = Prepared::new(what, s)?;
+                    if !p.is_blank() {
+                        curves.push((p, line_look(color, 3, dashed)));
+                    }
+                }
+            }
+        }
+        let (bx, by) = bounds_of(curves.iter().map(|(p, _)| p));
+        Ok(EntropyPrepared {
+            x: bx.axis(0.03, 0.03, "energy per particle")?,
+            y: by.axis(0.05, 0.06, "entropy per particle")?,
+            curves,
+            title: fig.title.clone(),
+        })
+    }
+}
+
+impl Figure for EntropyPrepared {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let axes = Axes {
+            x: self.x,
+            y: self.y,
+            x_desc: "E/N (Ha)",
+            y_desc: "S/N (k_B)",
+            top: None,
+            right: None,
+            log_x: false,
+            log_y: false,
+        };
+        let area = prepare_canvas(root, optional_title(&self.title))?;
+        let mut chart = build_chart(&area, &axes)?;
+        let curves: Vec<(&Prepared, Look)> = self.curves.iter().map(|(p, l)| (p, *l)).collect();
+        let drawn = draw_all(&mut chart, &curves)?;
+        for (p, look) in &self.curves {
+            add_legend_entry(&mut chart, &p.label, *look)?;
+        }
+        let drawn: Vec<(Prepared, bool)> = drawn.into_iter().map(|p| (p, true)).collect();
+        let labels: Vec<&str> = self.curves.iter().map(|(p, _)| p.label.as_str()).collect();
+        finish_chart(&mut chart, &axes, &labels, &obstacles_of(&drawn))?;
+        root.present().map_err(draw_err)
+    }
+}
+
+struct LimitPrepared {
+    /// log10 N versus log10 drop.
+    drops: Vec<(Prepared, Look)>,
+    /// Entropies, then the canonical curve.
+    entropies: Vec<(Prepared, Look)>,
+    left: ((f64, f64), (f64, f64)),
+    right: ((f64, f64), (f64, f64)),
+    title: String,
+}
+
+impl LimitPrepared {
+    fn new(fig: &LimitFigure) -> Result<Self, PlotError> {
+        let mut drops = Vec::new();
+        for (i, s) in fig.drops.iter().enumerate() {
+            let p = Prepared::new("drop", &to_log_series(s, true, true))?;
+            if !p.is_blank() {
+                let look = Look {
+                    color: PALETTE[i % PALETTE.len()],
+                    line: Some(LineLook {
+                        width: 3,
+                        dashed: false,
+                    }),
+                    marker: Some(MarkerLook {
+                        shape: MARKERS[i % MARKERS.len()],
+                        filled: true,
+                    }),
+                };
+                drops.push((p, look));
+            }
+        }
+        let mut entropies = Vec::new();
+        let n = fig.entropies.len();
+        for (i, s) in fig.entropies.iter().enumerate() {
+            let p = Prepared::new("entropy", s)?;
+            if !p.is_blank() {
+                entropies.push((p, line_look(ramp_colour(i, n), 3, false)));
+            }
+        }
+        if let Some(s) = &fig.canonical {
+            let p = Prepared::new("canonical entropy", s)?;
+            if !p.is_blank() {
+                entropies.push((p, line_look(OI_BLACK, 5, true)));
+            }
+        }
+        let (lx, ly) = bounds_of(drops.iter().map(|(p, _)| p));
+        let (rx, ry) = bounds_of(entropies.iter().map(|(p, _)| p));
+        Ok(LimitPrepared {
+            left: (
+                lx.axis(0.05, 0.05, "particle number")?,
+                ly.axis(0.08, 0.08, "drop")?,
+            ),
+            right: (
+                rx.axis(0.03, 0.03, "energy per particle")?,
+                ry.axis(0.05, 0.06, "entropy per particle")?,
+            ),
+            drops,
+            entropies,
+            title: fig.title.clone(),
+        })
+    }
+}
+
+impl Figure for LimitPrepared {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let area = prepare_canvas(root, optional_title(&self.title))?;
+        let cells = area.split_evenly((1, 2));
+        let panels = [
+            (
+                Axes {
+                    x: self.left.0,
+                    y: self.left.1,
+                    x_desc: "N",
+                    y_desc: "relative drop",
+                    top: None,
+                    right: None,
+                    log_x: true,
+                    log_y: true,
+                },
+                &self.drops,
+            ),
+            (
+                Axes {
+                    x: self.right.0,
+                    y: self.right.1,
+                    x_desc: "E/N (Ha)",
+                    y_desc: "S/N (k_B)",
+                    top: None,
+                    right: None,
+                    log_x: false,
+                    log_y: false,
+                },
+                &self.entropies,
+            ),
+        ];
+        for ((axes, curves), cell) in panels.iter().zip(&cells) {
+            let mut chart = build_chart(cell, axes)?;
+            let list: Vec<(&Prepared, Look)> = curves.iter().map(|(p, l)| (p, *l)).collect();
+            let drawn = draw_all(&mut chart, &list)?;
+            for (p, look) in curves.iter() {
+                add_legend_entry(&mut chart, &p.label, *look)?;
+            }
+            let drawn: Vec<(Prepared, bool)> = drawn.into_iter().map(|p| (p, true)).collect();
+            let labels: Vec<&str> = curves.iter().map(|(p, _)| p.label.as_str()).collect();
+            finish_chart(&mut chart, axes, &labels, &obstacles_of(&drawn))?;
+        }
+        root.present().map_err(draw_err)
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (2 * PANEL_WIDTH, HEIGHT)
     }
 }
 
@@ -1389,7 +2392,7 @@ fn write_figure<F: Figure>(
         let path = with_extension_appended(stem, "png");
         let tmp = temp_path(&dir, name, "png");
         let result = {
-            let root = BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
+            let root = BitMapBackend::new(&tmp, fig.size()).into_drawing_area();
             fig.draw(&root)
         };
         // The backend is dropped here; on failure it may have left a partial temporary file.
@@ -1404,7 +2407,7 @@ fn write_figure<F: Figure>(
         let path = with_extension_appended(stem, "svg");
         let mut text = String::new();
         let result = {
-            let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
+            let root = SVGBackend::with_string(&mut text, fig.size()).into_drawing_area();
             fig.draw(&root)
         };
         if let Err(message) = result {
