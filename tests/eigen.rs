@@ -811,11 +811,10 @@ fn tiny_dimensions() {
         let what = format!("n = 2 [[{a}, {b}], [{b}, {cc}]]");
         if let Some(p) = c.solve(&t, 2, &what) {
             check_self(&mut c, &t, 2, &p, &what);
-            for j in 0..2 {
-                c.check(
-                    (p.values[j] - exact[j]).abs() <= value_tol(2, t.norm_bound()),
-                    || format!("{what}: λ_{j} = {} vs {}", p.values[j], exact[j]),
-                );
+            for (j, (&v, &e)) in p.values.iter().zip(&exact).enumerate() {
+                c.check((v - e).abs() <= value_tol(2, t.norm_bound()), || {
+                    format!("{what}: λ_{j} = {v} vs {e}")
+                });
             }
         }
     }
@@ -960,6 +959,61 @@ fn contract_residuals_near_degenerate_levels() {
     );
 }
 
+/// `SolverReport::max_orthogonality_error` and the Cholesky-QR pass: the returned vectors are
+/// orthonormal to working precision. A case found by the property test (RngSeed 7): three
+/// levels near 1 (two of them 2e-15 apart) and an exactly double level at 0; k = 10 gives
+/// max |VᵀV − I| ≈ 1e-12 against 16·n·ε = 4e-14.
+#[test]
+fn contract_orthonormal_near_degenerate_levels() {
+    let t = tri(
+        vec![
+            -0.6189627371144026,
+            0.0,
+            1.0,
+            0.3499421558286324,
+            0.49666956085928743,
+            0.49987899883763326,
+            1.0,
+            1.0,
+            0.0,
+            0.0,
+            0.0,
+        ],
+        vec![
+            -0.3849600521306486,
+            0.0,
+            -8.065299805024161e-12,
+            0.4909135243243311,
+            -0.27063439691952434,
+            0.0,
+            -1.0219474351397905e-15,
+            0.0,
+            0.0,
+            0.18148167622928937,
+        ],
+    );
+    let p = solve(&t, 10);
+    assert!(
+        p.report.max_orthogonality_error <= orth_tol(11),
+        "max |VᵀV − I| = {:e} > {:e}",
+        p.report.max_orthogonality_error,
+        orth_tol(11)
+    );
+}
+
+/// Couplings far below ε‖T‖ must behave like exact zeros. With off-diagonals 1e-300 the
+/// solver returned an all-zero vector for λ = 0.3 (a zero iterate has residual 0, so it passed
+/// the convergence test) and then failed with "numerically dependent".
+#[test]
+fn contract_tiny_couplings() {
+    let t = tri(vec![0.3, -0.7, 0.1], vec![1e-300, 1e-300]);
+    let p = lowest_eigenpairs(&t, 3, &SolverOptions::default())
+        .unwrap_or_else(|e| panic!("solver error: {e}"));
+    for (v, e) in p.values.iter().zip([-0.7, 0.1, 0.3]) {
+        assert!((v - e).abs() <= value_tol(3, 1.0), "{:?}", p.values);
+    }
+}
+
 /// Scaling: the solver must work for any finite matrix, including the zero matrix and entries
 /// far from 1 (the exact eigenvalues of these are known).
 #[test]
@@ -1027,6 +1081,8 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
         failure_persistence: None,
+        // Deterministic: the same 64 matrices on every run.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x00C0_FFEE),
         ..ProptestConfig::default()
     })]
 

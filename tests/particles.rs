@@ -2,7 +2,7 @@
 //! binned counting agreeing, the escape drops of T_E^(K), and clean refusals.
 
 use confine::config::parse_study;
-use confine::study::{run_study, StudyError};
+use confine::study::run_study;
 use std::path::Path;
 
 const BASE: &str = r#"

@@ -393,3 +393,37 @@ fn kinetic_energies_match_a_dense_solver_on_a_large_norm_matrix() {
         "max |ΔK| = {worst:e} Ha, bound {bound:e} (ε‖H‖ = {eps_norm:e}, min gap {min_gap:e})"
     );
 }
+
+/// The production regime (release only: `cargo test --release -- --ignored`): n ≈ 1e5 nodes,
+/// 100 levels of the reference case, against the exact solution.
+#[test]
+#[ignore]
+fn reference_case_on_a_hundred_thousand_nodes() {
+    let exact = FiniteWellInBox::new(0.1, 20.0, 200.0, 1.0, 1.0)
+        .unwrap()
+        .levels(100)
+        .unwrap();
+    let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
+    let coarse = solve_aligned(&v, 0.008, 1.0, 100, &SolverOptions::default()).unwrap();
+    let fine = solve_aligned(&v, 0.004, 1.0, 100, &SolverOptions::default()).unwrap();
+    assert_eq!(fine.grid.interior_len(), 99_999);
+    assert_eq!(fine.report.sturm_count_at_cutoff, 100);
+    assert!(fine.report.max_orthogonality_error < 1e-12);
+    for (n, ex) in exact.iter().enumerate() {
+        let (ec, ef) = (
+            coarse.levels[n].energy - ex.energy,
+            fine.levels[n].energy - ex.energy,
+        );
+        let p = observed_order(ec, ef);
+        assert!(
+            (p - 2.0).abs() < 0.1,
+            "level {n}: order {p} ({ec:e}, {ef:e})"
+        );
+        let rich = confine::validate::richardson(coarse.levels[n].energy, fine.levels[n].energy);
+        assert!(
+            (rich - ex.energy).abs() < 1e-10,
+            "level {n}: {:e}",
+            rich - ex.energy
+        );
+    }
+}

@@ -116,6 +116,24 @@ impl SymTridiagonal {
         y[n - 1] = self.off[n - 2] * x[n - 2] + self.diag[n - 1] * x[n - 1];
     }
 
+    /// y = (T − σI) x, with the shift applied to the diagonal before multiplying (so that a small
+    /// result is not the difference of two large ones).
+    pub fn matvec_shifted(&self, shift: f64, x: &[f64], y: &mut [f64]) {
+        let n = self.len();
+        debug_assert_eq!(x.len(), n);
+        debug_assert_eq!(y.len(), n);
+        if n == 1 {
+            y[0] = (self.diag[0] - shift) * x[0];
+            return;
+        }
+        y[0] = (self.diag[0] - shift) * x[0] + self.off[0] * x[1];
+        for i in 1..n - 1 {
+            y[i] =
+                self.off[i - 1] * x[i - 1] + (self.diag[i] - shift) * x[i] + self.off[i] * x[i + 1];
+        }
+        y[n - 1] = self.off[n - 2] * x[n - 2] + (self.diag[n - 1] - shift) * x[n - 1];
+    }
+
     /// Gershgorin interval [lo, hi] that contains every eigenvalue.
     pub fn gershgorin(&self) -> (f64, f64) {
         let n = self.len();

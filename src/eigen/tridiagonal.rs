@@ -339,15 +339,16 @@ fn rayleigh_normalize(t: &SymTridiagonal, v: &mut [f64], norm2: f64) -> (f64, f6
 }
 
 /// Rayleigh quotient ρ = vᵀTv and residual ‖Tv − ρv‖ of a unit vector; `tv` is scratch.
+/// The residual is formed as (T − ρ)v with the shift on the diagonal, and ρ is corrected by
+/// vᵀ(T − ρ)v: both stay accurate when T's diagonal is large against the spread of its
+/// eigenvalues (tight clusters).
 fn rayleigh(t: &SymTridiagonal, v: &[f64], tv: &mut [f64]) -> (f64, f64) {
     t.matvec(v, tv);
     let rho = dot(v, tv);
-    let mut r2 = 0.0;
-    for (a, b) in tv.iter().zip(v) {
-        let r = a - rho * b;
-        r2 += r * r;
-    }
-    (rho, r2.sqrt())
+    t.matvec_shifted(rho, v, tv);
+    let rho = rho + dot(v, tv);
+    t.matvec_shifted(rho, v, tv);
+    (rho, dot(tv, tv).sqrt())
 }
 
 /// A deterministic start vector with components along every eigenvector (pseudo-random).
@@ -565,10 +566,7 @@ fn solve_cluster(
     let tv = &mut ws.tv;
     let mut proj = faer::Mat::<f64>::zeros(m, m);
     for j in 0..m {
-        ctx.t.matvec(&basis[j], tv);
-        tv.iter_mut()
-            .zip(&basis[j])
-            .for_each(|(y, x)| *y -= sigma * x);
+        ctx.t.matvec_shifted(sigma, &basis[j], tv);
         for i in 0..m {
             proj[(i, j)] = dot(&basis[i], tv);
         }
@@ -870,6 +868,25 @@ fn solve_unscaled(
         }
         job_hi = hi;
     }
+    // Levels above λ_{k−1} but within `cluster_gap` of it belong to its cluster: without them
+    // inverse iteration cannot separate the lowest ones from their near-degenerate neighbours.
+    if let Some((last_iv, last_shift)) = jobs.last_mut() {
+        let top = last_shift.unwrap_or(last_iv.hi);
+        let mut reach = top + cluster_gap;
+        let mut count = ctx.sturm.count_below(reach);
+        if count > last_iv.count_hi {
+            if let Some(x) = last_shift.take() {
+                last_iv.lo = x - cluster_gap;
+            }
+            // Grow until no further level lies within `cluster_gap` of the cluster's top.
+            while count > last_iv.count_hi && count <= n {
+                last_iv.count_hi = count;
+                last_iv.hi = reach;
+                reach += cluster_gap;
+                count = ctx.sturm.count_below(reach);
+            }
+        }
+    }
     let clusters = jobs.iter().filter(|(_, s)| s.is_none()).count();
 
     // Each job owns a disjoint run of columns of one n × m buffer.
@@ -933,6 +950,22 @@ fn solve_unscaled(
             },
         )
         .unzip();
+    // Rounding can swap the order of (nearly) equal values: sort the pairs.
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let (values, residuals, vectors) = if order.iter().enumerate().all(|(i, &o)| i == o) {
+        (values, residuals, vectors)
+    } else {
+        let mut sorted = vec![0.0; n * k];
+        for (dst, &src) in sorted.chunks_exact_mut(n).zip(&order) {
+            dst.copy_from_slice(&vectors[src * n..(src + 1) * n]);
+        }
+        (
+            order.iter().map(|&i| values[i]).collect(),
+            order.iter().map(|&i| residuals[i]).collect(),
+            sorted,
+        )
+    };
     let g = gram(&vectors, n, k);
     // A Rayleigh quotient may exceed the isolating interval by rounding (levels within the
     // count resolution of its end): move the cutoff above it and count again, so that every
