@@ -179,8 +179,4 @@ fn impossible_particle_requests_are_refused_clearly() {
         .warnings
         .iter()
         .any(|w| w.contains("energy bins")));
-    let _ = StudyError::Unsupported {
-        case: String::new(),
-        message: String::new(),
-    };
 }
