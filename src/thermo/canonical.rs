@@ -66,7 +66,7 @@ pub trait CanonicalModel {
 }
 
 /// Checks that a temperature is positive and finite.
-fn check_temperature(what: &'static str, value: f64) -> Result<(), ThermoError> {
+pub(crate) fn check_temperature(what: &'static str, value: f64) -> Result<(), ThermoError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -407,6 +407,32 @@ pub fn canonical_temperatures<M: CanonicalModel + Sync + ?Sized>(
         .collect())
 }
 
+/// Checks the arguments of a truncation bound: a finite cutoff (Hartree), a finite
+/// non-negative count of omitted states or orbitals (`what` names it) and a valid temperature.
+pub(crate) fn check_truncation(
+    what: &'static str,
+    cutoff: f64,
+    count: f64,
+    temperature: f64,
+) -> Result<(), ThermoError> {
+    check_temperature("temperature", temperature)?;
+    if !cutoff.is_finite() {
+        return Err(ThermoError::InvalidParameter {
+            name: "the truncation cutoff",
+            expected: "a finite energy (Hartree)",
+            value: cutoff,
+        });
+    }
+    if !(count.is_finite() && count >= 0.0) {
+        return Err(ThermoError::InvalidParameter {
+            name: what,
+            expected: "a finite non-negative count",
+            value: count,
+        });
+    }
+    Ok(())
+}
+
 /// Upper bound (dimensionless, in [0, 1]) on the fraction of Z carried by states NOT in the list
 /// at `temperature` (Hartree), given that every omitted state has energy ≥ `cutoff` (Hartree)
 /// and there are at most `max_omitted` of them (counted with multiplicity).
@@ -421,21 +447,12 @@ pub fn truncation_bound(
     max_omitted: f64,
     temperature: f64,
 ) -> Result<f64, ThermoError> {
-    check_temperature("temperature", temperature)?;
-    if !cutoff.is_finite() {
-        return Err(ThermoError::InvalidParameter {
-            name: "the truncation cutoff",
-            expected: "a finite energy (Hartree)",
-            value: cutoff,
-        });
-    }
-    if !(max_omitted.is_finite() && max_omitted >= 0.0) {
-        return Err(ThermoError::InvalidParameter {
-            name: "the number of omitted states",
-            expected: "a finite non-negative count",
-            value: max_omitted,
-        });
-    }
+    check_truncation(
+        "the number of omitted states",
+        cutoff,
+        max_omitted,
+        temperature,
+    )?;
     if max_omitted == 0.0 {
         return Ok(0.0);
     }

@@ -54,7 +54,7 @@
 //! Atomic units with k_B = 1: energies and temperatures in Hartree, entropies and heat
 //! capacities dimensionless.
 
-use super::canonical::{CanonicalModel, Moments};
+use super::canonical::{check_temperature, check_truncation, CanonicalModel, Moments};
 use super::{NeumaierSum, ThermoError};
 use std::f64::consts::LN_2;
 
@@ -145,15 +145,6 @@ fn pow2(k: i32) -> f64 {
         // Two exact steps cover the subnormal range; beyond it the result is 0 or ∞.
         let half = k / 2;
         pow2(half) * pow2(k - half)
-    }
-}
-
-/// Checks that a temperature is positive and finite.
-fn check_temperature(what: &'static str, value: f64) -> Result<(), ThermoError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(ThermoError::InvalidTemperature { what, value })
     }
 }
 
@@ -375,21 +366,12 @@ pub fn fermion_truncation_bound(
     max_omitted_orbitals: f64,
     temperature: f64,
 ) -> Result<f64, ThermoError> {
-    check_temperature("temperature", temperature)?;
-    if !cutoff.is_finite() {
-        return Err(ThermoError::InvalidParameter {
-            name: "the truncation cutoff",
-            expected: "a finite energy (Hartree)",
-            value: cutoff,
-        });
-    }
-    if !(max_omitted_orbitals.is_finite() && max_omitted_orbitals >= 0.0) {
-        return Err(ThermoError::InvalidParameter {
-            name: "the number of omitted orbitals",
-            expected: "a finite non-negative count",
-            value: max_omitted_orbitals,
-        });
-    }
+    check_truncation(
+        "the number of omitted orbitals",
+        cutoff,
+        max_omitted_orbitals,
+        temperature,
+    )?;
     let omitted_levels = max_omitted_orbitals.floor() * gas.spin_degeneracy as f64;
     if omitted_levels < 1.0 {
         return Ok(0.0);
