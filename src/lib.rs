@@ -6,6 +6,7 @@
 
 pub mod analytic;
 pub mod config;
+pub mod converge;
 pub mod eigen;
 pub mod grid;
 pub mod hamiltonian;

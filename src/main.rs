@@ -48,6 +48,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Self-convergence of any config on grids h, h/2, h/4, h/8: observed order and Richardson
+    /// estimate with its error estimate per level.
+    Converge {
+        /// The TOML config file.
+        config: PathBuf,
+        /// Which case of a config with [[cases]] (default: the first).
+        #[arg(long)]
+        case: Option<String>,
+        /// Number of nested grids (h, h/2, …): at least 3.
+        #[arg(long, default_value_t = 4)]
+        refinements: usize,
+        /// Number of levels (overrides solve.levels).
+        #[arg(long)]
+        levels: Option<usize>,
+        /// Print one JSON object to stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare a square-well config with the exact solution on grids h, h/2, h/4, …
     Validate {
         /// The TOML config file (potential.type = "square_well").
@@ -88,6 +106,13 @@ fn main() -> ExitCode {
             levels,
             json,
         } => run_validate(&config, case.as_deref(), refinements, levels, json),
+        Command::Converge {
+            config,
+            case,
+            refinements,
+            levels,
+            json,
+        } => run_converge(&config, case.as_deref(), refinements, levels, json),
     };
     match result {
         Ok(text) => {
@@ -370,6 +395,74 @@ fn run_study(path: &std::path::Path, out: Option<PathBuf>, no_figures: bool) -> 
                 )?,
             }
         }
+    }
+    Ok(o)
+}
+
+fn run_converge(
+    path: &std::path::Path,
+    case: Option<&str>,
+    refinements: usize,
+    levels: Option<usize>,
+    json: bool,
+) -> Result<String> {
+    let problem = load_problem(path, case, levels)?;
+    let c = confine::converge::self_convergence(
+        &problem.potential,
+        problem.mass,
+        problem.spacing,
+        problem.levels,
+        refinements,
+        &SolverOptions::default(),
+    )
+    .with_context(|| format!("{}: convergence study", path.display()))?;
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        return Ok(serde_json::to_string_pretty(&c)? + "\n");
+    }
+    let mut o = String::new();
+    writeln!(
+        o,
+        "{}: {} levels on {} nested grids (h = {:.6} .. {:.6} bohr)",
+        path.display(),
+        c.levels.len(),
+        c.grids.len(),
+        c.grids[0].max_spacing,
+        c.grids[c.grids.len() - 1].max_spacing
+    )?;
+    writeln!(
+        o,
+        "{:>4} {:>22} {:>6} {:>22} {:>10} {:>20} {:>6} {:>10}",
+        "n",
+        "E finest (Ha)",
+        "order",
+        "E Richardson (Ha)",
+        "error est",
+        "<K> Richardson (Ha)",
+        "order",
+        "error est"
+    )?;
+    let order = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.3}"));
+    for l in &c.levels {
+        writeln!(
+            o,
+            "{:>4} {:>22.15e} {:>6} {:>22.15e} {:>10.2e} {:>20.13e} {:>6} {:>10.2e}{}",
+            l.n,
+            l.energy.values.last().copied().unwrap_or(f64::NAN),
+            order(l.energy.observed_order),
+            l.energy.richardson,
+            l.energy.error_estimate,
+            l.kinetic.richardson,
+            order(l.kinetic.observed_order),
+            l.kinetic.error_estimate,
+            if l.flagged {
+                "  <- order far from 2"
+            } else {
+                ""
+            }
+        )?;
     }
     Ok(o)
 }

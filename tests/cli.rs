@@ -180,3 +180,25 @@ fn a_closed_stdout_is_not_a_panic() {
     let o = child.wait_with_output().unwrap();
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+#[test]
+fn converge_reports_order_two_for_any_potential() {
+    let o = confine(&[
+        "converge",
+        "configs/double_well.toml",
+        "--levels",
+        "6",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    let levels = v["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 6);
+    for l in levels {
+        let p = l["energy"]["observed_order"].as_f64().unwrap();
+        assert!((p - 2.0).abs() < 0.1, "order {p}");
+        assert!(l["energy"]["error_estimate"].as_f64().unwrap() < 1e-9);
+    }
+    let o = confine(&["converge", "configs/double_well.toml", "--refinements", "2"]);
+    assert_clean_failure(&o, &["refinements"]);
+}

@@ -1,0 +1,180 @@
+//! Self-convergence for any potential, where no exact solution exists.
+//!
+//! The levels are solved on nested grids h, h/2, …, h/2^(r−1) (every segment's intervals doubled
+//! each time). With the differences between consecutive grids d_j = E_j − E_{j+1}, the observed
+//! order of the finest triple is p = log₂(d_{r−3}/d_{r−2}), which is 2 for the aligned
+//! second-order scheme when every feature of V is resolved. Richardson extrapolation of the
+//! finest pair, E_R = (4E_fine − E_coarse)/3, removes the h² term; the difference between that
+//! estimate and the one from the pair before it estimates the error of E_R. Levels whose order
+//! is far from 2 are flagged: a feature of V (a narrow piece, a kink) is not resolved yet.
+
+use crate::eigen::SolverOptions;
+use crate::grid::{Grid, GridError, GridSummary};
+use crate::potential::Potential;
+use crate::spectrum::{self, SpectrumError};
+use crate::validate::{observed_order, richardson};
+use serde::Serialize;
+use thiserror::Error;
+
+/// Orders further than this from 2 are flagged.
+pub const ORDER_TOLERANCE: f64 = 0.2;
+
+/// Why a convergence study could not run.
+#[derive(Debug, Error)]
+pub enum ConvergeError {
+    /// A grid could not be built.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// A spectrum failed.
+    #[error(transparent)]
+    Spectrum(#[from] SpectrumError),
+    /// Fewer than three grids: no order can be measured without an exact solution.
+    #[error("a self-convergence study needs at least 3 grids (refinements >= 3), got {0}")]
+    TooFewGrids(usize),
+}
+
+/// One quantity of one level along the grid sequence (Hartree).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sequence {
+    /// Its value on every grid, coarsest first.
+    pub values: Vec<f64>,
+    /// Observed order from the finest three grids (None when the differences are at rounding).
+    pub observed_order: Option<f64>,
+    /// Richardson extrapolation of the finest pair.
+    pub richardson: f64,
+    /// |Richardson(finest pair) − Richardson(pair before)|: an estimate of its error.
+    pub error_estimate: f64,
+}
+
+/// Self-convergence of one level.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelConvergence {
+    /// Level index.
+    pub n: usize,
+    /// E_n along the sequence.
+    pub energy: Sequence,
+    /// ⟨K⟩_n along the sequence.
+    pub kinetic: Sequence,
+    /// True when the order of E_n is known and further than [`ORDER_TOLERANCE`] from 2.
+    pub flagged: bool,
+}
+
+/// The result of [`self_convergence`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Convergence {
+    /// The grids, coarsest first.
+    pub grids: Vec<GridSummary>,
+    /// Per level.
+    pub levels: Vec<LevelConvergence>,
+    /// Human-readable warnings (flagged levels, spectrum warnings).
+    pub warnings: Vec<String>,
+}
+
+fn sequence(values: Vec<f64>) -> Sequence {
+    let r = values.len();
+    let d1 = values[r - 3] - values[r - 2];
+    let d2 = values[r - 2] - values[r - 1];
+    // Differences at the rounding level of the values carry no order.
+    let floor = 64.0 * f64::EPSILON * values[r - 1].abs().max(1e-300);
+    let observed_order = (d1.abs() > floor && d2.abs() > floor).then(|| observed_order(d1, d2));
+    let fine = richardson(values[r - 2], values[r - 1]);
+    let before = richardson(values[r - 3], values[r - 2]);
+    Sequence {
+        values,
+        observed_order,
+        richardson: fine,
+        error_estimate: (fine - before).abs(),
+    }
+}
+
+/// Solves `levels` levels of `potential` (mass `mass`, mₑ) on `refinements` nested grids
+/// starting from spacing `spacing` (bohr) and measures their convergence.
+pub fn self_convergence(
+    potential: &Potential,
+    mass: f64,
+    spacing: f64,
+    levels: usize,
+    refinements: usize,
+    options: &SolverOptions,
+) -> Result<Convergence, ConvergeError> {
+    if refinements < 3 {
+        return Err(ConvergeError::TooFewGrids(refinements));
+    }
+    let base = Grid::aligned(
+        potential.box_half_width(),
+        &potential.breakpoints(),
+        spacing,
+    )?;
+    let mut grids = Vec::with_capacity(refinements);
+    let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
+    let mut kinetic: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
+    let mut warnings = Vec::new();
+    for r in 0..refinements {
+        let grid = base.refined(1 << r);
+        let s = spectrum::solve(potential, &grid, mass, levels, options)?;
+        for w in &s.warnings {
+            warnings.push(format!("grid {r}: {w}"));
+        }
+        for (n, l) in s.levels.iter().enumerate() {
+            energies[n].push(l.energy);
+            kinetic[n].push(l.kinetic);
+        }
+        grids.push(grid.summary());
+    }
+    let levels: Vec<LevelConvergence> = energies
+        .into_iter()
+        .zip(kinetic)
+        .enumerate()
+        .map(|(n, (e, k))| {
+            let energy = sequence(e);
+            let flagged = energy
+                .observed_order
+                .is_some_and(|p| (p - 2.0).abs() > ORDER_TOLERANCE);
+            LevelConvergence {
+                n,
+                energy,
+                kinetic: sequence(k),
+                flagged,
+            }
+        })
+        .collect();
+    let flagged: Vec<String> = levels
+        .iter()
+        .filter(|l| l.flagged)
+        .map(|l| l.n.to_string())
+        .collect();
+    if !flagged.is_empty() {
+        warnings.push(format!(
+            "levels {} converge with an order far from 2: a feature of the potential is not resolved on these grids (refine grid.spacing), or the h² term of the error is accidentally small",
+            flagged.join(", ")
+        ));
+    }
+    Ok(Convergence {
+        grids,
+        levels,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_and_estimates_of_synthetic_sequences() {
+        // E(h) = 1 + 0.3 h² on h = 1, 1/2, 1/4, 1/8: order 2, Richardson exact.
+        let second: Vec<f64> = (0..4).map(|r| 1.0 + 0.3 * 0.25f64.powi(r)).collect();
+        let s = sequence(second);
+        assert!((s.observed_order.unwrap() - 2.0).abs() < 1e-9);
+        assert!((s.richardson - 1.0).abs() < 1e-14);
+        assert!(s.error_estimate < 1e-14);
+        // E(h) = 1 + 0.3 h (a sampled jump): order 1, and the estimate says Richardson is off.
+        let first: Vec<f64> = (0..4).map(|r| 1.0 + 0.3 * 0.5f64.powi(r)).collect();
+        let s = sequence(first);
+        assert!((s.observed_order.unwrap() - 1.0).abs() < 1e-9);
+        assert!((s.richardson - 1.0).abs() <= 1.01 * s.error_estimate);
+        // Differences at rounding: no order.
+        let flat = vec![0.5, 0.5, 0.5, 0.5];
+        assert!(sequence(flat).observed_order.is_none());
+    }
+}
