@@ -13,6 +13,7 @@
 //! type = "square_well"          # V = -depth for |x| < half_width, 0 elsewhere inside the box
 //! depth = 0.1
 //! half_width = 20.0
+//! mass_inside = "0.067 m_e"     # optional: effective mass in the well (default system.mass)
 //! [grid]
 //! spacing = 0.25                # requested h (bohr); the grid may refine it, never coarsen it
 //! [solve]
@@ -42,7 +43,11 @@
 //! spring = "0.05 eV/nm^2"
 //! center = "2 nm"               # optional, default 0
 //! offset = "-50 meV"            # optional, default 0
+//! mass = "0.067 m_e"            # optional on any piece: its effective mass (default system.mass)
 //! ```
+//!
+//! With effective masses the Hamiltonian is BenDaniel–Duke's −½ d/dx (1/m(x)) d/dx + V(x);
+//! outside every piece the mass is `system.mass`.
 //!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
 //! valid; syntax and type errors keep toml's line/column snippet.
@@ -95,6 +100,10 @@ pub enum PotentialConfig {
         depth: f64,
         /// Half-width a of the well, 0 < a < L (bohr).
         half_width: f64,
+        /// Effective mass in the well (mₑ); `None`: the system mass. The rest of the box always
+        /// has the system mass.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mass_inside: Option<f64>,
     },
     /// Pieces ordered left to right; V = 0 outside every piece.
     Piecewise {
@@ -499,9 +508,16 @@ impl Config {
     pub fn problem(&self) -> Result<Problem, ConfigError> {
         let l = self.system.box_half_width;
         let potential = match &self.potential {
-            PotentialConfig::SquareWell { depth, half_width } => {
-                Potential::square_well(l, *depth, *half_width)
-            }
+            PotentialConfig::SquareWell {
+                depth,
+                half_width,
+                mass_inside: None,
+            } => Potential::square_well(l, *depth, *half_width),
+            PotentialConfig::SquareWell {
+                depth,
+                half_width,
+                mass_inside: Some(m),
+            } => Potential::square_well_with_mass(l, *depth, *half_width, *m),
             PotentialConfig::Piecewise { pieces } => Potential::new(l, pieces.clone()),
         }
         .map_err(|e| self.potential_error(e))?;
@@ -523,14 +539,18 @@ impl Config {
     /// `Some((depth, half_width))` (Hartree, bohr) when the potential is the paper's square well
     /// V = −depth on (−half_width, half_width) with 0 < half_width < L: either
     /// `type = "square_well"` or a piecewise potential of exactly one such constant piece.
+    /// The well may have its own effective mass: see [`Config::square_well_masses`].
     pub fn is_square_well(&self) -> Option<(f64, f64)> {
         match &self.potential {
-            PotentialConfig::SquareWell { depth, half_width } => Some((*depth, *half_width)),
+            PotentialConfig::SquareWell {
+                depth, half_width, ..
+            } => Some((*depth, *half_width)),
             PotentialConfig::Piecewise { pieces } => match pieces.as_slice() {
                 [Piece {
                     from,
                     to,
                     shape: Shape::Constant { value },
+                    ..
                 }] if *value < 0.0
                     && *to > 0.0
                     && *from == -*to
@@ -541,6 +561,19 @@ impl Config {
                 _ => None,
             },
         }
+    }
+
+    /// `Some((mass_inside, mass_outside))` (mₑ) when [`Config::is_square_well`] is `Some`: the
+    /// effective mass in the well (`potential.mass_inside`, or the piece's `mass`, else
+    /// `system.mass`) and outside it (`system.mass`). Equal unless the well has its own mass.
+    pub fn square_well_masses(&self) -> Option<(f64, f64)> {
+        self.is_square_well()?;
+        let outside = self.system.mass;
+        let inside = match &self.potential {
+            PotentialConfig::SquareWell { mass_inside, .. } => *mass_inside,
+            PotentialConfig::Piecewise { pieces } => pieces.first().and_then(|p| p.mass),
+        };
+        Some((inside.unwrap_or(outside), outside))
     }
 
     fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -809,6 +842,7 @@ struct RawPotential {
     kind: PotentialKind,
     depth: Option<Energy>,
     half_width: Option<Length>,
+    mass_inside: Option<Mass>,
     pieces: Option<Vec<RawPiece>>,
 }
 
@@ -832,6 +866,7 @@ struct RawPiece {
     spring: Option<SpringConstant>,
     center: Option<Length>,
     offset: Option<Energy>,
+    mass: Option<Mass>,
 }
 
 #[derive(Deserialize)]
@@ -923,8 +958,8 @@ impl RawPotential {
         let bad = |key: &str, message: String| Err(invalid(path, key, message));
         match self.kind {
             PotentialKind::SquareWell => {
-                const TAKES: &str =
-                    "a square_well potential takes depth (energy) and half_width (length)";
+                const TAKES: &str = "a square_well potential takes depth (energy), half_width \
+                                     (length) and optionally mass_inside (mass)";
                 if self.pieces.is_some() {
                     return bad(
                         "potential.pieces",
@@ -961,7 +996,23 @@ impl RawPotential {
                         ),
                     );
                 }
-                Ok(PotentialConfig::SquareWell { depth, half_width })
+                let mass_inside = self.mass_inside.map(|m| m.0);
+                if let Some(m) = mass_inside {
+                    if !(m.is_finite() && m > 0.0) {
+                        return bad(
+                            "potential.mass_inside",
+                            format!(
+                                "must be a positive mass (m_e, e.g. 0.067 or \"0.067 m_e\"), \
+                                 got {m}"
+                            ),
+                        );
+                    }
+                }
+                Ok(PotentialConfig::SquareWell {
+                    depth,
+                    half_width,
+                    mass_inside,
+                })
             }
             PotentialKind::Piecewise => {
                 const TAKES: &str = "a piecewise potential takes [[potential.pieces]] tables \
@@ -976,6 +1027,12 @@ impl RawPotential {
                             format!("is not used by type = \"piecewise\" ({TAKES}); use type = \"square_well\" for depth and half_width"),
                         );
                     }
+                }
+                if self.mass_inside.is_some() {
+                    return bad(
+                        "potential.mass_inside",
+                        format!("is not used by type = \"piecewise\" ({TAKES}); give a piece its own effective mass with `mass` in its [[potential.pieces]] table"),
+                    );
                 }
                 let pieces = self.pieces.unwrap_or_default();
                 if pieces.is_empty() {
@@ -1050,10 +1107,24 @@ impl RawPiece {
                 offset: self.offset.map_or(0.0, |o| o.0),
             },
         };
+        let mass = self.mass.map(|m| m.0);
+        if let Some(m) = mass {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(invalid(
+                    path,
+                    key("mass"),
+                    format!(
+                        "must be a positive mass (m_e, e.g. 0.067 or \"0.067 m_e\"), got {m}; \
+                         leave it out for system.mass"
+                    ),
+                ));
+            }
+        }
         Ok(Piece {
             from: self.from.0,
             to: self.to.0,
             shape,
+            mass,
         })
     }
 }

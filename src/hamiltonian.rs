@@ -4,15 +4,19 @@
 //! On nodes x_0 = −L < x_1 < … < x_{N+1} = L with spacings h_i = x_{i+1} − x_i and dual widths
 //! w_j = (h_{j−1} + h_j)/2, the finite-volume three-point scheme reads
 //!
-//!   (Hψ)_j = [c_{j−1}(ψ_j − ψ_{j−1}) + c_j(ψ_j − ψ_{j+1})] / w_j + V_j ψ_j,   c_i = 1/(2 m h_i),
+//!   (Hψ)_j = [c_{j−1}(ψ_j − ψ_{j−1}) + c_j(ψ_j − ψ_{j+1})] / w_j + V_j ψ_j,   c_i = 1/(2 m_i h_i),
 //!
+//! where m_i is the effective mass of the region holding the interval (x_i, x_{i+1})
+//! ([`Potential::mass_on_interval`]; piece ends are nodes, so each interval lies in one region).
+//! This is the BenDaniel–Duke operator: the flux (1/m) ψ' is continuous across a mass jump.
 //! with ψ_0 = ψ_{N+1} = 0 and V_j the average of V over the dual cell of node j (see
 //! [`crate::potential`]). It is the generalized symmetric problem Aψ = E Wψ; with φ = W^{½}ψ
 //! it becomes the ordinary symmetric tridiagonal H̃φ = Eφ with
 //! H̃_jj = (c_{j−1} + c_j)/w_j + V_j and H̃_{j,j+1} = −c_j / √(w_j w_{j+1}).
 //! On a uniform grid this is the standard second difference. The discrete kinetic energy in
 //! difference form, ⟨K⟩ = Σ_i c_i (ψ_{i+1} − ψ_i)², and ⟨V⟩ = Σ_j w_j V_j ψ_j² add up to the
-//! Rayleigh quotient exactly, and are accurate relative to E itself (not to ‖H‖).
+//! Rayleigh quotient exactly, and are accurate relative to E itself (not to ‖H‖); ⟨K⟩ is the
+//! discrete ∫ |ψ'|² / (2 m(x)) dx.
 
 use crate::eigen::SymTridiagonal;
 use crate::grid::Grid;
@@ -35,7 +39,7 @@ pub enum HamiltonianError {
 pub struct Hamiltonian {
     /// The symmetrized matrix H̃ (Hartree).
     pub matrix: SymTridiagonal,
-    /// c_i = 1/(2 m h_i) for the N + 1 intervals, walls included (Hartree · bohr).
+    /// c_i = 1/(2 m_i h_i) for the N + 1 intervals, walls included (Hartree · bohr).
     coupling: Vec<f64>,
     /// Dual widths w_j of the interior nodes (bohr).
     dual_width: Vec<f64>,
@@ -44,7 +48,8 @@ pub struct Hamiltonian {
 }
 
 impl Hamiltonian {
-    /// Discretizes −½ d/dx (1/m) d/dx + V on `grid` for a particle of mass `mass` (mₑ).
+    /// Discretizes −½ d/dx (1/m(x)) d/dx + V on `grid`: m(x) is the effective mass of each piece
+    /// of `potential` that has one, and `mass` (mₑ, the system mass) everywhere else.
     pub fn new(potential: &Potential, grid: &Grid, mass: f64) -> Result<Self, HamiltonianError> {
         if !(mass.is_finite() && mass > 0.0) {
             return Err(HamiltonianError::Mass(mass));
@@ -53,13 +58,15 @@ impl Hamiltonian {
         if n == 0 {
             return Err(HamiltonianError::EmptyGrid);
         }
-        let coupling: Vec<f64> = grid
-            .interval_widths()
-            .iter()
-            .map(|h| 1.0 / (2.0 * mass * h))
+        let nodes = grid.nodes();
+        let coupling: Vec<f64> = nodes
+            .windows(2)
+            .map(|w| {
+                let m = potential.mass_on_interval(w[0], w[1], mass);
+                1.0 / (2.0 * m * (w[1] - w[0]))
+            })
             .collect();
         let dual_width = grid.dual_widths();
-        let nodes = grid.nodes();
         let v: Vec<f64> = (1..=n)
             .map(|j| {
                 potential.value_on_cell(nodes[j], nodes[j] - nodes[j - 1], nodes[j + 1] - nodes[j])

@@ -7,6 +7,11 @@
 //! on either side — the mean ½[V(x⁻) + V(x⁺)] on a uniform grid. This keeps the
 //! finite-difference eigenvalues second-order accurate across jumps (DESIGN.md); on a
 //! piecewise-uniform grid the plain mean would leave an O(h) error ∝ (h₊ − h₋)·[V].
+//!
+//! A piece may carry its own effective mass (BenDaniel–Duke, H = −½ d/dx (1/m(x)) d/dx + V);
+//! pieces without one, and the region outside every piece, use the system mass. Mass jumps sit at
+//! piece ends, hence on breakpoints, so every grid interval lies inside one region and takes its
+//! mass ([`Potential::mass_on_interval`]).
 
 use serde::Serialize;
 use thiserror::Error;
@@ -48,6 +53,9 @@ pub struct Piece {
     /// V on (from, to).
     #[serde(flatten)]
     pub shape: Shape,
+    /// Effective mass on (from, to) (mₑ); `None` means the system mass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass: Option<f64>,
 }
 
 impl Piece {
@@ -97,6 +105,13 @@ impl Piece {
         {
             if !v.is_finite() {
                 return Err(bad(format!("`{name}` must be a finite number, got {v}")));
+            }
+        }
+        if let Some(m) = self.mass {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(bad(format!(
+                    "`mass` must be a positive finite number of electron masses, got {m}"
+                )));
             }
         }
         if self.from >= self.to {
@@ -190,6 +205,26 @@ impl Potential {
                 from: -half_width,
                 to: half_width,
                 shape: Shape::Constant { value: -depth },
+                mass: None,
+            }],
+        )
+    }
+
+    /// The square well with effective mass `mass_inside` (mₑ) on the well (−half_width,
+    /// half_width); the rest of the box keeps the system mass.
+    pub fn square_well_with_mass(
+        box_half_width: f64,
+        depth: f64,
+        half_width: f64,
+        mass_inside: f64,
+    ) -> Result<Self, PotentialError> {
+        Self::new(
+            box_half_width,
+            vec![Piece {
+                from: -half_width,
+                to: half_width,
+                shape: Shape::Constant { value: -depth },
+                mass: Some(mass_inside),
             }],
         )
     }
@@ -235,6 +270,24 @@ impl Potential {
         (h_left * left + h_right * right) / (h_left + h_right)
     }
 
+    /// Effective mass (mₑ) of the region containing the open interval (a, b), a < b: the mass of
+    /// the piece containing it, or `default_mass` when that piece has none or the interval lies
+    /// outside every piece. Piece ends are breakpoints and grid nodes, so a grid interval lies in
+    /// exactly one region; the region is found from the interval's midpoint.
+    pub fn mass_on_interval(&self, a: f64, b: f64, default_mass: f64) -> f64 {
+        let mid = 0.5 * (a + b);
+        self.pieces
+            .iter()
+            .find(|p| p.from < mid && mid < p.to)
+            .and_then(|p| p.mass)
+            .unwrap_or(default_mass)
+    }
+
+    /// True when some piece carries its own effective mass.
+    pub fn has_piece_masses(&self) -> bool {
+        self.pieces.iter().any(|p| p.mass.is_some())
+    }
+
     /// Points strictly inside (−L, L) where V or its formula changes, ascending (bohr).
     pub fn breakpoints(&self) -> Vec<f64> {
         let l = self.box_half_width;
@@ -276,10 +329,24 @@ impl Potential {
         probes.extend(b.windows(2).map(|w| 0.5 * (w[0] + w[1])));
         probes.extend(b.windows(2).map(|w| 0.3 * w[0] + 0.7 * w[1]));
         probes.push(0.0);
-        probes.iter().all(|&x| {
+        let values_match = probes.iter().all(|&x| {
             let (v, w) = (self.value_at_node(x), self.value_at_node(-x));
             (v - w).abs() <= 1e-12 * v.abs().max(w.abs()).max(1e-300)
-        })
+        });
+        // Effective masses must mirror too: probe the middle of every region between
+        // consecutive breakpoints and the walls (0 stands for the system mass here).
+        let mut edges = vec![-self.box_half_width];
+        edges.extend(&b);
+        edges.push(self.box_half_width);
+        let masses_match = edges.windows(2).all(|w| {
+            let (a, c) = (w[0], w[1]);
+            let (m, n) = (
+                self.mass_on_interval(a, c, 0.0),
+                self.mass_on_interval(-c, -a, 0.0),
+            );
+            (m - n).abs() <= 1e-12 * m.max(n)
+        });
+        values_match && masses_match
     }
 }
 
@@ -311,11 +378,13 @@ mod tests {
                         start: 0.0,
                         end: -1.0,
                     },
+                    mass: None,
                 },
                 Piece {
                     from: 0.0,
                     to: 4.0,
                     shape: Shape::Constant { value: -3.0 },
+                    mass: None,
                 },
             ],
         )
@@ -334,6 +403,7 @@ mod tests {
             from,
             to,
             shape: Shape::Constant { value: -1.0 },
+            mass: None,
         };
         assert!(matches!(
             Potential::new(10.0, vec![piece(-1.0, 1.0), piece(0.5, 2.0)]),
@@ -356,5 +426,27 @@ mod tests {
             Err(PotentialError::Piece { index: 0, .. })
         ));
         assert!(Potential::new(-1.0, vec![]).is_err());
+        for m in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut p = piece(-1.0, 1.0);
+            p.mass = Some(m);
+            let e = Potential::new(10.0, vec![piece(-5.0, -2.0), p]).unwrap_err();
+            assert!(
+                matches!(&e, PotentialError::Piece { index: 1, reason } if reason.contains("mass")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn mass_on_interval_takes_the_piece_mass_or_the_default() {
+        let v = Potential::square_well_with_mass(10.0, 0.1, 2.0, 0.067).unwrap();
+        assert_eq!(v.mass_on_interval(-2.0, -1.5, 1.0), 0.067);
+        assert_eq!(v.mass_on_interval(1.5, 2.0, 1.0), 0.067);
+        assert_eq!(v.mass_on_interval(2.0, 2.5, 1.0), 1.0);
+        assert_eq!(v.mass_on_interval(-10.0, -9.5, 0.5), 0.5);
+        assert!(v.has_piece_masses());
+        let plain = Potential::square_well(10.0, 0.1, 2.0).unwrap();
+        assert_eq!(plain.mass_on_interval(-1.0, 1.0, 0.3), 0.3);
+        assert!(!plain.has_piece_masses());
     }
 }

@@ -163,7 +163,13 @@ pub fn solve(
     let v_min = potential.min_value();
     let spacing = grid.max_spacing();
     let top = pairs.values.last().copied().unwrap_or(v_min);
-    let points = points_per_half_wavelength(top, v_min, mass, spacing);
+    // The largest effective mass anywhere gives the largest local wavenumber (conservative).
+    let heaviest = potential
+        .pieces()
+        .iter()
+        .filter_map(|p| p.mass)
+        .fold(mass, f64::max);
+    let points = points_per_half_wavelength(top, v_min, heaviest, spacing);
     if levels > 0 {
         let suggested = spacing * points / WARN_POINTS_PER_HALF_WAVELENGTH;
         if points < MIN_POINTS_PER_HALF_WAVELENGTH {

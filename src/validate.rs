@@ -5,6 +5,10 @@
 //! transcendental solution ([`crate::analytic`]) gives the observed order
 //! p = log₂(|e_{h/2^(r−2)}| / |e_{h/2^(r−1)}|) of the finest pair, and Richardson extrapolation
 //! of that pair, E_R = (4E_{h/2} − E_h)/3, cancels the h² term of the error.
+//!
+//! The well may have its own effective mass ([`validate_square_well_with_masses`]): the
+//! BenDaniel–Duke problem −½ (ψ'/m(x))' + Vψ = Eψ with m = `mass_inside` in the well and
+//! `case.mass` in the rest of the box, which the exact solution handles too.
 
 use crate::analytic::{AnalyticError, FiniteWellInBox};
 use crate::eigen::{SolverOptions, SolverReport};
@@ -43,7 +47,8 @@ pub struct SquareWellCase {
     pub depth: f64,
     /// Well half-width a (bohr).
     pub half_width: f64,
-    /// Particle mass (mₑ).
+    /// Particle mass (mₑ); outside the well when the well has its own effective mass (see
+    /// [`validate_square_well_with_masses`]).
     pub mass: f64,
     /// Coarsest requested spacing h (bohr).
     pub spacing: f64,
@@ -104,6 +109,8 @@ pub struct LevelCheck {
 pub struct Validation {
     /// The case validated.
     pub case: SquareWellCase,
+    /// Effective mass inside the well (mₑ); equals `case.mass` unless the well has its own.
+    pub mass_inside: f64,
     /// The grids, coarsest first.
     pub grids: Vec<GridRun>,
     /// Per-level comparison on the finest grid.
@@ -130,6 +137,18 @@ pub fn validate_square_well(
     refinements: usize,
     options: &SolverOptions,
 ) -> Result<Validation, ValidateError> {
+    validate_square_well_with_masses(case, case.mass, refinements, options)
+}
+
+/// [`validate_square_well`] for a well whose effective mass `mass_inside` (mₑ) differs from the
+/// mass `case.mass` in the rest of the box (BenDaniel–Duke). With `mass_inside == case.mass`
+/// it is exactly [`validate_square_well`].
+pub fn validate_square_well_with_masses(
+    case: &SquareWellCase,
+    mass_inside: f64,
+    refinements: usize,
+    options: &SolverOptions,
+) -> Result<Validation, ValidateError> {
     if refinements < 2 {
         return Err(ValidateError::TooFewGrids(refinements));
     }
@@ -137,11 +156,20 @@ pub fn validate_square_well(
         case.depth,
         case.half_width,
         case.box_half_width,
-        case.mass,
+        mass_inside,
         case.mass,
     )?
     .levels(case.levels)?;
-    let potential = Potential::square_well(case.box_half_width, case.depth, case.half_width)?;
+    let potential = if mass_inside == case.mass {
+        Potential::square_well(case.box_half_width, case.depth, case.half_width)?
+    } else {
+        Potential::square_well_with_mass(
+            case.box_half_width,
+            case.depth,
+            case.half_width,
+            mass_inside,
+        )?
+    };
     let base = Grid::aligned(case.box_half_width, &potential.breakpoints(), case.spacing)?;
     let mut grids = Vec::with_capacity(refinements);
     for r in 0..refinements {
@@ -194,6 +222,7 @@ pub fn validate_square_well(
     let richardson_error = levels.iter().map(|l| l.richardson_error).collect();
     Ok(Validation {
         case: case.clone(),
+        mass_inside,
         grids,
         levels,
         observed_order,

@@ -218,7 +218,8 @@ fn paper_config_is_exactly_the_reference_case() {
         c.potential,
         PotentialConfig::SquareWell {
             depth: 0.1,
-            half_width: 20.0
+            half_width: 20.0,
+            mass_inside: None
         }
     );
     assert_eq!(c.grid.spacing, 0.25);
@@ -233,7 +234,8 @@ fn paper_config_is_exactly_the_reference_case() {
         &[Piece {
             from: -20.0,
             to: 20.0,
-            shape: Shape::Constant { value: -0.1 }
+            shape: Shape::Constant { value: -0.1 },
+            mass: None,
         }]
     );
 }
@@ -301,6 +303,7 @@ fn double_and_triangular_wells_have_the_right_pieces() {
         from,
         to,
         shape: Shape::Constant { value: -0.1 },
+        mass: None,
     };
     assert_eq!(p.potential.pieces(), &[well(-12.0, -2.0), well(2.0, 12.0)]);
     assert_eq!(p.potential.box_half_width(), 60.0);
@@ -315,6 +318,7 @@ fn double_and_triangular_wells_have_the_right_pieces() {
         from,
         to,
         shape: Shape::Linear { start, end },
+        mass: None,
     };
     assert_eq!(
         p.potential.pieces(),
@@ -867,14 +871,16 @@ fn cases_override_any_key_of_the_base() {
         r.potential,
         PotentialConfig::SquareWell {
             depth: 0.1,
-            half_width: 20.0
+            half_width: 20.0,
+            mass_inside: None
         }
     );
     assert_eq!(
         d.potential,
         PotentialConfig::SquareWell {
             depth: 5.4 / HARTREE_IN_EV,
-            half_width: 20.0
+            half_width: 20.0,
+            mass_inside: None
         }
     );
     assert!((r.analysis.epsilon - 0.010 / HARTREE_IN_EV).abs() < 1e-18);

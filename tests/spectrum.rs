@@ -295,6 +295,7 @@ fn piecewise_shapes_solve_consistently() {
                 center: 0.0,
                 offset: 0.0,
             },
+            mass: None,
         }],
     )
     .unwrap();
