@@ -1165,32 +1165,14 @@ fn split_at_sharp_turns(
     (pieces, joints)
 }
 
-/// Draws the lines and markers of one prepared series.
+/// Draws the lines and markers of one prepared series. Thick lines are split at sharp turns
+/// ([`split_at_sharp_turns`]) with a small disk on each split vertex: plotters fills a thick
+/// polyline's outline polygon, which a run zigzagging within a few pixels (T^(μ), T_E^(K))
+/// folds over itself, rendering with holes in PNG.
 fn draw_data<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     series: &Prepared,
     look: Look,
-) -> Result<(), String> {
-    draw_data_with(chart, series, look, Joins::Outline)
-}
-
-/// How a thick line is handed to plotters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Joins {
-    /// Each run as one polyline (plotters fills its outline polygon; a run that zigzags
-    /// within a few pixels folds that outline over itself and renders with holes in PNG).
-    Outline,
-    /// Runs split at sharp turns ([`split_at_sharp_turns`]), with a small disk on each split
-    /// vertex: noisy curves render solid.
-    Split,
-}
-
-/// [`draw_data`] with a choice of how thick lines are joined.
-fn draw_data_with<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    series: &Prepared,
-    look: Look,
-    joins: Joins,
 ) -> Result<(), String> {
     if let Some(line) = look.line {
         let style = look.color.stroke_width(line.width);
@@ -1198,11 +1180,10 @@ fn draw_data_with<'a, DB: DrawingBackend + 'a>(
         let width = chart.plotting_area().dim_in_pixel().0 as usize;
         for run in series.runs.iter().filter(|r| r.len() >= 2) {
             let run = line_points(run, &to_pixels, width);
-            let (pieces, joints) = match joins {
-                Joins::Split if line.width > 1 => {
-                    split_at_sharp_turns(&run, &to_pixels, line.width as f64)
-                }
-                _ => (vec![run], Vec::new()),
+            let (pieces, joints) = if line.width > 1 {
+                split_at_sharp_turns(&run, &to_pixels, line.width as f64)
+            } else {
+                (vec![run], Vec::new())
             };
             for piece in &pieces {
                 if line.dashed {
@@ -1850,7 +1831,7 @@ fn draw_all<'a, DB: DrawingBackend + 'a>(
         } else {
             p.clone()
         };
-        draw_data_with(chart, &d, look, Joins::Split)?;
+        draw_data(chart, &d, look)?;
         drawn.push(d);
     }
     Ok(drawn)
