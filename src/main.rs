@@ -256,17 +256,25 @@ fn run_validate(
             path.display()
         );
     };
+    let (mass_inside, mass_outside) = cfg
+        .square_well_masses()
+        .unwrap_or((cfg.system.mass, cfg.system.mass));
     let problem = load_problem(path, case, levels)?;
     let case = SquareWellCase {
         box_half_width: problem.potential.box_half_width(),
         depth,
         half_width,
-        mass: problem.mass,
+        mass: mass_outside,
         spacing: problem.spacing,
         levels: problem.levels,
     };
-    let v = validate::validate_square_well(&case, refinements, &SolverOptions::default())
-        .with_context(|| format!("{}: validation", path.display()))?;
+    let v = validate::validate_square_well_with_masses(
+        &case,
+        mass_inside,
+        refinements,
+        &SolverOptions::default(),
+    )
+    .with_context(|| format!("{}: validation", path.display()))?;
     for (i, g) in v.grids.iter().enumerate() {
         for w in &g.warnings {
             eprintln!("warning: grid {i}: {w}");
@@ -278,10 +286,11 @@ fn run_validate(
     let mut o = String::new();
     writeln!(
         o,
-        "Square well U0 = {} Ha, a = {} bohr, L = {} bohr, m = {} m_e: {} levels on {} nested grids",
+        "Square well U0 = {} Ha, a = {} bohr, L = {} bohr, m = {} m_e inside, {} m_e outside: {} levels on {} nested grids",
         case.depth,
         case.half_width,
         case.box_half_width,
+        mass_inside,
         case.mass,
         case.levels,
         v.grids.len()

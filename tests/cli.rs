@@ -202,3 +202,27 @@ fn converge_reports_order_two_for_any_potential() {
     let o = confine(&["converge", "configs/double_well.toml", "--refinements", "2"]);
     assert_clean_failure(&o, &["refinements"]);
 }
+
+#[test]
+fn validate_uses_the_exact_solution_with_different_masses() {
+    let text = SMALL_WELL
+        .replace("box_half_width = 40.0", "box_half_width = 40.0\nmass = 0.2")
+        .replace("half_width = 10.0", "half_width = 10.0\nmass_inside = 1.0");
+    let cfg = temp_config("bdd.toml", &text);
+    let o = confine(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--json",
+        "--refinements",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mass_inside"], 1.0);
+    for p in v["observed_order"].as_array().unwrap() {
+        assert!((p.as_f64().unwrap() - 2.0).abs() < 0.1, "order {p}");
+    }
+    for e in v["richardson_error"].as_array().unwrap() {
+        assert!(e.as_f64().unwrap().abs() < 1e-7, "Richardson error {e}");
+    }
+}
