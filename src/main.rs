@@ -20,6 +20,22 @@ struct Cli {
     command: Command,
 }
 
+/// What `spectrum`, `converge` and `validate` act on.
+#[derive(clap::Args)]
+struct Target {
+    /// The TOML config file.
+    config: PathBuf,
+    /// Which case of a config with [[cases]] (default: the first).
+    #[arg(long)]
+    case: Option<String>,
+    /// Number of levels (overrides solve.levels).
+    #[arg(long)]
+    levels: Option<usize>,
+    /// Print one JSON object to stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a study: every case of CONFIG through spectrum and thermodynamics; write tables,
@@ -36,52 +52,26 @@ enum Command {
     },
     /// Compute and print the lowest single-particle levels of a config.
     Spectrum {
-        /// The TOML config file.
-        config: PathBuf,
-        /// Which case of a config with [[cases]] (default: the first).
-        #[arg(long)]
-        case: Option<String>,
-        /// Number of levels (overrides solve.levels).
-        #[arg(long)]
-        levels: Option<usize>,
-        /// Print one JSON object to stdout instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        target: Target,
     },
     /// Self-convergence of any config on grids h, h/2, h/4, h/8: observed order and Richardson
     /// estimate with its error estimate per level.
     Converge {
-        /// The TOML config file.
-        config: PathBuf,
-        /// Which case of a config with [[cases]] (default: the first).
-        #[arg(long)]
-        case: Option<String>,
+        #[command(flatten)]
+        target: Target,
         /// Number of nested grids (h, h/2, …): at least 3.
         #[arg(long, default_value_t = 4)]
         refinements: usize,
-        /// Number of levels (overrides solve.levels).
-        #[arg(long)]
-        levels: Option<usize>,
-        /// Print one JSON object to stdout instead of a table.
-        #[arg(long)]
-        json: bool,
     },
-    /// Compare a square-well config with the exact solution on grids h, h/2, h/4, …
+    /// Compare a square-well config (potential.type = "square_well") with the exact solution
+    /// on grids h, h/2, h/4, …
     Validate {
-        /// The TOML config file (potential.type = "square_well").
-        config: PathBuf,
-        /// Which case of a config with [[cases]] (default: the first).
-        #[arg(long)]
-        case: Option<String>,
+        #[command(flatten)]
+        target: Target,
         /// Number of nested grids (h, h/2, …): at least 2.
         #[arg(long, default_value_t = 4)]
         refinements: usize,
-        /// Number of levels compared (overrides solve.levels).
-        #[arg(long)]
-        levels: Option<usize>,
-        /// Print one JSON object to stdout instead of a table.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -93,26 +83,17 @@ fn main() -> ExitCode {
             out,
             no_figures,
         } => run_study(&config, out, no_figures),
-        Command::Spectrum {
-            config,
-            case,
-            levels,
-            json,
-        } => run_spectrum(&config, case.as_deref(), levels, json),
+        Command::Spectrum { target: t } => {
+            run_spectrum(&t.config, t.case.as_deref(), t.levels, t.json)
+        }
         Command::Validate {
-            config,
-            case,
+            target: t,
             refinements,
-            levels,
-            json,
-        } => run_validate(&config, case.as_deref(), refinements, levels, json),
+        } => run_validate(&t.config, t.case.as_deref(), refinements, t.levels, t.json),
         Command::Converge {
-            config,
-            case,
+            target: t,
             refinements,
-            levels,
-            json,
-        } => run_converge(&config, case.as_deref(), refinements, levels, json),
+        } => run_converge(&t.config, t.case.as_deref(), refinements, t.levels, t.json),
     };
     match result {
         Ok(text) => {
