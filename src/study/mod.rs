@@ -15,7 +15,7 @@
 
 pub mod particles;
 
-use crate::config::{Case, Config, Study};
+use crate::config::{Case, Config, Study, TemperatureRange};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
 use crate::hamiltonian::Hamiltonian;
@@ -34,7 +34,7 @@ use thiserror::Error;
 
 /// Relative tolerance below which a temperature decrease is treated as rounding noise.
 pub const NHC_RELATIVE_TOLERANCE: f64 = 1e-9;
-/// Points per decade of temperature below which a default temperature range is not sampled.
+/// Number of temperatures of the default canonical table.
 const DEFAULT_TEMPERATURE_POINTS: usize = 200;
 
 /// Why a case or a study could not be run.
@@ -225,13 +225,15 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     .map_err(spectrum_err)?;
     let requested = problem.levels;
     let analysis = &cfg.analysis;
-    let (t_min, t_max) = match analysis.temperatures {
-        Some(t) => (t.from, t.to),
-        None => default_temperatures(&spec.energies()),
-    };
-    let t_points = analysis
-        .temperatures
-        .map_or(DEFAULT_TEMPERATURE_POINTS, |t| t.points);
+    let temperature_range = analysis.temperatures.unwrap_or_else(|| {
+        let (from, to) = default_temperatures(&spec.energies());
+        TemperatureRange {
+            from,
+            to,
+            points: DEFAULT_TEMPERATURE_POINTS,
+        }
+    });
+    let (t_min, t_max) = (temperature_range.from, temperature_range.to);
 
     // Truncation of the canonical sums: extend the spectrum once if the bound is too large.
     let nodes = spec.grid.interior_len();
@@ -324,20 +326,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         })
         .collect();
 
-    let temperatures_grid: Vec<f64> = if t_points < 2 {
-        vec![t_min]
-    } else {
-        let (a, b) = (t_min.ln(), t_max.ln());
-        (0..t_points)
-            .map(|i| {
-                if i + 1 == t_points {
-                    t_max
-                } else {
-                    (a + (b - a) * i as f64 / (t_points - 1) as f64).exp()
-                }
-            })
-            .collect()
-    };
+    let temperatures_grid = temperature_range.points();
     let canonical = canonical_curve(&states, &temperatures_grid).map_err(thermo_err)?;
 
     // The energy grid covers the requested levels (not the extension for the canonical tail).
