@@ -83,17 +83,15 @@ fn main() -> ExitCode {
             out,
             no_figures,
         } => run_study(&config, out, no_figures),
-        Command::Spectrum { target: t } => {
-            run_spectrum(&t.config, t.case.as_deref(), t.levels, t.json)
-        }
+        Command::Spectrum { target } => run_spectrum(&target),
         Command::Validate {
             target: t,
             refinements,
-        } => run_validate(&t.config, t.case.as_deref(), refinements, t.levels, t.json),
+        } => run_validate(&t, refinements),
         Command::Converge {
             target: t,
             refinements,
-        } => run_converge(&t.config, t.case.as_deref(), refinements, t.levels, t.json),
+        } => run_converge(&t, refinements),
     };
     match result {
         Ok(text) => {
@@ -114,34 +112,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_case(path: &std::path::Path, case: Option<&str>) -> Result<config::Config> {
-    let study = config::load_study(path)?;
-    Ok(study.case(case)?.config.clone())
-}
-
-fn load_problem(
-    path: &std::path::Path,
-    case: Option<&str>,
-    levels: Option<usize>,
-) -> Result<config::Problem> {
-    let cfg = load_case(path, case)?;
-    let mut problem = cfg.problem()?;
-    if let Some(k) = levels {
-        if k == 0 {
-            bail!("--levels must be at least 1");
-        }
-        problem.levels = k;
+impl Target {
+    /// The selected case's config.
+    fn load(&self) -> Result<config::Config> {
+        let study = config::load_study(&self.config)?;
+        Ok(study.case(self.case.as_deref())?.config.clone())
     }
-    Ok(problem)
+
+    /// The problem of `cfg` with `--levels` applied.
+    fn problem(&self, cfg: &config::Config) -> Result<config::Problem> {
+        let mut problem = cfg.problem()?;
+        if let Some(k) = self.levels {
+            if k == 0 {
+                bail!("--levels must be at least 1");
+            }
+            problem.levels = k;
+        }
+        Ok(problem)
+    }
 }
 
-fn run_spectrum(
-    path: &std::path::Path,
-    case: Option<&str>,
-    levels: Option<usize>,
-    json: bool,
-) -> Result<String> {
-    let problem = load_problem(path, case, levels)?;
+fn run_spectrum(target: &Target) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let problem = target.problem(&target.load()?)?;
     let start = std::time::Instant::now();
     let s = spectrum::solve_aligned(
         &problem.potential,
@@ -223,14 +216,9 @@ fn run_spectrum(
     Ok(o)
 }
 
-fn run_validate(
-    path: &std::path::Path,
-    case: Option<&str>,
-    refinements: usize,
-    levels: Option<usize>,
-    json: bool,
-) -> Result<String> {
-    let cfg = load_case(path, case)?;
+fn run_validate(target: &Target, refinements: usize) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let cfg = target.load()?;
     let Some((depth, half_width)) = cfg.is_square_well() else {
         bail!(
             "{}: validate compares with the exact square well and needs potential.type = \"square_well\"",
@@ -240,7 +228,7 @@ fn run_validate(
     let (mass_inside, mass_outside) = cfg
         .square_well_masses()
         .unwrap_or((cfg.system.mass, cfg.system.mass));
-    let problem = load_problem(path, case, levels)?;
+    let problem = target.problem(&cfg)?;
     let case = SquareWellCase {
         box_half_width: problem.potential.box_half_width(),
         depth,
@@ -389,14 +377,9 @@ fn run_study(path: &std::path::Path, out: Option<PathBuf>, no_figures: bool) -> 
     Ok(o)
 }
 
-fn run_converge(
-    path: &std::path::Path,
-    case: Option<&str>,
-    refinements: usize,
-    levels: Option<usize>,
-    json: bool,
-) -> Result<String> {
-    let problem = load_problem(path, case, levels)?;
+fn run_converge(target: &Target, refinements: usize) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let problem = target.problem(&target.load()?)?;
     let c = confine::converge::self_convergence(
         &problem.potential,
         problem.mass,
