@@ -7,6 +7,7 @@
 pub mod analytic;
 pub mod config;
 pub mod converge;
+pub mod coulomb;
 pub mod eigen;
 pub mod grid;
 pub mod hamiltonian;

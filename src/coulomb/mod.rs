@@ -1,0 +1,119 @@
+//! Two electrons with the soft Coulomb interaction
+//! W(x₁, x₂) = λ / (ε_r · √((x₁ − x₂)² + s²)) (Hartree, lengths in bohr).
+//!
+//! λ scales the interaction (1 = the physical Coulomb repulsion, 0 = switched off), ε_r is the
+//! relative dielectric constant of the host material and s the softening length that regularizes
+//! the 1-D divergence at x₁ = x₂. An effective mass enters through the one-particle Hamiltonian
+//! (system mass and per-piece masses), so with m* and ε_r of a semiconductor every energy stays in
+//! Hartree and every length in bohr.
+//!
+//! Spin ½ electrons: the spin singlet (1 state) has a spatially symmetric wave function, the
+//! triplet (3 states) an antisymmetric one; spinless fermions have the antisymmetric sector only.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// Why an interaction or a two-electron calculation could not be set up.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CoulombError {
+    /// A parameter of the interaction is out of range.
+    #[error("{key} = {value} is invalid: {message}")]
+    Parameter {
+        /// Config-style key of the parameter (`coulomb.softening`, …).
+        key: &'static str,
+        /// The value given.
+        value: f64,
+        /// What would be valid.
+        message: &'static str,
+    },
+}
+
+/// The soft Coulomb interaction λ / (ε_r √(r² + s²)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SoftCoulomb {
+    /// λ: dimensionless strength (1 = physical repulsion, 0 = off).
+    pub strength: f64,
+    /// ε_r: relative dielectric constant (dimensionless, > 0).
+    pub dielectric: f64,
+    /// s: softening length (bohr, > 0).
+    pub softening: f64,
+}
+
+impl SoftCoulomb {
+    /// Checks and builds the interaction: λ finite and ≥ 0, ε_r > 0, s > 0 (bohr).
+    pub fn new(strength: f64, dielectric: f64, softening: f64) -> Result<Self, CoulombError> {
+        if !(strength.is_finite() && strength >= 0.0) {
+            return Err(CoulombError::Parameter {
+                key: "coulomb.strength",
+                value: strength,
+                message: "the strength λ must be a finite number >= 0 (1 = physical, 0 = off)",
+            });
+        }
+        if !(dielectric.is_finite() && dielectric > 0.0) {
+            return Err(CoulombError::Parameter {
+                key: "coulomb.dielectric",
+                value: dielectric,
+                message: "the dielectric constant ε_r must be a finite number > 0 (1 = vacuum, 12.9 = GaAs)",
+            });
+        }
+        if !(softening.is_finite() && softening > 0.0) {
+            return Err(CoulombError::Parameter {
+                key: "coulomb.softening",
+                value: softening,
+                message: "the softening length s must be a finite length > 0 bohr (e.g. 1)",
+            });
+        }
+        Ok(Self {
+            strength,
+            dielectric,
+            softening,
+        })
+    }
+
+    /// W at separation `separation` = x₁ − x₂ (bohr), in Hartree.
+    pub fn at_separation(&self, separation: f64) -> f64 {
+        self.strength / (self.dielectric * separation.hypot(self.softening))
+    }
+}
+
+impl Default for SoftCoulomb {
+    /// λ = 1, ε_r = 1, s = 1 bohr.
+    fn default() -> Self {
+        Self {
+            strength: 1.0,
+            dielectric: 1.0,
+            softening: 1.0,
+        }
+    }
+}
+
+/// Exchange symmetry of a two-electron spatial wave function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Exchange {
+    /// ψ(x₂, x₁) = ψ(x₁, x₂): the spin singlet (multiplicity 1).
+    Symmetric,
+    /// ψ(x₂, x₁) = −ψ(x₁, x₂): the spin triplet (multiplicity 3), or spinless fermions (1).
+    Antisymmetric,
+}
+
+impl Exchange {
+    /// Number of spin states per spatial state: 1 (singlet), 3 (triplet) for spin ½ electrons;
+    /// 1 for spinless fermions (antisymmetric only; `None` for the symmetric sector).
+    pub fn multiplicity(self, spin: crate::many_body::Spin) -> Option<u64> {
+        use crate::many_body::Spin;
+        match (spin, self) {
+            (Spin::Half, Exchange::Symmetric) => Some(1),
+            (Spin::Half, Exchange::Antisymmetric) => Some(3),
+            (Spin::None, Exchange::Antisymmetric) => Some(1),
+            (Spin::None, Exchange::Symmetric) => None,
+        }
+    }
+
+    /// "singlet" or "triplet" (spin ½ naming of the sector).
+    pub fn spin_name(self) -> &'static str {
+        match self {
+            Exchange::Symmetric => "singlet",
+            Exchange::Antisymmetric => "triplet",
+        }
+    }
+}
