@@ -271,6 +271,8 @@ pub struct Case {
     pub name: String,
     /// The full, validated config of this case.
     pub config: Config,
+    /// The values of the swept keys in this case (empty outside a `[sweep]`).
+    pub swept: Vec<crate::sweep::SweptValue>,
 }
 
 /// A config file with all its cases: the base tables, overridden per `[[cases]]` entry.
@@ -280,8 +282,11 @@ pub struct Study {
     pub path: PathBuf,
     /// The file stem (default output directory name).
     pub name: String,
-    /// The cases, in file order (one when the file has no `[[cases]]`).
+    /// The cases, in file order (one when the file has no `[[cases]]`); with a `[sweep]`, every
+    /// sweep point of every case, the case varying slowest.
     pub cases: Vec<Case>,
+    /// The expanded `[sweep]` table, if the file has one.
+    pub sweep: Option<crate::sweep::SweepPlan>,
 }
 
 impl Study {
@@ -381,84 +386,148 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
             path: origin.to_path_buf(),
             message: parse_message(text, &e),
         })?;
-    let Some(cases) = doc.remove("cases") else {
-        let config = parse(text, origin)?;
-        return Ok(Study {
-            path: origin.to_path_buf(),
-            name: name.clone(),
-            cases: vec![Case { name, config }],
-        });
-    };
-    let toml::Value::Array(cases) = cases else {
-        return Err(invalid(
-            origin,
-            "cases",
-            "must be an array of tables: write each case as [[cases]] with a name and the keys it overrides",
-        ));
-    };
-    if cases.is_empty() {
-        return Err(invalid(origin, "cases", "must hold at least one case"));
-    }
-    let mut out: Vec<Case> = Vec::with_capacity(cases.len());
-    for (i, case) in cases.into_iter().enumerate() {
-        let toml::Value::Table(mut overrides) = case else {
+    let sweep = match doc.remove("sweep") {
+        None => None,
+        Some(toml::Value::Table(t)) => Some(crate::sweep::parse_plan(t, origin)?),
+        Some(_) => {
             return Err(invalid(
                 origin,
-                format!("cases[{i}]"),
-                "must be a table ([[cases]])",
-            ));
-        };
-        let case_name = match overrides.remove("name") {
-            Some(toml::Value::String(n)) if !n.trim().is_empty() => n,
-            Some(_) => {
-                return Err(invalid(
-                    origin,
-                    format!("cases[{i}].name"),
-                    "must be a non-empty string",
-                ))
-            }
-            None => {
-                return Err(invalid(
-                    origin,
-                    format!("cases[{i}].name"),
-                    "is missing: every case needs a name (it names its output directory)",
-                ))
-            }
-        };
-        if !case_name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_.+=".contains(c))
-        {
-            return Err(invalid(
-                origin,
-                format!("cases[{i}].name"),
-                format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
-            ));
+                "sweep",
+                "must be a table: write [sweep] followed by the swept keys",
+            ))
         }
-        if out.iter().any(|c| c.name == case_name) {
+    };
+    // (name, merged tables) of every case before the sweep.
+    let mut bases: Vec<(String, Option<usize>, toml::Table)> = Vec::new();
+    match doc.remove("cases") {
+        None => bases.push((name.clone(), None, doc)),
+        Some(toml::Value::Array(cases)) => {
+            if cases.is_empty() {
+                return Err(invalid(origin, "cases", "must hold at least one case"));
+            }
+            for (i, case) in cases.into_iter().enumerate() {
+                let toml::Value::Table(mut overrides) = case else {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}]"),
+                        "must be a table ([[cases]])",
+                    ));
+                };
+                let case_name = match overrides.remove("name") {
+                    Some(toml::Value::String(n)) if !n.trim().is_empty() => n,
+                    Some(_) => {
+                        return Err(invalid(
+                            origin,
+                            format!("cases[{i}].name"),
+                            "must be a non-empty string",
+                        ))
+                    }
+                    None => {
+                        return Err(invalid(
+                            origin,
+                            format!("cases[{i}].name"),
+                            "is missing: every case needs a name (it names its output directory)",
+                        ))
+                    }
+                };
+                if !case_name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_.+=".contains(c))
+                {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].name"),
+                        format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
+                    ));
+                }
+                if bases.iter().any(|(n, _, _)| *n == case_name) {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].name"),
+                        format!("= \"{case_name}\" is used by an earlier case: names must be unique"),
+                    ));
+                }
+                let mut merged = doc.clone();
+                merge_tables(&mut merged, overrides);
+                bases.push((case_name, Some(i), merged));
+            }
+        }
+        Some(_) => {
             return Err(invalid(
                 origin,
-                format!("cases[{i}].name"),
-                format!("= \"{case_name}\" is used by an earlier case: names must be unique"),
-            ));
+                "cases",
+                "must be an array of tables: write each case as [[cases]] with a name and the keys it overrides",
+            ))
         }
-        let mut merged = doc.clone();
-        merge_tables(&mut merged, overrides);
-        let merged_text = toml::to_string(&merged).map_err(|e| ConfigError::Parse {
-            path: origin.to_path_buf(),
-            message: format!("cases[{i}] ({case_name}): {e}"),
-        })?;
-        let config = parse(&merged_text, origin).map_err(|e| in_case(e, i, &case_name))?;
-        out.push(Case {
-            name: case_name,
-            config,
-        });
+    };
+    let explicit_cases = bases.iter().any(|(_, i, _)| i.is_some());
+    let mut out: Vec<Case> = Vec::new();
+    for (case_name, index, table) in bases {
+        let points = sweep.as_ref().map_or(1, |s| s.points);
+        let width = points.to_string().len();
+        for p in 0..points {
+            let mut table = table.clone();
+            let (full_name, swept) = match &sweep {
+                None => (case_name.clone(), Vec::new()),
+                Some(plan) => {
+                    plan.apply(p, &mut table, origin)?;
+                    let label = format!("{p:0width$}_{}", plan.label(p));
+                    let full = if explicit_cases {
+                        format!("{case_name}_{label}")
+                    } else {
+                        label
+                    };
+                    (full, plan.point(p))
+                }
+            };
+            let merged_text = toml::to_string(&table).map_err(|e| ConfigError::Parse {
+                path: origin.to_path_buf(),
+                message: format!("{full_name}: {e}"),
+            })?;
+            let config = match (index, &sweep) {
+                // The file as written: messages point into the user's own text.
+                (None, None) => parse(text, origin)?,
+                (Some(i), None) => {
+                    parse(&merged_text, origin).map_err(|e| in_case(e, i, &case_name))?
+                }
+                (_, Some(_)) => {
+                    parse(&merged_text, origin).map_err(|e| in_sweep(e, &full_name, &swept))?
+                }
+            };
+            out.push(Case {
+                name: full_name,
+                config,
+                swept,
+            });
+        }
     }
     Ok(Study {
         path: origin.to_path_buf(),
         name,
         cases: out,
+        sweep,
     })
+}
+
+/// Puts the sweep case and its swept values in front of an error found in its config.
+fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> ConfigError {
+    let values: Vec<String> = swept
+        .iter()
+        .map(|v| format!("sweep.{} = {}", v.key, v.text))
+        .collect();
+    let prefix = format!("sweep case {name} ({})", values.join(", "));
+    match e {
+        ConfigError::Invalid { path, key, message } => ConfigError::Invalid {
+            path,
+            key: format!("{prefix}: {key}"),
+            message,
+        },
+        ConfigError::Parse { path, message } => ConfigError::Parse {
+            path,
+            message: format!("{prefix}: {message} (is every swept key a config key?)"),
+        },
+        other => other,
+    }
 }
 
 /// Overrides the keys of `base` by those of `over`, recursing into tables.

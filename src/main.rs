@@ -49,6 +49,25 @@ enum Command {
         /// Skip the figures (tables and metadata only).
         #[arg(long)]
         no_figures: bool,
+        /// Sweeps only: run the i-th of n slices of the cases (1 <= i <= n), e.g. one task of
+        /// a SLURM job array; combine the slices with `confine merge`.
+        #[arg(long, value_name = "i/n")]
+        shard: Option<String>,
+        /// Sweeps only: also draw each case's own figures (the summary figures are always drawn).
+        #[arg(long)]
+        case_figures: bool,
+    },
+    /// Combine the summaries of the shards of one sweep (`run --shard i/n`) into one.
+    Merge {
+        /// Output directories of the shards.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged summary.csv, summary.json and figures go.
+        #[arg(long)]
+        out: PathBuf,
+        /// Skip the figures.
+        #[arg(long)]
+        no_figures: bool,
     },
     /// Compute and print the lowest single-particle levels of a config.
     Spectrum {
@@ -82,7 +101,14 @@ fn main() -> ExitCode {
             config,
             out,
             no_figures,
-        } => run_study(&config, out, no_figures),
+            shard,
+            case_figures,
+        } => run_study(&config, out, no_figures, shard.as_deref(), case_figures),
+        Command::Merge {
+            dirs,
+            out,
+            no_figures,
+        } => run_merge(&dirs, &out, no_figures),
         Command::Spectrum { target } => run_spectrum(&target),
         Command::Validate {
             target: t,
@@ -313,18 +339,172 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     Ok(o)
 }
 
-fn run_study(path: &std::path::Path, out: Option<PathBuf>, no_figures: bool) -> Result<String> {
+fn figure_output(no_figures: bool) -> confine::output::plots::FigureOutput {
+    confine::output::plots::FigureOutput {
+        png: !no_figures,
+        svg: !no_figures,
+    }
+}
+
+/// Sweep progress: a bar on a terminal, one line per case otherwise (logs, batch jobs).
+struct SweepProgress {
+    bar: Option<indicatif::ProgressBar>,
+    done: std::sync::atomic::AtomicUsize,
+    total: std::sync::atomic::AtomicUsize,
+}
+
+impl confine::sweep::run::Progress for SweepProgress {
+    fn start(&self, total: usize, reused: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.total.store(total, Relaxed);
+        self.done.store(reused, Relaxed);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(total as u64);
+                bar.set_position(reused as u64);
+            }
+            None => eprintln!(
+                "sweep: {total} case(s), {reused} already done, {} to compute",
+                total - reused
+            ),
+        }
+    }
+
+    fn finished(
+        &self,
+        row: &confine::sweep::run::SummaryRow,
+        outcome: confine::sweep::run::Outcome,
+        seconds: f64,
+    ) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let done = self.done.fetch_add(1, Relaxed) + 1;
+        let status = match (&row.error, outcome) {
+            (Some(e), _) => format!("FAILED: {e}"),
+            _ => "ok".to_string(),
+        };
+        match &self.bar {
+            Some(bar) => {
+                if row.error.is_some() {
+                    bar.println(format!("case {}: {status}", row.name));
+                }
+                bar.set_message(row.name.clone());
+                bar.inc(1);
+            }
+            None => eprintln!(
+                "[{done}/{}] case {} ({seconds:.2} s): {status}",
+                self.total.load(Relaxed),
+                row.name
+            ),
+        }
+    }
+}
+
+fn run_sweep(
+    study: &config::Study,
+    dir: &std::path::Path,
+    no_figures: bool,
+    shard: Option<confine::sweep::Shard>,
+    case_figures: bool,
+) -> Result<String> {
+    use std::io::IsTerminal as _;
+    let options = confine::sweep::run::SweepOptions {
+        shard,
+        figures: figure_output(no_figures),
+        case_figures,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} cases, {elapsed} elapsed, ~{eta} left  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = SweepProgress {
+        bar,
+        done: Default::default(),
+        total: Default::default(),
+    };
+    let report = confine::sweep::run::run_sweep(study, dir, &options, &progress)
+        .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    let mut o = String::new();
+    writeln!(
+        o,
+        "sweep of {}: {} case(s){} -> {}: {} computed, {} reused, {} failed in {:.2} s",
+        study.path.display(),
+        report.summary.rows.len(),
+        shard.map_or(String::new(), |s| format!(
+            " (shard {}/{})",
+            s.index, s.count
+        )),
+        dir.join("summary.csv").display(),
+        report.computed,
+        report.reused,
+        report.failed,
+        report.seconds
+    )?;
+    if report.failed > 0 {
+        for r in report.summary.rows.iter().filter(|r| r.error.is_some()) {
+            eprintln!(
+                "error: case {}: {}",
+                r.name,
+                r.error.as_deref().unwrap_or("")
+            );
+        }
+        bail!(
+            "{} of {} case(s) failed (recorded in {}); the others are complete. Fix the cause and re-run the same command: finished cases are not recomputed",
+            report.failed,
+            report.summary.rows.len(),
+            dir.join("summary.csv").display()
+        );
+    }
+    Ok(o)
+}
+
+fn run_merge(dirs: &[PathBuf], out: &std::path::Path, no_figures: bool) -> Result<String> {
+    let summary = confine::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
+    let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
+    Ok(format!(
+        "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
+        dirs.len(),
+        summary.rows.len(),
+        out.join("summary.csv").display()
+    ))
+}
+
+fn run_study(
+    path: &std::path::Path,
+    out: Option<PathBuf>,
+    no_figures: bool,
+    shard: Option<&str>,
+    case_figures: bool,
+) -> Result<String> {
     let start = std::time::Instant::now();
     let study = config::load_study(path)?;
     let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
+    if study.sweep.is_none() && (shard.is_some() || case_figures) {
+        bail!(
+            "{}: --shard and --case-figures apply to sweeps, and this config has no [sweep] table",
+            path.display()
+        );
+    }
+    let shard = shard
+        .map(confine::sweep::Shard::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     confine::output::run::check_writable(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
+    if study.sweep.is_some() {
+        return run_sweep(&study, &dir, no_figures, shard, case_figures);
+    }
     let result = confine::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
-    let figures = confine::output::plots::FigureOutput {
-        png: !no_figures,
-        svg: !no_figures,
-    };
+    let figures = figure_output(no_figures);
     let written = confine::output::run::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();

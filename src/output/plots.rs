@@ -193,6 +193,19 @@ pub struct LimitFigure {
     pub canonical: Option<Series>,
 }
 
+/// A general x–y figure (e.g. sweep summaries): one colour and marker per series, points joined
+/// by lines, axis labels as given (they should name the unit), optionally logarithmic axes
+/// (non-positive values are then skipped).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct XyFigure {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    pub log_x: bool,
+    pub log_y: bool,
+}
+
 /// Which files to write. With both false nothing is written and an empty list is returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FigureOutput {
@@ -287,6 +300,16 @@ pub fn limit_figure(
     out: &FigureOutput,
 ) -> Result<Vec<PathBuf>, PlotError> {
     let prepared = LimitPrepared::new(fig)?;
+    write_figure(stem, out, &prepared)
+}
+
+/// A general x–y figure. Writes `stem.png` and/or `stem.svg`; returns the paths written.
+pub fn xy_figure(
+    stem: &Path,
+    fig: &XyFigure,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let prepared = XyPrepared::new(fig)?;
     write_figure(stem, out, &prepared)
 }
 
@@ -1482,6 +1505,66 @@ impl Figure for KineticPrepared {
                 marker: Some(MarkerLook {
                     shape: MARKERS[i % MARKERS.len()],
                     filled: true,
+                }),
+            };
+            draw_series(&mut chart, s, look)?;
+            obstacles.extend(s.runs.iter().map(|r| (r.as_slice(), true)));
+        }
+        let labels: Vec<&str> = self.series.iter().map(|s| s.label.as_str()).collect();
+        finish_chart(&mut chart, &axes, &labels, &obstacles)?;
+        root.present().map_err(draw_err)
+    }
+}
+
+struct XyPrepared<'f> {
+    fig: &'f XyFigure,
+    series: Vec<Prepared>,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl<'f> XyPrepared<'f> {
+    fn new(fig: &'f XyFigure) -> Result<Self, PlotError> {
+        let series = fig
+            .series
+            .iter()
+            .map(|s| Prepared::new("series", &to_log_series(s, fig.log_x, fig.log_y)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (bx, by) = bounds_of(series.iter());
+        Ok(XyPrepared {
+            fig,
+            x: bx.axis(0.04, 0.04, &fig.x_label)?,
+            y: by.axis(0.06, 0.06, &fig.y_label)?,
+            series,
+        })
+    }
+}
+
+impl Figure for XyPrepared<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let axes = Axes {
+            x: self.x,
+            y: self.y,
+            x_desc: &self.fig.x_label,
+            y_desc: &self.fig.y_label,
+            top: None,
+            right: None,
+            log_x: self.fig.log_x,
+            log_y: self.fig.log_y,
+        };
+        let area = prepare_canvas(root, optional_title(&self.fig.title))?;
+        let mut chart = build_chart(&area, &axes)?;
+        let mut obstacles = Vec::new();
+        for (i, s) in self.series.iter().enumerate() {
+            let look = Look {
+                color: PALETTE[i % PALETTE.len()],
+                line: Some(LineLook {
+                    width: 2,
+                    dashed: i >= PALETTE.len(),
+                }),
+                marker: Some(MarkerLook {
+                    shape: MARKERS[i % MARKERS.len()],
+                    filled: i < PALETTE.len(),
                 }),
             };
             draw_series(&mut chart, s, look)?;

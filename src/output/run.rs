@@ -703,6 +703,111 @@ fn particle_figures(
     Ok(written)
 }
 
+/// Stages the tables of case `c` under `case_dir` (relative to the staging root).
+fn stage_case_tables(
+    staging: &mut Staging,
+    case_dir: &Path,
+    c: &CaseResult,
+) -> Result<(), OutputError> {
+    staging.write(&case_dir.join("levels.csv"), levels_csv(c).as_str())?;
+    staging.write(&case_dir.join("canonical.csv"), canonical_csv(c).as_str())?;
+    staging.write(
+        &case_dir.join("temperatures.csv"),
+        temperatures_csv(c).as_str(),
+    )?;
+    staging.write(&case_dir.join("nhc.csv"), nhc_csv(c).as_str())?;
+    if !c.particles.is_empty() {
+        staging.write(
+            &case_dir.join("particles.csv"),
+            particles_summary_csv(c).as_str(),
+        )?;
+    }
+    for p in &c.particles {
+        let dir = case_dir.join(format!("N{}", p.particles));
+        staging.write(&dir.join("grid.csv"), particle_grid_csv(p).as_str())?;
+        staging.write(
+            &dir.join("canonical.csv"),
+            particle_canonical_csv(p).as_str(),
+        )?;
+        let mut t = Csv::new(&NHC_HEADER);
+        nhc_rows(&mut t, &p.nhc);
+        staging.write(&dir.join("nhc.csv"), t.as_str())?;
+        if let Some(table) = &p.per_state {
+            if table.energy.len() <= STATES_CSV_LIMIT {
+                staging.write(
+                    &dir.join("states.csv"),
+                    particle_states_csv(p, table).as_str(),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes one case of a sweep into its own directory `dir`: its tables, optionally its figures,
+/// and last `metadata.json` with `extra` under the key `"sweep"` (so a directory holding
+/// `metadata.json` is complete). Files left in `dir` by an earlier run are removed first.
+pub fn write_case(
+    result: &StudyResult,
+    dir: &Path,
+    figures: &FigureOutput,
+    extra: serde_json::Value,
+) -> Result<Vec<PathBuf>, OutputError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    }
+    check_writable(dir)?;
+    let mut staging = Staging::new(dir)?;
+    for c in &result.cases {
+        stage_case_tables(&mut staging, Path::new(""), c)?;
+    }
+    let figure_files = if figures.png || figures.svg {
+        draw_figures(result, &staging.root, figures)?
+    } else {
+        Vec::new()
+    };
+    staging.files.extend(figure_files.iter().cloned());
+    let names: Vec<String> = figure_files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut meta = metadata(result, &names);
+    meta["sweep"] = extra;
+    let meta = serde_json::to_string_pretty(&meta).map_err(|e| OutputError::Io {
+        path: dir.join("metadata.json"),
+        source: std::io::Error::other(e),
+    })?;
+    staging.write(Path::new("metadata.json"), &(meta + "\n"))?;
+    staging.commit(dir)
+}
+
+/// Writes text files under `dir` through a staging area: each file is complete or absent.
+pub fn write_files(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, OutputError> {
+    check_writable(dir)?;
+    let mut staging = Staging::new(dir)?;
+    for (rel, text) in files {
+        staging.write(rel, text)?;
+    }
+    staging.commit(dir)
+}
+
+/// Stages figures drawn by `draw` (given the staging root, returning relative paths) together
+/// with the text `files`, then moves everything into `dir`.
+pub fn write_files_and_figures(
+    dir: &Path,
+    files: &[(PathBuf, String)],
+    draw: impl FnOnce(&Path) -> Result<Vec<PathBuf>, OutputError>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    check_writable(dir)?;
+    let mut staging = Staging::new(dir)?;
+    let figure_files = draw(&staging.root)?;
+    staging.files.extend(figure_files);
+    for (rel, text) in files {
+        staging.write(rel, text)?;
+    }
+    staging.commit(dir)
+}
+
 /// Writes every table, `metadata.json` and the figures of `result` under `dir`; returns the
 /// paths written.
 pub fn write_study(
@@ -713,39 +818,7 @@ pub fn write_study(
     check_writable(dir)?;
     let mut staging = Staging::new(dir)?;
     for c in &result.cases {
-        let case_dir = PathBuf::from(&c.name);
-        staging.write(&case_dir.join("levels.csv"), levels_csv(c).as_str())?;
-        staging.write(&case_dir.join("canonical.csv"), canonical_csv(c).as_str())?;
-        staging.write(
-            &case_dir.join("temperatures.csv"),
-            temperatures_csv(c).as_str(),
-        )?;
-        staging.write(&case_dir.join("nhc.csv"), nhc_csv(c).as_str())?;
-        if !c.particles.is_empty() {
-            staging.write(
-                &case_dir.join("particles.csv"),
-                particles_summary_csv(c).as_str(),
-            )?;
-        }
-        for p in &c.particles {
-            let dir = case_dir.join(format!("N{}", p.particles));
-            staging.write(&dir.join("grid.csv"), particle_grid_csv(p).as_str())?;
-            staging.write(
-                &dir.join("canonical.csv"),
-                particle_canonical_csv(p).as_str(),
-            )?;
-            let mut t = Csv::new(&NHC_HEADER);
-            nhc_rows(&mut t, &p.nhc);
-            staging.write(&dir.join("nhc.csv"), t.as_str())?;
-            if let Some(table) = &p.per_state {
-                if table.energy.len() <= STATES_CSV_LIMIT {
-                    staging.write(
-                        &dir.join("states.csv"),
-                        particle_states_csv(p, table).as_str(),
-                    )?;
-                }
-            }
-        }
+        stage_case_tables(&mut staging, Path::new(&c.name), c)?;
     }
     let figure_files = if figures.png || figures.svg {
         draw_figures(result, &staging.root, figures)?
