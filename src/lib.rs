@@ -16,6 +16,7 @@ pub mod output;
 pub mod potential;
 pub mod spectrum;
 pub mod study;
+pub mod tabulated;
 pub mod thermo;
 pub mod units;
 pub mod validate;
