@@ -1258,7 +1258,13 @@ impl RawPotential {
                 format!("is not used by type = \"{name}\" ({takes}){hint}"),
             );
         }
-        let missing = |key: &str| invalid(path, format!("potential.{key}"), format!("is missing: {takes}"));
+        let missing = |key: &str| {
+            invalid(
+                path,
+                format!("potential.{key}"),
+                format!("is missing: {takes}"),
+            )
+        };
         let positive_energy = |key: &str, v: Option<Energy>| -> Result<f64, ConfigError> {
             let Energy(v) = v.ok_or_else(|| missing(key))?;
             if v > 0.0 {
@@ -1299,8 +1305,8 @@ impl RawPotential {
         };
         match self.kind {
             PotentialKind::SquareWell => {
-                let depth = positive_energy("depth", self.depth)
-                    .map_err(square_well_depth_message)?;
+                let depth =
+                    positive_energy("depth", self.depth).map_err(square_well_depth_message)?;
                 let half_width = positive_length("half_width", self.half_width)?;
                 if half_width >= l {
                     return bad(
@@ -1368,8 +1374,7 @@ impl RawPotential {
                 let core_depth = positive_energy("core_depth", self.core_depth)?;
                 let shell_depth = positive_energy("shell_depth", self.shell_depth)?;
                 let core_half_width = positive_length("core_half_width", self.core_half_width)?;
-                let shell_half_width =
-                    positive_length("shell_half_width", self.shell_half_width)?;
+                let shell_half_width = positive_length("shell_half_width", self.shell_half_width)?;
                 if shell_half_width <= core_half_width {
                     return bad(
                         "potential.shell_half_width",
@@ -1379,7 +1384,11 @@ impl RawPotential {
                         ),
                     );
                 }
-                inside_box("shell_half_width", "the shell's outer edges", shell_half_width)?;
+                inside_box(
+                    "shell_half_width",
+                    "the shell's outer edges",
+                    shell_half_width,
+                )?;
                 Ok(PotentialConfig::CoreShell {
                     core_depth,
                     core_half_width,

@@ -135,9 +135,9 @@ impl Piece {
             } if spring > 0.0 && center > self.from && center < self.to => offset.min(ends),
             // |V| grows towards the centre (depth > 0) or shrinks (depth < 0): the extreme is
             // at the point of the piece nearest the centre, or at an end.
-            Shape::WoodsSaxon { center, .. } => self
-                .value(center.clamp(self.from, self.to))
-                .min(ends),
+            Shape::WoodsSaxon { center, .. } => {
+                self.value(center.clamp(self.from, self.to)).min(ends)
+            }
             Shape::Tabulated { ref table } => table.iter().map(|r| r[1]).fold(ends, f64::min),
             _ => ends,
         }
@@ -562,5 +562,88 @@ mod tests {
         let plain = Potential::square_well(10.0, 0.1, 2.0).unwrap();
         assert_eq!(plain.mass_on_interval(-1.0, 1.0, 0.3), 0.3);
         assert!(!plain.has_piece_masses());
+    }
+
+    #[test]
+    fn woods_saxon_is_half_deep_at_its_radius_and_never_nan() {
+        let piece = |from, to| Piece {
+            from,
+            to,
+            shape: Shape::WoodsSaxon {
+                depth: 0.1,
+                radius: 5.0,
+                edge_width: 0.5,
+                center: 1.0,
+            },
+            mass: None,
+        };
+        let v = Potential::new(20.0, vec![piece(-20.0, 1.0), piece(1.0, 20.0)]).unwrap();
+        assert_eq!(v.value_at_node(6.0), -0.05);
+        assert_eq!(v.value_at_node(-4.0), -0.05);
+        assert_eq!(v.value_at_node(1.0), -0.1 / (1.0 + (-10.0f64).exp()));
+        assert_eq!(v.min_value(), v.value_at_node(1.0));
+        // Far out the exponential overflows: V → −0, not NaN.
+        let far = Piece {
+            shape: Shape::WoodsSaxon {
+                depth: 0.1,
+                radius: 5.0,
+                edge_width: 1e-3,
+                center: 0.0,
+            },
+            ..piece(-20.0, 20.0)
+        };
+        assert_eq!(far.value(19.0), 0.0);
+        assert_eq!(far.value(0.0), -0.1);
+        let mut flat = piece(-1.0, 1.0);
+        flat.shape = Shape::WoodsSaxon {
+            depth: 0.1,
+            radius: 5.0,
+            edge_width: 0.0,
+            center: 0.0,
+        };
+        assert!(matches!(
+            Potential::new(10.0, vec![flat]),
+            Err(PotentialError::Piece { reason, .. }) if reason.contains("edge_width")
+        ));
+    }
+
+    #[test]
+    fn tables_interpolate_linearly_and_put_their_rows_on_breakpoints() {
+        let table = vec![[-4.0, 0.0], [-1.0, -0.3], [0.5, -0.3], [2.0, -0.1]];
+        let v = Potential::new(
+            10.0,
+            vec![Piece {
+                from: -4.0,
+                to: 2.0,
+                shape: Shape::Tabulated {
+                    table: table.clone(),
+                },
+                mass: None,
+            }],
+        )
+        .unwrap();
+        assert_eq!(v.breakpoints(), vec![-4.0, -1.0, 0.5, 2.0]);
+        assert_eq!(v.value_at_node(-1.0), -0.3);
+        assert!((v.value_at_node(-2.5) + 0.15).abs() < 1e-16);
+        assert!((v.value_at_node(1.25) + 0.2).abs() < 1e-16);
+        // Outside the table V = 0; the last row's jump to 0 takes the mean.
+        assert_eq!(v.value_at_node(2.0), -0.05);
+        assert_eq!(v.value_at_node(3.0), 0.0);
+        assert_eq!(v.min_value(), -0.3);
+        let bad = |table: Vec<[f64; 2]>| {
+            let (from, to) = (table[0][0], table[table.len() - 1][0]);
+            Potential::new(
+                10.0,
+                vec![Piece {
+                    from,
+                    to,
+                    shape: Shape::Tabulated { table },
+                    mass: None,
+                }],
+            )
+        };
+        assert!(bad(vec![[0.0, 1.0], [0.0, 2.0], [1.0, 0.0]]).is_err());
+        assert!(bad(vec![[0.0, f64::NAN], [1.0, 0.0]]).is_err());
+        assert!(bad(vec![[0.0, 1.0], [11.0, 0.0]]).is_err());
     }
 }

@@ -151,7 +151,10 @@ fn parse_header(header: &str) -> Result<(String, String), String> {
         if !rest.eq_ignore_ascii_case(name) {
             return None;
         }
-        let unit = field[name.len()..].trim().strip_prefix('[')?.strip_suffix(']')?;
+        let unit = field[name.len()..]
+            .trim()
+            .strip_prefix('[')?
+            .strip_suffix(']')?;
         Some(unit.trim().to_string())
     };
     let (Some(xu), Some(vu)) = (column(x, "x"), column(v, "V")) else {
@@ -217,7 +220,10 @@ mod tests {
     fn header_units_convert_like_config_values() {
         let t = parse_table("x [nm], V [eV]\n-1,0\n1 , -2.7\n", 100.0).unwrap();
         assert_eq!(t[0][0], parse_quantity("-1 nm", Dimension::Length).unwrap());
-        assert_eq!(t[1][1], parse_quantity("-2.7 eV", Dimension::Energy).unwrap());
+        assert_eq!(
+            t[1][1],
+            parse_quantity("-2.7 eV", Dimension::Energy).unwrap()
+        );
         let t = parse_table("# c\n\nX [bohr],v [Ha]\n0,1\n# mid\n2,3\n", 10.0).unwrap();
         assert_eq!(t, vec![[0.0, 1.0], [2.0, 3.0]]);
     }
@@ -233,8 +239,16 @@ mod tests {
             ("x [bohr],V [Ha]\n1,1\n0,2\n", "line 3", "is smaller than"),
             ("x [bohr],V [Ha]\n0,1\n11,2\n", "line 3", "outside the box"),
             ("x [bohr],V [Ha]\n0,1\n", "", "at least 2 rows"),
-            ("x [furlong],V [Ha]\n0,1\n1,1\n", "line 1", "unknown length unit"),
-            ("x [bohr],V [J]\n0,1\n1,1\n", "line 1", "unknown energy unit"),
+            (
+                "x [furlong],V [Ha]\n0,1\n1,1\n",
+                "line 1",
+                "unknown length unit",
+            ),
+            (
+                "x [bohr],V [J]\n0,1\n1,1\n",
+                "line 1",
+                "unknown energy unit",
+            ),
             ("0,1\n1,2\n", "line 1", "header"),
             ("", "", "is empty"),
         ];
