@@ -49,6 +49,37 @@
 //! With effective masses the Hamiltonian is BenDaniel–Duke's −½ d/dx (1/m(x)) d/dx + V(x);
 //! outside every piece the mass is `system.mass`.
 //!
+//! Presets name common profiles by their physical parameters; each is expanded into pieces
+//! ([`PotentialConfig::potential`]) whose ends are breakpoints, hence grid nodes, and is kept as
+//! written in [`Config::potential`] (and in metadata.json) for provenance:
+//!
+//! ```toml
+//! type = "double_well"      # V = -depth on b/2 < |x| < b/2 + well_width (b = barrier_width),
+//! depth = 0.1               #     barrier_height - depth on |x| < b/2, 0 elsewhere
+//! well_width = 10.0
+//! barrier_width = 4.0
+//! barrier_height = 0.1      # optional, above the well bottom; default depth (barrier at V = 0)
+//!
+//! type = "core_shell"       # V = -core_depth on |x| < core_half_width,
+//! core_depth = "2.7 eV"     #     -shell_depth on core_half_width < |x| < shell_half_width
+//! core_half_width = "1 nm"
+//! shell_depth = "1 eV"
+//! shell_half_width = "3 nm"
+//!
+//! type = "harmonic"         # V = min(spring x^2 / 2 - depth, 0): the parabola is cut where it
+//! omega = "50 meV"          #     reaches 0, at |x| = sqrt(2 depth / spring), or by the walls;
+//! depth = "0.3 eV"          #     omega = hbar*omega (spring = m omega^2, m = system.mass) or
+//!                           #     spring = "0.05 eV/nm^2"; without depth V = spring x^2 / 2
+//!
+//! type = "smooth_well"      # Woods–Saxon V = -depth / (1 + exp((|x| - half_width) / edge_width))
+//! depth = 0.1               #     on the whole box; edge_width -> 0 gives the square well
+//! half_width = 20.0
+//! edge_width = 1.0
+//!
+//! type = "tabulated"        # V linear between the rows of a CSV (x, V), 0 outside its x range;
+//! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
+//! ```
+//!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
 //! valid; syntax and type errors keep toml's line/column snippet.
 
@@ -290,7 +321,7 @@ impl PotentialConfig {
     }
 
     /// Names of the regions of the pieces of [`PotentialConfig::potential`], one per piece
-    /// (used for the probability columns P_<name>).
+    /// (used for the probability columns `P_<name>`).
     pub fn region_names(&self) -> Vec<String> {
         let names: &[&str] = match self {
             PotentialConfig::SquareWell { .. } => &["well"],
@@ -1411,7 +1442,7 @@ impl RawPotential {
                     }
                     (None, Some(k)) => {
                         let k = k.0;
-                        if !(k > 0.0) {
+                        if k <= 0.0 {
                             return bad(
                                 "potential.spring",
                                 format!(

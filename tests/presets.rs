@@ -619,7 +619,7 @@ fn bad_preset_parameters_are_named_with_what_is_valid() {
         ],
     );
     rejects(
-        &format!("{DOUBLE_WELL}"),
+        DOUBLE_WELL,
         "10.0",
         &[
             "potential.well_width",
