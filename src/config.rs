@@ -49,6 +49,37 @@
 //! With effective masses the Hamiltonian is BenDaniel–Duke's −½ d/dx (1/m(x)) d/dx + V(x);
 //! outside every piece the mass is `system.mass`.
 //!
+//! Presets name common profiles by their physical parameters; each is expanded into pieces
+//! ([`PotentialConfig::potential`]) whose ends are breakpoints, hence grid nodes, and is kept as
+//! written in [`Config::potential`] (and in metadata.json) for provenance:
+//!
+//! ```toml
+//! type = "double_well"      # V = -depth on b/2 < |x| < b/2 + well_width (b = barrier_width),
+//! depth = 0.1               #     barrier_height - depth on |x| < b/2, 0 elsewhere
+//! well_width = 10.0
+//! barrier_width = 4.0
+//! barrier_height = 0.1      # optional, above the well bottom; default depth (barrier at V = 0)
+//!
+//! type = "core_shell"       # V = -core_depth on |x| < core_half_width,
+//! core_depth = "2.7 eV"     #     -shell_depth on core_half_width < |x| < shell_half_width
+//! core_half_width = "1 nm"
+//! shell_depth = "1 eV"
+//! shell_half_width = "3 nm"
+//!
+//! type = "harmonic"         # V = min(spring x^2 / 2 - depth, 0): the parabola is cut where it
+//! omega = "50 meV"          #     reaches 0, at |x| = sqrt(2 depth / spring), or by the walls;
+//! depth = "0.3 eV"          #     omega = hbar*omega (spring = m omega^2, m = system.mass) or
+//!                           #     spring = "0.05 eV/nm^2"; without depth V = spring x^2 / 2
+//!
+//! type = "smooth_well"      # Woods–Saxon V = -depth / (1 + exp((|x| - half_width) / edge_width))
+//! depth = 0.1               #     on the whole box; edge_width -> 0 gives the square well
+//! half_width = 20.0
+//! edge_width = 1.0
+//!
+//! type = "tabulated"        # V linear between the rows of a CSV (x, V), 0 outside its x range;
+//! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
+//! ```
+//!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
 //! valid; syntax and type errors keep toml's line/column snippet.
 
@@ -110,6 +141,201 @@ pub enum PotentialConfig {
         /// The pieces, in atomic units.
         pieces: Vec<Piece>,
     },
+    /// Two wells V = −depth on barrier_width/2 < |x| < barrier_width/2 + well_width, separated
+    /// by the barrier V = barrier_height − depth on |x| < barrier_width/2; 0 elsewhere.
+    DoubleWell {
+        /// Depth of each well below the outside level 0 (Hartree).
+        depth: f64,
+        /// Width of each well (bohr).
+        well_width: f64,
+        /// Width of the barrier between the wells (bohr).
+        barrier_width: f64,
+        /// Height of the barrier above the well bottom (Hartree); default `depth` (the barrier is
+        /// at the outside level 0).
+        barrier_height: f64,
+    },
+    /// A deep core V = −core_depth on |x| < core_half_width inside a shell V = −shell_depth on
+    /// core_half_width < |x| < shell_half_width; 0 elsewhere.
+    CoreShell {
+        /// Depth of the core (Hartree).
+        core_depth: f64,
+        /// Half-width of the core (bohr).
+        core_half_width: f64,
+        /// Depth of the shell (Hartree).
+        shell_depth: f64,
+        /// Outer half-width of the shell (bohr).
+        shell_half_width: f64,
+    },
+    /// V = ½ k x² − depth, cut at V = 0: V = min(½ k x² − depth, 0), the parabola spanning
+    /// |x| < √(2 depth / k); without a depth V = ½ k x² fills the box (cut by the walls only).
+    Harmonic {
+        /// Spring constant k = m ω² (Hartree / bohr²).
+        spring: f64,
+        /// ħω = √(k / m) with the system mass m (Hartree).
+        omega: f64,
+        /// Depth of the parabola's bottom below 0 (Hartree); `None`: the parabola is not cut.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        depth: Option<f64>,
+    },
+    /// Woods–Saxon well V = −depth / (1 + exp((|x| − half_width) / edge_width)) on the whole box.
+    SmoothWell {
+        /// Depth U₀ (Hartree).
+        depth: f64,
+        /// Half-width a at half depth (bohr).
+        half_width: f64,
+        /// Edge width w > 0 (bohr); w → 0 gives the square well.
+        edge_width: f64,
+    },
+    /// V interpolated linearly between the rows of a CSV table, 0 outside the table's x range.
+    Tabulated {
+        /// The CSV file as written in the config (relative to the config file's directory).
+        file: PathBuf,
+        /// The rows read from it, [x (bohr), V (Hartree)], x strictly increasing: the
+        /// serialized config changes whenever the table does.
+        table: Vec<[f64; 2]>,
+    },
+}
+
+impl PotentialConfig {
+    /// The potential inside the box [−`box_half_width`, `box_half_width`] (bohr) with every
+    /// preset expanded into pieces whose ends (and table rows) are breakpoints, hence grid nodes.
+    pub fn potential(&self, box_half_width: f64) -> Result<Potential, PotentialError> {
+        let l = box_half_width;
+        let constant = |from: f64, to: f64, value: f64| Piece {
+            from,
+            to,
+            shape: Shape::Constant { value },
+            mass: None,
+        };
+        match self {
+            PotentialConfig::SquareWell {
+                depth,
+                half_width,
+                mass_inside: None,
+            } => Potential::square_well(l, *depth, *half_width),
+            PotentialConfig::SquareWell {
+                depth,
+                half_width,
+                mass_inside: Some(m),
+            } => Potential::square_well_with_mass(l, *depth, *half_width, *m),
+            PotentialConfig::Piecewise { pieces } => Potential::new(l, pieces.clone()),
+            PotentialConfig::DoubleWell {
+                depth,
+                well_width,
+                barrier_width,
+                barrier_height,
+            } => {
+                let (b, o) = (0.5 * barrier_width, 0.5 * barrier_width + well_width);
+                Potential::new(
+                    l,
+                    vec![
+                        constant(-o, -b, -depth),
+                        constant(-b, b, barrier_height - depth),
+                        constant(b, o, -depth),
+                    ],
+                )
+            }
+            PotentialConfig::CoreShell {
+                core_depth,
+                core_half_width,
+                shell_depth,
+                shell_half_width,
+            } => {
+                let (c, s) = (*core_half_width, *shell_half_width);
+                Potential::new(
+                    l,
+                    vec![
+                        constant(-s, -c, -shell_depth),
+                        constant(-c, c, -core_depth),
+                        constant(c, s, -shell_depth),
+                    ],
+                )
+            }
+            PotentialConfig::Harmonic { spring, depth, .. } => {
+                let edge = self.harmonic_edge(l).unwrap_or(l);
+                Potential::new(
+                    l,
+                    vec![Piece {
+                        from: -edge,
+                        to: edge,
+                        shape: Shape::Harmonic {
+                            spring: *spring,
+                            center: 0.0,
+                            offset: -depth.unwrap_or(0.0),
+                        },
+                        mass: None,
+                    }],
+                )
+            }
+            PotentialConfig::SmoothWell {
+                depth,
+                half_width,
+                edge_width,
+            } => {
+                let shape = Shape::WoodsSaxon {
+                    depth: *depth,
+                    radius: *half_width,
+                    edge_width: *edge_width,
+                    center: 0.0,
+                };
+                let piece = |from: f64, to: f64| Piece {
+                    from,
+                    to,
+                    shape: shape.clone(),
+                    mass: None,
+                };
+                let a = *half_width;
+                Potential::new(l, vec![piece(-l, -a), piece(-a, a), piece(a, l)])
+            }
+            PotentialConfig::Tabulated { table, .. } => {
+                let (Some(first), Some(last)) = (table.first(), table.last()) else {
+                    return Potential::new(l, Vec::new());
+                };
+                Potential::new(
+                    l,
+                    vec![Piece {
+                        from: first[0],
+                        to: last[0],
+                        shape: Shape::Tabulated {
+                            table: table.clone(),
+                        },
+                        mass: None,
+                    }],
+                )
+            }
+        }
+    }
+
+    /// For `type = "harmonic"` with a depth: the half-width √(2 depth / k) (bohr) where the
+    /// parabola reaches 0, when it lies inside the box of half-width `box_half_width`; `None`
+    /// otherwise (the parabola then fills the box).
+    pub fn harmonic_edge(&self, box_half_width: f64) -> Option<f64> {
+        match self {
+            PotentialConfig::Harmonic {
+                spring,
+                depth: Some(depth),
+                ..
+            } => Some((2.0 * depth / spring).sqrt()).filter(|&x| x < box_half_width),
+            _ => None,
+        }
+    }
+
+    /// Names of the regions of the pieces of [`PotentialConfig::potential`], one per piece
+    /// (used for the probability columns `P_<name>`).
+    pub fn region_names(&self) -> Vec<String> {
+        let names: &[&str] = match self {
+            PotentialConfig::SquareWell { .. } => &["well"],
+            PotentialConfig::Piecewise { pieces } => {
+                return (0..pieces.len()).map(|i| format!("piece{i}")).collect()
+            }
+            PotentialConfig::DoubleWell { .. } => &["left_well", "barrier", "right_well"],
+            PotentialConfig::CoreShell { .. } => &["left_shell", "core", "right_shell"],
+            PotentialConfig::Harmonic { .. } => &["parabola"],
+            PotentialConfig::SmoothWell { .. } => &["left_edge", "well", "right_edge"],
+            PotentialConfig::Tabulated { .. } => &["table"],
+        };
+        names.iter().map(|n| n.to_string()).collect()
+    }
 }
 
 /// `[grid]`: the finite-difference grid.
@@ -575,21 +801,10 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
 impl Config {
     /// The problem in atomic units, with the potential built and validated.
     pub fn problem(&self) -> Result<Problem, ConfigError> {
-        let l = self.system.box_half_width;
-        let potential = match &self.potential {
-            PotentialConfig::SquareWell {
-                depth,
-                half_width,
-                mass_inside: None,
-            } => Potential::square_well(l, *depth, *half_width),
-            PotentialConfig::SquareWell {
-                depth,
-                half_width,
-                mass_inside: Some(m),
-            } => Potential::square_well_with_mass(l, *depth, *half_width, *m),
-            PotentialConfig::Piecewise { pieces } => Potential::new(l, pieces.clone()),
-        }
-        .map_err(|e| self.potential_error(e))?;
+        let potential = self
+            .potential
+            .potential(self.system.box_half_width)
+            .map_err(|e| self.potential_error(e))?;
         let name = self
             .path
             .file_stem()
@@ -629,6 +844,7 @@ impl Config {
                 }
                 _ => None,
             },
+            _ => None,
         }
     }
 
@@ -641,6 +857,7 @@ impl Config {
         let inside = match &self.potential {
             PotentialConfig::SquareWell { mass_inside, .. } => *mass_inside,
             PotentialConfig::Piecewise { pieces } => pieces.first().and_then(|p| p.mass),
+            _ => None,
         };
         Some((inside.unwrap_or(outside), outside))
     }
@@ -657,8 +874,8 @@ impl Config {
             ),
             PotentialError::Piece { index, reason } => {
                 let key = match self.potential {
-                    PotentialConfig::SquareWell { .. } => "potential".to_string(),
                     PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}]"),
+                    _ => "potential".to_string(),
                 };
                 self.invalid(key, format!("is invalid: {reason}"))
             }
@@ -902,6 +1119,75 @@ struct RawSystem {
 enum PotentialKind {
     SquareWell,
     Piecewise,
+    DoubleWell,
+    CoreShell,
+    Harmonic,
+    SmoothWell,
+    Tabulated,
+}
+
+impl PotentialKind {
+    /// The `type` as written and what it takes.
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            PotentialKind::SquareWell => (
+                "square_well",
+                "a square_well potential takes depth (energy), half_width (length) and \
+                 optionally mass_inside (mass)",
+            ),
+            PotentialKind::Piecewise => (
+                "piecewise",
+                "a piecewise potential takes [[potential.pieces]] tables (from, to, shape and \
+                 the shape's parameters)",
+            ),
+            PotentialKind::DoubleWell => (
+                "double_well",
+                "a double_well potential takes depth (energy), well_width and barrier_width \
+                 (lengths) and optionally barrier_height (energy above the well bottom, default \
+                 depth)",
+            ),
+            PotentialKind::CoreShell => (
+                "core_shell",
+                "a core_shell potential takes core_depth and shell_depth (energies), \
+                 core_half_width and shell_half_width (lengths)",
+            ),
+            PotentialKind::Harmonic => (
+                "harmonic",
+                "a harmonic potential takes omega (the energy hbar*omega) or spring (spring \
+                 constant k), and optionally depth (energy: V = min(k x^2/2 - depth, 0))",
+            ),
+            PotentialKind::SmoothWell => (
+                "smooth_well",
+                "a smooth_well potential takes depth (energy), half_width and edge_width \
+                 (lengths): V = -depth / (1 + exp((|x| - half_width) / edge_width))",
+            ),
+            PotentialKind::Tabulated => (
+                "tabulated",
+                "a tabulated potential takes file (a CSV table with the header \
+                 `x [unit],V [unit]` and rows x,V, relative to the config file)",
+            ),
+        }
+    }
+
+    /// The optional keys of `[potential]` this type uses.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            PotentialKind::SquareWell => &["depth", "half_width", "mass_inside"],
+            PotentialKind::Piecewise => &["pieces"],
+            PotentialKind::DoubleWell => {
+                &["depth", "well_width", "barrier_width", "barrier_height"]
+            }
+            PotentialKind::CoreShell => &[
+                "core_depth",
+                "core_half_width",
+                "shell_depth",
+                "shell_half_width",
+            ],
+            PotentialKind::Harmonic => &["omega", "spring", "depth"],
+            PotentialKind::SmoothWell => &["depth", "half_width", "edge_width"],
+            PotentialKind::Tabulated => &["file"],
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -913,6 +1199,17 @@ struct RawPotential {
     half_width: Option<Length>,
     mass_inside: Option<Mass>,
     pieces: Option<Vec<RawPiece>>,
+    well_width: Option<Length>,
+    barrier_width: Option<Length>,
+    barrier_height: Option<Energy>,
+    core_depth: Option<Energy>,
+    core_half_width: Option<Length>,
+    shell_depth: Option<Energy>,
+    shell_half_width: Option<Length>,
+    omega: Option<Energy>,
+    spring: Option<SpringConstant>,
+    edge_width: Option<Length>,
+    file: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -969,7 +1266,7 @@ impl RawConfig {
             );
         }
 
-        let potential = self.potential.validate(path, l)?;
+        let potential = self.potential.validate(path, l, mass)?;
 
         let h = self.grid.spacing.0;
         if h <= 0.0 {
@@ -1023,39 +1320,94 @@ impl RawConfig {
 }
 
 impl RawPotential {
-    fn validate(self, path: &Path, l: f64) -> Result<PotentialConfig, ConfigError> {
+    fn validate(self, path: &Path, l: f64, mass: f64) -> Result<PotentialConfig, ConfigError> {
         let bad = |key: &str, message: String| Err(invalid(path, key, message));
+        let (name, takes) = self.kind.describe();
+        let given = [
+            ("depth", self.depth.is_some()),
+            ("half_width", self.half_width.is_some()),
+            ("mass_inside", self.mass_inside.is_some()),
+            ("pieces", self.pieces.is_some()),
+            ("well_width", self.well_width.is_some()),
+            ("barrier_width", self.barrier_width.is_some()),
+            ("barrier_height", self.barrier_height.is_some()),
+            ("core_depth", self.core_depth.is_some()),
+            ("core_half_width", self.core_half_width.is_some()),
+            ("shell_depth", self.shell_depth.is_some()),
+            ("shell_half_width", self.shell_half_width.is_some()),
+            ("omega", self.omega.is_some()),
+            ("spring", self.spring.is_some()),
+            ("edge_width", self.edge_width.is_some()),
+            ("file", self.file.is_some()),
+        ];
+        let allowed = self.kind.keys();
+        if let Some((key, _)) = given.iter().find(|(k, g)| *g && !allowed.contains(k)) {
+            let hint = match (self.kind, *key) {
+                (PotentialKind::Piecewise, "mass_inside") => {
+                    "; give a piece its own effective mass with `mass` in its \
+                     [[potential.pieces]] table"
+                }
+                (PotentialKind::Piecewise, "depth" | "half_width") => {
+                    "; use type = \"square_well\" for depth and half_width"
+                }
+                (_, "pieces") => "; use type = \"piecewise\" to give pieces",
+                _ => "",
+            };
+            return bad(
+                &format!("potential.{key}"),
+                format!("is not used by type = \"{name}\" ({takes}){hint}"),
+            );
+        }
+        let missing = |key: &str| {
+            invalid(
+                path,
+                format!("potential.{key}"),
+                format!("is missing: {takes}"),
+            )
+        };
+        let positive_energy = |key: &str, v: Option<Energy>| -> Result<f64, ConfigError> {
+            let Energy(v) = v.ok_or_else(|| missing(key))?;
+            if v > 0.0 {
+                Ok(v)
+            } else {
+                Err(invalid(
+                    path,
+                    format!("potential.{key}"),
+                    format!("must be a positive energy (Hartree), got {v}"),
+                ))
+            }
+        };
+        let positive_length = |key: &str, v: Option<Length>| -> Result<f64, ConfigError> {
+            let Length(v) = v.ok_or_else(|| missing(key))?;
+            if v > 0.0 {
+                Ok(v)
+            } else {
+                Err(invalid(
+                    path,
+                    format!("potential.{key}"),
+                    format!("must be a positive length (bohr), got {v}"),
+                ))
+            }
+        };
+        let inside_box = |key: &str, what: &str, x: f64| -> Result<(), ConfigError> {
+            if x < l {
+                Ok(())
+            } else {
+                Err(invalid(
+                    path,
+                    format!("potential.{key}"),
+                    format!(
+                        "puts {what} at {x} bohr, not inside system.box_half_width = {l} bohr: \
+                         make the profile narrower or the box wider"
+                    ),
+                ))
+            }
+        };
         match self.kind {
             PotentialKind::SquareWell => {
-                const TAKES: &str = "a square_well potential takes depth (energy), half_width \
-                                     (length) and optionally mass_inside (mass)";
-                if self.pieces.is_some() {
-                    return bad(
-                        "potential.pieces",
-                        format!("is not used by type = \"square_well\" ({TAKES}); use type = \"piecewise\" to give pieces"),
-                    );
-                }
-                let Some(Energy(depth)) = self.depth else {
-                    return bad("potential.depth", format!("is missing: {TAKES}"));
-                };
-                let Some(Length(half_width)) = self.half_width else {
-                    return bad("potential.half_width", format!("is missing: {TAKES}"));
-                };
-                if depth <= 0.0 {
-                    return bad(
-                        "potential.depth",
-                        format!(
-                            "must be a positive energy (Hartree), got {depth} \
-                             (the well is V = -depth)"
-                        ),
-                    );
-                }
-                if half_width <= 0.0 {
-                    return bad(
-                        "potential.half_width",
-                        format!("must be a positive length (bohr), got {half_width}"),
-                    );
-                }
+                let depth =
+                    positive_energy("depth", self.depth).map_err(square_well_depth_message)?;
+                let half_width = positive_length("half_width", self.half_width)?;
                 if half_width >= l {
                     return bad(
                         "potential.half_width",
@@ -1084,30 +1436,11 @@ impl RawPotential {
                 })
             }
             PotentialKind::Piecewise => {
-                const TAKES: &str = "a piecewise potential takes [[potential.pieces]] tables \
-                                     (from, to, shape and the shape's parameters)";
-                for (key, given) in [
-                    ("potential.depth", self.depth.is_some()),
-                    ("potential.half_width", self.half_width.is_some()),
-                ] {
-                    if given {
-                        return bad(
-                            key,
-                            format!("is not used by type = \"piecewise\" ({TAKES}); use type = \"square_well\" for depth and half_width"),
-                        );
-                    }
-                }
-                if self.mass_inside.is_some() {
-                    return bad(
-                        "potential.mass_inside",
-                        format!("is not used by type = \"piecewise\" ({TAKES}); give a piece its own effective mass with `mass` in its [[potential.pieces]] table"),
-                    );
-                }
                 let pieces = self.pieces.unwrap_or_default();
                 if pieces.is_empty() {
                     return bad(
                         "potential.pieces",
-                        format!("must hold at least one piece: {TAKES}"),
+                        format!("must hold at least one piece: {takes}"),
                     );
                 }
                 let pieces = pieces
@@ -1117,7 +1450,138 @@ impl RawPotential {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(PotentialConfig::Piecewise { pieces })
             }
+            PotentialKind::DoubleWell => {
+                let depth = positive_energy("depth", self.depth)?;
+                let well_width = positive_length("well_width", self.well_width)?;
+                let barrier_width = positive_length("barrier_width", self.barrier_width)?;
+                let barrier_height = match self.barrier_height {
+                    None => depth,
+                    some => positive_energy("barrier_height", some)?,
+                };
+                inside_box(
+                    "well_width",
+                    "the outer well edges (barrier_width/2 + well_width)",
+                    0.5 * barrier_width + well_width,
+                )?;
+                Ok(PotentialConfig::DoubleWell {
+                    depth,
+                    well_width,
+                    barrier_width,
+                    barrier_height,
+                })
+            }
+            PotentialKind::CoreShell => {
+                let core_depth = positive_energy("core_depth", self.core_depth)?;
+                let shell_depth = positive_energy("shell_depth", self.shell_depth)?;
+                let core_half_width = positive_length("core_half_width", self.core_half_width)?;
+                let shell_half_width = positive_length("shell_half_width", self.shell_half_width)?;
+                if shell_half_width <= core_half_width {
+                    return bad(
+                        "potential.shell_half_width",
+                        format!(
+                            "= {shell_half_width} bohr must be larger than core_half_width = \
+                             {core_half_width} bohr (the shell surrounds the core)"
+                        ),
+                    );
+                }
+                inside_box(
+                    "shell_half_width",
+                    "the shell's outer edges",
+                    shell_half_width,
+                )?;
+                Ok(PotentialConfig::CoreShell {
+                    core_depth,
+                    core_half_width,
+                    shell_depth,
+                    shell_half_width,
+                })
+            }
+            PotentialKind::Harmonic => {
+                let (spring, omega) = match (self.omega, self.spring) {
+                    (Some(_), Some(_)) => {
+                        return bad(
+                            "potential.spring",
+                            format!("and potential.omega are both given: give one ({takes})"),
+                        )
+                    }
+                    (None, None) => return Err(missing("omega")),
+                    (omega @ Some(_), None) => {
+                        let w = positive_energy("omega", omega)?;
+                        (mass * w * w, w)
+                    }
+                    (None, Some(k)) => {
+                        let k = k.0;
+                        if k <= 0.0 {
+                            return bad(
+                                "potential.spring",
+                                format!(
+                                    "must be a positive spring constant (Ha/bohr^2, or e.g. \
+                                     \"0.05 eV/nm^2\"), got {k}"
+                                ),
+                            );
+                        }
+                        (k, (k / mass).sqrt())
+                    }
+                };
+                let depth = match self.depth {
+                    None => None,
+                    some => Some(positive_energy("depth", some)?),
+                };
+                if !(spring.is_finite() && omega.is_finite()) {
+                    return bad(
+                        "potential.omega",
+                        format!("gives a spring constant k = m omega^2 = {spring} Ha/bohr^2 that is not finite"),
+                    );
+                }
+                Ok(PotentialConfig::Harmonic {
+                    spring,
+                    omega,
+                    depth,
+                })
+            }
+            PotentialKind::SmoothWell => {
+                let depth = positive_energy("depth", self.depth)?;
+                let half_width = positive_length("half_width", self.half_width)?;
+                let edge_width = positive_length("edge_width", self.edge_width)?;
+                inside_box("half_width", "the well's edges", half_width)?;
+                Ok(PotentialConfig::SmoothWell {
+                    depth,
+                    half_width,
+                    edge_width,
+                })
+            }
+            PotentialKind::Tabulated => {
+                let Some(file) = self.file else {
+                    return Err(missing("file"));
+                };
+                let csv = path.parent().unwrap_or(Path::new("")).join(&file);
+                let table = crate::tabulated::read_table(&csv, l).map_err(|e| {
+                    invalid(
+                        path,
+                        "potential.file",
+                        format!("= {file:?}: {}: {e}", csv.display()),
+                    )
+                })?;
+                Ok(PotentialConfig::Tabulated {
+                    file: PathBuf::from(file),
+                    table,
+                })
+            }
         }
+    }
+}
+
+/// The square well's depth message keeps its reminder that the well is V = −depth.
+fn square_well_depth_message(e: ConfigError) -> ConfigError {
+    match e {
+        ConfigError::Invalid { path, key, message } if message.starts_with("must be") => {
+            ConfigError::Invalid {
+                path,
+                key,
+                message: format!("{message} (the well is V = -depth)"),
+            }
+        }
+        other => other,
     }
 }
 

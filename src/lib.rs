@@ -17,6 +17,7 @@ pub mod potential;
 pub mod spectrum;
 pub mod study;
 pub mod sweep;
+pub mod tabulated;
 pub mod thermo;
 pub mod units;
 pub mod validate;

@@ -1,8 +1,10 @@
 //! Piecewise potentials V(x) inside the hard-wall box [−L, L].
 //!
 //! A potential is an ordered list of non-overlapping pieces, each an interval [from, to] with a
-//! shape; outside every piece V = 0, and the walls at ±L are infinite (ψ(±L) = 0). Every piece
-//! end strictly inside the box is a *breakpoint*: the grid puts a node on it and the node takes
+//! shape: constant, linear, harmonic ½k(x − x₀)² + V₀, Woods–Saxon −U₀ / (1 + e^{(|x − x₀| − a)/w})
+//! or a table of rows (x_i, V_i) interpolated linearly; outside every piece V = 0, and the walls
+//! at ±L are infinite (ψ(±L) = 0). Every piece end strictly inside the box, and every interior
+//! row of a table (a kink of V), is a *breakpoint*: the grid puts a node on it and the node takes
 //! the average of V over its dual cell, V = (h₋V(x⁻) + h₊V(x⁺))/(h₋ + h₊) with h∓ the spacings
 //! on either side — the mean ½[V(x⁻) + V(x⁺)] on a uniform grid. This keeps the
 //! finite-difference eigenvalues second-order accurate across jumps (DESIGN.md); on a
@@ -41,6 +43,46 @@ pub enum Shape {
         /// Offset V₀ (Hartree).
         offset: f64,
     },
+    /// Woods–Saxon well V(x) = −depth / (1 + exp((|x − center| − radius) / edge_width)): flat
+    /// at ≈ −depth inside, −depth/2 at |x − center| = radius, smooth edges of width edge_width.
+    WoodsSaxon {
+        /// Depth U₀ (Hartree).
+        depth: f64,
+        /// Half-width a at half depth (bohr).
+        radius: f64,
+        /// Edge (diffuseness) width w > 0 (bohr).
+        edge_width: f64,
+        /// Centre x₀ (bohr).
+        center: f64,
+    },
+    /// Rows [x_i, V_i] (bohr, Hartree), x strictly increasing from the piece's `from` to its
+    /// `to`; V is linear between consecutive rows.
+    Tabulated {
+        /// The rows [x (bohr), V (Hartree)], at least two.
+        table: Vec<[f64; 2]>,
+    },
+}
+
+/// V(x) of the Woods–Saxon well (Hartree); never NaN (exp overflow gives 0).
+fn woods_saxon(depth: f64, radius: f64, edge_width: f64, center: f64, x: f64) -> f64 {
+    -depth / (1.0 + (((x - center).abs() - radius) / edge_width).exp())
+}
+
+/// Linear interpolation in the rows of a table at x, clamped to the end rows (Hartree).
+fn interpolate(table: &[[f64; 2]], x: f64) -> f64 {
+    let j = table.partition_point(|r| r[0] < x);
+    if j == 0 {
+        return table.first().map_or(0.0, |r| r[1]);
+    }
+    if j == table.len() {
+        return table[j - 1][1];
+    }
+    let ([x0, v0], [x1, v1]) = (table[j - 1], table[j]);
+    if x1 == x {
+        return v1;
+    }
+    let t = (x - x0) / (x1 - x0);
+    v0 + (v1 - v0) * t
 }
 
 /// One interval [from, to] (bohr) of the potential with its shape.
@@ -72,6 +114,13 @@ impl Piece {
                 center,
                 offset,
             } => 0.5 * spring * (x - center) * (x - center) + offset,
+            Shape::WoodsSaxon {
+                depth,
+                radius,
+                edge_width,
+                center,
+            } => woods_saxon(depth, radius, edge_width, center, x),
+            Shape::Tabulated { ref table } => interpolate(table, x),
         }
     }
 
@@ -84,7 +133,24 @@ impl Piece {
                 center,
                 offset,
             } if spring > 0.0 && center > self.from && center < self.to => offset.min(ends),
+            // |V| grows towards the centre (depth > 0) or shrinks (depth < 0): the extreme is
+            // at the point of the piece nearest the centre, or at an end.
+            Shape::WoodsSaxon { center, .. } => {
+                self.value(center.clamp(self.from, self.to)).min(ends)
+            }
+            Shape::Tabulated { ref table } => table.iter().map(|r| r[1]).fold(ends, f64::min),
             _ => ends,
+        }
+    }
+
+    /// Points strictly inside the piece where its formula has a kink: the interior rows of a
+    /// table (bohr, ascending); empty for the other shapes.
+    pub fn kinks(&self) -> Vec<f64> {
+        match &self.shape {
+            Shape::Tabulated { table } if table.len() > 2 => {
+                table[1..table.len() - 1].iter().map(|r| r[0]).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -98,6 +164,21 @@ impl Piece {
                 center,
                 offset,
             } => vec![("spring", spring), ("center", center), ("offset", offset)],
+            Shape::WoodsSaxon {
+                depth,
+                radius,
+                edge_width,
+                center,
+            } => vec![
+                ("depth", depth),
+                ("radius", radius),
+                ("edge_width", edge_width),
+                ("center", center),
+            ],
+            Shape::Tabulated { ref table } => table
+                .iter()
+                .flat_map(|r| [("table x", r[0]), ("table V", r[1])])
+                .collect(),
         };
         for (name, v) in [("from", self.from), ("to", self.to)]
             .into_iter()
@@ -119,6 +200,34 @@ impl Piece {
                 "`from` ({}) must be smaller than `to` ({})",
                 self.from, self.to
             )));
+        }
+        if let Shape::WoodsSaxon { edge_width, .. } = self.shape {
+            if edge_width <= 0.0 {
+                return Err(bad(format!(
+                    "`edge_width` must be a positive length (bohr), got {edge_width}"
+                )));
+            }
+        }
+        if let Shape::Tabulated { table } = &self.shape {
+            if table.len() < 2 {
+                return Err(bad(format!(
+                    "a table needs at least 2 rows, got {}",
+                    table.len()
+                )));
+            }
+            if let Some(w) = table.windows(2).find(|w| w[1][0] <= w[0][0]) {
+                return Err(bad(format!(
+                    "table x must increase strictly, but {} bohr follows {} bohr",
+                    w[1][0], w[0][0]
+                )));
+            }
+            let (first, last) = (table[0][0], table[table.len() - 1][0]);
+            if first != self.from || last != self.to {
+                return Err(bad(format!(
+                    "the table spans [{first}, {last}] bohr but the piece is [{}, {}] bohr",
+                    self.from, self.to
+                )));
+            }
         }
         if self.from < -box_half_width || self.to > box_half_width {
             return Err(bad(format!(
@@ -288,13 +397,18 @@ impl Potential {
         self.pieces.iter().any(|p| p.mass.is_some())
     }
 
-    /// Points strictly inside (−L, L) where V or its formula changes, ascending (bohr).
+    /// Points strictly inside (−L, L) where V or its formula changes (piece ends and the interior
+    /// rows of tables), ascending (bohr).
     pub fn breakpoints(&self) -> Vec<f64> {
         let l = self.box_half_width;
         let mut b: Vec<f64> = self
             .pieces
             .iter()
-            .flat_map(|p| [p.from, p.to])
+            .flat_map(|p| {
+                let mut points = vec![p.from, p.to];
+                points.extend(p.kinks());
+                points
+            })
             .filter(|&x| x > -l && x < l)
             .collect();
         b.sort_by(f64::total_cmp);
@@ -448,5 +562,88 @@ mod tests {
         let plain = Potential::square_well(10.0, 0.1, 2.0).unwrap();
         assert_eq!(plain.mass_on_interval(-1.0, 1.0, 0.3), 0.3);
         assert!(!plain.has_piece_masses());
+    }
+
+    #[test]
+    fn woods_saxon_is_half_deep_at_its_radius_and_never_nan() {
+        let piece = |from, to| Piece {
+            from,
+            to,
+            shape: Shape::WoodsSaxon {
+                depth: 0.1,
+                radius: 5.0,
+                edge_width: 0.5,
+                center: 1.0,
+            },
+            mass: None,
+        };
+        let v = Potential::new(20.0, vec![piece(-20.0, 1.0), piece(1.0, 20.0)]).unwrap();
+        assert_eq!(v.value_at_node(6.0), -0.05);
+        assert_eq!(v.value_at_node(-4.0), -0.05);
+        assert_eq!(v.value_at_node(1.0), -0.1 / (1.0 + (-10.0f64).exp()));
+        assert_eq!(v.min_value(), v.value_at_node(1.0));
+        // Far out the exponential overflows: V → −0, not NaN.
+        let far = Piece {
+            shape: Shape::WoodsSaxon {
+                depth: 0.1,
+                radius: 5.0,
+                edge_width: 1e-3,
+                center: 0.0,
+            },
+            ..piece(-20.0, 20.0)
+        };
+        assert_eq!(far.value(19.0), 0.0);
+        assert_eq!(far.value(0.0), -0.1);
+        let mut flat = piece(-1.0, 1.0);
+        flat.shape = Shape::WoodsSaxon {
+            depth: 0.1,
+            radius: 5.0,
+            edge_width: 0.0,
+            center: 0.0,
+        };
+        assert!(matches!(
+            Potential::new(10.0, vec![flat]),
+            Err(PotentialError::Piece { reason, .. }) if reason.contains("edge_width")
+        ));
+    }
+
+    #[test]
+    fn tables_interpolate_linearly_and_put_their_rows_on_breakpoints() {
+        let table = vec![[-4.0, 0.0], [-1.0, -0.3], [0.5, -0.3], [2.0, -0.1]];
+        let v = Potential::new(
+            10.0,
+            vec![Piece {
+                from: -4.0,
+                to: 2.0,
+                shape: Shape::Tabulated {
+                    table: table.clone(),
+                },
+                mass: None,
+            }],
+        )
+        .unwrap();
+        assert_eq!(v.breakpoints(), vec![-4.0, -1.0, 0.5, 2.0]);
+        assert_eq!(v.value_at_node(-1.0), -0.3);
+        assert!((v.value_at_node(-2.5) + 0.15).abs() < 1e-16);
+        assert!((v.value_at_node(1.25) + 0.2).abs() < 1e-16);
+        // Outside the table V = 0; the last row's jump to 0 takes the mean.
+        assert_eq!(v.value_at_node(2.0), -0.05);
+        assert_eq!(v.value_at_node(3.0), 0.0);
+        assert_eq!(v.min_value(), -0.3);
+        let bad = |table: Vec<[f64; 2]>| {
+            let (from, to) = (table[0][0], table[table.len() - 1][0]);
+            Potential::new(
+                10.0,
+                vec![Piece {
+                    from,
+                    to,
+                    shape: Shape::Tabulated { table },
+                    mass: None,
+                }],
+            )
+        };
+        assert!(bad(vec![[0.0, 1.0], [0.0, 2.0], [1.0, 0.0]]).is_err());
+        assert!(bad(vec![[0.0, f64::NAN], [1.0, 0.0]]).is_err());
+        assert!(bad(vec![[0.0, 1.0], [11.0, 0.0]]).is_err());
     }
 }

@@ -226,3 +226,62 @@ fn validate_uses_the_exact_solution_with_different_masses() {
         assert!(e.as_f64().unwrap().abs() < 1e-7, "Richardson error {e}");
     }
 }
+
+#[test]
+fn bad_tables_fail_cleanly_naming_the_csv_and_line_and_write_nothing() {
+    let cases = [
+        ("gap.csv", "x [bohr],V [Ha]\n-1,0\n0,\n1,0\n", "line 3"),
+        ("unsorted.csv", "x [bohr],V [Ha]\n1,0\n-1,0\n", "line 3"),
+        ("nan.csv", "x [nm],V [eV]\n-1,nan\n1,0\n", "line 2"),
+        ("outside.csv", "x [nm],V [eV]\n-1,0\n5,0\n", "line 3"),
+        ("unit.csv", "x [nm],V [joule]\n-1,0\n1,0\n", "line 1"),
+        ("short.csv", "x [nm],V [eV]\n-1,0\n", "at least 2 rows"),
+    ];
+    for (name, table, line) in cases {
+        let csv = temp_config(name, table);
+        let cfg = temp_config(
+            &format!("{name}.toml"),
+            &format!(
+                "[system]\nbox_half_width = 40.0\n[potential]\ntype = \"tabulated\"\n\
+                 file = \"{name}\"\n[grid]\nspacing = 0.25\n[solve]\nlevels = 4\n"
+            ),
+        );
+        let out = csv.with_extension("out");
+        let o = confine(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_clean_failure(&o, &[&format!("{name}.toml"), "potential.file", name, line]);
+        assert!(!out.exists(), "{name}: {} was written", out.display());
+        for cmd in ["spectrum", "converge"] {
+            let o = confine(&[cmd, cfg.to_str().unwrap()]);
+            assert_clean_failure(&o, &[name, line]);
+        }
+    }
+}
+
+#[test]
+fn preset_runs_name_their_probability_columns_by_region() {
+    let cfg = temp_config(
+        "preset_double.toml",
+        "[system]\nbox_half_width = 30.0\n[potential]\ntype = \"double_well\"\ndepth = 0.1\n\
+         well_width = 6.0\nbarrier_width = 2.0\n[grid]\nspacing = 0.25\n[solve]\nlevels = 8\n",
+    );
+    let out = cfg.with_extension("out");
+    let o = confine(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-figures",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let levels = std::fs::read_to_string(out.join("preset_double").join("levels.csv")).unwrap();
+    let header = levels.lines().next().unwrap();
+    assert!(
+        header.contains("P_left_well [-],P_barrier [-],P_right_well [-]"),
+        "{header}"
+    );
+    let meta = std::fs::read_to_string(out.join("metadata.json")).unwrap();
+    assert!(
+        meta.contains("\"double_well\"") && meta.contains("barrier_height"),
+        "{meta}"
+    );
+}

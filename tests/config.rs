@@ -636,7 +636,7 @@ fn wrong_shape_parameters_and_potential_types_are_rejected() {
         &[
             "potential.type",
             "unknown variant `square`",
-            "`square_well` or `piecewise`",
+            "`square_well`, `piecewise`, `double_well`, `core_shell`, `harmonic`, `smooth_well`, `tabulated`",
         ],
     );
     rejects(

@@ -12,7 +12,6 @@ use super::plots::{
     KineticFigure, LimitFigure, Series, TemperatureFigure,
 };
 use super::tables::{Cell, Csv};
-use crate::config::PotentialConfig;
 use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
 use crate::study::{CaseResult, NhcSet, StudyResult};
 use crate::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
@@ -109,14 +108,15 @@ impl Drop for Staging {
     }
 }
 
-/// Column headers of the probability columns: one per piece ("P_well" for the square well).
+/// Column headers of the probability columns: one per piece of the potential, named by
+/// [`crate::config::PotentialConfig::region_names`] ("P_well" for the square well).
 fn piece_headers(case: &CaseResult) -> Vec<String> {
-    match &case.config.potential {
-        PotentialConfig::SquareWell { .. } => vec!["P_well [-]".to_string()],
-        PotentialConfig::Piecewise { pieces } => (0..pieces.len())
-            .map(|i| format!("P_piece{i} [-]"))
-            .collect(),
-    }
+    case.config
+        .potential
+        .region_names()
+        .iter()
+        .map(|name| format!("P_{name} [-]"))
+        .collect()
 }
 
 fn levels_csv(case: &CaseResult) -> Csv {
