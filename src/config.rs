@@ -499,6 +499,8 @@ pub struct Case {
     pub config: Config,
     /// The values of the swept keys in this case (empty outside a `[sweep]`).
     pub swept: Vec<crate::sweep::SweptValue>,
+    /// The `[[cases]]` entry a sweep case comes from (`None` without `[[cases]]`).
+    pub base_case: Option<String>,
 }
 
 /// A config file with all its cases: the base tables, overridden per `[[cases]]` entry.
@@ -724,6 +726,7 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                 name: full_name,
                 config,
                 swept,
+                base_case: index.map(|_| case_name.clone()),
             });
         }
     }

@@ -215,11 +215,21 @@ fn collect_keys(
                     format!("holds {v}: swept values must be finite"),
                 ));
             }
+            // Positive values spanning 1.5 decades or more are plotted on a log axis.
+            let numbers: Vec<f64> = values
+                .iter()
+                .filter_map(number_and_unit)
+                .map(|(x, _)| x)
+                .collect();
+            let (lo, hi) = numbers
+                .iter()
+                .fold((f64::INFINITY, 0.0_f64), |(a, b), &x| (a.min(x), b.max(x)));
+            let log = numbers.len() == values.len() && lo > 0.0 && hi / lo >= 30.0;
             out.push(SweepKey {
                 key: prefix.to_string(),
                 unit,
                 values,
-                log: false,
+                log,
             });
             Ok(())
         }

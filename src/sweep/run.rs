@@ -11,7 +11,7 @@
 //! [`merge`] of the shards of a sweep all give the same bytes.
 
 use super::{case_hash, Shard, SweepMode, SweptValue};
-use crate::config::Study;
+use crate::config::{Case, Study};
 use crate::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
 use crate::output::run::{write_case, write_files, write_files_and_figures, OutputError};
 use crate::output::tables::{Cell, Csv};
@@ -51,6 +51,8 @@ pub struct SummaryRow {
     pub hash: String,
     /// The swept values.
     pub swept: Vec<SweptValue>,
+    /// The `[[cases]]` entry the case comes from, if any.
+    pub base_case: Option<String>,
     /// The error, when the case failed.
     pub error: Option<String>,
     /// Number of bound levels (E < 0).
@@ -164,18 +166,14 @@ fn drop_summary(definition: &str, sets: &[crate::study::NhcSet]) -> DropSummary 
 }
 
 /// The summary row of a computed case.
-pub fn summary_row(
-    index: usize,
-    hash: String,
-    swept: Vec<SweptValue>,
-    c: &CaseResult,
-) -> SummaryRow {
+pub fn summary_row(index: usize, hash: String, case: &Case, c: &CaseResult) -> SummaryRow {
     let largest = c.particles.iter().max_by_key(|p| p.particles);
     SummaryRow {
         index,
         name: c.name.clone(),
         hash,
-        swept,
+        swept: case.swept.clone(),
+        base_case: case.base_case.clone(),
         error: None,
         bound_states: Some(c.levels.iter().filter(|l| l.energy < 0.0).count()),
         ground_energy: c.levels.first().map(|l| l.energy),
@@ -248,6 +246,7 @@ pub fn run_sweep(
                 name: case.name.clone(),
                 hash: hash.clone(),
                 swept: case.swept.clone(),
+                base_case: case.base_case.clone(),
                 error: Some(error),
                 bound_states: None,
                 ground_energy: None,
@@ -267,7 +266,7 @@ pub fn run_sweep(
             let (row, outcome) = match computed {
                 Err(e) => (failed(e.to_string()), Outcome::Failed),
                 Ok(result) => {
-                    let row = summary_row(i, hash.clone(), case.swept.clone(), &result);
+                    let row = summary_row(i, hash.clone(), case, &result);
                     let one = StudyResult {
                         study: Study {
                             path: study.path.clone(),
@@ -422,18 +421,18 @@ fn summary_figures(
     if ok.is_empty() || ok.iter().any(|r| x_of(r).is_none()) {
         return Ok(Vec::new()); // no numeric x axis to plot against
     }
-    // Groups: the values of the other keys.
+    // Groups: the `[[cases]]` entry and, in a product, the values of the other keys (zipped
+    // keys vary with x and make no groups).
+    let product = summary.mode != Some(SweepMode::Zip);
     let group_of = |r: &SummaryRow| -> String {
-        r.swept
+        let others = r.swept.iter().skip(1).filter(|_| product).map(|v| {
+            let short = v.key.rsplit('.').next().unwrap_or(&v.key);
+            format!("{short} = {}", v.text)
+        });
+        r.base_case
             .iter()
-            .skip(1)
-            .map(|v| {
-                format!(
-                    "{} = {}",
-                    v.key.rsplit('.').next().unwrap_or(&v.key),
-                    v.text
-                )
-            })
+            .cloned()
+            .chain(others)
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -474,12 +473,17 @@ fn summary_figures(
             |d| d.drop_energy,
         ),
     ];
-    let names = [
-        ("T_K", "T^(K)"),
-        ("T_mu", "T^(μ)"),
-        ("T_C", "T^(C)"),
-        ("T_KE", "T_E^(K)"),
-    ];
+    // With several groups only T^(K) and T_E^(K), the paper's pair, keep the figures readable.
+    let names: &[(&str, &str)] = if groups.len() > 1 {
+        &[("T_K", "T^(K)"), ("T_KE", "T_E^(K)")]
+    } else {
+        &[
+            ("T_K", "T^(K)"),
+            ("T_mu", "T^(μ)"),
+            ("T_C", "T^(C)"),
+            ("T_KE", "T_E^(K)"),
+        ]
+    };
     let figure_err = |e: crate::output::plots::PlotError| OutputError::Figure {
         name: "summary".into(),
         message: e.to_string(),
@@ -488,7 +492,7 @@ fn summary_figures(
     for (stem, y_label, metric) in metrics {
         let mut series = Vec::new();
         for g in &groups {
-            for (def, pretty) in names {
+            for &(def, pretty) in names {
                 let pts: Vec<(f64, f64)> = ok
                     .iter()
                     .filter(|r| group_of(r) == *g)
