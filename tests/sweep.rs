@@ -336,3 +336,51 @@ fn cli_refuses_a_bad_shard_and_writes_nothing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cli_sweep_logs_each_case_records_failures_and_merges_shards() {
+    let dir = temp_dir("cli-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("s.toml");
+    std::fs::write(&cfg, format!("{BASE}{FAILING}")).unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_confine"))
+            .arg("run")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(out)
+            .arg("--no-figures")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Not a terminal: one log line per case; the failing case makes the exit status 1.
+    let o = run(&dir.join("all"), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("[3/3] case") || err.contains("/3] case"),
+        "{err}"
+    );
+    assert!(
+        err.contains("FAILED") && err.contains("1 of 3 case(s) failed"),
+        "{err}"
+    );
+    assert!(dir.join("all/summary.csv").exists());
+    for i in 1..=2 {
+        run(&dir.join(format!("s{i}")), &["--shard", &format!("{i}/2")]);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(["merge", "--no-figures", "--out"])
+        .arg(dir.join("merged"))
+        .arg(dir.join("s1"))
+        .arg(dir.join("s2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(dir.join("all/summary.csv")).unwrap(),
+        std::fs::read(dir.join("merged/summary.csv")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
