@@ -756,10 +756,23 @@ pub fn write_case(
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(io(dir))?;
     }
+    write_results(result, dir, figures, false, Some(extra))
+}
+
+/// Stages the tables of every case (in `<case>/` when `case_dirs`, else at the top), the
+/// figures and last `metadata.json` (with `extra` under `"sweep"`), then moves them into `dir`.
+fn write_results(
+    result: &StudyResult,
+    dir: &Path,
+    figures: &FigureOutput,
+    case_dirs: bool,
+    extra: Option<serde_json::Value>,
+) -> Result<Vec<PathBuf>, OutputError> {
     check_writable(dir)?;
     let mut staging = Staging::new(dir)?;
     for c in &result.cases {
-        stage_case_tables(&mut staging, Path::new(""), c)?;
+        let case_dir = if case_dirs { c.name.as_str() } else { "" };
+        stage_case_tables(&mut staging, Path::new(case_dir), c)?;
     }
     let figure_files = if figures.png || figures.svg {
         draw_figures(result, &staging.root, figures)?
@@ -772,7 +785,9 @@ pub fn write_case(
         .map(|p| p.display().to_string())
         .collect();
     let mut meta = metadata(result, &names);
-    meta["sweep"] = extra;
+    if let Some(extra) = extra {
+        meta["sweep"] = extra;
+    }
     let meta = serde_json::to_string_pretty(&meta).map_err(|e| OutputError::Io {
         path: dir.join("metadata.json"),
         source: std::io::Error::other(e),
@@ -815,26 +830,5 @@ pub fn write_study(
     dir: &Path,
     figures: &FigureOutput,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    check_writable(dir)?;
-    let mut staging = Staging::new(dir)?;
-    for c in &result.cases {
-        stage_case_tables(&mut staging, Path::new(&c.name), c)?;
-    }
-    let figure_files = if figures.png || figures.svg {
-        draw_figures(result, &staging.root, figures)?
-    } else {
-        Vec::new()
-    };
-    staging.files.extend(figure_files.iter().cloned());
-    let names: Vec<String> = figure_files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let meta =
-        serde_json::to_string_pretty(&metadata(result, &names)).map_err(|e| OutputError::Io {
-            path: dir.join("metadata.json"),
-            source: std::io::Error::other(e),
-        })?;
-    staging.write(Path::new("metadata.json"), &(meta + "\n"))?;
-    staging.commit(dir)
+    write_results(result, dir, figures, true, None)
 }
