@@ -42,8 +42,9 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// One full CI run with M orbitals, timed stage by stage.
-fn timed_run(m: usize) {
+/// One full CI run with M orbitals, timed stage by stage; `truncated` keeps only the pairs with
+/// e_i + e_j ≤ e_0 + e_{M−1}.
+fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
     let potential = well(200.0);
     let reset = reset_peak();
     let start = Instant::now();
@@ -51,8 +52,13 @@ fn timed_run(m: usize) {
     let t_orbitals = start.elapsed().as_secs_f64();
     let interaction = SoftCoulomb::default();
     let problem =
-        CiProblem::new(&potential, &spectrum, &interaction, m, Symmetry::Auto).expect("CI problem");
-    let ci = problem.solve(&CiSettings::new(m)).expect("CI");
+        CiProblem::new(&potential, &spectrum, &interaction, m, symmetry).expect("CI problem");
+    let e = spectrum.energies();
+    let settings = CiSettings {
+        pair_energy_max: truncated.then(|| e[0] + e[m - 1]),
+        ..CiSettings::new(m)
+    };
+    let ci = problem.solve(&settings).expect("CI");
     let total = start.elapsed().as_secs_f64();
     let p = problem.timings();
     let t = ci.timings;
@@ -62,9 +68,14 @@ fn timed_run(m: usize) {
         .map(|b| format!("{}{:?}:{}", b.exchange.spin_name(), b.parity, b.dimension))
         .collect();
     println!(
-        "CI M={m} n={} ({} threads): total {total:.2} s = orbitals {t_orbitals:.2} + kinetic {:.3} \
+        "CI M={m} {symmetry:?}{} n={} ({} threads): total {total:.2} s = orbitals {t_orbitals:.2} + kinetic {:.3} \
          + integrals {:.2} + assembly {:.2} + diagonalization {:.2} + observables {:.2} s; \
          parity blocks: {}; blocks [{}]; peak RSS {:?} kB (reset: {reset})",
+        if truncated {
+            " pairs e_i+e_j <= e_0+e_(M-1)"
+        } else {
+            ""
+        },
         spectrum.grid.interior_len(),
         rayon::current_num_threads(),
         p.kinetic_seconds,
@@ -135,8 +146,10 @@ fn convergence_table(box_half_width: f64, sizes: &[usize]) {
 }
 
 fn main() {
-    timed_run(50);
-    timed_run(100);
+    timed_run(50, Symmetry::Ignore, false);
+    timed_run(50, Symmetry::Auto, false);
+    timed_run(100, Symmetry::Auto, true);
+    timed_run(100, Symmetry::Auto, false);
     convergence_table(200.0, &[20, 40, 60, 80, 100]);
     convergence_table(60.0, &[20, 40, 60, 80, 100]);
     if std::env::var_os("CONFINE_REPORT_ONLY").is_some() {
