@@ -59,6 +59,22 @@ use std::time::Instant;
 /// this order relative to W.
 pub const PARITY_TOLERANCE: f64 = 1e-7;
 
+/// Largest memory (bytes) the integrals or one CI block may need: 8 GiB.
+pub const MAX_BYTES: u64 = 8 << 30;
+
+/// Refuses a stage whose estimated memory (8 bytes per f64 in `elements`) exceeds [`MAX_BYTES`].
+fn check_memory(what: &'static str, elements: f64) -> Result<(), CoulombError> {
+    let bytes = 8.0 * elements;
+    if bytes > MAX_BYTES as f64 {
+        return Err(CoulombError::TooLarge {
+            what,
+            bytes: bytes.min(u64::MAX as f64) as u64,
+            limit: MAX_BYTES,
+        });
+    }
+    Ok(())
+}
+
 /// Relative tolerance of the check that the potential belongs to the spectrum (⟨K⟩_i, ⟨V⟩_i).
 const MISMATCH_TOLERANCE: f64 = 1e-8;
 /// Rows of W(x_a − x_b) built at a time for U = W P.
@@ -207,6 +223,13 @@ impl TwoElectronIntegrals {
         let w = grid.dual_widths();
         let n = x.len();
         let pairs = m * (m + 1) / 2;
+        // P and U (n × D each), G (D², about half with parity blocks), one row block of W.
+        let (nf, df) = (n as f64, pairs as f64);
+        let g_share = if parity.is_some() { 0.5 } else { 1.0 };
+        check_memory(
+            "two-electron integrals",
+            2.0 * nf * df + g_share * df * df + ROW_BLOCK as f64 * nf,
+        )?;
         let class_of = |i: usize, k: usize| parity.map_or(0, |p| usize::from(p[i] != p[k]));
         let classes = if parity.is_some() { 2 } else { 1 };
         let mut counts = [0usize; 2];
@@ -627,6 +650,9 @@ impl CiProblem {
                 }
             }
         }
+        let largest = blocks.iter().map(|b| b.pairs.len()).max().unwrap_or(0) as f64;
+        let kept = (settings.keep_coefficients as f64).min(largest) * (m * m) as f64;
+        check_memory("CI diagonalization", 3.0 * largest * largest + 2.0 * kept)?;
         if blocks.is_empty() {
             return Err(CoulombError::EmptyBasis {
                 cutoff: settings.pair_energy_max.unwrap_or(f64::NAN),

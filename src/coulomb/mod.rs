@@ -71,6 +71,16 @@ pub enum CoulombError {
         /// 2 e_0 (Hartree).
         lowest: f64,
     },
+    /// The calculation would need more memory than [`ci::MAX_BYTES`].
+    #[error("the {what} would need about {:.2} GB of memory, more than the limit of {:.2} GB; lower M (the number of orbitals), use a pair-energy cutoff or a coarser grid", *bytes as f64 / 1e9, *limit as f64 / 1e9)]
+    TooLarge {
+        /// Which stage.
+        what: &'static str,
+        /// Estimated bytes.
+        bytes: u64,
+        /// The limit (bytes).
+        limit: u64,
+    },
     /// A convergence check with M ≥ M′.
     #[error("a CI convergence check needs M < M', got M = {coarse}, M' = {fine}")]
     ConvergenceOrder {
