@@ -37,6 +37,19 @@ fn peak_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time of the whole process, user + system, all threads (s), from /proc/self/stat
+/// (clock ticks of 1/100 s, the Linux USER_HZ): on a shared machine wall time depends on the
+/// load, CPU time much less.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// Resets VmHWM to the current RSS (Linux ≥ 4.0); false if not possible.
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -47,6 +60,7 @@ fn reset_peak() -> bool {
 fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
     let potential = well(200.0);
     let reset = reset_peak();
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
     let spectrum = orbitals(&potential, m);
     let t_orbitals = start.elapsed().as_secs_f64();
@@ -60,6 +74,7 @@ fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
     };
     let ci = problem.solve(&settings).expect("CI");
     let total = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu_start).map(|(b, a)| b - a);
     let p = problem.timings();
     let t = ci.timings;
     let dims: Vec<String> = ci
@@ -70,7 +85,8 @@ fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
     println!(
         "CI M={m} {symmetry:?}{} n={} ({} threads): total {total:.2} s = orbitals {t_orbitals:.2} + kinetic {:.3} \
          + integrals {:.2} + assembly {:.2} + diagonalization {:.2} + observables {:.2} s; \
-         parity blocks: {}; blocks [{}]; peak RSS {:?} kB (reset: {reset})",
+         parity blocks: {}; blocks [{}]; CPU time {cpu:.2?} s; peak RSS {:?} kB (reset: {reset}); \
+         load average {}",
         if truncated {
             " pairs e_i+e_j <= e_0+e_(M-1)"
         } else {
@@ -85,7 +101,8 @@ fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
         t.observables_seconds,
         problem.integrals().uses_parity(),
         dims.join(", "),
-        peak_kb()
+        peak_kb(),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
     let s = ci.lowest(Exchange::Symmetric).expect("singlet");
     let a = ci.lowest(Exchange::Antisymmetric).expect("triplet");
