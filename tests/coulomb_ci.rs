@@ -109,6 +109,16 @@ fn switched_off_interaction_gives_orbital_sums_with_spin_multiplicities() {
     }
     // No interaction energy, and the kinetic energies add up per sector (the trace).
     for st in &ci.states {
+        let (g, label) = match st.exchange {
+            Exchange::Symmetric => (1, "singlet"),
+            Exchange::Antisymmetric => (3, "triplet"),
+        };
+        assert_eq!(st.multiplicity(Spin::Half), Some(g));
+        assert_eq!(st.spin_label(), label);
+        assert_eq!(
+            st.multiplicity(Spin::None),
+            (st.exchange == Exchange::Antisymmetric).then_some(1)
+        );
         assert!(st.interaction.abs() < 1e-13);
         assert!((st.kinetic + st.potential + st.interaction - st.energy).abs() < 1e-13);
     }
