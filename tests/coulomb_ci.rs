@@ -298,7 +298,8 @@ fn grid_observables(v: &Potential, s: &Spectrum, w: &SoftCoulomb, a: &[f64], m: 
 #[test]
 fn energy_splits_into_kinetic_potential_and_interaction_on_the_2d_grid() {
     let w = coulomb();
-    for v in [well(), lopsided()] {
+    let light = Potential::square_well_with_mass(L, 0.1, 10.0, 0.4).unwrap();
+    for v in [well(), lopsided(), light] {
         let s = spectrum(&v, 8);
         let m = 8;
         let settings = CiSettings {
@@ -329,6 +330,9 @@ fn energy_splits_into_kinetic_potential_and_interaction_on_the_2d_grid() {
             checked += 1;
         }
         assert_eq!(checked, 4);
+        let problem = CiProblem::new(&v, &s, &w, m, Symmetry::Auto).unwrap();
+        let k = problem.kinetic();
+        assert!((0..m).all(|i| (k[(i, i)] - s.levels[i].kinetic).abs() < 1e-14));
     }
 }
 
