@@ -126,6 +126,18 @@ impl Hamiltonian {
         sum
     }
 
+    /// The kinetic bilinear form ⟨φ|K|ψ⟩ = Σ_i c_i (φ_{i+1} − φ_i)(ψ_{i+1} − ψ_i) with φ = ψ = 0
+    /// on the walls (Hartree, for normalized amplitudes); [`Self::kinetic_energy`] is ⟨ψ|K|ψ⟩.
+    pub(crate) fn kinetic_form(&self, phi: &[f64], psi: &[f64]) -> f64 {
+        let n = psi.len();
+        let mut sum =
+            self.coupling[0] * phi[0] * psi[0] + self.coupling[n] * phi[n - 1] * psi[n - 1];
+        for i in 0..n - 1 {
+            sum += self.coupling[i + 1] * (phi[i + 1] - phi[i]) * (psi[i + 1] - psi[i]);
+        }
+        sum
+    }
+
     /// ⟨V⟩ = Σ_j w_j V_j ψ_j² (Hartree, for normalized ψ).
     pub fn potential_energy(&self, psi: &[f64]) -> f64 {
         psi.iter()

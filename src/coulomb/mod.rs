@@ -10,6 +10,8 @@
 //! Spin ½ electrons: the spin singlet (1 state) has a spatially symmetric wave function, the
 //! triplet (3 states) an antisymmetric one; spinless fermions have the antisymmetric sector only.
 
+pub mod ci;
+
 use serde::Serialize;
 use thiserror::Error;
 
@@ -26,6 +28,79 @@ pub enum CoulombError {
         /// What would be valid.
         message: &'static str,
     },
+    /// M = 0 orbitals.
+    #[error("the CI basis needs at least M = 1 orbital, got 0")]
+    NoOrbitals,
+    /// More orbitals than the spectrum (or the integrals) provide.
+    #[error("M = {requested} orbitals requested but only {available} are available; solve more one-particle levels (solve.levels >= M) or lower M")]
+    TooManyOrbitals {
+        /// M asked for.
+        requested: usize,
+        /// Orbitals available.
+        available: usize,
+    },
+    /// A NaN or infinite input.
+    #[error(
+        "{what} {index} is {value}; every input of the two-electron calculation must be finite"
+    )]
+    NonFinite {
+        /// Which quantity.
+        what: &'static str,
+        /// Its index (orbital, or 0 for a single value).
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The potential given is not the one the orbitals were computed for.
+    #[error("the potential does not belong to the spectrum: {quantity} of level {level} is {spectrum} in the spectrum but {potential} with the potential given; pass the potential the orbitals were solved for")]
+    PotentialMismatch {
+        /// Which quantity disagrees.
+        quantity: &'static str,
+        /// The level.
+        level: usize,
+        /// Value stored in the spectrum.
+        spectrum: f64,
+        /// Value recomputed from the potential.
+        potential: f64,
+    },
+    /// The pair-energy cutoff leaves no basis function.
+    #[error("no orbital pair has e_i + e_j <= {cutoff} Ha (the lowest pair energy is {lowest} Ha); raise the pair-energy cutoff")]
+    EmptyBasis {
+        /// The cutoff (Hartree).
+        cutoff: f64,
+        /// 2 e_0 (Hartree).
+        lowest: f64,
+    },
+    /// The calculation would need more memory than [`ci::MAX_BYTES`].
+    #[error("the {what} would need about {:.2} GB of memory, more than the limit of {:.2} GB; lower M (the number of orbitals), use a pair-energy cutoff or a coarser grid", *bytes as f64 / 1e9, *limit as f64 / 1e9)]
+    TooLarge {
+        /// Which stage.
+        what: &'static str,
+        /// Estimated bytes.
+        bytes: u64,
+        /// The limit (bytes).
+        limit: u64,
+    },
+    /// A convergence check with M ≥ M′.
+    #[error("a CI convergence check needs M < M', got M = {coarse}, M' = {fine}")]
+    ConvergenceOrder {
+        /// M.
+        coarse: usize,
+        /// M′.
+        fine: usize,
+    },
+    /// The dense eigen-solver did not converge.
+    #[error("the dense eigen-solver failed on a CI block of dimension {dimension}")]
+    Eigen {
+        /// Block dimension.
+        dimension: usize,
+    },
+    /// The one-particle Hamiltonian could not be rebuilt.
+    #[error(transparent)]
+    Hamiltonian(#[from] crate::hamiltonian::HamiltonianError),
+    /// The state list for the thermodynamics was rejected.
+    #[error(transparent)]
+    Thermo(#[from] crate::thermo::ThermoError),
 }
 
 /// The soft Coulomb interaction λ / (ε_r √(r² + s²)).

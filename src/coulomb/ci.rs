@@ -1,0 +1,1032 @@
+//! Configuration interaction (CI) for two electrons with the soft Coulomb interaction.
+//!
+//! Atomic units: energies in Hartree, lengths in bohr, amplitudes in bohr^−½.
+//!
+//! **Orbitals.** The lowest M eigenfunctions ψ_i of the one-particle grid Hamiltonian
+//! H₁ = K + V ([`crate::spectrum`]), orthonormal on the grid, Σ_a w_a ψ_i(a) ψ_k(a) = δ_ik with
+//! the dual widths w_a, and H₁ψ_i = e_i ψ_i.
+//!
+//! **Two-electron integrals** on the same grid (the discrete 2-D integral):
+//!
+//!   ⟨ij|W|kl⟩ = Σ_a Σ_b w_a w_b ψ_i(a) ψ_k(a) W(x_a − x_b) ψ_j(b) ψ_l(b),
+//!
+//! computed as matrix products: the weighted pair densities ρ_ik(a) = w_a ψ_i(a) ψ_k(a) (i ≤ k)
+//! are the columns of P (n × M(M+1)/2), their potentials are U = W P (W_ab = W(x_a − x_b),
+//! built and applied in row blocks, never stored n × n), and G = Pᵀ U holds
+//! ⟨ij|W|kl⟩ = G[(ik), (jl)]. For real orbitals ⟨ij|W|kl⟩ = ⟨ji|W|lk⟩ = ⟨kl|W|ij⟩ = ⟨kj|W|il⟩.
+//! When the grid is mirror symmetric and every orbital is a parity eigenstate (ψ_i(−x) = ±ψ_i(x),
+//! checked to [`PARITY_TOLERANCE`]), G[(ik), (jl)] vanishes unless ρ_ik and ρ_jl have the same
+//! parity, and only the two parity blocks of G are computed (half the work and memory).
+//!
+//! **CI basis and Hamiltonian.** Spatial two-electron functions of a definite exchange symmetry:
+//! |ii⟩_S = ψ_i(x₁)ψ_i(x₂), |ij⟩_± = [ψ_i(x₁)ψ_j(x₂) ± ψ_j(x₁)ψ_i(x₂)]/√2 (i < j); the symmetric
+//! sector (spin singlet, i ≤ j) and the antisymmetric sector (spin triplet or spinless, i < j),
+//! optionally truncated to pairs with e_i + e_j ≤ E_pair. With f_ij = 1/2 (i = j) or 1/√2 (i < j),
+//!
+//!   ⟨ij|H|kl⟩_± = (e_i + e_j) δ_(ij),(kl) + 2 f_ij f_kl (⟨ij|W|kl⟩ ± ⟨ij|W|lk⟩),
+//!
+//! diagonalized per sector (and per total parity p_i p_j when the orbitals have parities) with
+//! faer's dense self-adjoint eigen-solver. As the basis grows with M the eigenvalues decrease
+//! monotonically (Cauchy interlacing; the M basis is a subspace of the M′ > M one).
+//!
+//! **Observables.** A CI state Ψ(x₁, x₂) = Σ_ab A_ab ψ_a(x₁) ψ_b(x₂) with A = ±Aᵀ, Σ A_ab² = 1,
+//! has ⟨K₁ + K₂⟩ = 2 tr(Aᵀ K A) with the one-body kinetic matrix K_ik = ⟨i|K|k⟩ of the grid
+//! operator in difference form (not diagonal: the orbitals are eigenfunctions of K + V, not of K),
+//! ⟨H₁ + H₂⟩ = Σ c²(e_i + e_j) over the CI coefficients c, ⟨V₁ + V₂⟩ = ⟨H₁ + H₂⟩ − ⟨K₁ + K₂⟩
+//! and ⟨W⟩ = E − ⟨H₁ + H₂⟩. With M equal to the number of grid nodes the CI reproduces the 2-D
+//! grid problem exactly.
+//!
+//! **Cost** (n grid nodes, D = M(M+1)/2 pairs): integrals 2n²D + nD² flops (halved with parity),
+//! memory 8(2nD + D²) bytes (D²/2 with parity); each sector block of dimension d costs O(d³)
+//! and dominates. Measured (`benches/coulomb.rs`, release, 2 shared cores) on the reference well
+//! (n = 1599): M = 50 in under 1 s; M = 100 (four parity blocks of ≈ 2500) about 20 s of CPU time,
+//! ≈ 85 % of it in the diagonalization. Without parity blocks (an asymmetric potential) the two
+//! blocks of ≈ 5000 cost about four times as much; a pair-energy cutoff
+//! ([`CiSettings::pair_energy_max`]) shrinks the blocks instead.
+
+use super::{CoulombError, Exchange, SoftCoulomb};
+use crate::analytic::Parity;
+use crate::hamiltonian::Hamiltonian;
+use crate::many_body::Spin;
+use crate::potential::Potential;
+use crate::spectrum::Spectrum;
+use crate::thermo::StateList;
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatRef, Par, Side};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::f64::consts::FRAC_1_SQRT_2;
+use std::time::Instant;
+
+/// Largest odd (even) part ‖ψ − p ψ(−x)‖/2 of an orbital that still counts as parity p
+/// (dimensionless, relative to ‖ψ‖ = 1); the couplings dropped between parity blocks are of
+/// this order relative to W.
+pub const PARITY_TOLERANCE: f64 = 1e-7;
+
+/// Largest memory (bytes) the integrals or one CI block may need: 8 GiB.
+pub const MAX_BYTES: u64 = 8 << 30;
+
+/// Refuses a stage whose estimated memory (8 bytes per f64 in `elements`) exceeds [`MAX_BYTES`].
+fn check_memory(what: &'static str, elements: f64) -> Result<(), CoulombError> {
+    let bytes = 8.0 * elements;
+    if bytes > MAX_BYTES as f64 {
+        return Err(CoulombError::TooLarge {
+            what,
+            bytes: bytes.min(u64::MAX as f64) as u64,
+            limit: MAX_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Relative tolerance of the check that the potential belongs to the spectrum (⟨K⟩_i, ⟨V⟩_i).
+const MISMATCH_TOLERANCE: f64 = 1e-8;
+/// Rows of W(x_a − x_b) built at a time for U = W P.
+const ROW_BLOCK: usize = 512;
+/// CI states per batch when computing ⟨K₁ + K₂⟩.
+const STATE_CHUNK: usize = 32;
+
+/// Whether to use the parity of the orbitals to split the integrals and the CI sectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Symmetry {
+    /// Use parity blocks when the grid is mirror symmetric and every orbital has a parity.
+    #[default]
+    Auto,
+    /// Never split by parity (the full sectors; slower, for checks).
+    Ignore,
+}
+
+/// Index of the pair (i, k), i ≤ k, in the order (0,0), (0,1), (1,1), (0,2), …: the pairs of
+/// the lowest M orbitals are the first M(M+1)/2.
+fn pair_index(i: usize, k: usize) -> usize {
+    let (a, b) = if i <= k { (i, k) } else { (k, i) };
+    b * (b + 1) / 2 + a
+}
+
+/// Checks 1 ≤ `orbitals` ≤ `available`.
+fn check_orbitals(orbitals: usize, available: usize) -> Result<(), CoulombError> {
+    if orbitals == 0 {
+        return Err(CoulombError::NoOrbitals);
+    }
+    if orbitals > available {
+        return Err(CoulombError::TooManyOrbitals {
+            requested: orbitals,
+            available,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that the energies and the amplitudes of the lowest `orbitals` levels are finite.
+fn check_finite(spectrum: &Spectrum, orbitals: usize) -> Result<(), CoulombError> {
+    for (i, level) in spectrum.levels.iter().take(orbitals).enumerate() {
+        for (what, value) in [
+            ("orbital energy", level.energy),
+            ("orbital kinetic energy", level.kinetic),
+            ("orbital potential energy", level.potential),
+        ] {
+            if !value.is_finite() {
+                return Err(CoulombError::NonFinite {
+                    what,
+                    index: i,
+                    value,
+                });
+            }
+        }
+        if let Some(&value) = spectrum.amplitude(i).iter().find(|v| !v.is_finite()) {
+            return Err(CoulombError::NonFinite {
+                what: "orbital amplitude",
+                index: i,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The parities of the lowest `orbitals` orbitals (bohr^−½ amplitudes on a mirror-symmetric
+/// grid), or `None` if the grid is not symmetric or some orbital has no parity within
+/// [`PARITY_TOLERANCE`].
+pub fn orbital_parities(spectrum: &Spectrum, orbitals: usize) -> Option<Vec<Parity>> {
+    let x = spectrum.grid.interior();
+    let n = x.len();
+    let scale = spectrum
+        .grid
+        .nodes()
+        .last()
+        .map_or(1.0, |l| l.abs().max(1.0));
+    if (0..n).any(|j| (x[j] + x[n - 1 - j]).abs() > 1e-12 * scale) {
+        return None;
+    }
+    let w = spectrum.grid.dual_widths();
+    (0..orbitals.min(spectrum.levels.len()))
+        .map(|i| {
+            let psi = spectrum.amplitude(i);
+            let overlap: f64 = (0..n).map(|j| w[j] * psi[j] * psi[n - 1 - j]).sum();
+            let (parity, sign) = if overlap >= 0.0 {
+                (Parity::Even, 1.0)
+            } else {
+                (Parity::Odd, -1.0)
+            };
+            let odd_part: f64 = (0..n)
+                .map(|j| {
+                    let d = psi[j] - sign * psi[n - 1 - j];
+                    w[j] * d * d
+                })
+                .sum::<f64>()
+                .sqrt()
+                / 2.0;
+            (odd_part <= PARITY_TOLERANCE).then_some(parity)
+        })
+        .collect()
+}
+
+/// Where a pair density sits in G: its parity class and its index within the class.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    class: u8,
+    local: u32,
+}
+
+/// The two-electron integrals ⟨ij|W|kl⟩ (Hartree) of the lowest M orbitals on their grid.
+#[derive(Debug, Clone)]
+pub struct TwoElectronIntegrals {
+    orbitals: usize,
+    slot: Vec<Slot>,
+    /// G per parity class (one class without parity), symmetric.
+    blocks: Vec<Mat<f64>>,
+}
+
+impl TwoElectronIntegrals {
+    /// Computes every ⟨ij|W|kl⟩ (Hartree) of the lowest `orbitals` orbitals of `spectrum`, with
+    /// parity blocks if `parity` gives the orbitals' parities (at least `orbitals` of them).
+    pub fn compute(
+        spectrum: &Spectrum,
+        orbitals: usize,
+        interaction: &SoftCoulomb,
+        parity: Option<&[Parity]>,
+    ) -> Result<Self, CoulombError> {
+        check_orbitals(orbitals, spectrum.levels.len())?;
+        check_finite(spectrum, orbitals)?;
+        let interaction = SoftCoulomb::new(
+            interaction.strength,
+            interaction.dielectric,
+            interaction.softening,
+        )?;
+        if let Some(p) = parity {
+            if p.len() < orbitals {
+                return Err(CoulombError::TooManyOrbitals {
+                    requested: orbitals,
+                    available: p.len(),
+                });
+            }
+        }
+        let m = orbitals;
+        let grid = &spectrum.grid;
+        let x = grid.interior();
+        let w = grid.dual_widths();
+        let n = x.len();
+        let pairs = m * (m + 1) / 2;
+        // P and U (n × D each), G (D², about half with parity blocks), one row block of W.
+        let (nf, df) = (n as f64, pairs as f64);
+        let g_share = if parity.is_some() { 0.5 } else { 1.0 };
+        check_memory(
+            "two-electron integrals",
+            2.0 * nf * df + g_share * df * df + ROW_BLOCK as f64 * nf,
+        )?;
+        let class_of = |i: usize, k: usize| parity.map_or(0, |p| usize::from(p[i] != p[k]));
+        let classes = if parity.is_some() { 2 } else { 1 };
+        let mut counts = [0usize; 2];
+        let mut slot = Vec::with_capacity(pairs);
+        for k in 0..m {
+            for i in 0..=k {
+                let c = class_of(i, k);
+                slot.push(Slot {
+                    class: c as u8,
+                    local: counts[c] as u32,
+                });
+                counts[c] += 1;
+            }
+        }
+        let offsets = [0, counts[0]];
+        let mut columns = vec![(0usize, 0usize); pairs];
+        for k in 0..m {
+            for i in 0..=k {
+                let s = slot[pair_index(i, k)];
+                columns[offsets[s.class as usize] + s.local as usize] = (i, k);
+            }
+        }
+        // P: the weighted pair densities, column-major n × pairs.
+        let mut p = vec![0.0; n * pairs];
+        p.par_chunks_mut(n.max(1))
+            .zip(columns.par_iter())
+            .for_each(|(col, &(i, k))| {
+                let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
+                for j in 0..n {
+                    col[j] = w[j] * a[j] * b[j];
+                }
+            });
+        let p = MatRef::from_column_major_slice(&p, n, pairs);
+        // U = W P, W built ROW_BLOCK rows at a time.
+        let mut u = Mat::<f64>::zeros(n, pairs);
+        let mut r0 = 0;
+        while r0 < n {
+            let rows = ROW_BLOCK.min(n - r0);
+            let wb =
+                Mat::<f64>::from_fn(rows, n, |a, b| interaction.at_separation(x[r0 + a] - x[b]));
+            matmul(
+                u.as_mut().subrows_mut(r0, rows),
+                Accum::Replace,
+                wb.as_ref(),
+                p,
+                1.0,
+                Par::rayon(0),
+            );
+            r0 += rows;
+        }
+        let blocks = (0..classes)
+            .map(|c| {
+                let (off, cnt) = (offsets[c], counts[c]);
+                let mut g = Mat::<f64>::zeros(cnt, cnt);
+                triangular::matmul(
+                    g.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Replace,
+                    p.subcols(off, cnt).transpose(),
+                    BlockStructure::Rectangular,
+                    u.as_ref().subcols(off, cnt),
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::rayon(0),
+                );
+                for j in 0..cnt {
+                    for i in 0..j {
+                        g[(i, j)] = g[(j, i)];
+                    }
+                }
+                g
+            })
+            .collect();
+        Ok(Self {
+            orbitals,
+            slot,
+            blocks,
+        })
+    }
+
+    /// Number of orbitals M the integrals cover.
+    pub fn orbitals(&self) -> usize {
+        self.orbitals
+    }
+
+    /// True if G was split into parity blocks.
+    pub fn uses_parity(&self) -> bool {
+        self.blocks.len() > 1
+    }
+
+    /// ⟨ij|W|kl⟩ (Hartree), `None` if an index is ≥ M.
+    pub fn get(&self, i: usize, j: usize, k: usize, l: usize) -> Option<f64> {
+        let m = self.orbitals;
+        (i < m && j < m && k < m && l < m).then(|| self.value(i, j, k, l))
+    }
+
+    /// ⟨ij|W|kl⟩ for indices known to be < M.
+    fn value(&self, i: usize, j: usize, k: usize, l: usize) -> f64 {
+        let a = self.slot[pair_index(i, k)];
+        let b = self.slot[pair_index(j, l)];
+        if a.class != b.class {
+            return 0.0;
+        }
+        self.blocks[a.class as usize][(a.local as usize, b.local as usize)]
+    }
+}
+
+/// The one-body kinetic matrix K_ik = ⟨i|K|k⟩ (Hartree) of the lowest `orbitals` orbitals, in
+/// the difference form of the grid operator of `potential` (which must be the potential the
+/// spectrum was computed for: its ⟨K⟩_i and ⟨V⟩_i are checked).
+pub fn kinetic_matrix(
+    potential: &Potential,
+    spectrum: &Spectrum,
+    orbitals: usize,
+) -> Result<Mat<f64>, CoulombError> {
+    check_orbitals(orbitals, spectrum.levels.len())?;
+    check_finite(spectrum, orbitals)?;
+    let h = Hamiltonian::new(potential, &spectrum.grid, spectrum.mass)?;
+    let box_end = spectrum.grid.nodes().last().copied().unwrap_or(0.0);
+    if (box_end - potential.box_half_width()).abs() > 1e-12 * box_end.abs().max(1.0) {
+        return Err(CoulombError::PotentialMismatch {
+            quantity: "box half-width L (bohr)",
+            level: 0,
+            spectrum: box_end,
+            potential: potential.box_half_width(),
+        });
+    }
+    let m = orbitals;
+    let rows: Vec<Vec<f64>> = (0..m)
+        .into_par_iter()
+        .map(|i| {
+            let a = spectrum.amplitude(i);
+            (i..m)
+                .map(|k| h.kinetic_form(a, spectrum.amplitude(k)))
+                .collect()
+        })
+        .collect();
+    let k = Mat::<f64>::from_fn(m, m, |i, j| {
+        if i <= j {
+            rows[i][j - i]
+        } else {
+            rows[j][i - j]
+        }
+    });
+    for (i, level) in spectrum.levels.iter().take(m).enumerate() {
+        let scale = level.energy.abs().max(level.kinetic.abs()).max(1e-300);
+        let pot = h.potential_energy(spectrum.amplitude(i));
+        for (quantity, ours, theirs) in [
+            ("kinetic energy <K>_i (Ha)", k[(i, i)], level.kinetic),
+            ("potential energy <V>_i (Ha)", pot, level.potential),
+        ] {
+            if (ours - theirs).abs() > MISMATCH_TOLERANCE * scale {
+                return Err(CoulombError::PotentialMismatch {
+                    quantity,
+                    level: i,
+                    spectrum: theirs,
+                    potential: ours,
+                });
+            }
+        }
+    }
+    Ok(k)
+}
+
+/// Wall times of building a [`CiProblem`] (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ProblemTimings {
+    /// One-body kinetic matrix K_ik and the consistency check (s).
+    pub kinetic_seconds: f64,
+    /// Two-electron integrals ⟨ij|W|kl⟩ (s).
+    pub integrals_seconds: f64,
+}
+
+/// The one- and two-body matrix elements of the lowest M orbitals: everything CI needs.
+#[derive(Debug, Clone)]
+pub struct CiProblem {
+    energy: Vec<f64>,
+    kinetic: Mat<f64>,
+    parity: Option<Vec<Parity>>,
+    integrals: TwoElectronIntegrals,
+    interaction: SoftCoulomb,
+    timings: ProblemTimings,
+}
+
+/// Which states of the two-electron problem to diagonalize for: basis size and truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CiSettings {
+    /// M: number of orbitals (≥ 1, ≤ the orbitals of the [`CiProblem`]).
+    pub orbitals: usize,
+    /// Keep only pairs with e_i + e_j ≤ this (Hartree); `None` = every pair of the M orbitals.
+    pub pair_energy_max: Option<f64>,
+    /// Keep the coefficient matrices A of this many lowest states per exchange sector.
+    pub keep_coefficients: usize,
+}
+
+impl CiSettings {
+    /// The full basis of the lowest `orbitals` orbitals (M), no coefficients kept.
+    pub fn new(orbitals: usize) -> Self {
+        Self {
+            orbitals,
+            pair_energy_max: None,
+            keep_coefficients: 0,
+        }
+    }
+}
+
+/// One block of a sector: the pairs (i, j) of one exchange symmetry and total parity.
+struct Block {
+    exchange: Exchange,
+    parity: Option<Parity>,
+    pairs: Vec<(usize, usize)>,
+}
+
+/// Size of one diagonalized block (a sector, or a sector of one total parity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BlockSize {
+    /// Exchange symmetry of the block.
+    pub exchange: Exchange,
+    /// Total parity p_i p_j of its pairs (`None` without parity blocks).
+    pub parity: Option<Parity>,
+    /// Number of basis functions (pairs).
+    pub dimension: usize,
+}
+
+/// One interacting two-electron state (energies in Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CiState {
+    /// E (Hartree).
+    pub energy: f64,
+    /// ⟨K₁ + K₂⟩ (Hartree).
+    pub kinetic: f64,
+    /// ⟨V₁ + V₂⟩ (Hartree).
+    pub potential: f64,
+    /// ⟨W⟩ (Hartree).
+    pub interaction: f64,
+    /// Exchange symmetry of the spatial wave function (singlet = symmetric).
+    pub exchange: Exchange,
+    /// Total parity under x → −x (`None` without parity blocks).
+    pub parity: Option<Parity>,
+    /// Rank of the state within its exchange sector (0 = lowest).
+    pub sector_index: usize,
+    /// Orbital pair (i, j), i ≤ j, of the largest CI coefficient.
+    pub leading_pair: (usize, usize),
+    /// Weight c² of that pair (dimensionless, ≤ 1).
+    pub leading_weight: f64,
+    /// A (M × M, column-major): Ψ(x₁, x₂) = Σ_ab A_ab ψ_a(x₁) ψ_b(x₂), Σ A² = 1 (if kept).
+    #[serde(skip)]
+    pub coefficients: Option<Vec<f64>>,
+}
+
+/// Wall times of one CI solve (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct CiTimings {
+    /// Building the CI matrices (s).
+    pub assembly_seconds: f64,
+    /// Dense diagonalization (s).
+    pub diagonalization_seconds: f64,
+    /// ⟨K⟩, ⟨V⟩, ⟨W⟩ and the leading pairs of every state (s).
+    pub observables_seconds: f64,
+}
+
+/// The interacting two-electron spectrum of both exchange sectors, ascending in energy.
+#[derive(Debug, Clone)]
+pub struct CiSpectrum {
+    /// The states, ascending in energy (ties: symmetric first, then by sector rank).
+    pub states: Vec<CiState>,
+    /// M: orbitals of the basis.
+    pub orbitals: usize,
+    /// The pair-energy truncation used (Hartree), if any.
+    pub pair_energy_max: Option<f64>,
+    /// The diagonalized blocks.
+    pub blocks: Vec<BlockSize>,
+    /// The interaction.
+    pub interaction: SoftCoulomb,
+    /// Wall times (s).
+    pub timings: CiTimings,
+}
+
+/// Eigenvalues of each exchange sector, ascending (Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectorEnergies {
+    /// Symmetric sector (singlet), ascending (Hartree).
+    pub symmetric: Vec<f64>,
+    /// Antisymmetric sector (triplet / spinless), ascending (Hartree).
+    pub antisymmetric: Vec<f64>,
+}
+
+impl SectorEnergies {
+    /// The eigenvalues of one sector (Hartree), ascending.
+    pub fn sector(&self, exchange: Exchange) -> &[f64] {
+        match exchange {
+            Exchange::Symmetric => &self.symmetric,
+            Exchange::Antisymmetric => &self.antisymmetric,
+        }
+    }
+
+    /// Lowest energy of both sectors (Hartree); +∞ if both are empty.
+    pub fn ground(&self) -> f64 {
+        let s = self.symmetric.first().copied().unwrap_or(f64::INFINITY);
+        let a = self.antisymmetric.first().copied().unwrap_or(f64::INFINITY);
+        s.min(a)
+    }
+}
+
+impl CiProblem {
+    /// Builds K_ik and ⟨ij|W|kl⟩ (Hartree) for the lowest `orbitals` orbitals of `spectrum`, the
+    /// spectrum of `potential`; parity blocks per `symmetry`.
+    pub fn new(
+        potential: &Potential,
+        spectrum: &Spectrum,
+        interaction: &SoftCoulomb,
+        orbitals: usize,
+        symmetry: Symmetry,
+    ) -> Result<Self, CoulombError> {
+        let start = Instant::now();
+        let kinetic = kinetic_matrix(potential, spectrum, orbitals)?;
+        let kinetic_seconds = start.elapsed().as_secs_f64();
+        let parity = match symmetry {
+            Symmetry::Auto => orbital_parities(spectrum, orbitals),
+            Symmetry::Ignore => None,
+        };
+        let start = Instant::now();
+        let integrals =
+            TwoElectronIntegrals::compute(spectrum, orbitals, interaction, parity.as_deref())?;
+        let integrals_seconds = start.elapsed().as_secs_f64();
+        Ok(Self {
+            energy: spectrum.energies()[..orbitals].to_vec(),
+            kinetic,
+            parity,
+            integrals,
+            interaction: *interaction,
+            timings: ProblemTimings {
+                kinetic_seconds,
+                integrals_seconds,
+            },
+        })
+    }
+
+    /// M: the orbitals covered.
+    pub fn orbitals(&self) -> usize {
+        self.energy.len()
+    }
+
+    /// Orbital energies e_i (Hartree).
+    pub fn orbital_energies(&self) -> &[f64] {
+        &self.energy
+    }
+
+    /// One-body kinetic matrix K_ik (Hartree).
+    pub fn kinetic(&self) -> MatRef<'_, f64> {
+        self.kinetic.as_ref()
+    }
+
+    /// Orbital parities, if the parity blocks are used.
+    pub fn parities(&self) -> Option<&[Parity]> {
+        self.parity.as_deref()
+    }
+
+    /// The two-electron integrals (Hartree).
+    pub fn integrals(&self) -> &TwoElectronIntegrals {
+        &self.integrals
+    }
+
+    /// Wall times of the construction (s).
+    pub fn timings(&self) -> ProblemTimings {
+        self.timings
+    }
+
+    /// The blocks of the CI basis for `settings`, empty blocks dropped.
+    fn blocks(&self, settings: &CiSettings) -> Result<Vec<Block>, CoulombError> {
+        check_orbitals(settings.orbitals, self.orbitals())?;
+        if let Some(e) = settings.pair_energy_max {
+            if !e.is_finite() {
+                return Err(CoulombError::NonFinite {
+                    what: "pair energy cutoff",
+                    index: 0,
+                    value: e,
+                });
+            }
+        }
+        let m = settings.orbitals;
+        let e = &self.energy;
+        let classes: Vec<Option<Parity>> = match &self.parity {
+            Some(_) => vec![Some(Parity::Even), Some(Parity::Odd)],
+            None => vec![None],
+        };
+        let mut blocks = Vec::new();
+        for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+            for &class in &classes {
+                let mut pairs = Vec::new();
+                for j in 0..m {
+                    let top = match exchange {
+                        Exchange::Symmetric => j + 1,
+                        Exchange::Antisymmetric => j,
+                    };
+                    for i in 0..top {
+                        if settings.pair_energy_max.is_some_and(|c| e[i] + e[j] > c) {
+                            continue;
+                        }
+                        let parity = self.parity.as_ref().map(|p| {
+                            if p[i] == p[j] {
+                                Parity::Even
+                            } else {
+                                Parity::Odd
+                            }
+                        });
+                        if parity == class {
+                            pairs.push((i, j));
+                        }
+                    }
+                }
+                if !pairs.is_empty() {
+                    blocks.push(Block {
+                        exchange,
+                        parity: class,
+                        pairs,
+                    });
+                }
+            }
+        }
+        let largest = blocks.iter().map(|b| b.pairs.len()).max().unwrap_or(0) as f64;
+        let kept = (settings.keep_coefficients as f64).min(largest) * (m * m) as f64;
+        check_memory("CI diagonalization", 3.0 * largest * largest + 2.0 * kept)?;
+        if blocks.is_empty() {
+            return Err(CoulombError::EmptyBasis {
+                cutoff: settings.pair_energy_max.unwrap_or(f64::NAN),
+                lowest: 2.0 * e[0],
+            });
+        }
+        Ok(blocks)
+    }
+
+    /// The CI matrix of one block, column-major d × d (Hartree).
+    fn block_matrix(&self, block: &Block) -> Vec<f64> {
+        let pairs = &block.pairs;
+        let d = pairs.len();
+        let sign = match block.exchange {
+            Exchange::Symmetric => 1.0,
+            Exchange::Antisymmetric => -1.0,
+        };
+        let f = |i: usize, j: usize| if i == j { 0.5 } else { FRAC_1_SQRT_2 };
+        let g = &self.integrals;
+        let e = &self.energy;
+        let mut h = vec![0.0; d * d];
+        h.par_chunks_mut(d).enumerate().for_each(|(s, col)| {
+            let (k, l) = pairs[s];
+            let fkl = 2.0 * f(k, l);
+            for (r, (x, &(i, j))) in col.iter_mut().zip(pairs).enumerate() {
+                let w = g.value(i, j, k, l) + sign * g.value(i, j, l, k);
+                *x = fkl * f(i, j) * w;
+                if r == s {
+                    *x += e[i] + e[j];
+                }
+            }
+        });
+        h
+    }
+
+    /// The eigenvalues of each exchange sector (Hartree), without eigenvectors (faster).
+    pub fn energies(&self, settings: &CiSettings) -> Result<SectorEnergies, CoulombError> {
+        let mut out = SectorEnergies {
+            symmetric: Vec::new(),
+            antisymmetric: Vec::new(),
+        };
+        for block in self.blocks(settings)? {
+            let d = block.pairs.len();
+            let h = self.block_matrix(&block);
+            let values = MatRef::from_column_major_slice(&h, d, d)
+                .self_adjoint_eigenvalues(Side::Lower)
+                .map_err(|_| CoulombError::Eigen { dimension: d })?;
+            match block.exchange {
+                Exchange::Symmetric => out.symmetric.extend(values),
+                Exchange::Antisymmetric => out.antisymmetric.extend(values),
+            }
+        }
+        out.symmetric.sort_by(f64::total_cmp);
+        out.antisymmetric.sort_by(f64::total_cmp);
+        Ok(out)
+    }
+
+    /// Diagonalizes both sectors and computes every state's E, ⟨K₁ + K₂⟩, ⟨V₁ + V₂⟩ and ⟨W⟩.
+    pub fn solve(&self, settings: &CiSettings) -> Result<CiSpectrum, CoulombError> {
+        let blocks = self.blocks(settings)?;
+        let m = settings.orbitals;
+        let mut timings = CiTimings::default();
+        let mut states = Vec::new();
+        let mut sizes = Vec::new();
+        for block in &blocks {
+            let d = block.pairs.len();
+            sizes.push(BlockSize {
+                exchange: block.exchange,
+                parity: block.parity,
+                dimension: d,
+            });
+            let start = Instant::now();
+            let h = self.block_matrix(block);
+            timings.assembly_seconds += start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let evd = MatRef::from_column_major_slice(&h, d, d)
+                .self_adjoint_eigen(Side::Lower)
+                .map_err(|_| CoulombError::Eigen { dimension: d })?;
+            drop(h);
+            timings.diagonalization_seconds += start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let values = evd.S();
+            let vectors = evd.U();
+            let kinetic = self.kinetic_expectations(m, block, vectors);
+            let keep = settings.keep_coefficients.min(d);
+            let block_states: Vec<CiState> = (0..d)
+                .into_par_iter()
+                .map(|s| {
+                    let c = vectors.col(s);
+                    let mut one_body = 0.0;
+                    let (mut best, mut best_weight) = (0, -1.0);
+                    for (r, &(i, j)) in block.pairs.iter().enumerate() {
+                        let w = c[r] * c[r];
+                        one_body += w * (self.energy[i] + self.energy[j]);
+                        if w > best_weight {
+                            best = r;
+                            best_weight = w;
+                        }
+                    }
+                    let energy = values[s];
+                    CiState {
+                        energy,
+                        kinetic: kinetic[s],
+                        potential: one_body - kinetic[s],
+                        interaction: energy - one_body,
+                        exchange: block.exchange,
+                        parity: block.parity,
+                        sector_index: 0,
+                        leading_pair: block.pairs[best],
+                        leading_weight: best_weight,
+                        coefficients: (s < keep).then(|| coefficient_matrix(m, block, c)),
+                    }
+                })
+                .collect();
+            states.extend(block_states);
+            timings.observables_seconds += start.elapsed().as_secs_f64();
+        }
+        // Rank within the sector, then drop coefficients beyond the lowest `keep` per sector.
+        states.sort_by(|a, b| {
+            (a.exchange as u8)
+                .cmp(&(b.exchange as u8))
+                .then(a.energy.total_cmp(&b.energy))
+        });
+        let mut rank = [0usize; 2];
+        for s in &mut states {
+            let r = &mut rank[s.exchange as usize];
+            s.sector_index = *r;
+            *r += 1;
+            if s.sector_index >= settings.keep_coefficients {
+                s.coefficients = None;
+            }
+        }
+        states.sort_by(|a, b| {
+            a.energy
+                .total_cmp(&b.energy)
+                .then((a.exchange as u8).cmp(&(b.exchange as u8)))
+                .then(a.sector_index.cmp(&b.sector_index))
+        });
+        Ok(CiSpectrum {
+            states,
+            orbitals: m,
+            pair_energy_max: settings.pair_energy_max,
+            blocks: sizes,
+            interaction: self.interaction,
+            timings,
+        })
+    }
+
+    /// ⟨K₁ + K₂⟩ = 2 tr(Aᵀ K A) (Hartree) for every eigenvector (column of `vectors`).
+    fn kinetic_expectations(&self, m: usize, block: &Block, vectors: MatRef<'_, f64>) -> Vec<f64> {
+        let states = vectors.ncols();
+        let k = self.kinetic.as_ref().submatrix(0, 0, m, m);
+        let starts: Vec<usize> = (0..states).step_by(STATE_CHUNK).collect();
+        let parts: Vec<Vec<f64>> = starts
+            .par_iter()
+            .map(|&s0| {
+                let c = STATE_CHUNK.min(states - s0);
+                let mut a = Mat::<f64>::zeros(m, m * c);
+                for t in 0..c {
+                    fill_coefficients(block, vectors.col(s0 + t), |i, j, v| {
+                        a[(i, t * m + j)] = v;
+                    });
+                }
+                let mut y = Mat::<f64>::zeros(m, m * c);
+                matmul(y.as_mut(), Accum::Replace, k, a.as_ref(), 1.0, Par::Seq);
+                (0..c)
+                    .map(|t| {
+                        let mut sum = 0.0;
+                        for col in t * m..(t + 1) * m {
+                            for row in 0..m {
+                                sum += a[(row, col)] * y[(row, col)];
+                            }
+                        }
+                        2.0 * sum
+                    })
+                    .collect()
+            })
+            .collect();
+        parts.concat()
+    }
+}
+
+/// Calls `set(a, b, A_ab)` for every nonzero of the coefficient matrix of the CI vector `c`.
+fn fill_coefficients(
+    block: &Block,
+    c: faer::ColRef<'_, f64>,
+    mut set: impl FnMut(usize, usize, f64),
+) {
+    let sign = match block.exchange {
+        Exchange::Symmetric => 1.0,
+        Exchange::Antisymmetric => -1.0,
+    };
+    for (r, &(i, j)) in block.pairs.iter().enumerate() {
+        if i == j {
+            set(i, i, c[r]);
+        } else {
+            let v = c[r] * FRAC_1_SQRT_2;
+            set(i, j, v);
+            set(j, i, sign * v);
+        }
+    }
+}
+
+/// The M × M coefficient matrix A (column-major) of the CI vector `c`.
+fn coefficient_matrix(m: usize, block: &Block, c: faer::ColRef<'_, f64>) -> Vec<f64> {
+    let mut a = vec![0.0; m * m];
+    fill_coefficients(block, c, |i, j, v| a[j * m + i] = v);
+    a
+}
+
+impl CiState {
+    /// Spin states of this spatial state: 1 (singlet) or 3 (triplet) for spin ½; 1 for spinless
+    /// fermions in the antisymmetric sector and `None` (not allowed) in the symmetric one.
+    pub fn multiplicity(&self, spin: Spin) -> Option<u64> {
+        self.exchange.multiplicity(spin)
+    }
+
+    /// "singlet" or "triplet" (spin ½ name of the exchange sector).
+    pub fn spin_label(&self) -> &'static str {
+        self.exchange.spin_name()
+    }
+}
+
+impl CiSpectrum {
+    /// Lowest energy of both sectors (Hartree).
+    pub fn ground_energy(&self) -> f64 {
+        self.states.first().map_or(f64::INFINITY, |s| s.energy)
+    }
+
+    /// The states of one exchange sector, ascending.
+    pub fn sector(&self, exchange: Exchange) -> impl Iterator<Item = &CiState> + '_ {
+        self.states.iter().filter(move |s| s.exchange == exchange)
+    }
+
+    /// The lowest state of one exchange sector, if the sector is not empty.
+    pub fn lowest(&self, exchange: Exchange) -> Option<&CiState> {
+        self.sector(exchange).next()
+    }
+
+    /// Total CI dimension (spatial states of both sectors).
+    pub fn dimension(&self) -> usize {
+        self.states.len()
+    }
+
+    /// The states for the thermodynamics (N = 2): spin ½ gives singlets (g = 1) and triplets
+    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1).
+    pub fn to_state_list(&self, spin: Spin) -> Result<StateList, CoulombError> {
+        let mut energy = Vec::with_capacity(self.states.len());
+        let mut kinetic = Vec::with_capacity(self.states.len());
+        let mut multiplicity = Vec::with_capacity(self.states.len());
+        for s in &self.states {
+            if let Some(g) = s.exchange.multiplicity(spin) {
+                energy.push(s.energy);
+                kinetic.push(s.kinetic.max(0.0));
+                multiplicity.push(g);
+            }
+        }
+        Ok(StateList::new(energy, kinetic, multiplicity, 2)?)
+    }
+}
+
+/// Which states a convergence check compares (per exchange sector).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum StateSelection {
+    /// The k lowest states of each sector.
+    Lowest(usize),
+    /// The states of each sector whose energy with the smaller basis is ≤ this (Hartree).
+    Below(f64),
+}
+
+/// One state compared between two basis sizes (Hartree).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ConvergenceRow {
+    /// Exchange sector.
+    pub exchange: Exchange,
+    /// Rank within the sector (0 = lowest).
+    pub index: usize,
+    /// Energy with M orbitals (Hartree).
+    pub coarse: f64,
+    /// Energy with M′ > M orbitals (Hartree).
+    pub fine: f64,
+    /// fine − coarse (Hartree, ≤ 0 up to rounding: variational).
+    pub change: f64,
+}
+
+/// Convergence of the CI energies in the number of orbitals M → M′.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CiConvergence {
+    /// M (smaller basis).
+    pub coarse_orbitals: usize,
+    /// M′ (larger basis).
+    pub fine_orbitals: usize,
+    /// Ground-state energy with M orbitals (Hartree).
+    pub coarse_ground: f64,
+    /// Ground-state energy with M′ orbitals (Hartree).
+    pub fine_ground: f64,
+    /// The compared states, symmetric sector first, ascending.
+    pub rows: Vec<ConvergenceRow>,
+}
+
+impl CiConvergence {
+    /// Largest |E(M′) − E(M)| over the compared states (Hartree); 0 if none.
+    pub fn max_abs_change(&self) -> f64 {
+        self.rows.iter().map(|r| r.change.abs()).fold(0.0, f64::max)
+    }
+}
+
+/// Compares the CI energies with the lowest `coarse` and `fine` orbitals of `problem`
+/// (coarse < fine ≤ M), state by state within each sector (energies in Hartree).
+pub fn convergence(
+    problem: &CiProblem,
+    coarse: usize,
+    fine: usize,
+    selection: StateSelection,
+) -> Result<CiConvergence, CoulombError> {
+    if coarse >= fine {
+        return Err(CoulombError::ConvergenceOrder { coarse, fine });
+    }
+    if let StateSelection::Below(e) = selection {
+        if !e.is_finite() {
+            return Err(CoulombError::NonFinite {
+                what: "convergence energy limit",
+                index: 0,
+                value: e,
+            });
+        }
+    }
+    check_orbitals(coarse, problem.orbitals())?;
+    check_orbitals(fine, problem.orbitals())?;
+    let small = problem.energies(&CiSettings::new(coarse))?;
+    let large = problem.energies(&CiSettings::new(fine))?;
+    let mut rows = Vec::new();
+    for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+        let (a, b) = (small.sector(exchange), large.sector(exchange));
+        let count = match selection {
+            StateSelection::Lowest(k) => k.min(a.len()),
+            StateSelection::Below(e) => a.iter().take_while(|&&x| x <= e).count(),
+        };
+        rows.extend((0..count).map(|index| ConvergenceRow {
+            exchange,
+            index,
+            coarse: a[index],
+            fine: b[index],
+            change: b[index] - a[index],
+        }));
+    }
+    Ok(CiConvergence {
+        coarse_orbitals: coarse,
+        fine_orbitals: fine,
+        coarse_ground: small.ground(),
+        fine_ground: large.ground(),
+        rows,
+    })
+}
+
+/// CI of two electrons in the lowest `settings.orbitals` orbitals of `spectrum` (the spectrum of
+/// `potential`) with `interaction`, parity blocks where possible; energies in Hartree.
+pub fn solve_ci(
+    potential: &Potential,
+    spectrum: &Spectrum,
+    interaction: &SoftCoulomb,
+    settings: &CiSettings,
+) -> Result<CiSpectrum, CoulombError> {
+    CiProblem::new(
+        potential,
+        spectrum,
+        interaction,
+        settings.orbitals,
+        Symmetry::Auto,
+    )?
+    .solve(settings)
+}
