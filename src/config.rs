@@ -369,7 +369,32 @@ pub struct Config {
     pub analysis: AnalysisConfig,
     /// `[particles]`: the N-particle studies (absent: one particle only).
     pub particles: Option<ParticlesConfig>,
+    /// `[coulomb]`: two interacting electrons (absent: no Coulomb study).
+    pub coulomb: Option<CoulombConfig>,
 }
+
+/// `[coulomb]`: two electrons with the soft Coulomb interaction λ/(ε_r √((x₁−x₂)² + s²)),
+/// by configuration interaction in the lowest orbitals, each ε_r compared with W switched off.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoulombConfig {
+    /// λ (dimensionless, ≥ 0; default 1).
+    pub strength: f64,
+    /// ε_r values (dimensionless, > 0; default [1]); one interacting spectrum each.
+    pub eps_r: Vec<f64>,
+    /// s: softening length (bohr, > 0; default 1).
+    pub softening: f64,
+    /// M: orbitals of the CI basis (≤ solve.levels).
+    pub orbitals: usize,
+    /// M′ > M for the convergence report (≤ solve.levels); `None`: no report.
+    pub check_orbitals: Option<usize>,
+    /// Spin convention (default spin ½: singlets and triplets).
+    pub spin: Spin,
+    /// States with E/2 ≤ this enter the thermodynamics (Hartree).
+    pub energy_per_particle_max: f64,
+}
+
+/// Default of `coulomb.softening` (bohr).
+pub const DEFAULT_SOFTENING: f64 = 1.0;
 
 /// How the N-particle states are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -921,6 +946,7 @@ struct RawConfig {
     solve: RawSolve,
     analysis: Option<RawAnalysis>,
     particles: Option<RawParticles>,
+    coulomb: Option<RawCoulomb>,
     /// Handled by [`parse_study`]; accepted here so that a study's base text parses.
     #[allow(dead_code)]
     cases: Option<toml::Value>,
@@ -934,6 +960,92 @@ struct RawAnalysis {
     temperatures: Option<RawTemperatures>,
     difference: Option<Difference>,
     truncation_tolerance: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoulomb {
+    strength: Option<f64>,
+    eps_r: Option<OneOrManyF64>,
+    softening: Option<Length>,
+    orbitals: u64,
+    check_orbitals: Option<u64>,
+    spin: Option<Spin>,
+    energy_per_particle_max: Energy,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrManyF64 {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl RawCoulomb {
+    fn validate(self, path: &Path, levels: u64) -> Result<CoulombConfig, ConfigError> {
+        let bad = |key: &str, message: String| Err(invalid(path, key, message));
+        let strength = self.strength.unwrap_or(1.0);
+        if !(strength.is_finite() && strength >= 0.0) {
+            return bad(
+                "coulomb.strength",
+                format!("= {strength}: the strength λ must be a finite number >= 0 (1 = physical repulsion, 0 = off)"),
+            );
+        }
+        let eps_r = match self.eps_r {
+            None => vec![1.0],
+            Some(OneOrManyF64::One(e)) => vec![e],
+            Some(OneOrManyF64::Many(v)) => v,
+        };
+        if eps_r.is_empty() {
+            return bad(
+                "coulomb.eps_r",
+                "must hold at least one dielectric constant (1 = vacuum, 12.9 = GaAs)".into(),
+            );
+        }
+        if let Some(e) = eps_r.iter().find(|e| !(e.is_finite() && **e > 0.0)) {
+            return bad(
+                "coulomb.eps_r",
+                format!("= {e}: a dielectric constant must be a finite number > 0 (1 = vacuum, 12.9 = GaAs)"),
+            );
+        }
+        let softening = self.softening.map_or(DEFAULT_SOFTENING, |Length(s)| s);
+        if !(softening.is_finite() && softening > 0.0) {
+            return bad(
+                "coulomb.softening",
+                format!("= {softening} bohr: the softening length s must be > 0 (e.g. 1 bohr)"),
+            );
+        }
+        if self.orbitals < 1 || self.orbitals > levels {
+            return bad(
+                "coulomb.orbitals",
+                format!(
+                    "= {}: the CI basis takes 1 to solve.levels = {levels} orbitals (raise solve.levels for a larger basis)",
+                    self.orbitals
+                ),
+            );
+        }
+        if let Some(m) = self.check_orbitals {
+            if m <= self.orbitals || m > levels {
+                return bad(
+                    "coulomb.check_orbitals",
+                    format!(
+                        "= {m}: the convergence check needs coulomb.orbitals = {} < M' <= solve.levels = {levels}",
+                        self.orbitals
+                    ),
+                );
+            }
+        }
+        let Energy(e_max) = self.energy_per_particle_max;
+        Ok(CoulombConfig {
+            strength,
+            eps_r,
+            softening,
+            orbitals: self.orbitals as usize,
+            check_orbitals: self.check_orbitals.map(|m| m as usize),
+            spin: self.spin.unwrap_or_default(),
+            energy_per_particle_max: e_max,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -1304,6 +1416,7 @@ impl RawConfig {
             None => AnalysisConfig::default(),
         };
         let particles = self.particles.map(|p| p.validate(path)).transpose()?;
+        let coulomb = self.coulomb.map(|c| c.validate(path, levels)).transpose()?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -1318,6 +1431,7 @@ impl RawConfig {
             },
             analysis,
             particles,
+            coulomb,
         })
     }
 }

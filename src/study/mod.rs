@@ -13,6 +13,7 @@
 //! bound exceeds the configured tolerance at the highest temperature, the spectrum is extended
 //! (once, to a cutoff chosen from the bound) or the run is refused with the reason.
 
+pub mod coulomb;
 pub mod particles;
 
 use crate::config::{Case, Config, Study, TemperatureRange};
@@ -151,6 +152,8 @@ pub struct CaseResult {
     pub truncation: Truncation,
     /// The N-particle studies of `[particles]` (empty without it).
     pub particles: Vec<particles::ParticleResult>,
+    /// The two-electron Coulomb study of `[coulomb]`.
+    pub coulomb: Option<coulomb::CoulombResult>,
     /// Things the user should know.
     pub warnings: Vec<String>,
     /// Wall time of the spectrum (s).
@@ -401,6 +404,23 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         }
         None => Vec::new(),
     };
+    let coulomb_result = match &cfg.coulomb {
+        Some(cc) => {
+            let settings = coulomb::CoulombSettings {
+                config: cc,
+                epsilon: analysis.epsilon,
+                difference: analysis.difference,
+                temperatures: temperatures_grid.clone(),
+                truncation_tolerance: analysis.truncation_tolerance,
+            };
+            let r = coulomb::run_coulomb(&name, &problem.potential, &spec, &settings)?;
+            for v in &r.variants {
+                warnings.extend(v.result.warnings.iter().cloned());
+            }
+            Some(r)
+        }
+        None => None,
+    };
     let truncation = Truncation {
         requested_levels: requested,
         computed_levels: spec.levels.len(),
@@ -420,6 +440,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         nhc,
         truncation,
         particles: particle_results,
+        coulomb: coulomb_result,
         warnings,
         spectrum_seconds,
         thermo_seconds: start.elapsed().as_secs_f64(),

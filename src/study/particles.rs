@@ -29,6 +29,7 @@ use crate::thermo::microcanonical::{
     Difference,
 };
 use crate::thermo::nhc::nhc_intervals;
+use crate::thermo::{StateList, ThermoError};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -202,6 +203,106 @@ fn with_orbitals<T>(
     })
 }
 
+/// The thermodynamics of an explicit list of N-particle states (total energies in Hartree):
+/// on the energy grid E₀, E₀ + ε/4, … ≤ `energy_max` the window average T_E^(K) and the Hertz
+/// S/N; the corners (E/N, S/N) of the entropy staircase; and the per-state table (T^(K), S,
+/// T^(μ)) with `occupations` (N orbital indices per state). Shared by the non-interacting
+/// enumeration and the Coulomb CI states.
+pub(crate) fn states_thermodynamics(
+    list: &StateList,
+    ground: f64,
+    energy_max: f64,
+    eps: f64,
+    difference: Difference,
+    occupations: Vec<u32>,
+) -> Result<(Vec<ParticleRow>, Vec<(f64, f64)>, StateTable), ThermoError> {
+    let n = list.particles();
+    let count = ((energy_max - ground) / (eps / 4.0)).floor().max(0.0) as usize + 1;
+    let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
+    let windows = window_averages(list, &grid, eps)?;
+    // Ω(E) on the grid from the prefix sums of the multiplicities.
+    let energies = list.energy();
+    let mut prefix = Vec::with_capacity(energies.len() + 1);
+    let mut acc = 0.0;
+    prefix.push(0.0);
+    for &g in list.multiplicity() {
+        acc += g as f64;
+        prefix.push(acc);
+    }
+    let rows: Vec<ParticleRow> = grid
+        .iter()
+        .zip(&windows)
+        .map(|(&e, w)| {
+            let omega = prefix[energies.partition_point(|&x| x <= e)];
+            ParticleRow {
+                energy: e,
+                omega,
+                entropy_per_particle: omega.ln() / n as f64,
+                t_window: w.temperature,
+                t_canonical: None,
+            }
+        })
+        .collect();
+    let entropy = hertz_entropy(list);
+    // Entropy points at the distinct levels (the corners of the staircase).
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for (i, &e) in energies.iter().enumerate() {
+        let s = entropy[i] / n as f64;
+        match points.last_mut() {
+            Some(last) if last.0 == e / n as f64 => last.1 = s,
+            _ => points.push((e / n as f64, s)),
+        }
+    }
+    let table = StateTable {
+        energy: energies.to_vec(),
+        kinetic: list.kinetic().to_vec(),
+        multiplicity: list.multiplicity().to_vec(),
+        t_kinetic: kinetic_temperature(list),
+        entropy,
+        t_micro: per_state_microcanonical_temperature(list, difference),
+        occupations,
+    };
+    Ok((rows, points, table))
+}
+
+/// The negative-heat-capacity intervals of T_E^(K) on the grid `rows`, and of T^(K) and T^(μ)
+/// per state when there is a per-state table.
+pub(crate) fn nhc_sets(
+    rows: &[ParticleRow],
+    per_state: Option<&StateTable>,
+) -> Result<Vec<NhcSet>, ThermoError> {
+    let mut nhc = Vec::new();
+    let grid_points: Vec<(f64, Option<f64>)> =
+        rows.iter().map(|r| (r.energy, r.t_window)).collect();
+    nhc.push(NhcSet {
+        definition: "T_KE",
+        intervals: nhc_intervals(&grid_points, NHC_RELATIVE_TOLERANCE)?,
+    });
+    if let Some(t) = per_state {
+        let tk: Vec<(f64, Option<f64>)> = t
+            .energy
+            .iter()
+            .zip(&t.t_kinetic)
+            .map(|(&e, &k)| (e, Some(k)))
+            .collect();
+        nhc.push(NhcSet {
+            definition: "T_K",
+            intervals: nhc_intervals(&tk, NHC_RELATIVE_TOLERANCE)?,
+        });
+        let tm: Vec<(f64, Option<f64>)> = t
+            .energy
+            .iter()
+            .copied()
+            .zip(t.t_micro.iter().copied())
+            .collect();
+        nhc.push(NhcSet {
+            definition: "T_mu",
+            intervals: nhc_intervals(&tm, NHC_RELATIVE_TOLERANCE)?,
+        });
+    }
+    Ok(nhc)
+}
+
 /// Settings shared by every N of a case.
 pub struct ParticleSettings<'a> {
     /// The `[particles]` table.
@@ -275,51 +376,15 @@ fn run_one(
                     message: e.to_string(),
                 })?;
             let ground = states.ground_energy();
-            let count = ((energy_max - ground) / (eps / 4.0)).floor() as usize + 1;
-            let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
-            let windows = window_averages(&list, &grid, eps).map_err(thermo_err)?;
-            // Ω(E) on the grid from the prefix sums of the multiplicities.
-            let energies = list.energy();
-            let mut prefix = Vec::with_capacity(energies.len() + 1);
-            let mut acc = 0.0;
-            prefix.push(0.0);
-            for &g in list.multiplicity() {
-                acc += g as f64;
-                prefix.push(acc);
-            }
-            let rows: Vec<ParticleRow> = grid
-                .iter()
-                .zip(&windows)
-                .map(|(&e, w)| {
-                    let omega = prefix[energies.partition_point(|&x| x <= e)];
-                    ParticleRow {
-                        energy: e,
-                        omega,
-                        entropy_per_particle: omega.ln() / n as f64,
-                        t_window: w.temperature,
-                        t_canonical: None,
-                    }
-                })
-                .collect();
-            let entropy = hertz_entropy(&list);
-            // Entropy points at the distinct levels (the corners of the staircase).
-            let mut points: Vec<(f64, f64)> = Vec::new();
-            for (i, &e) in energies.iter().enumerate() {
-                let s = entropy[i] / n as f64;
-                match points.last_mut() {
-                    Some(last) if last.0 == e / n as f64 => last.1 = s,
-                    _ => points.push((e / n as f64, s)),
-                }
-            }
-            let table = StateTable {
-                energy: energies.to_vec(),
-                kinetic: list.kinetic().to_vec(),
-                multiplicity: list.multiplicity().to_vec(),
-                t_kinetic: kinetic_temperature(&list),
-                entropy,
-                t_micro: per_state_microcanonical_temperature(&list, settings.difference),
-                occupations: states.occupations().to_vec(),
-            };
+            let (rows, points, table) = states_thermodynamics(
+                &list,
+                ground,
+                energy_max,
+                eps,
+                settings.difference,
+                states.occupations().to_vec(),
+            )
+            .map_err(thermo_err)?;
             (
                 "enumerated",
                 ground,
@@ -422,36 +487,7 @@ fn run_one(
         }
     }
 
-    // Negative heat capacity: T_E^(K) on the grid, and per state when enumerated.
-    let mut nhc = Vec::new();
-    let grid_points: Vec<(f64, Option<f64>)> =
-        rows.iter().map(|r| (r.energy, r.t_window)).collect();
-    nhc.push(NhcSet {
-        definition: "T_KE",
-        intervals: nhc_intervals(&grid_points, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
-    });
-    if let Some(t) = &per_state {
-        let tk: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .zip(&t.t_kinetic)
-            .map(|(&e, &k)| (e, Some(k)))
-            .collect();
-        nhc.push(NhcSet {
-            definition: "T_K",
-            intervals: nhc_intervals(&tk, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
-        });
-        let tm: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .copied()
-            .zip(t.t_micro.iter().copied())
-            .collect();
-        nhc.push(NhcSet {
-            definition: "T_mu",
-            intervals: nhc_intervals(&tm, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?,
-        });
-    }
+    let nhc = nhc_sets(&rows, per_state.as_ref()).map_err(thermo_err)?;
     let intruder = convex_intruder(&points, 1e-12);
     Ok(ParticleResult {
         particles: n,

@@ -1,0 +1,262 @@
+//! Two electrons with the soft Coulomb interaction (`[coulomb]`): the paper's "tested to be very
+//! small" check, made quantitative.
+//!
+//! For W switched off (λ = 0) and for each configured ε_r, the two-electron spectrum comes from
+//! configuration interaction in the lowest M orbitals ([`crate::coulomb::ci`]); the states with
+//! E ≤ 2·(E/N)_max go through the same N-particle thermodynamics as the non-interacting
+//! electrons ([`super::particles`]): T^(K) and T^(μ) per state, Hertz S, T_E^(K) on the energy
+//! grid, the canonical T^(C)(E) and the negative-heat-capacity intervals. Spin ½: singlets
+//! (g = 1) and triplets (g = 3); spinless: the antisymmetric sector only.
+//!
+//! Every non-interacting pair state below E_max must be in the basis, so e₀ + e_{M−1} ≥ E_max
+//! is required. The canonical sums run over the CI states below E_max only; the temperatures
+//! are limited to where the first omitted state would carry at most the truncation tolerance
+//! times the number of kept states (an estimate: the CI cannot bound the states it omits).
+
+use super::particles::{nhc_sets, states_thermodynamics, ParticleResult, CANONICAL_POINTS};
+use super::StudyError;
+use crate::config::CoulombConfig;
+use crate::coulomb::ci::{
+    convergence, CiConvergence, CiProblem, CiSettings, StateSelection, Symmetry,
+};
+use crate::coulomb::SoftCoulomb;
+use crate::potential::Potential;
+use crate::spectrum::Spectrum;
+use crate::thermo::canonical::{canonical_curve, canonical_temperatures};
+use crate::thermo::microcanonical::{convex_intruder, Difference};
+use crate::thermo::StateList;
+use serde::Serialize;
+use std::time::Instant;
+
+/// One two-electron spectrum: W off, or W with one ε_r.
+#[derive(Debug, Clone)]
+pub struct CoulombVariant {
+    /// "W off" or "eps_r = …".
+    pub label: String,
+    /// ε_r (None: W off).
+    pub eps_r: Option<f64>,
+    /// The N = 2 thermodynamics of its states below E_max.
+    pub result: ParticleResult,
+    /// Energies with M and M′ orbitals for the states below E_max (W on only).
+    pub convergence: Option<CiConvergence>,
+    /// ⟨W⟩ in the ground state (Hartree).
+    pub ground_interaction: f64,
+    /// Spin label of the ground state ("singlet" or "triplet").
+    pub ground_spin: &'static str,
+}
+
+/// What `[coulomb]` computed for a case.
+#[derive(Debug, Clone)]
+pub struct CoulombResult {
+    /// M: orbitals of the CI basis.
+    pub orbitals: usize,
+    /// e₁ − e₀ of the orbitals (Hartree): the unit of the ground-state shifts.
+    pub level_spacing: f64,
+    /// W off first, then one per ε_r.
+    pub variants: Vec<CoulombVariant>,
+    /// Wall time (s).
+    pub seconds: f64,
+}
+
+/// Ground-state shift and NHC motion of one variant relative to W off (Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoulombShift {
+    /// E₀(W) − E₀(W off) (Hartree).
+    pub ground_shift: f64,
+    /// The shift in units of e₁ − e₀.
+    pub shift_in_spacings: f64,
+}
+
+impl CoulombResult {
+    /// The shift of variant `i` against W off (variant 0).
+    pub fn shift(&self, i: usize) -> CoulombShift {
+        let shift = self.variants[i].result.ground_energy - self.variants[0].result.ground_energy;
+        CoulombShift {
+            ground_shift: shift,
+            shift_in_spacings: shift / self.level_spacing,
+        }
+    }
+}
+
+/// Settings of the thermodynamics shared with the rest of the case.
+pub struct CoulombSettings<'a> {
+    /// The `[coulomb]` table.
+    pub config: &'a CoulombConfig,
+    /// ε of T_E^(K) (Hartree, total energy).
+    pub epsilon: f64,
+    /// T^(μ) scheme.
+    pub difference: Difference,
+    /// Temperatures of the canonical tables (Hartree), ascending.
+    pub temperatures: Vec<f64>,
+    /// Largest allowed share of Z in omitted states (see the module doc).
+    pub truncation_tolerance: f64,
+}
+
+/// Runs W off and every ε_r of `settings.config` on the orbitals of `spectrum`.
+pub fn run_coulomb(
+    case: &str,
+    potential: &Potential,
+    spectrum: &Spectrum,
+    settings: &CoulombSettings,
+) -> Result<CoulombResult, StudyError> {
+    let start = Instant::now();
+    let cfg = settings.config;
+    let unsupported = |message: String| StudyError::Unsupported {
+        case: case.to_string(),
+        message,
+    };
+    let energies = spectrum.energies();
+    let m = cfg.orbitals;
+    let energy_max = 2.0 * cfg.energy_per_particle_max;
+    let top_pair = energies[0] + energies[m - 1];
+    if top_pair < energy_max {
+        let needed = energies.iter().position(|&e| energies[0] + e >= energy_max);
+        return Err(unsupported(format!(
+            "coulomb.orbitals = {m} holds pair states up to e_0 + e_{} = {top_pair:.6} Ha, below E_max = 2 x coulomb.energy_per_particle_max = {energy_max:.6} Ha: {}",
+            m - 1,
+            match needed {
+                Some(k) => format!("raise coulomb.orbitals to at least {}", k + 1),
+                None => "raise solve.levels and coulomb.orbitals, or lower coulomb.energy_per_particle_max".to_string(),
+            }
+        )));
+    }
+    if energies[0] * 2.0 > energy_max {
+        return Err(unsupported(format!(
+            "coulomb.energy_per_particle_max = {} Ha lies below the lowest orbital e_0 = {:.6} Ha: no two-electron state is below it",
+            cfg.energy_per_particle_max, energies[0]
+        )));
+    }
+    let level_spacing = energies[1] - energies[0];
+    let coulomb_err = |e: crate::coulomb::CoulombError| unsupported(e.to_string());
+    let basis = cfg.check_orbitals.unwrap_or(m);
+    let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
+    let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(coulomb_err)?;
+    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![("W off".into(), None, off)];
+    for &e in &cfg.eps_r {
+        let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(coulomb_err)?;
+        all.push((format!("eps_r = {e}"), Some(e), w));
+    }
+    for (label, eps_r, w) in all {
+        let t0 = Instant::now();
+        // W off needs no convergence check: its states are exact pair sums in any basis.
+        let orbitals = if eps_r.is_some() { basis } else { m };
+        let problem = CiProblem::new(potential, spectrum, &w, orbitals, Symmetry::Auto)
+            .map_err(coulomb_err)?;
+        let ci = problem.solve(&CiSettings::new(m)).map_err(coulomb_err)?;
+        let conv = match (eps_r, cfg.check_orbitals) {
+            (Some(_), Some(fine)) => Some(
+                convergence(&problem, m, fine, StateSelection::Below(energy_max))
+                    .map_err(coulomb_err)?,
+            ),
+            _ => None,
+        };
+        let kept: Vec<_> = ci
+            .states
+            .iter()
+            .filter(|s| s.energy <= energy_max)
+            .filter_map(|s| s.exchange.multiplicity(cfg.spin).map(|g| (s, g)))
+            .collect();
+        if kept.is_empty() {
+            return Err(unsupported(format!(
+                "{label}: no two-electron state lies below E_max = {energy_max:.6} Ha; raise coulomb.energy_per_particle_max"
+            )));
+        }
+        let ground = kept[0].0;
+        let list = StateList::new(
+            kept.iter().map(|(s, _)| s.energy).collect(),
+            kept.iter().map(|(s, _)| s.kinetic.max(0.0)).collect(),
+            kept.iter().map(|(_, g)| *g).collect(),
+            2,
+        )
+        .map_err(|source| StudyError::Thermo {
+            case: case.to_string(),
+            source,
+        })?;
+        let occupations: Vec<u32> = kept
+            .iter()
+            .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
+            .collect();
+        let thermo_err = |source| StudyError::Thermo {
+            case: case.to_string(),
+            source,
+        };
+        let (mut rows, points, table) = states_thermodynamics(
+            &list,
+            ground.energy,
+            energy_max,
+            settings.epsilon,
+            settings.difference,
+            occupations,
+        )
+        .map_err(thermo_err)?;
+        // Canonical sums over the kept states, at temperatures where the first omitted state
+        // (above E_max) weighs at most tolerance / (number of kept states).
+        let total = list.total_multiplicity() as f64;
+        let gap = energy_max - ground.energy;
+        let t_limit = gap / (total / settings.truncation_tolerance).ln();
+        let temperatures: Vec<f64> = settings
+            .temperatures
+            .iter()
+            .copied()
+            .filter(|&t| t <= t_limit)
+            .collect();
+        let mut warnings = Vec::new();
+        if temperatures.len() < settings.temperatures.len() {
+            warnings.push(format!(
+                "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
+            ));
+        }
+        let canonical = if temperatures.is_empty() {
+            Vec::new()
+        } else {
+            canonical_curve(&list, &temperatures).map_err(thermo_err)?
+        };
+        let bound = temperatures
+            .last()
+            .map_or(0.0, |&t| total * (-gap / t).exp());
+        if let (Some(&t_lo), Some(&t_hi)) = (temperatures.first(), temperatures.last()) {
+            if t_hi > t_lo {
+                let stride = rows.len().div_ceil(CANONICAL_POINTS).max(1);
+                let energies: Vec<f64> = rows.iter().step_by(stride).map(|r| r.energy).collect();
+                let tc =
+                    canonical_temperatures(&list, &energies, t_lo, t_hi).map_err(thermo_err)?;
+                for (row, t) in rows.iter_mut().step_by(stride).zip(tc) {
+                    row.t_canonical = t.ok();
+                }
+            }
+        }
+        let nhc = nhc_sets(&rows, Some(&table)).map_err(thermo_err)?;
+        let result = ParticleResult {
+            particles: 2,
+            spin: cfg.spin,
+            method: "configuration interaction",
+            energy_max,
+            ground_energy: ground.energy,
+            occupations: Some(list.len()),
+            states: total,
+            orbitals_needed: m,
+            per_state: Some(table),
+            grid: rows,
+            canonical,
+            canonical_bound: bound,
+            nhc,
+            intruder: convex_intruder(&points, 1e-12),
+            warnings,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        variants.push(CoulombVariant {
+            label,
+            eps_r,
+            result,
+            convergence: conv,
+            ground_interaction: ground.interaction,
+            ground_spin: ground.exchange.spin_name(),
+        });
+    }
+    Ok(CoulombResult {
+        orbitals: m,
+        level_spacing,
+        variants,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
