@@ -224,7 +224,9 @@ impl Basis {
     /// Appends w/‖w‖ when w is not negligible against `scale`; returns the norm.
     fn append(&mut self, w: &[f64], scale: f64) -> Option<f64> {
         let beta = norm(w);
-        if !(beta > 1e-13 * scale) || self.nb >= self.cap {
+        // (A NaN β fails the comparison and is refused too.)
+        let significant = beta > 1e-13 * scale;
+        if !significant || self.nb >= self.cap {
             return None;
         }
         let n = self.n;
@@ -579,12 +581,10 @@ mod tests {
                 ..Default::default()
             };
             let got = shift_invert_dense(&a, k, 0.0, &options);
-            for i in 0..k {
+            for (i, (value, expected)) in got.values.iter().zip(&reference).enumerate() {
                 assert!(
-                    (got.values[i] - reference[i]).abs() < 1e-10,
-                    "basis {basis:?}, level {i}: {} vs {}",
-                    got.values[i],
-                    reference[i]
+                    (value - expected).abs() < 1e-10,
+                    "basis {basis:?}, level {i}: {value} vs {expected}"
                 );
                 assert!(got.residuals[i] < 1e-9, "{}", got.residuals[i]);
             }
@@ -650,8 +650,8 @@ mod tests {
         let reference = dense_lowest(&a, 200);
         let sigma = reference[0] - 1.0;
         let got = shift_invert_dense(&a, 8, sigma, &LanczosOptions::default());
-        for i in 0..8 {
-            assert!((got.values[i] - reference[i]).abs() < 1e-10 * reference[i].abs().max(1.0));
+        for (value, expected) in got.values.iter().zip(&reference) {
+            assert!((value - expected).abs() < 1e-10 * expected.abs().max(1.0));
         }
     }
 
