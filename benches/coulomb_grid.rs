@@ -71,7 +71,7 @@ fn report() {
         let t = &s.timings;
         let mib = |b: u64| b as f64 / 1048576.0;
         println!(
-            "{} sector: N = {}, D = {}, σ = {:.9} Ha: {seconds:.2} s (assembly {:.2}, ordering {:.2}, factorization {:.2}, Lanczos {:.2} [{} restarts, {} solves], observables {:.2})",
+            "{} sector: N = {}, D = {}, σ = {:.9} Ha: {seconds:.2} s (assembly {:.2}, ordering {:.2}, factorization {:.2}, Lanczos {:.2} [of which solves {:.2}; {} restarts, {} solves], observables {:.2})",
             exchange.spin_name(),
             s.nodes,
             s.dimension,
@@ -80,6 +80,7 @@ fn report() {
             t.ordering_s,
             t.factorization_s,
             t.eigensolver_s,
+            t.solves_s,
             s.restarts,
             s.operator_applications,
             t.observables_s
