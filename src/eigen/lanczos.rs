@@ -656,6 +656,17 @@ mod tests {
     }
 
     #[test]
+    fn results_are_reproducible() {
+        let a = laplacian_2d(9);
+        let o = LanczosOptions::default();
+        let first = shift_invert_dense(&a, 6, -0.5, &o);
+        let second = shift_invert_dense(&a, 6, -0.5, &o);
+        assert_eq!(first.values, second.values);
+        assert_eq!(first.vectors, second.vectors);
+        assert_eq!(first.operator_applications, second.operator_applications);
+    }
+
+    #[test]
     fn bad_requests_are_errors() {
         let op = |x: &[f64], y: &mut [f64]| y.copy_from_slice(x);
         let o = LanczosOptions::default();
