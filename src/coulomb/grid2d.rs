@@ -396,7 +396,7 @@ pub struct MemoryUse {
 }
 
 /// The lowest states of one exchange sector with the solver's diagnostics.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SectorSolution {
     /// Which sector.
     pub exchange: Exchange,
@@ -422,6 +422,26 @@ pub struct SectorSolution {
     pub operator_applications: usize,
     /// Column-major D × k unit sector vectors (symmetrized basis).
     vectors: Vec<f64>,
+}
+
+impl std::fmt::Debug for SectorSolution {
+    /// Everything but the D × k vectors (their length only).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SectorSolution")
+            .field("exchange", &self.exchange)
+            .field("nodes", &self.nodes)
+            .field("dimension", &self.dimension)
+            .field("shift", &self.shift)
+            .field("states", &self.states)
+            .field("timings", &self.timings)
+            .field("memory", &self.memory)
+            .field("estimated_memory", &self.estimated_memory)
+            .field("solver", &self.solver)
+            .field("restarts", &self.restarts)
+            .field("operator_applications", &self.operator_applications)
+            .field("vectors", &format_args!("[{} values]", self.vectors.len()))
+            .finish()
+    }
 }
 
 impl SectorSolution {
