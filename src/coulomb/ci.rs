@@ -704,7 +704,7 @@ impl CiProblem {
             let h = self.block_matrix(&block);
             let values = MatRef::from_column_major_slice(&h, d, d)
                 .self_adjoint_eigenvalues(Side::Lower)
-                .map_err(|_| CoulombError::Eigen { dimension: d })?;
+                .map_err(|_| CoulombError::DenseEigen { dimension: d })?;
             match block.exchange {
                 Exchange::Symmetric => out.symmetric.extend(values),
                 Exchange::Antisymmetric => out.antisymmetric.extend(values),
@@ -735,7 +735,7 @@ impl CiProblem {
             let start = Instant::now();
             let evd = MatRef::from_column_major_slice(&h, d, d)
                 .self_adjoint_eigen(Side::Lower)
-                .map_err(|_| CoulombError::Eigen { dimension: d })?;
+                .map_err(|_| CoulombError::DenseEigen { dimension: d })?;
             drop(h);
             timings.diagonalization_seconds += start.elapsed().as_secs_f64();
             let start = Instant::now();

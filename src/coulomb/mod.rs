@@ -11,7 +11,10 @@
 //! triplet (3 states) an antisymmetric one; spinless fermions have the antisymmetric sector only.
 
 pub mod ci;
+pub mod grid2d;
 
+use crate::eigen::lanczos::LanczosError;
+use crate::hamiltonian::HamiltonianError;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -91,16 +94,60 @@ pub enum CoulombError {
     },
     /// The dense eigen-solver did not converge.
     #[error("the dense eigen-solver failed on a CI block of dimension {dimension}")]
-    Eigen {
+    DenseEigen {
         /// Block dimension.
         dimension: usize,
     },
-    /// The one-particle Hamiltonian could not be rebuilt.
-    #[error(transparent)]
-    Hamiltonian(#[from] crate::hamiltonian::HamiltonianError),
     /// The state list for the thermodynamics was rejected.
     #[error(transparent)]
     Thermo(#[from] crate::thermo::ThermoError),
+    /// An input of a two-electron calculation is inconsistent.
+    #[error("invalid two-electron input: {0}")]
+    Input(String),
+    /// Zero levels, or more levels than the sector has states.
+    #[error("{requested} levels requested in the {sector} sector, which has {dimension} states; ask for 1 to {dimension} levels (or refine the grid)")]
+    Levels {
+        /// Levels asked for.
+        requested: usize,
+        /// Dimension of the sector.
+        dimension: usize,
+        /// "singlet" or "triplet".
+        sector: &'static str,
+    },
+    /// The 2-D grid solve would need more memory than allowed.
+    #[error("the 2-D grid solve of the {sector} sector (dimension {dimension}) would need about {needed_bytes} bytes ({needed_mib:.0} MiB: {detail}) but the memory limit is {limit_bytes} bytes; use a coarser grid (spacing >= {suggested_spacing:.3} bohr instead of {spacing} bohr) or a smaller box (half-width <= {suggested_box_half_width:.1} bohr instead of {box_half_width} bohr), or raise the limit", needed_mib = *needed_bytes as f64 / 1048576.0)]
+    Memory {
+        /// "singlet" or "triplet".
+        sector: &'static str,
+        /// Bytes the solve would need.
+        needed_bytes: u64,
+        /// The caller's limit (bytes).
+        limit_bytes: u64,
+        /// Sector dimension.
+        dimension: usize,
+        /// Breakdown by component.
+        detail: String,
+        /// Current grid spacing (bohr).
+        spacing: f64,
+        /// A spacing that would fit (bohr).
+        suggested_spacing: f64,
+        /// Current box half-width L (bohr).
+        box_half_width: f64,
+        /// A box half-width that would fit at the current spacing (bohr).
+        suggested_box_half_width: f64,
+    },
+    /// The one-particle Hamiltonian could not be built.
+    #[error(transparent)]
+    Hamiltonian(#[from] HamiltonianError),
+    /// The sparse factorization of H − σI failed.
+    #[error("sparse Cholesky factorization failed: {0}")]
+    Factorization(String),
+    /// The Lanczos eigen-solver failed.
+    #[error(transparent)]
+    Eigen(#[from] LanczosError),
+    /// ARPACK failed (feature `arpack`).
+    #[error("ARPACK failed: {0}")]
+    Arpack(String),
 }
 
 /// The soft Coulomb interaction λ / (ε_r √(r² + s²)).
