@@ -391,6 +391,17 @@ pub struct CoulombConfig {
     pub spin: Spin,
     /// States with E/2 ≤ this enter the thermodynamics (Hartree).
     pub energy_per_particle_max: f64,
+    /// `[coulomb.grid_check]`: compare the CI with the 2-D grid solve.
+    pub grid_check: Option<GridCheckConfig>,
+}
+
+/// `[coulomb.grid_check]`: the lowest states of each sector by CI and by the 2-D grid solve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GridCheckConfig {
+    /// States compared per exchange sector (default 10).
+    pub levels: usize,
+    /// Largest memory the 2-D solve may use (bytes; default 4 GiB).
+    pub memory_limit_bytes: u64,
 }
 
 /// Default of `coulomb.softening` (bohr).
@@ -972,6 +983,33 @@ struct RawCoulomb {
     check_orbitals: Option<u64>,
     spin: Option<Spin>,
     energy_per_particle_max: Energy,
+    grid_check: Option<RawGridCheck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGridCheck {
+    levels: Option<u64>,
+    memory_limit: Option<String>,
+}
+
+/// Parses a memory size such as "4 GiB", "500 MB" or "1e9 B" into bytes.
+fn parse_memory(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let number: f64 = t[..split].trim().parse().ok()?;
+    let factor = match t[split..].trim() {
+        "B" => 1.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1048576.0,
+        "GiB" => 1073741824.0,
+        _ => return None,
+    };
+    let bytes = number * factor;
+    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
 }
 
 #[derive(Deserialize)]
@@ -1036,7 +1074,36 @@ impl RawCoulomb {
             }
         }
         let Energy(e_max) = self.energy_per_particle_max;
+        let grid_check = match self.grid_check {
+            None => None,
+            Some(g) => {
+                let levels = g.levels.unwrap_or(10);
+                if !(1..=1000).contains(&levels) {
+                    return bad(
+                        "coulomb.grid_check.levels",
+                        format!("= {levels}: compare 1 to 1000 states per sector"),
+                    );
+                }
+                let memory_limit_bytes = match g.memory_limit {
+                    None => 4 << 30,
+                    Some(m) => match parse_memory(&m) {
+                        Some(b) => b,
+                        None => {
+                            return bad(
+                                "coulomb.grid_check.memory_limit",
+                                format!("= \"{m}\" is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, KiB, MiB, GiB)"),
+                            )
+                        }
+                    },
+                };
+                Some(GridCheckConfig {
+                    levels: levels as usize,
+                    memory_limit_bytes,
+                })
+            }
+        };
         Ok(CoulombConfig {
+            grid_check,
             strength,
             eps_r,
             softening,

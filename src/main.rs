@@ -554,6 +554,57 @@ fn run_study(
             }
         }
     }
+    for c in &result.cases {
+        let Some(cr) = &c.coulomb else { continue };
+        writeln!(
+            o,
+            "\nTwo electrons, case {} (CI, M = {} orbitals; e_1 - e_0 = {:.4e} Ha)",
+            c.name, cr.orbitals, cr.level_spacing
+        )?;
+        writeln!(
+            o,
+            "{:<14} {:>20} {:>8} {:>12} {:>10} {:>10} {:>18} {:>12}",
+            "variant",
+            "E_ground (Ha)",
+            "spin",
+            "shift (Ha)",
+            "spacings",
+            "T_KE NHC",
+            "largest from E/N",
+            "M->M' max"
+        )?;
+        for (i, v) in cr.variants.iter().enumerate() {
+            let shift = cr.shift(i);
+            let ke = v.result.nhc.iter().find(|s| s.definition == "T_KE");
+            let largest = ke.and_then(|s| confine::thermo::nhc::largest_drop(&s.intervals));
+            writeln!(
+                o,
+                "{:<14} {:>20.12e} {:>8} {:>12.4e} {:>10.3} {:>10} {:>18} {:>12}",
+                v.label,
+                v.result.ground_energy,
+                v.ground_spin,
+                shift.ground_shift,
+                shift.shift_in_spacings,
+                ke.map_or(0, |s| s.intervals.len()),
+                largest.map_or("-".to_string(), |d| format!("{:.4e}", d.e_start / 2.0)),
+                v.convergence
+                    .as_ref()
+                    .map_or("-".to_string(), |c| format!("{:.1e}", c.max_abs_change()))
+            )?;
+        }
+        if let Some(worst) = cr
+            .grid_check
+            .iter()
+            .map(|r| r.difference.abs())
+            .reduce(f64::max)
+        {
+            writeln!(
+                o,
+                "CI against the 2-D grid solve: {} states, max |E_CI - E_grid| = {worst:.2e} Ha",
+                cr.grid_check.len()
+            )?;
+        }
+    }
     Ok(o)
 }
 

@@ -207,10 +207,10 @@ fn newtypes_reject_nan_inf_and_wrong_types_with_location() {
 
 #[test]
 fn paper_config_is_exactly_the_reference_case() {
-    // The paper's config holds Fig. 1's three cases and a spinless copy for Figs. 4-5; the
-    // first is the reference case itself.
+    // The paper's config holds Fig. 1's three cases, a spinless copy for Figs. 4-5 and the
+    // GaAs Coulomb case; the first is the reference case itself.
     let study = load_study(&manifest("configs/paper.toml")).unwrap();
-    assert_eq!(study.cases.len(), 4);
+    assert_eq!(study.cases.len(), 5);
     let c = study.case(None).unwrap().config.clone();
     assert_eq!(c.system.box_half_width, 200.0);
     assert_eq!(c.system.mass, 1.0);

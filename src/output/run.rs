@@ -8,10 +8,11 @@
 
 use super::plots::{
     branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
-    temperature_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
-    KineticFigure, LimitFigure, Series, TemperatureFigure,
+    temperature_figure, xy_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure,
+    FigureOutput, KineticFigure, LimitFigure, Series, TemperatureFigure, XyFigure,
 };
 use super::tables::{Cell, Csv};
+use crate::study::coulomb::{CoulombResult, CoulombVariant};
 use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
 use crate::study::{CaseResult, NhcSet, StudyResult};
 use crate::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
@@ -294,6 +295,106 @@ const NHC_HEADER: [&str; 8] = [
     "points [-]",
 ];
 
+/// The Coulomb comparison: one row per variant (W off first), with the ground-state shift
+/// against W off and how the largest T_E^(K) drop moves.
+fn coulomb_csv(cr: &CoulombResult) -> Csv {
+    let mut t = Csv::new(&[
+        "variant",
+        "eps_r [-]",
+        "E_ground [Ha]",
+        "ground_spin",
+        "ground <W> [Ha]",
+        "shift [Ha]",
+        "shift [e_1 - e_0]",
+        "states [-]",
+        "T_KE_intervals [-]",
+        "T_KE_largest_drop [Ha]",
+        "T_KE_largest_relative_drop [-]",
+        "T_KE_drop_from E/N [Ha]",
+        "T_KE_drop_to E/N [Ha]",
+        "drop_from shift vs W off E/N [Ha]",
+        "T_K_intervals [-]",
+        "CI max |E(M') - E(M)| below E_max [Ha]",
+    ]);
+    let largest = |v: &CoulombVariant| {
+        v.result
+            .nhc
+            .iter()
+            .find(|s| s.definition == "T_KE")
+            .and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals).cloned())
+    };
+    let reference = cr.variants.first().and_then(largest);
+    for (i, v) in cr.variants.iter().enumerate() {
+        let shift = cr.shift(i);
+        let d = largest(v);
+        let k_intervals = v
+            .result
+            .nhc
+            .iter()
+            .find(|s| s.definition == "T_K")
+            .map_or(0, |s| s.intervals.len());
+        let ke_intervals = v
+            .result
+            .nhc
+            .iter()
+            .find(|s| s.definition == "T_KE")
+            .map_or(0, |s| s.intervals.len());
+        t.row(&[
+            Cell::Text(&v.label),
+            Cell::Opt(v.eps_r),
+            Cell::Num(v.result.ground_energy),
+            Cell::Text(v.ground_spin),
+            Cell::Num(v.ground_interaction),
+            Cell::Num(shift.ground_shift),
+            Cell::Num(shift.shift_in_spacings),
+            Cell::Num(v.result.states),
+            Cell::Int(ke_intervals as u64),
+            Cell::Opt(d.as_ref().map(|i| i.drop)),
+            Cell::Opt(d.as_ref().map(|i| i.relative_drop)),
+            Cell::Opt(d.as_ref().map(|i| i.e_start / 2.0)),
+            Cell::Opt(d.as_ref().map(|i| i.e_end / 2.0)),
+            Cell::Opt(
+                d.as_ref()
+                    .zip(reference.as_ref())
+                    .map(|(a, b)| (a.e_start - b.e_start) / 2.0),
+            ),
+            Cell::Int(k_intervals as u64),
+            Cell::Opt(v.convergence.as_ref().map(|c| c.max_abs_change())),
+        ]);
+    }
+    t
+}
+
+/// Every state below E_max with M and M′ orbitals, per variant with W on.
+fn coulomb_convergence_csv(cr: &CoulombResult) -> Csv {
+    let mut t = Csv::new(&[
+        "variant",
+        "sector",
+        "index",
+        "M",
+        "M'",
+        "E(M) [Ha]",
+        "E(M') [Ha]",
+        "E(M') - E(M) [Ha]",
+    ]);
+    for v in &cr.variants {
+        let Some(c) = &v.convergence else { continue };
+        for r in &c.rows {
+            t.row(&[
+                Cell::Text(&v.label),
+                Cell::Text(r.exchange.spin_name()),
+                Cell::Int(r.index as u64),
+                Cell::Int(c.coarse_orbitals as u64),
+                Cell::Int(c.fine_orbitals as u64),
+                Cell::Num(r.coarse),
+                Cell::Num(r.fine),
+                Cell::Num(r.change),
+            ]);
+        }
+    }
+    t
+}
+
 /// One row per N: the approach to the thermodynamic limit.
 fn particles_summary_csv(c: &CaseResult) -> Csv {
     let mut t = Csv::new(&[
@@ -374,6 +475,31 @@ fn metadata(result: &StudyResult, figures: &[String]) -> serde_json::Value {
                     "states_csv": p.occupations.is_some_and(|o| o <= STATES_CSV_LIMIT),
                     "seconds": p.seconds,
                 })).collect::<Vec<_>>(),
+                "coulomb": c.coulomb.as_ref().map(|cr| json!({
+                    "orbitals": cr.orbitals,
+                    "level_spacing": cr.level_spacing,
+                    "grid_check_max_abs_difference": cr.grid_check.iter().map(|r| r.difference.abs()).fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d)))),
+                    "seconds": cr.seconds,
+                    "variants": cr.variants.iter().enumerate().map(|(i, v)| json!({
+                        "label": v.label,
+                        "eps_r": v.eps_r,
+                        "ground_energy": v.result.ground_energy,
+                        "ground_spin": v.ground_spin,
+                        "ground_interaction": v.ground_interaction,
+                        "shift": cr.shift(i),
+                        "states": v.result.states,
+                        "energy_max": v.result.energy_max,
+                        "canonical_truncation_estimate": v.result.canonical_bound,
+                        "convergence": v.convergence.as_ref().map(|c| json!({
+                            "M": c.coarse_orbitals,
+                            "M_prime": c.fine_orbitals,
+                            "ground_M": c.coarse_ground,
+                            "ground_M_prime": c.fine_ground,
+                            "max_abs_change_below_energy_max": c.max_abs_change(),
+                        })),
+                        "seconds": v.result.seconds,
+                    })).collect::<Vec<_>>(),
+                })),
                 "warnings": c.warnings,
                 "seconds": {"spectrum": c.spectrum_seconds, "thermodynamics": c.thermo_seconds},
             })
@@ -556,6 +682,9 @@ fn draw_figures(
         if !c.particles.is_empty() {
             written.extend(particle_figures(c, &fig_dir, out)?);
         }
+        if let Some(cr) = &c.coulomb {
+            written.extend(coulomb_figures(&c.name, cr, &fig_dir, out)?);
+        }
     }
     Ok(written
         .into_iter()
@@ -565,6 +694,74 @@ fn draw_figures(
 
 /// Figs. 4 and 5 of a case with `[particles]`, and the thermodynamic-limit figure when it has
 /// at least three particle numbers.
+/// T_E^(K) and S/N versus E/N for N = 2, W off and each ε_r on common axes.
+fn coulomb_figures(
+    name: &str,
+    cr: &CoulombResult,
+    fig_dir: &Path,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let figure_err = |e: super::plots::PlotError| OutputError::Figure {
+        name: "coulomb".into(),
+        message: e.to_string(),
+    };
+    let series = |v: &CoulombVariant, f: &dyn Fn(&ParticleRow) -> Option<f64>| -> Series {
+        let (x, y) = v
+            .result
+            .grid
+            .iter()
+            .map(|r| (r.energy / 2.0, f(r).unwrap_or(f64::NAN)))
+            .unzip();
+        Series {
+            label: v.label.replace("eps_r", "ε_r"),
+            x,
+            y,
+        }
+    };
+    let temperature = XyFigure {
+        title: format!("{name}: two electrons, T_E^(K) with and without Coulomb"),
+        x_label: "E/N (Ha)".into(),
+        y_label: "T_E^(K) (Ha)".into(),
+        series: cr
+            .variants
+            .iter()
+            .map(|v| series(v, &|r| r.t_window))
+            .collect(),
+        log_x: false,
+        log_y: false,
+    };
+    let mut written = xy_figure(
+        &fig_dir.join(format!("coulomb_temperature_{name}")),
+        &temperature,
+        out,
+    )
+    .map_err(figure_err)?;
+    let entropy = EntropyFigure {
+        title: format!("{name}: two electrons, S/N with and without Coulomb"),
+        microcanonical: cr
+            .variants
+            .iter()
+            .map(|v| {
+                series(v, &|r| {
+                    r.entropy_per_particle
+                        .is_finite()
+                        .then_some(r.entropy_per_particle)
+                })
+            })
+            .collect(),
+        canonical: Vec::new(),
+    };
+    written.extend(
+        entropy_figure(
+            &fig_dir.join(format!("coulomb_entropy_{name}")),
+            &entropy,
+            out,
+        )
+        .map_err(figure_err)?,
+    );
+    Ok(written)
+}
+
 fn particle_figures(
     c: &CaseResult,
     fig_dir: &Path,
@@ -722,23 +919,83 @@ fn stage_case_tables(
             particles_summary_csv(c).as_str(),
         )?;
     }
+    if let Some(cr) = &c.coulomb {
+        staging.write(&case_dir.join("coulomb.csv"), coulomb_csv(cr).as_str())?;
+        staging.write(
+            &case_dir.join("coulomb_convergence.csv"),
+            coulomb_convergence_csv(cr).as_str(),
+        )?;
+        if !cr.grid_check.is_empty() {
+            let mut t = Csv::new(&[
+                "variant",
+                "sector",
+                "index",
+                "E_CI [Ha]",
+                "E_grid [Ha]",
+                "E_CI - E_grid [Ha]",
+                "grid residual [Ha]",
+            ]);
+            for r in &cr.grid_check {
+                t.row(&[
+                    Cell::Text(&r.variant),
+                    Cell::Text(r.sector),
+                    Cell::Int(r.index as u64),
+                    Cell::Num(r.ci),
+                    Cell::Num(r.grid),
+                    Cell::Num(r.difference),
+                    Cell::Num(r.grid_residual),
+                ]);
+            }
+            staging.write(&case_dir.join("coulomb_grid_check.csv"), t.as_str())?;
+        }
+        for v in &cr.variants {
+            let dir = case_dir.join("coulomb").join(variant_dir(&v.label));
+            stage_particle_tables(staging, &dir, &v.result)?;
+        }
+    }
     for p in &c.particles {
         let dir = case_dir.join(format!("N{}", p.particles));
-        staging.write(&dir.join("grid.csv"), particle_grid_csv(p).as_str())?;
-        staging.write(
-            &dir.join("canonical.csv"),
-            particle_canonical_csv(p).as_str(),
-        )?;
-        let mut t = Csv::new(&NHC_HEADER);
-        nhc_rows(&mut t, &p.nhc);
-        staging.write(&dir.join("nhc.csv"), t.as_str())?;
-        if let Some(table) = &p.per_state {
-            if table.energy.len() <= STATES_CSV_LIMIT {
-                staging.write(
-                    &dir.join("states.csv"),
-                    particle_states_csv(p, table).as_str(),
-                )?;
+        stage_particle_tables(staging, &dir, p)?;
+    }
+    Ok(())
+}
+
+/// A directory name for a Coulomb variant label ("eps_r = 12.9" → "eps_r=12.9").
+fn variant_dir(label: &str) -> String {
+    label
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.=".contains(c) {
+                c
+            } else {
+                '_'
             }
+        })
+        .collect()
+}
+
+/// `grid.csv`, `canonical.csv`, `nhc.csv` and (if not too long) `states.csv` of one
+/// N-particle result under `dir`.
+fn stage_particle_tables(
+    staging: &mut Staging,
+    dir: &Path,
+    p: &ParticleResult,
+) -> Result<(), OutputError> {
+    staging.write(&dir.join("grid.csv"), particle_grid_csv(p).as_str())?;
+    staging.write(
+        &dir.join("canonical.csv"),
+        particle_canonical_csv(p).as_str(),
+    )?;
+    let mut t = Csv::new(&NHC_HEADER);
+    nhc_rows(&mut t, &p.nhc);
+    staging.write(&dir.join("nhc.csv"), t.as_str())?;
+    if let Some(table) = &p.per_state {
+        if table.energy.len() <= STATES_CSV_LIMIT {
+            staging.write(
+                &dir.join("states.csv"),
+                particle_states_csv(p, table).as_str(),
+            )?;
         }
     }
     Ok(())

@@ -19,7 +19,8 @@ use crate::config::CoulombConfig;
 use crate::coulomb::ci::{
     convergence, CiConvergence, CiProblem, CiSettings, StateSelection, Symmetry,
 };
-use crate::coulomb::SoftCoulomb;
+use crate::coulomb::grid2d::{self, GridOptions};
+use crate::coulomb::{Exchange, SoftCoulomb};
 use crate::potential::Potential;
 use crate::spectrum::Spectrum;
 use crate::thermo::canonical::{canonical_curve, canonical_temperatures};
@@ -45,6 +46,25 @@ pub struct CoulombVariant {
     pub ground_spin: &'static str,
 }
 
+/// One state compared between CI and the 2-D grid solve (Hartree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridCheckRow {
+    /// "eps_r = …".
+    pub variant: String,
+    /// "singlet" or "triplet".
+    pub sector: &'static str,
+    /// Rank within the sector.
+    pub index: usize,
+    /// CI energy with M orbitals (Hartree).
+    pub ci: f64,
+    /// 2-D grid energy (Hartree).
+    pub grid: f64,
+    /// ci − grid (Hartree; ≥ 0 up to the solver tolerance: CI is variational on the same grid).
+    pub difference: f64,
+    /// Residual ‖Hψ − Eψ‖ of the grid state (Hartree).
+    pub grid_residual: f64,
+}
+
 /// What `[coulomb]` computed for a case.
 #[derive(Debug, Clone)]
 pub struct CoulombResult {
@@ -54,6 +74,8 @@ pub struct CoulombResult {
     pub level_spacing: f64,
     /// W off first, then one per ε_r.
     pub variants: Vec<CoulombVariant>,
+    /// CI against the 2-D grid solve, per ε_r (with `[coulomb.grid_check]`).
+    pub grid_check: Vec<GridCheckRow>,
     /// Wall time (s).
     pub seconds: f64,
 }
@@ -130,6 +152,7 @@ pub fn run_coulomb(
     let coulomb_err = |e: crate::coulomb::CoulombError| unsupported(e.to_string());
     let basis = cfg.check_orbitals.unwrap_or(m);
     let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
+    let mut grid_check = Vec::new();
     let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(coulomb_err)?;
     let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![("W off".into(), None, off)];
     for &e in &cfg.eps_r {
@@ -143,6 +166,31 @@ pub fn run_coulomb(
         let problem = CiProblem::new(potential, spectrum, &w, orbitals, Symmetry::Auto)
             .map_err(coulomb_err)?;
         let ci = problem.solve(&CiSettings::new(m)).map_err(coulomb_err)?;
+        if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
+            let options = GridOptions {
+                levels: gc.levels,
+                memory_limit_bytes: gc.memory_limit_bytes,
+                ..Default::default()
+            };
+            let solution = grid2d::solve(potential, &spectrum.grid, spectrum.mass, &w, &options)
+                .map_err(coulomb_err)?;
+            for (exchange, sector) in [
+                (Exchange::Symmetric, &solution.symmetric),
+                (Exchange::Antisymmetric, &solution.antisymmetric),
+            ] {
+                for (index, (g, c)) in sector.states.iter().zip(ci.sector(exchange)).enumerate() {
+                    grid_check.push(GridCheckRow {
+                        variant: label.clone(),
+                        sector: exchange.spin_name(),
+                        index,
+                        ci: c.energy,
+                        grid: g.energy,
+                        difference: c.energy - g.energy,
+                        grid_residual: g.residual,
+                    });
+                }
+            }
+        }
         let conv = match (eps_r, cfg.check_orbitals) {
             (Some(_), Some(fine)) => Some(
                 convergence(&problem, m, fine, StateSelection::Below(energy_max))
@@ -257,6 +305,7 @@ pub fn run_coulomb(
         orbitals: m,
         level_spacing,
         variants,
+        grid_check,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

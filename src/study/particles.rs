@@ -203,6 +203,10 @@ fn with_orbitals<T>(
     })
 }
 
+/// The energy-grid rows, the entropy corners (E/N, S/N) and the per-state table of
+/// [`states_thermodynamics`].
+pub(crate) type StatesThermodynamics = (Vec<ParticleRow>, Vec<(f64, f64)>, StateTable);
+
 /// The thermodynamics of an explicit list of N-particle states (total energies in Hartree):
 /// on the energy grid E₀, E₀ + ε/4, … ≤ `energy_max` the window average T_E^(K) and the Hertz
 /// S/N; the corners (E/N, S/N) of the entropy staircase; and the per-state table (T^(K), S,
@@ -215,7 +219,7 @@ pub(crate) fn states_thermodynamics(
     eps: f64,
     difference: Difference,
     occupations: Vec<u32>,
-) -> Result<(Vec<ParticleRow>, Vec<(f64, f64)>, StateTable), ThermoError> {
+) -> Result<StatesThermodynamics, ThermoError> {
     let n = list.particles();
     let count = ((energy_max - ground) / (eps / 4.0)).floor().max(0.0) as usize + 1;
     let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
