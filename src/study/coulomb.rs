@@ -13,7 +13,7 @@
 //! are limited to where the first omitted state would carry at most the truncation tolerance
 //! times the number of kept states (an estimate: the CI cannot bound the states it omits).
 
-use super::particles::{nhc_sets, states_thermodynamics, ParticleResult, CANONICAL_POINTS};
+use super::particles::{canonical_table, nhc_sets, states_thermodynamics, ParticleResult};
 use super::StudyError;
 use crate::config::CoulombConfig;
 use crate::coulomb::ci::{
@@ -23,7 +23,6 @@ use crate::coulomb::grid2d::{self, GridOptions};
 use crate::coulomb::{Exchange, SoftCoulomb};
 use crate::potential::Potential;
 use crate::spectrum::Spectrum;
-use crate::thermo::canonical::{canonical_curve, canonical_temperatures};
 use crate::thermo::microcanonical::{convex_intruder, Difference};
 use crate::thermo::StateList;
 use serde::Serialize;
@@ -254,25 +253,10 @@ pub fn run_coulomb(
                 "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
             ));
         }
-        let canonical = if temperatures.is_empty() {
-            Vec::new()
-        } else {
-            canonical_curve(&list, &temperatures).map_err(thermo_err)?
-        };
+        let canonical = canonical_table(&list, &temperatures, &mut rows).map_err(thermo_err)?;
         let bound = temperatures
             .last()
             .map_or(0.0, |&t| total * (-gap / t).exp());
-        if let (Some(&t_lo), Some(&t_hi)) = (temperatures.first(), temperatures.last()) {
-            if t_hi > t_lo {
-                let stride = rows.len().div_ceil(CANONICAL_POINTS).max(1);
-                let energies: Vec<f64> = rows.iter().step_by(stride).map(|r| r.energy).collect();
-                let tc =
-                    canonical_temperatures(&list, &energies, t_lo, t_hi).map_err(thermo_err)?;
-                for (row, t) in rows.iter_mut().step_by(stride).zip(tc) {
-                    row.t_canonical = t.ok();
-                }
-            }
-        }
         let nhc = nhc_sets(&rows, Some(&table)).map_err(thermo_err)?;
         let result = ParticleResult {
             particles: 2,

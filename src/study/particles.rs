@@ -21,7 +21,9 @@ use crate::many_body::{
 };
 use crate::potential::Potential;
 use crate::spectrum::{self, Spectrum};
-use crate::thermo::canonical::{canonical_curve, canonical_temperatures, CanonicalPoint};
+use crate::thermo::canonical::{
+    canonical_curve, canonical_temperatures, CanonicalModel, CanonicalPoint,
+};
 use crate::thermo::fermions::{fermion_truncation_bound, FermionGas};
 use crate::thermo::kinetic::{kinetic_temperature, window_averages};
 use crate::thermo::microcanonical::{
@@ -307,6 +309,30 @@ pub(crate) fn nhc_sets(
     Ok(nhc)
 }
 
+/// The canonical table of `model` at `temperatures` (none when empty), and T^(C)(E) filled into
+/// `rows` where the temperatures support it. Each T^(C) is a root search over many partition
+/// functions, so it is tabulated at no more than [`CANONICAL_POINTS`] grid energies (every
+/// stride-th row).
+pub(crate) fn canonical_table<M: CanonicalModel + Sync + ?Sized>(
+    model: &M,
+    temperatures: &[f64],
+    rows: &mut [ParticleRow],
+) -> Result<Vec<CanonicalPoint>, ThermoError> {
+    let (Some(&t_lo), Some(&t_hi)) = (temperatures.first(), temperatures.last()) else {
+        return Ok(Vec::new());
+    };
+    let canonical = canonical_curve(model, temperatures)?;
+    if t_hi > t_lo {
+        let stride = rows.len().div_ceil(CANONICAL_POINTS).max(1);
+        let energies: Vec<f64> = rows.iter().step_by(stride).map(|r| r.energy).collect();
+        let tc = canonical_temperatures(model, &energies, t_lo, t_hi)?;
+        for (row, t) in rows.iter_mut().step_by(stride).zip(tc) {
+            row.t_canonical = t.ok();
+        }
+    }
+    Ok(canonical)
+}
+
 /// Settings shared by every N of a case.
 pub struct ParticleSettings<'a> {
     /// The `[particles]` table.
@@ -473,23 +499,7 @@ fn run_one(
         bound = bound.max(b);
         temperatures.push(t);
     }
-    let canonical = if temperatures.is_empty() {
-        Vec::new()
-    } else {
-        canonical_curve(&gas, &temperatures).map_err(thermo_err)?
-    };
-    if let (Some(&t_lo), Some(&t_hi)) = (temperatures.first(), temperatures.last()) {
-        if t_hi > t_lo {
-            // Each T^(C) is a root search over O(c·M·N) partition functions: tabulate it at
-            // no more than CANONICAL_POINTS grid energies (every stride-th one).
-            let stride = rows.len().div_ceil(CANONICAL_POINTS).max(1);
-            let energies: Vec<f64> = rows.iter().step_by(stride).map(|r| r.energy).collect();
-            let tc = canonical_temperatures(&gas, &energies, t_lo, t_hi).map_err(thermo_err)?;
-            for (row, t) in rows.iter_mut().step_by(stride).zip(tc) {
-                row.t_canonical = t.ok();
-            }
-        }
-    }
+    let canonical = canonical_table(&gas, &temperatures, &mut rows).map_err(thermo_err)?;
 
     let nhc = nhc_sets(&rows, per_state.as_ref()).map_err(thermo_err)?;
     let intruder = convex_intruder(&points, 1e-12);
