@@ -173,3 +173,40 @@ fn ci_agrees_with_the_grid_solve_on_the_check_config() {
         assert!(row.grid_residual < 1e-8, "{row:?}");
     }
 }
+
+#[test]
+fn a_sweep_over_eps_r_reports_the_coulomb_shift_per_case() {
+    use confine::output::plots::FigureOutput;
+    use confine::sweep::run::{run_sweep, Silent, SweepOptions};
+    let s = study(
+        "[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\n[sweep]\ncoulomb.eps_r = [1.0, 2.0, 8.0]\n",
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("confine-coulomb-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = SweepOptions {
+        figures: FigureOutput {
+            png: false,
+            svg: false,
+        },
+        ..Default::default()
+    };
+    let report = run_sweep(&s, &dir, &options, &Silent).unwrap();
+    let shifts: Vec<f64> = report
+        .summary
+        .rows
+        .iter()
+        .map(|r| r.coulomb_shift.unwrap())
+        .collect();
+    assert!(
+        shifts[0] > shifts[1] && shifts[1] > shifts[2] && shifts[2] > 0.0,
+        "{shifts:?}"
+    );
+    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .contains("Coulomb shift [e_1 - e_0]"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -65,6 +65,12 @@ pub struct SummaryRow {
     pub particles: Option<usize>,
     /// T_E^(K) drop of that N (energies per particle).
     pub particles_drop: Option<DropSummary>,
+    /// `[coulomb]`: ground-state shift E₀(W) − E₀(W off) of the first ε_r (Hartree).
+    #[serde(default)]
+    pub coulomb_shift: Option<f64>,
+    /// The same shift in units of the level spacing e₁ − e₀.
+    #[serde(default)]
+    pub coulomb_shift_spacings: Option<f64>,
 }
 
 /// How a case was obtained in this run.
@@ -183,6 +189,16 @@ pub fn summary_row(index: usize, hash: String, case: &Case, c: &CaseResult) -> S
             .collect(),
         particles: largest.map(|p| p.particles),
         particles_drop: largest.map(|p| drop_summary("T_KE", &p.nhc)),
+        coulomb_shift: c
+            .coulomb
+            .as_ref()
+            .filter(|cr| cr.variants.len() > 1)
+            .map(|cr| cr.shift(1).ground_shift),
+        coulomb_shift_spacings: c
+            .coulomb
+            .as_ref()
+            .filter(|cr| cr.variants.len() > 1)
+            .map(|cr| cr.shift(1).shift_in_spacings),
     }
 }
 
@@ -253,6 +269,8 @@ pub fn run_sweep(
                 drops: Vec::new(),
                 particles: None,
                 particles_drop: None,
+                coulomb_shift: None,
+                coulomb_shift_spacings: None,
             };
             // A panic in one case must not take the sweep down with it.
             let computed =
@@ -334,8 +352,8 @@ pub fn run_sweep(
 
 /// The `summary.csv` of `summary`: case index and name, the swept values, status, bound states,
 /// ground energy, then per temperature definition the number of NHC intervals and the size,
-/// relative size and start energy of the largest drop, and the same for the largest N of
-/// `[particles]`; the error of a failed case last.
+/// relative size and start energy of the largest drop, the same for the largest N of
+/// `[particles]`, the Coulomb ground-state shift of `[coulomb]`; the error of a failed case last.
 pub fn summary_csv(summary: &SweepSummary) -> Csv {
     let mut header: Vec<String> = vec!["case index".into(), "case".into()];
     for k in &summary.keys {
@@ -359,6 +377,8 @@ pub fn summary_csv(summary: &SweepSummary) -> Csv {
         "T_KE(N) largest drop [Ha]".into(),
         "T_KE(N) relative drop [-]".into(),
         "T_KE(N) drop starts at E/N [Ha]".into(),
+        "Coulomb shift [Ha]".into(),
+        "Coulomb shift [e_1 - e_0]".into(),
         "error".into(),
     ]);
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -400,6 +420,8 @@ pub fn summary_csv(summary: &SweepSummary) -> Csv {
             None => Cell::Text(""),
         });
         drop_cells(r.particles_drop.as_ref(), &mut cells);
+        cells.push(Cell::Opt(r.coulomb_shift));
+        cells.push(Cell::Opt(r.coulomb_shift_spacings));
         cells.push(Cell::Text(r.error.as_deref().unwrap_or("")));
         t.row(&cells);
     }
