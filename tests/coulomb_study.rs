@@ -91,6 +91,29 @@ fn coulomb_tables_and_figures_are_written() {
         assert!(case.join("coulomb/Woff").join(f).exists(), "{f}");
         assert!(case.join("coulomb/eps_r=1").join(f).exists(), "{f}");
     }
+    // Every interacting state with its energy split, spin and multiplicity.
+    let v = &result.cases[0].coulomb.as_ref().unwrap().variants[1];
+    let states = std::fs::read_to_string(case.join("coulomb/eps_r=1/ci_states.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = states
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), v.states.len());
+    assert!(states
+        .starts_with("E [Ha],E/N [Ha],<K1+K2> [Ha],<V1+V2> [Ha],<W> [Ha],spin,multiplicity [-]"));
+    for r in &rows {
+        let num = |i: usize| r[i].parse::<f64>().unwrap();
+        assert!(
+            (num(0) - (num(2) + num(3) + num(4))).abs() < 1e-10,
+            "E = K + V + W: {r:?}"
+        );
+        assert!(
+            (r[5] == "singlet" && r[6] == "1") || (r[5] == "triplet" && r[6] == "3"),
+            "{r:?}"
+        );
+    }
+    assert!(rows.iter().any(|r| r[5] == "triplet"));
     let name = &s.cases[0].name;
     assert!(dir
         .join(format!("figures/coulomb_temperature_{name}.svg"))

@@ -365,6 +365,49 @@ fn coulomb_csv(cr: &CoulombResult) -> Csv {
     t
 }
 
+/// Every CI state of a variant below E_max: energy split into ⟨K⟩, ⟨V⟩, ⟨W⟩, spin and its
+/// multiplicity, parity, and the leading orbital pair with its weight.
+fn ci_states_csv(v: &CoulombVariant) -> Csv {
+    let mut t = Csv::new(&[
+        "E [Ha]",
+        "E/N [Ha]",
+        "<K1+K2> [Ha]",
+        "<V1+V2> [Ha]",
+        "<W> [Ha]",
+        "spin",
+        "multiplicity [-]",
+        "parity",
+        "rank in sector [-]",
+        "leading pair",
+        "leading weight [-]",
+    ]);
+    for s in &v.states {
+        let pair = format!("{} {}", s.leading_pair.0, s.leading_pair.1);
+        let multiplicity = s.exchange.multiplicity(v.result.spin).unwrap_or(0);
+        t.row(&[
+            Cell::Num(s.energy),
+            Cell::Num(s.energy / 2.0),
+            Cell::Num(s.kinetic),
+            Cell::Num(s.potential),
+            Cell::Num(s.interaction),
+            Cell::Text(match (v.result.spin, s.exchange) {
+                (crate::many_body::Spin::None, _) => "spinless",
+                (_, e) => e.spin_name(),
+            }),
+            Cell::Int(multiplicity),
+            Cell::Text(match s.parity {
+                Some(crate::analytic::Parity::Even) => "even",
+                Some(crate::analytic::Parity::Odd) => "odd",
+                None => "",
+            }),
+            Cell::Int(s.sector_index as u64),
+            Cell::Text(&pair),
+            Cell::Num(s.leading_weight),
+        ]);
+    }
+    t
+}
+
 /// Every state below E_max with M and M′ orbitals, per variant with W on.
 fn coulomb_convergence_csv(cr: &CoulombResult) -> Csv {
     let mut t = Csv::new(&[
@@ -951,6 +994,7 @@ fn stage_case_tables(
         for v in &cr.variants {
             let dir = case_dir.join("coulomb").join(variant_dir(&v.label));
             stage_particle_tables(staging, &dir, &v.result)?;
+            staging.write(&dir.join("ci_states.csv"), ci_states_csv(v).as_str())?;
         }
     }
     for p in &c.particles {

@@ -17,7 +17,7 @@ use super::particles::{canonical_table, nhc_sets, states_thermodynamics, Particl
 use super::StudyError;
 use crate::config::CoulombConfig;
 use crate::coulomb::ci::{
-    convergence, CiConvergence, CiProblem, CiSettings, StateSelection, Symmetry,
+    convergence, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
 };
 use crate::coulomb::grid2d::{self, GridOptions};
 use crate::coulomb::{Exchange, SoftCoulomb};
@@ -43,6 +43,9 @@ pub struct CoulombVariant {
     pub ground_interaction: f64,
     /// Spin label of the ground state ("singlet" or "triplet").
     pub ground_spin: &'static str,
+    /// The CI states below E_max that enter the thermodynamics, ascending (with ⟨K⟩, ⟨V⟩, ⟨W⟩,
+    /// exchange sector, parity and leading orbital pair).
+    pub states: Vec<CiState>,
 }
 
 /// One state compared between CI and the 2-D grid solve (Hartree).
@@ -283,6 +286,7 @@ pub fn run_coulomb(
             convergence: conv,
             ground_interaction: ground.interaction,
             ground_spin: ground.exchange.spin_name(),
+            states: kept.iter().map(|(s, _)| (*s).clone()).collect(),
         });
     }
     Ok(CoulombResult {
