@@ -995,10 +995,8 @@ struct RawGridCheck {
 
 /// Parses a memory size such as "4 GiB", "500 MB" or "1e9 B" into bytes.
 fn parse_memory(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let number: f64 = t[..split].trim().parse().ok()?;
-    let factor = match t[split..].trim() {
+    let (number, unit) = crate::units::split_number(text)?;
+    let factor = match unit {
         "B" => 1.0,
         "kB" | "KB" => 1e3,
         "MB" => 1e6,

@@ -217,6 +217,25 @@ fn other_dimension_hint(unit: &str, expected: Dimension) -> String {
     }
 }
 
+/// Splits `"2.7 eV"` or `"2.7eV"` into the number 2.7 and the unit text `"eV"` (empty for a
+/// plain number); `None` when the text does not start with a number holding a digit.
+///
+/// The number is the longest prefix made of number characters that parses as f64: in "2.7eV"
+/// the run is "2.7e", which does not parse, so the number is "2.7" and the unit "eV".
+pub fn split_number(text: &str) -> Option<(f64, &str)> {
+    let trimmed = text.trim();
+    let run = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E')))
+        .unwrap_or(trimmed.len());
+    let (value, end) = (1..=run)
+        .rev()
+        .find_map(|end| Some((trimmed[..end].parse::<f64>().ok()?, end)))?;
+    if !trimmed[..end].bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((value, trimmed[end..].trim()))
+}
+
 /// Reads a quantity such as `"2.7 eV"`, `"2.7eV"`, `"1 nm"`, `"300 K"`, `"0.067 m_e"`,
 /// `"5e-3 Ha/bohr^2"` or a plain number `"0.25"` (atomic units) and returns its value in atomic
 /// units (Hartree, bohr, k_B·T in Hartree, mₑ, Hartree/bohr²). Unit names are case-sensitive.
@@ -231,15 +250,7 @@ pub fn parse_quantity(text: &str, dim: Dimension) -> Result<f64, UnitError> {
         text: text.to_string(),
         dim,
     };
-    // The number is the longest prefix made of number characters that parses as f64: in
-    // "2.7eV" the run is "2.7e", which does not parse, so the number is "2.7" and the unit "eV".
-    let run = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E')))
-        .unwrap_or(trimmed.len());
-    let parsed = (1..=run)
-        .rev()
-        .find_map(|end| Some((trimmed[..end].parse::<f64>().ok()?, end)));
-    let Some((value, end)) = parsed else {
+    let Some((value, unit)) = split_number(trimmed) else {
         let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
         return Err(if lower.starts_with("nan") || lower.starts_with("inf") {
             not_finite()
@@ -247,10 +258,6 @@ pub fn parse_quantity(text: &str, dim: Dimension) -> Result<f64, UnitError> {
             not_a_number()
         });
     };
-    if !trimmed[..end].bytes().any(|b| b.is_ascii_digit()) {
-        return Err(not_a_number());
-    }
-    let unit = trimmed[end..].trim();
     let converted = if unit.is_empty() {
         value
     } else {
@@ -384,6 +391,10 @@ mod tests {
         );
         assert_eq!(parse_quantity(" 0.25 ", Dimension::Length), Ok(0.25));
         assert_eq!(parse_quantity("-1e-1 Ha", Dimension::Energy), Ok(-0.1));
+        assert_eq!(split_number("2.7eV"), Some((2.7, "eV")));
+        assert_eq!(split_number(" 1e9 B "), Some((1e9, "B")));
+        assert_eq!(split_number("0.5"), Some((0.5, "")));
+        assert_eq!(split_number("half"), None);
         assert!(parse_quantity("e", Dimension::Energy).is_err());
         assert!(parse_quantity(".", Dimension::Energy).is_err());
     }

@@ -24,6 +24,7 @@
 pub mod run;
 
 use crate::config::{Config, ConfigError};
+use crate::units::split_number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -90,19 +91,14 @@ fn round_significant(v: f64) -> f64 {
     format!("{:.*e}", RANGE_DIGITS - 1, v).parse().unwrap_or(v)
 }
 
-/// Splits `"2.7 eV"` into (2.7, "eV"); a bare number has no unit.
+/// The number of a swept value and its unit as written (`"2.7 eV"` → (2.7, "eV")); a bare
+/// number has no unit; `None` for values that are not numbers (see [`split_number`]).
 fn number_and_unit(value: &toml::Value) -> Option<(f64, Option<String>)> {
     match value {
         toml::Value::Integer(i) => Some((*i as f64, None)),
         toml::Value::Float(f) => Some((*f, None)),
         toml::Value::String(s) => {
-            let s = s.trim();
-            let split = s
-                .find(|c: char| c.is_whitespace() || c.is_alphabetic() && c != 'e' && c != 'E')
-                .unwrap_or(s.len());
-            let (num, unit) = s.split_at(split);
-            let number: f64 = num.trim().parse().ok()?;
-            let unit = unit.trim();
+            let (number, unit) = split_number(s)?;
             Some((number, (!unit.is_empty()).then(|| unit.to_string())))
         }
         _ => None,
