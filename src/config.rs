@@ -694,10 +694,7 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                         ))
                     }
                 };
-                if !case_name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || "-_.+=".contains(c))
-                {
+                if !case_name.chars().all(is_name_char) {
                     return Err(invalid(
                         origin,
                         format!("cases[{i}].name"),
@@ -793,6 +790,21 @@ fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> C
         },
         other => other,
     }
+}
+
+/// True for the characters a case name may hold (it names a directory): letters, digits and
+/// `- _ . + =`.
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || "-_.+=".contains(c)
+}
+
+/// `text` made into a directory name: whitespace dropped, every other character that
+/// [`is_name_char`] refuses replaced by `-` (`"eps_r = 12.9"` → `"eps_r=12.9"`).
+pub fn directory_name(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if is_name_char(c) { c } else { '-' })
+        .collect()
 }
 
 /// Overrides the keys of `base` by those of `over`, recursing into tables.

@@ -12,6 +12,7 @@ use super::plots::{
     FigureOutput, KineticFigure, LimitFigure, Series, TemperatureFigure, XyFigure,
 };
 use super::tables::{Cell, Csv};
+use crate::config::directory_name;
 use crate::study::coulomb::{CoulombResult, CoulombVariant};
 use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
 use crate::study::{CaseResult, NhcSet, StudyResult};
@@ -992,7 +993,7 @@ fn stage_case_tables(
             staging.write(&case_dir.join("coulomb_grid_check.csv"), t.as_str())?;
         }
         for v in &cr.variants {
-            let dir = case_dir.join("coulomb").join(variant_dir(&v.label));
+            let dir = case_dir.join("coulomb").join(directory_name(&v.label));
             stage_particle_tables(staging, &dir, &v.result)?;
             staging.write(&dir.join("ci_states.csv"), ci_states_csv(v).as_str())?;
         }
@@ -1002,21 +1003,6 @@ fn stage_case_tables(
         stage_particle_tables(staging, &dir, p)?;
     }
     Ok(())
-}
-
-/// A directory name for a Coulomb variant label ("eps_r = 12.9" → "eps_r=12.9").
-fn variant_dir(label: &str) -> String {
-    label
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.=".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// `grid.csv`, `canonical.csv`, `nhc.csv` and (if not too long) `states.csv` of one

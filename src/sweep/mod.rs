@@ -23,7 +23,7 @@
 
 pub mod run;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{directory_name, Config, ConfigError};
 use crate::units::split_number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -439,28 +439,7 @@ impl SweepPlan {
                 } else {
                     short.clone()
                 };
-                let text: String = v
-                    .text
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .map(|c| {
-                        if c.is_alphanumeric() || "-_.+=".contains(c) {
-                            c
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect();
-                let name: String = name
-                    .chars()
-                    .map(|c| {
-                        if c.is_alphanumeric() || "-_.+=".contains(c) {
-                            c
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect();
+                let (name, text) = (directory_name(&name), directory_name(&v.text));
                 format!("{name}={text}")
             })
             .collect::<Vec<_>>()
