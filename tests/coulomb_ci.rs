@@ -5,8 +5,8 @@
 //! sectors, the energy-truncated basis and the errors. Small grids (L = 30, h = 0.5: n = 119).
 
 use confine::coulomb::ci::{
-    convergence, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings, StateSelection,
-    Symmetry, TwoElectronIntegrals,
+    convergence, convergence_of, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings,
+    StateSelection, Symmetry, TwoElectronIntegrals,
 };
 use confine::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::eigen::SolverOptions;
@@ -234,6 +234,23 @@ fn ground_state_decreases_monotonically_with_the_basis() {
         .rows
         .iter()
         .all(|r| r.coarse <= c.coarse_ground + 0.01));
+    // From a spectrum already solved with M = 7 orbitals: the same report, to rounding (the
+    // eigenvalues come from the solve with eigenvectors instead of the eigenvalue-only one).
+    let solved = problem.solve(&CiSettings::new(7)).unwrap();
+    let again = convergence_of(&solved, &problem, 14, StateSelection::Lowest(5)).unwrap();
+    assert_eq!(again.rows.len(), c.rows.len());
+    assert_eq!((again.coarse_orbitals, again.fine_orbitals), (7, 14));
+    for (a, b) in again.rows.iter().zip(&c.rows) {
+        assert_eq!((a.exchange, a.index), (b.exchange, b.index));
+        assert_eq!(a.fine, b.fine);
+        assert!((a.coarse - b.coarse).abs() <= 1e-14, "{a:?} vs {b:?}");
+    }
+    let truncated = CiSettings {
+        pair_energy_max: Some(solved.ground_energy() + 0.5),
+        ..CiSettings::new(7)
+    };
+    let cut = problem.solve(&truncated).unwrap();
+    assert!(convergence_of(&cut, &problem, 14, StateSelection::Lowest(5)).is_err());
 }
 
 #[test]

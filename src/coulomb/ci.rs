@@ -973,6 +973,41 @@ pub fn convergence(
     fine: usize,
     selection: StateSelection,
 ) -> Result<CiConvergence, CoulombError> {
+    check_convergence(problem, coarse, fine, selection)?;
+    let small = problem.energies(&CiSettings::new(coarse))?;
+    compare_with_fine(problem, coarse, small, fine, selection)
+}
+
+/// [`convergence`] for a spectrum already solved in the full basis of its M orbitals: only the
+/// M′ = `fine` basis is diagonalized again.
+pub fn convergence_of(
+    solved: &CiSpectrum,
+    problem: &CiProblem,
+    fine: usize,
+    selection: StateSelection,
+) -> Result<CiConvergence, CoulombError> {
+    let coarse = solved.orbitals;
+    if solved.pair_energy_max.is_some() {
+        return Err(CoulombError::Input(
+            "a convergence check in M needs the full basis of M orbitals, not a pair-energy cutoff"
+                .into(),
+        ));
+    }
+    check_convergence(problem, coarse, fine, selection)?;
+    let sector = |exchange| solved.sector(exchange).map(|s| s.energy).collect();
+    let small = SectorEnergies {
+        symmetric: sector(Exchange::Symmetric),
+        antisymmetric: sector(Exchange::Antisymmetric),
+    };
+    compare_with_fine(problem, coarse, small, fine, selection)
+}
+
+fn check_convergence(
+    problem: &CiProblem,
+    coarse: usize,
+    fine: usize,
+    selection: StateSelection,
+) -> Result<(), CoulombError> {
     if coarse >= fine {
         return Err(CoulombError::ConvergenceOrder { coarse, fine });
     }
@@ -986,8 +1021,17 @@ pub fn convergence(
         }
     }
     check_orbitals(coarse, problem.orbitals())?;
-    check_orbitals(fine, problem.orbitals())?;
-    let small = problem.energies(&CiSettings::new(coarse))?;
+    check_orbitals(fine, problem.orbitals())
+}
+
+/// Diagonalizes the `fine` basis and compares it with the `small` (M = `coarse`) energies.
+fn compare_with_fine(
+    problem: &CiProblem,
+    coarse: usize,
+    small: SectorEnergies,
+    fine: usize,
+    selection: StateSelection,
+) -> Result<CiConvergence, CoulombError> {
     let large = problem.energies(&CiSettings::new(fine))?;
     let mut rows = Vec::new();
     for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {

@@ -17,7 +17,7 @@ use super::particles::{canonical_table, nhc_sets, states_thermodynamics, Particl
 use super::StudyError;
 use crate::config::CoulombConfig;
 use crate::coulomb::ci::{
-    convergence, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
+    convergence_of, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
 };
 use crate::coulomb::grid2d::{self, GridOptions};
 use crate::coulomb::{Exchange, SoftCoulomb};
@@ -195,7 +195,7 @@ pub fn run_coulomb(
         }
         let conv = match (eps_r, cfg.check_orbitals) {
             (Some(_), Some(fine)) => Some(
-                convergence(&problem, m, fine, StateSelection::Below(energy_max))
+                convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
                     .map_err(coulomb_err)?,
             ),
             _ => None,
