@@ -516,3 +516,53 @@ fn bad_inputs_are_errors_with_clear_messages() {
     assert_eq!(one.dimension(), 1);
     assert!(one.to_state_list(Spin::None).is_err());
 }
+
+#[test]
+fn a_rescaled_problem_equals_one_computed_for_the_new_interaction() {
+    let v = well();
+    let s = spectrum(&v, 10);
+    let unit = SoftCoulomb::new(1.0, 1.0, 1.0).unwrap();
+    let base = CiProblem::new(&v, &s, &unit, 10, Symmetry::Auto).unwrap();
+    let screened = SoftCoulomb::new(0.7, 12.9, 1.0).unwrap();
+    let fresh = CiProblem::new(&v, &s, &screened, 10, Symmetry::Auto).unwrap();
+    let scaled = base.with_interaction(&screened).unwrap();
+    let scale = 0.7 / 12.9;
+    for (i, j, k, l) in [
+        (0, 0, 0, 0),
+        (0, 1, 1, 0),
+        (2, 3, 4, 5),
+        (9, 9, 8, 8),
+        (1, 2, 1, 2),
+    ] {
+        let (a, b) = (
+            fresh.integrals().get(i, j, k, l).unwrap(),
+            scaled.integrals().get(i, j, k, l).unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-14 * scale,
+            "<{i}{j}|W|{k}{l}>: {a} vs {b}"
+        );
+    }
+    let (ea, eb) = (
+        fresh.energies(&CiSettings::new(10)).unwrap(),
+        scaled.energies(&CiSettings::new(10)).unwrap(),
+    );
+    for (a, b) in ea.symmetric.iter().zip(&eb.symmetric) {
+        assert!((a - b).abs() < 1e-13, "{a} vs {b}");
+    }
+    // W off from the same integrals: exactly the pair sums.
+    let off = base
+        .with_interaction(&SoftCoulomb::new(0.0, 1.0, 1.0).unwrap())
+        .unwrap();
+    let e = s.energies();
+    assert_eq!(
+        off.energies(&CiSettings::new(10)).unwrap().ground(),
+        2.0 * e[0]
+    );
+    // Another softening changes the kernel: refused.
+    let other = SoftCoulomb::new(1.0, 1.0, 2.0).unwrap();
+    assert!(matches!(
+        base.with_interaction(&other),
+        Err(CoulombError::Input(_))
+    ));
+}

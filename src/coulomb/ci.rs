@@ -598,6 +598,33 @@ impl CiProblem {
         &self.integrals
     }
 
+    /// The same problem with the interaction `interaction`, which must have the same softening:
+    /// W is then λ/ε_r times the same kernel, so the integrals are rescaled by
+    /// (λ′/ε′)/(λ/ε) instead of recomputed, and K_ik and the parities are kept (Hartree).
+    pub fn with_interaction(&self, interaction: &SoftCoulomb) -> Result<Self, CoulombError> {
+        let old = self.interaction.strength / self.interaction.dielectric;
+        if interaction.softening != self.interaction.softening || old == 0.0 {
+            return Err(CoulombError::Input(format!(
+                "the integrals of λ = {}, ε_r = {}, s = {} cannot be rescaled to s = {}: compute them anew",
+                self.interaction.strength,
+                self.interaction.dielectric,
+                self.interaction.softening,
+                interaction.softening
+            )));
+        }
+        let factor = (interaction.strength / interaction.dielectric) / old;
+        let mut out = self.clone();
+        for block in &mut out.integrals.blocks {
+            for j in 0..block.ncols() {
+                for v in block.col_mut(j).iter_mut() {
+                    *v *= factor;
+                }
+            }
+        }
+        out.interaction = *interaction;
+        Ok(out)
+    }
+
     /// Wall times of the construction (s).
     pub fn timings(&self) -> ProblemTimings {
         self.timings

@@ -161,12 +161,14 @@ pub fn run_coulomb(
         let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(coulomb_err)?;
         all.push((format!("eps_r = {e}"), Some(e), w));
     }
+    // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
+    // variant rescales them by λ/ε_r (0 for W off).
+    let unit = SoftCoulomb::new(1.0, 1.0, cfg.softening).map_err(coulomb_err)?;
+    let base =
+        CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto).map_err(coulomb_err)?;
     for (label, eps_r, w) in all {
         let t0 = Instant::now();
-        // W off needs no convergence check: its states are exact pair sums in any basis.
-        let orbitals = if eps_r.is_some() { basis } else { m };
-        let problem = CiProblem::new(potential, spectrum, &w, orbitals, Symmetry::Auto)
-            .map_err(coulomb_err)?;
+        let problem = base.with_interaction(&w).map_err(coulomb_err)?;
         let ci = problem.solve(&CiSettings::new(m)).map_err(coulomb_err)?;
         if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
             let options = GridOptions {
