@@ -141,15 +141,6 @@ fn region_weights(grid: &Grid, a: f64, b: f64) -> (usize, Vec<f64>) {
     (start, weights)
 }
 
-/// Spectra solved by this process so far (every [`solve`] call): lets callers and tests check
-/// that cached results were reused rather than recomputed.
-static SOLVES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Number of [`solve`] calls made by this process.
-pub fn solves_performed() -> usize {
-    SOLVES.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Computes the `levels` lowest single-particle levels of `potential` on `grid` for a particle
 /// of mass `mass` (mₑ).
 pub fn solve(
@@ -159,7 +150,6 @@ pub fn solve(
     levels: usize,
     options: &SolverOptions,
 ) -> Result<Spectrum, SpectrumError> {
-    SOLVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let h = Hamiltonian::new(potential, grid, mass)?;
     let nodes = grid.interior_len();
     if levels > nodes {

@@ -1,32 +1,19 @@
-//! Resuming an interrupted sweep recomputes nothing that finished: the solves are counted
-//! (`spectrum::solves_performed`, a per-process counter, hence this file has a single test).
+//! Resuming an interrupted sweep recomputes nothing that finished: a reused case keeps its
+//! files untouched (same inode and modification time), a recomputed one gets new ones.
 
+use crate::common::{scratch, square_well};
 use confine::config::parse_study;
 use confine::output::plots::FigureOutput;
-use confine::spectrum::solves_performed;
 use confine::sweep::run::{run_sweep, Silent, SweepOptions};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-
-const SWEEP: &str = r#"
-[system]
-box_half_width = 20.0
-[potential]
-type = "square_well"
-depth = 0.5
-half_width = 4.0
-[grid]
-spacing = 0.1
-[solve]
-levels = 20
-[sweep]
-potential.depth = { from = 0.3, to = 0.7, points = 5 }
-"#;
 
 #[test]
 fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
-    let study = parse_study(SWEEP, Path::new("resume.toml")).unwrap();
-    let dir = std::env::temp_dir().join(format!("confine-resume-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let text = square_well(20.0, 0.5, 4.0, 0.1, 20)
+        + "[sweep]\npotential.depth = { from = 0.3, to = 0.7, points = 5 }\n";
+    let study = parse_study(&text, Path::new("resume.toml")).unwrap();
+    let dir = scratch("resume");
     let options = SweepOptions {
         figures: FigureOutput {
             png: false,
@@ -35,18 +22,16 @@ fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
         ..Default::default()
     };
 
-    let before = solves_performed();
     let first = run_sweep(&study, &dir, &options, &Silent).unwrap();
-    let per_run = solves_performed() - before;
     assert_eq!((first.computed, first.reused), (5, 0));
-    assert!(per_run >= 5, "each case solves at least once ({per_run})");
     let summary = std::fs::read(dir.join("summary.csv")).unwrap();
+    let identity = |case: usize| file_identity(&dir.join(&study.cases[case].name));
+    let before: Vec<_> = (0..5).map(identity).collect();
 
-    // Re-run: everything is on disk with matching hashes, nothing is solved.
-    let before = solves_performed();
+    // Re-run: everything is on disk with matching hashes, nothing is rewritten.
     let again = run_sweep(&study, &dir, &options, &Silent).unwrap();
-    assert_eq!(solves_performed() - before, 0);
     assert_eq!((again.computed, again.reused), (0, 5));
+    assert_eq!((0..5).map(identity).collect::<Vec<_>>(), before);
     assert_eq!(std::fs::read(dir.join("summary.csv")).unwrap(), summary);
 
     // Interrupt: case 1 never ran; case 3 was killed while its files were being moved into
@@ -64,12 +49,20 @@ fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
     let hash = &study_hash(&meta);
     std::fs::write(&case4, meta.replace(hash, "0000000000000000")).unwrap();
 
-    let before = solves_performed();
     let resumed = run_sweep(&study, &dir, &options, &Silent).unwrap();
-    let solves = solves_performed() - before;
     assert_eq!((resumed.computed, resumed.reused), (3, 2));
-    // Every case here needs the same number of solves.
-    assert_eq!(solves * 5, per_run * 3, "{solves} solves for 3 of 5 cases");
+    // Cases 0 and 2 were reused untouched; 3 and 4 were rewritten (case 1 was deleted).
+    for case in [0, 2] {
+        assert_eq!(identity(case), before[case], "case {case} reused");
+    }
+    for case in [3, 4] {
+        let now = identity(case);
+        assert!(
+            now.iter().zip(&before[case]).all(|(a, b)| a != b),
+            "case {case} recomputed: {now:?} vs {:?}",
+            before[case]
+        );
+    }
     assert_eq!(std::fs::read(dir.join("summary.csv")).unwrap(), summary);
     assert!(
         !case3.join(".staging-999999").exists(),
@@ -82,4 +75,20 @@ fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
 fn study_hash(meta: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(meta).unwrap();
     v["sweep"]["hash"].as_str().unwrap().to_string()
+}
+
+/// (name, inode, modification time in ns) of every file of a case directory, sorted by name.
+fn file_identity(dir: &Path) -> Vec<(String, u64, i64)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, m.ino(), m.mtime() * 1_000_000_000 + m.mtime_nsec())
+        })
+        .collect();
+    files.sort();
+    files
 }

@@ -3,8 +3,8 @@
 //! `CONFINE_PLOT_DEMO_DIR=/tmp/figs cargo test --test plots -- --ignored demo` writes the
 //! demo figures (paper-like synthetic data) there for looking at them.
 
+use crate::common::scratch;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use confine::output::plots::{
@@ -19,18 +19,6 @@ const BOTH: FigureOutput = FigureOutput {
 };
 const EV_PER_HARTREE: f64 = 27.211386245988;
 const KELVIN_PER_HARTREE: f64 = 315_775.02480407;
-
-/// A fresh, empty directory under the system temp dir, unique per test and process.
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "confine-plots-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic, paper-like data (a square well of depth u0 and half-width a in a box [-l, l]).

@@ -3,7 +3,8 @@
 //! round-trip, every table error is named, the uncut harmonic preset reproduces ħω(n + ½) with
 //! the predicted h² error, and the smooth well converges at order 2 and tends to the square well.
 
-use std::path::{Path, PathBuf};
+use crate::common::scratch_dir;
+use std::path::Path;
 
 use confine::analytic::FiniteWellInBox;
 use confine::config::{self, Config, ConfigError, PotentialConfig};
@@ -20,15 +21,6 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 
 fn ok(text: &str) -> Config {
     parse(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// A scratch directory of this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join(format!("confine-presets-{}", std::process::id()))
-        .join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Config text with the given `[potential]` body.
@@ -111,7 +103,7 @@ fn every_preset_puts_its_breakpoints_on_grid_nodes() {
         assert!(grid.max_spacing() <= p.spacing * (1.0 + 1e-12));
     }
     // A table: every row is a node, including the kinks between its end rows.
-    let dir = scratch("nodes");
+    let dir = scratch_dir("nodes");
     std::fs::write(
         dir.join("t.csv"),
         "x [bohr],V [Ha]\n-7.3,0\n-2.1,-0.2\n0.37,-0.25\n5.9,-0.1\n",
@@ -396,7 +388,7 @@ fn tabulated_potentials_round_trip_through_csv() {
     }
     let by_pieces = ok(&with_potential("30.0", &pieces, "0.1", 10));
     let expected = levels_of(&by_pieces, 10);
-    let dir = scratch("round_trip");
+    let dir = scratch_dir("round_trip");
     let units = [
         ("bohr", "Ha", 1.0, 1.0),
         ("nm", "eV", BOHR_IN_NM, HARTREE_IN_EV),
@@ -444,7 +436,7 @@ fn tabulated_potentials_round_trip_through_csv() {
 
 #[test]
 fn a_changed_table_changes_the_serialized_config() {
-    let dir = scratch("serialize");
+    let dir = scratch_dir("serialize");
     let cfg = dir.join("t.toml");
     std::fs::write(
         &cfg,
@@ -551,7 +543,7 @@ pub const BAD_TABLES: [(&str, &str, &str, &str); 12] = [
 
 #[test]
 fn every_table_error_names_the_csv_file_and_its_line() {
-    let dir = scratch("errors");
+    let dir = scratch_dir("errors");
     for (name, text, line, needle) in BAD_TABLES {
         std::fs::write(dir.join(name), text).unwrap();
         let cfg = dir.join(format!("{name}.toml"));

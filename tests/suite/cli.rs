@@ -1,7 +1,8 @@
 //! The `confine` binary: JSON contracts of `spectrum` and `validate`, and bad input that must end
 //! in a clear message and a non-zero exit, never a panic.
 
-use std::path::{Path, PathBuf};
+use crate::common::write_file;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn confine(args: &[&str]) -> Output {
@@ -25,14 +26,6 @@ fn assert_clean_failure(o: &Output, must_contain: &[&str]) {
     for m in must_contain {
         assert!(err.contains(m), "`{m}` missing from: {err}");
     }
-}
-
-fn temp_config(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("confine-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 const SMALL_WELL: &str = r#"
@@ -70,7 +63,7 @@ fn spectrum_json_has_ascending_energies_and_kinetic_energies() {
 
 #[test]
 fn validate_json_reports_levels_orders_and_richardson_errors() {
-    let cfg = temp_config("small.toml", SMALL_WELL);
+    let cfg = write_file("small.toml", SMALL_WELL);
     let o = confine(&[
         "validate",
         cfg.to_str().unwrap(),
@@ -107,7 +100,7 @@ fn validate_json_reports_levels_orders_and_richardson_errors() {
 
 #[test]
 fn human_tables_name_their_units() {
-    let cfg = temp_config("table.toml", SMALL_WELL);
+    let cfg = write_file("table.toml", SMALL_WELL);
     let o = confine(&["spectrum", cfg.to_str().unwrap()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
@@ -160,7 +153,7 @@ fn validate_refuses_potentials_without_an_exact_solution() {
 #[test]
 fn grids_that_cannot_hold_the_levels_are_refused() {
     let coarse = SMALL_WELL.replace("spacing = 0.25", "spacing = 2.0");
-    let cfg = temp_config("coarse.toml", &coarse);
+    let cfg = write_file("coarse.toml", &coarse);
     let o = confine(&["spectrum", cfg.to_str().unwrap(), "--levels", "30"]);
     assert_clean_failure(&o, &["coarse.toml", "grid.spacing"]);
     let o = confine(&["spectrum", cfg.to_str().unwrap(), "--levels", "500"]);
@@ -208,7 +201,7 @@ fn validate_uses_the_exact_solution_with_different_masses() {
     let text = SMALL_WELL
         .replace("box_half_width = 40.0", "box_half_width = 40.0\nmass = 0.2")
         .replace("half_width = 10.0", "half_width = 10.0\nmass_inside = 1.0");
-    let cfg = temp_config("bdd.toml", &text);
+    let cfg = write_file("bdd.toml", &text);
     let o = confine(&[
         "validate",
         cfg.to_str().unwrap(),
@@ -238,8 +231,8 @@ fn bad_tables_fail_cleanly_naming_the_csv_and_line_and_write_nothing() {
         ("short.csv", "x [nm],V [eV]\n-1,0\n", "at least 2 rows"),
     ];
     for (name, table, line) in cases {
-        let csv = temp_config(name, table);
-        let cfg = temp_config(
+        let csv = write_file(name, table);
+        let cfg = write_file(
             &format!("{name}.toml"),
             &format!(
                 "[system]\nbox_half_width = 40.0\n[potential]\ntype = \"tabulated\"\n\
@@ -259,7 +252,7 @@ fn bad_tables_fail_cleanly_naming_the_csv_and_line_and_write_nothing() {
 
 #[test]
 fn preset_runs_name_their_probability_columns_by_region() {
-    let cfg = temp_config(
+    let cfg = write_file(
         "preset_double.toml",
         "[system]\nbox_half_width = 30.0\n[potential]\ntype = \"double_well\"\ndepth = 0.1\n\
          well_width = 6.0\nbarrier_width = 2.0\n[grid]\nspacing = 0.25\n[solve]\nlevels = 8\n",

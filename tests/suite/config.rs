@@ -6,7 +6,7 @@ use confine::config::*;
 use confine::potential::{Piece, Shape};
 use confine::units::*;
 
-const PAPER: &str = include_str!("../configs/paper.toml");
+const PAPER: &str = include_str!("../../configs/paper.toml");
 
 fn manifest(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

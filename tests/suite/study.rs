@@ -1,11 +1,12 @@
 //! `run`: a study from config to tables, with the paper's negative-heat-capacity drop found,
 //! reproducible output and clean failures.
 
+use crate::common::scratch;
 use confine::config::parse_study;
 use confine::output::plots::FigureOutput;
 use confine::output::run::write_study;
 use confine::study::{run_study, StudyError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// The paper's reference case with a temperature range its 80 levels support.
@@ -25,12 +26,6 @@ epsilon = 0.0004
 energy_grid = { from = -0.1, to = 0.05, step = 0.0005 }
 temperatures = { from = 1e-3, to = 0.05, points = 40 }
 "#;
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("confine-study-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -106,7 +101,7 @@ fn tables_name_their_units_and_a_rerun_is_byte_identical() {
         png: true,
         svg: true,
     };
-    let (a, b) = (temp_dir("a"), temp_dir("b"));
+    let (a, b) = (scratch("a"), scratch("b"));
     let r1 = run_study(&study).unwrap();
     write_study(&r1, &a, &figures).unwrap();
     let r2 = run_study(&study).unwrap();
@@ -188,7 +183,7 @@ fn a_temperature_range_beyond_the_grid_is_refused() {
 
 #[test]
 fn run_cli_writes_outputs_and_refuses_unwritable_directories() {
-    let dir = temp_dir("cli");
+    let dir = scratch("cli");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("small.toml");
     std::fs::write(

@@ -3,28 +3,21 @@
 //! to the unsharded summary. (Resuming an interrupted sweep is in `tests/sweep_resume.rs`,
 //! which counts solves and so needs a process of its own.)
 
+use crate::common::{scratch, square_well};
 use confine::config::{parse_study, ConfigError, PotentialConfig};
 use confine::output::plots::FigureOutput;
 use confine::sweep::run::{merge, run_sweep, Silent, SweepOptions};
 use confine::sweep::Shard;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-const BASE: &str = r#"
-[system]
-box_half_width = 20.0
-[potential]
-type = "square_well"
-depth = 0.5
-half_width = 4.0
-[grid]
-spacing = 0.1
-[solve]
-levels = 20
-"#;
+/// The small well every sweep here varies.
+fn base() -> String {
+    square_well(20.0, 0.5, 4.0, 0.1, 20)
+}
 
 fn study(sweep: &str) -> Result<confine::config::Study, ConfigError> {
-    parse_study(&format!("{BASE}{sweep}"), Path::new("sweep.toml"))
+    parse_study(&format!("{}{sweep}", base()), Path::new("sweep.toml"))
 }
 
 fn depth(c: &confine::config::Case) -> f64 {
@@ -32,12 +25,6 @@ fn depth(c: &confine::config::Case) -> f64 {
         PotentialConfig::SquareWell { depth, .. } => depth,
         _ => panic!("square well expected"),
     }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("confine-sweep-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 #[test]
@@ -235,7 +222,7 @@ grid.spacing = [0.1, 4.0, 0.2]
 fn a_failing_case_is_recorded_and_the_others_complete() {
     // h = 4 leaves 9 interior nodes for 20 levels: that case fails when it runs.
     let s = study(FAILING).unwrap();
-    let dir = temp_dir("failing");
+    let dir = scratch("failing");
     let no_figs = SweepOptions {
         figures: FigureOutput {
             png: false,
@@ -262,7 +249,7 @@ fn a_failing_case_is_recorded_and_the_others_complete() {
 #[test]
 fn merged_shards_equal_the_unsharded_summary() {
     let s = study("[sweep]\npotential.depth = [0.3, 0.4, 0.5, 0.6, 0.7]\n").unwrap();
-    let root = temp_dir("merge");
+    let root = scratch("merge");
     let opts = |shard| SweepOptions {
         shard,
         figures: FigureOutput {
@@ -305,14 +292,10 @@ fn merged_shards_equal_the_unsharded_summary() {
 
 #[test]
 fn cli_refuses_a_bad_shard_and_writes_nothing() {
-    let dir = temp_dir("cli");
+    let dir = scratch("cli");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("s.toml");
-    std::fs::write(
-        &cfg,
-        format!("{BASE}[sweep]\npotential.depth = [0.3, 0.4]\n"),
-    )
-    .unwrap();
+    std::fs::write(&cfg, format!("{}[sweep]\npotential.depth = [0.3, 0.4]\n", base())).unwrap();
     let out = dir.join("out");
     for (args, expected) in [
         (vec!["--shard", "3/2"], "out of range"),
@@ -339,10 +322,10 @@ fn cli_refuses_a_bad_shard_and_writes_nothing() {
 
 #[test]
 fn cli_sweep_logs_each_case_records_failures_and_merges_shards() {
-    let dir = temp_dir("cli-run");
+    let dir = scratch("cli-run");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("s.toml");
-    std::fs::write(&cfg, format!("{BASE}{FAILING}")).unwrap();
+    std::fs::write(&cfg, format!("{}{FAILING}", base())).unwrap();
     let run = |out: &Path, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_confine"))
             .arg("run")

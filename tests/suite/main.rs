@@ -1,0 +1,25 @@
+//! confine's integration tests, in one binary so that faer and the crate are linked once.
+//! `common` holds the helpers the modules share (scratch directories, the reference configs).
+
+mod common;
+
+mod analytic;
+mod cli;
+mod config;
+mod converge;
+mod coulomb_ci;
+mod coulomb_grid;
+mod coulomb_study;
+mod eigen;
+mod fermions;
+mod many_body;
+mod mass;
+mod particles;
+mod plots;
+mod presets;
+mod profiles;
+mod spectrum;
+mod study;
+mod sweep;
+mod sweep_resume;
+mod thermo;
