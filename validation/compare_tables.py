@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Compare every CSV table of two confine output trees numerically.
+
+    python3 validation/compare_tables.py REFERENCE_DIR NEW_DIR [--rtol R] [--atol A]
+                                         [--ignore GLOB ...] [--json]
+
+Two cells agree when they are equal as text, or both parse as floats and
+|new - ref| <= atol + rtol * |ref| (NaN equals NaN, infinities must match). Header rows and
+non-numeric cells must be equal as text. A table present on one side only is a difference,
+unless it matches an --ignore glob (relative path, e.g. 'figures/*' or '*/states.csv').
+
+Prints one line per table that differs (and a summary), exits 0 when every table agrees, 1
+otherwise, 2 on bad arguments. With --json it prints one JSON object instead: per table the
+number of rows, the largest absolute and relative difference and where it occurs.
+"""
+
+import argparse
+import fnmatch
+import json
+import math
+import os
+import sys
+
+
+def tables(root):
+    """Relative paths of every .csv file below root."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(".csv"):
+                found.append(os.path.relpath(os.path.join(dirpath, name), root))
+    return found
+
+
+def as_float(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def compare_table(ref_path, new_path, rtol, atol):
+    """Returns a dict describing the differences of one table (empty 'problems' if equal)."""
+    with open(ref_path, encoding="utf-8") as f:
+        ref = [line.rstrip("\n").split(",") for line in f]
+    with open(new_path, encoding="utf-8") as f:
+        new = [line.rstrip("\n").split(",") for line in f]
+    report = {"rows": len(ref), "max_abs": 0.0, "max_rel": 0.0, "where": None, "problems": []}
+    if len(ref) != len(new):
+        report["problems"].append(f"{len(ref)} rows in the reference, {len(new)} now")
+        return report
+    for i, (r_row, n_row) in enumerate(zip(ref, new)):
+        if len(r_row) != len(n_row):
+            report["problems"].append(f"row {i + 1}: {len(r_row)} cells vs {len(n_row)}")
+            continue
+        for j, (r, n) in enumerate(zip(r_row, n_row)):
+            if r == n:
+                continue
+            header = ref[0][j] if j < len(ref[0]) else f"column {j + 1}"
+            rv, nv = as_float(r), as_float(n)
+            if i == 0 or rv is None or nv is None:
+                report["problems"].append(f"row {i + 1}, {header}: {r!r} vs {n!r}")
+                continue
+            if math.isnan(rv) and math.isnan(nv):
+                continue
+            if math.isinf(rv) or math.isinf(nv):
+                if rv != nv:
+                    report["problems"].append(f"row {i + 1}, {header}: {r} vs {n}")
+                continue
+            diff = abs(nv - rv)
+            rel = diff / abs(rv) if rv != 0 else math.inf
+            if diff > report["max_abs"]:
+                report["max_abs"] = diff
+                report["where"] = f"row {i + 1}, {header}: {r} vs {n}"
+            if rel != math.inf:
+                report["max_rel"] = max(report["max_rel"], rel)
+            if diff > atol + rtol * abs(rv):
+                report["problems"].append(
+                    f"row {i + 1}, {header}: {r} vs {n} (|diff| {diff:.3e}, rel {rel:.3e})"
+                )
+    return report
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("reference")
+    p.add_argument("new")
+    p.add_argument("--rtol", type=float, default=1e-12)
+    p.add_argument("--atol", type=float, default=0.0)
+    p.add_argument("--ignore", action="append", default=[], metavar="GLOB")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    for d in (args.reference, args.new):
+        if not os.path.isdir(d):
+            print(f"error: {d} is not a directory", file=sys.stderr)
+            return 2
+
+    def kept(rel):
+        return not any(fnmatch.fnmatch(rel, g) for g in args.ignore)
+
+    ref_tables = [t for t in tables(args.reference) if kept(t)]
+    new_tables = [t for t in tables(args.new) if kept(t)]
+    result = {"rtol": args.rtol, "atol": args.atol, "tables": {}, "only_reference": [], "only_new": []}
+    result["only_reference"] = sorted(set(ref_tables) - set(new_tables))
+    result["only_new"] = sorted(set(new_tables) - set(ref_tables))
+    failed = bool(result["only_reference"] or result["only_new"])
+    for rel in sorted(set(ref_tables) & set(new_tables)):
+        r = compare_table(os.path.join(args.reference, rel), os.path.join(args.new, rel), args.rtol, args.atol)
+        result["tables"][rel] = r
+        failed |= bool(r["problems"])
+
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for rel in result["only_reference"]:
+            print(f"{rel}: missing in {args.new}")
+        for rel in result["only_new"]:
+            print(f"{rel}: not in the reference")
+        worst = (0.0, None)
+        for rel, r in result["tables"].items():
+            if r["max_abs"] > worst[0]:
+                worst = (r["max_abs"], f"{rel} {r['where']}")
+            if r["problems"]:
+                shown = r["problems"][:5]
+                more = len(r["problems"]) - len(shown)
+                print(f"{rel}: {len(r['problems'])} cells differ: " + "; ".join(shown) + (f"; +{more} more" if more else ""))
+        print(
+            f"{len(result['tables'])} tables compared (rtol {args.rtol:g}, atol {args.atol:g}); "
+            f"largest |difference| {worst[0]:.3e}" + (f" at {worst[1]}" if worst[1] else "")
+            + ("; FAILED" if failed else "; all agree")
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
