@@ -18,6 +18,7 @@ mod particles;
 mod plots;
 mod presets;
 mod profiles;
+mod slurm_scripts;
 mod spectrum;
 mod study;
 mod sweep;
