@@ -10,6 +10,7 @@ mod converge;
 mod coulomb_ci;
 mod coulomb_grid;
 mod coulomb_study;
+mod degenerate;
 mod determinism;
 mod eigen;
 mod fermions;
