@@ -57,6 +57,79 @@ fn ci_states_are_bitwise_independent_of_the_thread_count() {
     }
 }
 
+#[test]
+fn dense_symmetric_factorizations_are_exact_and_thread_independent() {
+    use confine::eigen::dense::{cholesky_lower, symmetric_eigen, symmetric_eigenvalues};
+    use faer::Mat;
+    // A random symmetric 300 × 300 matrix (entries in [−1, 1]); only its lower triangle is read.
+    let n = 300;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    };
+    let mut a = Mat::<f64>::zeros(n, n);
+    for j in 0..n {
+        for i in j..n {
+            let x = next();
+            a[(i, j)] = x;
+            a[(j, i)] = x;
+        }
+    }
+    let norm = (0..n)
+        .map(|i| (0..n).map(|j| a[(i, j)].abs()).sum::<f64>())
+        .fold(0.0, f64::max);
+    let (values, vectors) = in_pool(1, || symmetric_eigen(a.as_ref()).unwrap());
+    let (values3, vectors3) = in_pool(3, || symmetric_eigen(a.as_ref()).unwrap());
+    assert!(values
+        .iter()
+        .zip(&values3)
+        .all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert!((0..n).all(|j| (0..n).all(|i| vectors[(i, j)].to_bits() == vectors3[(i, j)].to_bits())));
+    // A u_j = s_j u_j and UᵀU = I to a small multiple of n·ε (backward-stable dense solver).
+    let tol = n as f64 * f64::EPSILON;
+    for j in 0..n {
+        assert!(j == 0 || values[j] >= values[j - 1]);
+        let r = (0..n)
+            .map(|i| {
+                let au: f64 = (0..n).map(|k| a[(i, k)] * vectors[(k, j)]).sum();
+                (au - values[j] * vectors[(i, j)]).powi(2)
+            })
+            .sum::<f64>()
+            .sqrt();
+        assert!(r <= tol * norm, "residual of pair {j}: {r}");
+        for k in [0, j / 2, j] {
+            let g: f64 = (0..n).map(|i| vectors[(i, j)] * vectors[(i, k)]).sum();
+            let target = if j == k { 1.0 } else { 0.0 };
+            assert!((g - target).abs() <= tol, "<u_{j}|u_{k}> = {g}");
+        }
+    }
+    let only = in_pool(2, || symmetric_eigenvalues(a.as_ref()).unwrap());
+    for (x, y) in only.iter().zip(&values) {
+        assert!((x - y).abs() <= tol * norm, "{x} vs {y}");
+    }
+    // Cholesky of A + (‖A‖ + 1) I (positive definite): L Lᵀ = A, L lower triangular.
+    let mut spd = a.clone();
+    for i in 0..n {
+        spd[(i, i)] += norm + 1.0;
+    }
+    let l = in_pool(3, || cholesky_lower(spd.as_ref()).unwrap());
+    assert!(in_pool(1, || cholesky_lower(spd.as_ref()).unwrap()) == l);
+    for j in 0..n {
+        for i in 0..n {
+            if i < j {
+                assert_eq!(l[(i, j)], 0.0);
+            }
+            let llt: f64 = (0..=i.min(j)).map(|k| l[(i, k)] * l[(j, k)]).sum();
+            assert!((llt - spd[(i, j)]).abs() <= tol * (2.0 * norm + 1.0));
+        }
+    }
+    // Not positive definite: refused, not a panic.
+    assert!(cholesky_lower(a.as_ref()).is_none());
+}
+
 /// Runs `confine run config --out DIR` with `threads` rayon threads; returns DIR.
 fn run_with_threads(config: &Path, threads: usize, tag: &str) -> PathBuf {
     let out = scratch(&format!("{tag}-{threads}-threads"));
