@@ -191,3 +191,43 @@ fn cli_spectrum_is_ascending_and_run_accepts_the_opaque_double_well() {
     assert_ascending(&e, "levels.csv");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn coulomb_shift_unit_is_the_first_gap_resolved_from_the_ground_level() {
+    // e_1 − e_0 of the opaque double well is rounding noise (~1e-17 Ha): the ground-state shift
+    // is measured in units of e_2 − e_0, the tunnelling doublet counted as one level.
+    let config = write_file(
+        "opaque_double_well_coulomb.toml",
+        &format!(
+            "{OPAQUE_DOUBLE_WELL}[coulomb]\neps_r = 12.9\nsoftening = 1.0\norbitals = 20\n\
+             energy_per_particle_max = 0.05\n"
+        ),
+    );
+    let out = scratch("opaque-double-well-coulomb");
+    let o = Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(["run", config.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let case = out.join("opaque_double_well_coulomb");
+    let levels = std::fs::read_to_string(case.join("levels.csv")).unwrap();
+    let e: Vec<f64> = levels
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metadata.json")).unwrap()).unwrap();
+    let coulomb = &meta["cases"][0]["coulomb"];
+    assert_eq!(
+        coulomb["level_spacing"].as_f64(),
+        Some(e[2] - e[0]),
+        "{coulomb}"
+    );
+    let spacings = coulomb["variants"][1]["shift"]["shift_in_spacings"]
+        .as_f64()
+        .unwrap();
+    assert!(spacings > 0.0 && spacings < 10.0, "{spacings} spacings");
+    let _ = std::fs::remove_dir_all(&out);
+}
