@@ -26,7 +26,13 @@
 //!   ⟨ij|H|kl⟩_± = (e_i + e_j) δ_(ij),(kl) + 2 f_ij f_kl (⟨ij|W|kl⟩ ± ⟨ij|W|lk⟩),
 //!
 //! diagonalized per sector (and per total parity p_i p_j when the orbitals have parities) with
-//! faer's dense self-adjoint eigen-solver. As the basis grows with M the eigenvalues decrease
+//! faer's dense self-adjoint eigen-solver.
+//!
+//! **Thread count.** Every result is bitwise the same whatever the number of threads (a sweep
+//! sharded over machines with different core counts merges to the unsharded result): the
+//! integrals are products over a fixed partition into column blocks, each block sequential
+//! inside, and the CI blocks are diagonalized concurrently, each sequentially
+//! ([`crate::eigen::dense`]). faer's threaded kernels would split their sums by thread count. As the basis grows with M the eigenvalues decrease
 //! monotonically (Cauchy interlacing; the M basis is a subspace of the M′ > M one).
 //!
 //! **Observables.** A CI state Ψ(x₁, x₂) = Σ_ab A_ab ψ_a(x₁) ψ_b(x₂) with A = ±Aᵀ, Σ A_ab² = 1,
@@ -38,22 +44,22 @@
 //!
 //! **Cost** (n grid nodes, D = M(M+1)/2 pairs): integrals 2n²D + nD² flops (halved with parity),
 //! memory 8(2nD + D²) bytes (D²/2 with parity); each sector block of dimension d costs O(d³)
-//! and dominates. Measured (`benches/coulomb.rs`, release, 2 shared cores) on the reference well
-//! (n = 1599): M = 50 in under 1 s; M = 100 (four parity blocks of ≈ 2500) about 20 s of CPU time,
+//! and dominates, and needs 8·3d² bytes while it is diagonalized (all blocks at once).
+//! Measured (`benches/coulomb.rs`, release, 2 shared cores) on the reference well (n = 1599): M = 50 in under 1 s; M = 100 (four parity blocks of ≈ 2500) about 20 s of CPU time,
 //! ≈ 85 % of it in the diagonalization. Without parity blocks (an asymmetric potential) the two
 //! blocks of ≈ 5000 cost about four times as much; a pair-energy cutoff
 //! ([`CiSettings::pair_energy_max`]) shrinks the blocks instead.
 
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::analytic::Parity;
+use crate::eigen::dense::{symmetric_eigen, symmetric_eigenvalues};
 use crate::hamiltonian::Hamiltonian;
 use crate::many_body::Spin;
 use crate::potential::Potential;
 use crate::spectrum::Spectrum;
 use crate::thermo::StateList;
 use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -84,6 +90,9 @@ fn check_memory(what: &'static str, elements: f64) -> Result<(), CoulombError> {
 const MISMATCH_TOLERANCE: f64 = 1e-8;
 /// Rows of W(x_a − x_b) built at a time for U = W P.
 const ROW_BLOCK: usize = 512;
+/// Columns per parallel task in U = W P and G = Pᵀ U: a fixed partition, so the sums are the
+/// same whatever the number of threads.
+const COLUMN_BLOCK: usize = 128;
 /// CI states per batch when computing ⟨K₁ + K₂⟩.
 const STATE_CHUNK: usize = 32;
 
@@ -268,38 +277,57 @@ impl TwoElectronIntegrals {
                 }
             });
         let p = MatRef::from_column_major_slice(&p, n, pairs);
-        // U = W P, W built ROW_BLOCK rows at a time.
+        // U = W P, W built ROW_BLOCK rows at a time. The products run in parallel over fixed
+        // column blocks, each sequential inside, so that every entry is summed in an order that
+        // does not depend on the number of threads (a threaded faer product may split its sums
+        // by thread count).
         let mut u = Mat::<f64>::zeros(n, pairs);
         let mut r0 = 0;
         while r0 < n {
             let rows = ROW_BLOCK.min(n - r0);
             let wb =
                 Mat::<f64>::from_fn(rows, n, |a, b| interaction.at_separation(x[r0 + a] - x[b]));
-            matmul(
-                u.as_mut().subrows_mut(r0, rows),
-                Accum::Replace,
-                wb.as_ref(),
-                p,
-                1.0,
-                Par::rayon(0),
-            );
+            u.as_mut()
+                .subrows_mut(r0, rows)
+                .par_col_chunks_mut(COLUMN_BLOCK)
+                .enumerate()
+                .for_each(|(b, ub)| {
+                    let c0 = b * COLUMN_BLOCK;
+                    let cols = ub.ncols();
+                    matmul(
+                        ub,
+                        Accum::Replace,
+                        wb.as_ref(),
+                        p.subcols(c0, cols),
+                        1.0,
+                        Par::Seq,
+                    );
+                });
             r0 += rows;
         }
         let blocks = (0..classes)
             .map(|c| {
                 let (off, cnt) = (offsets[c], counts[c]);
                 let mut g = Mat::<f64>::zeros(cnt, cnt);
-                triangular::matmul(
-                    g.as_mut(),
-                    BlockStructure::TriangularLower,
-                    Accum::Replace,
-                    p.subcols(off, cnt).transpose(),
-                    BlockStructure::Rectangular,
-                    u.as_ref().subcols(off, cnt),
-                    BlockStructure::Rectangular,
-                    1.0,
-                    Par::rayon(0),
-                );
+                // The lower trapezoid G[j0.., J] = P[:, j0..]ᵀ U[:, J] of each fixed column
+                // block J = j0..j0 + COLUMN_BLOCK (the part above the diagonal inside J is
+                // overwritten by the symmetric copy below).
+                let (pc, uc) = (p.subcols(off, cnt), u.as_ref().subcols(off, cnt));
+                g.as_mut()
+                    .par_col_chunks_mut(COLUMN_BLOCK)
+                    .enumerate()
+                    .for_each(|(b, gb)| {
+                        let j0 = b * COLUMN_BLOCK;
+                        let cols = gb.ncols();
+                        matmul(
+                            gb.subrows_mut(j0, cnt - j0),
+                            Accum::Replace,
+                            pc.subcols(j0, cnt - j0).transpose(),
+                            uc.subcols(j0, cols),
+                            1.0,
+                            Par::Seq,
+                        );
+                    });
                 for j in 0..cnt {
                     for i in 0..j {
                         g[(i, j)] = g[(j, i)];
@@ -485,7 +513,8 @@ pub struct CiState {
     pub coefficients: Option<Vec<f64>>,
 }
 
-/// Wall times of one CI solve (seconds).
+/// Wall times of one CI solve (seconds), each stage summed over the blocks (which run
+/// concurrently, so the sum can exceed the elapsed time).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct CiTimings {
     /// Building the CI matrices (s).
@@ -682,9 +711,17 @@ impl CiProblem {
                 }
             }
         }
-        let largest = blocks.iter().map(|b| b.pairs.len()).max().unwrap_or(0) as f64;
-        let kept = (settings.keep_coefficients as f64).min(largest) * (m * m) as f64;
-        check_memory("CI diagonalization", 3.0 * largest * largest + 2.0 * kept)?;
+        // The blocks are diagonalized concurrently: each needs its matrix, its eigenvectors and
+        // the solver's workspace (3d²) and its kept coefficient matrices at once.
+        let elements: f64 = blocks
+            .iter()
+            .map(|b| {
+                let d = b.pairs.len() as f64;
+                let kept = (settings.keep_coefficients as f64).min(d) * (m * m) as f64;
+                3.0 * d * d + 2.0 * kept
+            })
+            .sum();
+        check_memory("CI diagonalization", elements)?;
         if blocks.is_empty() {
             return Err(CoulombError::EmptyBasis {
                 cutoff: settings.pair_energy_max.unwrap_or(f64::NAN),
@@ -726,13 +763,21 @@ impl CiProblem {
             symmetric: Vec::new(),
             antisymmetric: Vec::new(),
         };
-        for block in self.blocks(settings)? {
-            let d = block.pairs.len();
-            let h = self.block_matrix(&block);
-            let values = MatRef::from_column_major_slice(&h, d, d)
-                .self_adjoint_eigenvalues(Side::Lower)
-                .map_err(|_| CoulombError::DenseEigen { dimension: d })?;
-            match block.exchange {
+        // Blocks in parallel, each diagonalized sequentially: the eigenvalues do not depend on
+        // the number of threads.
+        let solved = self
+            .blocks(settings)?
+            .into_par_iter()
+            .map(|block| {
+                let d = block.pairs.len();
+                let h = self.block_matrix(&block);
+                symmetric_eigenvalues(MatRef::from_column_major_slice(&h, d, d))
+                    .map(|values| (block.exchange, values))
+                    .ok_or(CoulombError::DenseEigen { dimension: d })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (exchange, values) in solved {
+            match exchange {
                 Exchange::Symmetric => out.symmetric.extend(values),
                 Exchange::Antisymmetric => out.antisymmetric.extend(values),
             }
@@ -746,61 +791,25 @@ impl CiProblem {
     pub fn solve(&self, settings: &CiSettings) -> Result<CiSpectrum, CoulombError> {
         let blocks = self.blocks(settings)?;
         let m = settings.orbitals;
+        // Blocks in parallel, each diagonalized sequentially (see `symmetric_eigen`): the states
+        // do not depend on the number of threads.
+        let solved = blocks
+            .par_iter()
+            .map(|block| self.solve_block(block, settings))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut timings = CiTimings::default();
         let mut states = Vec::new();
         let mut sizes = Vec::new();
-        for block in &blocks {
-            let d = block.pairs.len();
+        for (block, (block_states, t)) in blocks.iter().zip(solved) {
             sizes.push(BlockSize {
                 exchange: block.exchange,
                 parity: block.parity,
-                dimension: d,
+                dimension: block.pairs.len(),
             });
-            let start = Instant::now();
-            let h = self.block_matrix(block);
-            timings.assembly_seconds += start.elapsed().as_secs_f64();
-            let start = Instant::now();
-            let evd = MatRef::from_column_major_slice(&h, d, d)
-                .self_adjoint_eigen(Side::Lower)
-                .map_err(|_| CoulombError::DenseEigen { dimension: d })?;
-            drop(h);
-            timings.diagonalization_seconds += start.elapsed().as_secs_f64();
-            let start = Instant::now();
-            let values = evd.S();
-            let vectors = evd.U();
-            let kinetic = self.kinetic_expectations(m, block, vectors);
-            let keep = settings.keep_coefficients.min(d);
-            let block_states: Vec<CiState> = (0..d)
-                .into_par_iter()
-                .map(|s| {
-                    let c = vectors.col(s);
-                    let mut one_body = 0.0;
-                    let (mut best, mut best_weight) = (0, -1.0);
-                    for (r, &(i, j)) in block.pairs.iter().enumerate() {
-                        let w = c[r] * c[r];
-                        one_body += w * (self.energy[i] + self.energy[j]);
-                        if w > best_weight {
-                            best = r;
-                            best_weight = w;
-                        }
-                    }
-                    let energy = values[s];
-                    CiState {
-                        energy,
-                        kinetic: kinetic[s],
-                        potential: one_body - kinetic[s],
-                        interaction: energy - one_body,
-                        exchange: block.exchange,
-                        parity: block.parity,
-                        sector_index: 0,
-                        leading_pair: block.pairs[best],
-                        leading_weight: best_weight,
-                        coefficients: (s < keep).then(|| coefficient_matrix(m, block, c)),
-                    }
-                })
-                .collect();
+            timings.assembly_seconds += t.assembly_seconds;
+            timings.diagonalization_seconds += t.diagonalization_seconds;
+            timings.observables_seconds += t.observables_seconds;
             states.extend(block_states);
-            timings.observables_seconds += start.elapsed().as_secs_f64();
         }
         // Rank within the sector, then drop coefficients beyond the lowest `keep` per sector.
         states.sort_by(|a, b| {
@@ -831,6 +840,60 @@ impl CiProblem {
             interaction: self.interaction,
             timings,
         })
+    }
+
+    /// The states of one block and the wall times of its stages (s).
+    fn solve_block(
+        &self,
+        block: &Block,
+        settings: &CiSettings,
+    ) -> Result<(Vec<CiState>, CiTimings), CoulombError> {
+        let m = settings.orbitals;
+        let d = block.pairs.len();
+        let mut timings = CiTimings::default();
+        let start = Instant::now();
+        let h = self.block_matrix(block);
+        timings.assembly_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let (values, vectors) = symmetric_eigen(MatRef::from_column_major_slice(&h, d, d))
+            .ok_or(CoulombError::DenseEigen { dimension: d })?;
+        drop(h);
+        timings.diagonalization_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let vectors = vectors.as_ref();
+        let kinetic = self.kinetic_expectations(m, block, vectors);
+        let keep = settings.keep_coefficients.min(d);
+        let states: Vec<CiState> = (0..d)
+            .into_par_iter()
+            .map(|s| {
+                let c = vectors.col(s);
+                let mut one_body = 0.0;
+                let (mut best, mut best_weight) = (0, -1.0);
+                for (r, &(i, j)) in block.pairs.iter().enumerate() {
+                    let w = c[r] * c[r];
+                    one_body += w * (self.energy[i] + self.energy[j]);
+                    if w > best_weight {
+                        best = r;
+                        best_weight = w;
+                    }
+                }
+                let energy = values[s];
+                CiState {
+                    energy,
+                    kinetic: kinetic[s],
+                    potential: one_body - kinetic[s],
+                    interaction: energy - one_body,
+                    exchange: block.exchange,
+                    parity: block.parity,
+                    sector_index: 0,
+                    leading_pair: block.pairs[best],
+                    leading_weight: best_weight,
+                    coefficients: (s < keep).then(|| coefficient_matrix(m, block, c)),
+                }
+            })
+            .collect();
+        timings.observables_seconds = start.elapsed().as_secs_f64();
+        Ok((states, timings))
     }
 
     /// ⟨K₁ + K₂⟩ = 2 tr(Aᵀ K A) (Hartree) for every eigenvector (column of `vectors`).

@@ -661,7 +661,10 @@ fn prepare(
     )
     .map_err(|e| CoulombError::Factorization(format!("symbolic analysis failed: {e:?}")))?;
     timings.ordering_s = t1.elapsed().as_secs_f64();
-    let par = Par::rayon(0);
+    // Sequential: a threaded supernodal factorization may sum its updates in an order set by
+    // the thread count, and the grid check must not depend on the machine (on 2 cores the
+    // threaded factorization saved no wall time for configs/coulomb_check.toml).
+    let par = Par::Seq;
     let factor_entries = symbolic.len_val();
     let factor_indices = match symbolic.raw() {
         SymbolicCholeskyRaw::Simplicial(s) => s.row_idx().len(),

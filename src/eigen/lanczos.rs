@@ -30,7 +30,7 @@
 //! all reductions are sequential: the result is bitwise reproducible.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use thiserror::Error;
 
 /// Why a Lanczos solve could not be carried out.
@@ -346,11 +346,11 @@ where
         // Rayleigh–Ritz on the processed vectors.
         let p = b.p;
         let s = Mat::<f64>::from_fn(p, p, |i, j| 0.5 * (b.g(i, j) + b.g(j, i)));
-        let evd = s
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| LanczosError::Internal(format!("{e:?}")))?;
-        let theta: Vec<f64> = (0..p).map(|i| evd.S()[p - 1 - i]).collect();
-        let y = Mat::<f64>::from_fn(p, p, |r, c| evd.U()[(r, p - 1 - c)]);
+        let (ritz, u) = super::dense::symmetric_eigen(s.as_ref()).ok_or_else(|| {
+            LanczosError::Internal("the Rayleigh–Ritz eigen-solve did not converge".into())
+        })?;
+        let theta: Vec<f64> = (0..p).map(|i| ritz[p - 1 - i]).collect();
+        let y = Mat::<f64>::from_fn(p, p, |r, c| u[(r, p - 1 - c)]);
         let residual = |c: usize| -> f64 {
             (p..b.nb)
                 .map(|r| {
@@ -516,6 +516,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::Side;
 
     /// Dense symmetric matrix-vector product (column-major).
     fn dense_apply(a: &Mat<f64>, x: &[f64], y: &mut [f64]) {

@@ -5,6 +5,7 @@
 //! multisection (which proves completeness) and shifted inverse / Rayleigh-quotient iteration,
 //! in O(n) memory per vector.
 
+pub mod dense;
 pub mod lanczos;
 pub mod sturm;
 pub mod tridiagonal;

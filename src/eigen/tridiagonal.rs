@@ -21,7 +21,7 @@
 use super::sturm::{SturmData, LANES};
 use super::{EigenError, SymTridiagonal};
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{linalg, Accum, MatMut, MatRef, Par, Side};
+use faer::{linalg, Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -572,10 +572,8 @@ fn solve_cluster(
         }
     }
     let sym = faer::Mat::<f64>::from_fn(m, m, |i, j| 0.5 * (proj[(i, j)] + proj[(j, i)]));
-    let values = match sym.self_adjoint_eigen(Side::Lower) {
-        Ok(evd) => {
-            let s = evd.S();
-            let u = evd.U();
+    let values = match super::dense::symmetric_eigen(sym.as_ref()) {
+        Some((s, u)) => {
             for (c, w) in out.chunks_exact_mut(n).enumerate() {
                 w.fill(0.0);
                 for (r, b) in basis.iter().enumerate() {
@@ -585,7 +583,7 @@ fn solve_cluster(
             }
             (0..m).map(|i| s[i] + sigma).collect()
         }
-        Err(_) => {
+        None => {
             for (w, b) in out.chunks_exact_mut(n).zip(&basis) {
                 w.copy_from_slice(b);
             }
@@ -649,11 +647,10 @@ fn orthogonality_error(g: &faer::Mat<f64>) -> f64 {
 /// column j stays in the span of columns 0..=j. Returns false when G is not numerically
 /// positive definite (V is left unchanged then).
 fn cholesky_qr(vectors: &mut [f64], n: usize, k: usize, g: &faer::Mat<f64>) -> bool {
-    let llt = match g.llt(Side::Lower) {
-        Ok(llt) => llt,
-        Err(_) => return false,
+    let Some(l) = super::dense::cholesky_lower(g.as_ref()) else {
+        return false;
     };
-    let l = llt.L();
+    let l = l.as_ref();
     // Rows of V are independent: each row block r solves L xᵀ = rᵀ on its own, so the result
     // does not depend on the thread count.
     let v = MatMut::from_column_major_slice_mut(vectors, n, k);

@@ -72,7 +72,8 @@ pub struct GridCheckRow {
 pub struct CoulombResult {
     /// M: orbitals of the CI basis.
     pub orbitals: usize,
-    /// e₁ − e₀ of the orbitals (Hartree): the unit of the ground-state shifts.
+    /// e₁ − e₀ of the orbitals (Hartree): the unit of the ground-state shifts; e_k − e₀ with k
+    /// the first orbital resolved from e₀ when e₀ is degenerate to the solver's resolution.
     pub level_spacing: f64,
     /// W off first, then one per ε_r.
     pub variants: Vec<CoulombVariant>,
@@ -150,7 +151,15 @@ pub fn run_coulomb(
             cfg.energy_per_particle_max, energies[0]
         )));
     }
-    let level_spacing = energies[1] - energies[0];
+    // With a (nearly) degenerate ground level (e.g. a double well with an opaque barrier) e₁ − e₀
+    // is rounding noise: the unit is the gap to the first orbital resolved from e₀.
+    let resolved = spectrum
+        .levels
+        .iter()
+        .position(|l| !l.unresolved_splitting)
+        .map_or(1, |k| k + 1)
+        .min(energies.len() - 1);
+    let level_spacing = energies[resolved] - energies[0];
     let coulomb_err = |e: crate::coulomb::CoulombError| unsupported(e.to_string());
     let basis = cfg.check_orbitals.unwrap_or(m);
     let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);

@@ -10,6 +10,8 @@ mod converge;
 mod coulomb_ci;
 mod coulomb_grid;
 mod coulomb_study;
+mod degenerate;
+mod determinism;
 mod eigen;
 mod fermions;
 mod many_body;
