@@ -14,6 +14,7 @@ mod eigen;
 mod fermions;
 mod many_body;
 mod mass;
+mod output_names;
 mod particles;
 mod plots;
 mod presets;
