@@ -87,3 +87,24 @@ pub fn output_files(
     }
     found
 }
+
+/// The hidden entries (names starting with `.`) anywhere under `dir`, as relative paths.
+pub fn hidden_entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let child = rel.join(e.file_name());
+            if e.file_name().to_string_lossy().starts_with('.') {
+                found.push(child);
+            } else if e.file_type().unwrap().is_dir() {
+                todo.push(child);
+            }
+        }
+    }
+    found
+}

@@ -11,6 +11,7 @@ mod coulomb_ci;
 mod coulomb_grid;
 mod coulomb_study;
 mod eigen;
+mod fault_injection;
 mod fermions;
 mod many_body;
 mod mass;
