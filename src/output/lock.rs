@@ -17,7 +17,7 @@
 
 use super::run::OutputError;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -92,8 +92,7 @@ impl OutputLock {
                     if !names_file(&path, &file) {
                         continue; // the holder is releasing it
                     }
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
+                    let holder = read_record(&mut file);
                     if holder.starts_with(&format!("pid {}\n", std::process::id())) {
                         // Our own last guard is being dropped by another thread, which needs
                         // the registry to finish: let it.
@@ -157,6 +156,23 @@ impl Drop for Held {
             }
         }
     }
+}
+
+/// The holder's record in the lock `file`. A holder writes it right after locking; if it is not
+/// there yet, wait for it a little (up to 0.25 s) so that the refusal can name the holder.
+fn read_record(file: &mut File) -> String {
+    let mut record = String::new();
+    for _ in 0..50 {
+        record.clear();
+        let read = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_string(&mut record));
+        if read.is_err() || (record.contains("\ncommand ") && record.ends_with('\n')) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    record
 }
 
 /// Creates `dir` and its missing parents; returns the directories that did not exist.
