@@ -395,6 +395,14 @@ pub struct CoulombConfig {
     pub grid_check: Option<GridCheckConfig>,
 }
 
+impl CoulombConfig {
+    /// The label of a variant: "W off" without ε_r, else "eps_r = <ε_r>"; its tables go to
+    /// `coulomb/<directory_name(label)>/`.
+    pub fn variant_label(eps_r: Option<f64>) -> String {
+        eps_r.map_or_else(|| "W off".to_string(), |e| format!("eps_r = {e}"))
+    }
+}
+
 /// `[coulomb.grid_check]`: the lowest states of each sector by CI and by the 2-D grid solve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GridCheckConfig {
@@ -701,11 +709,21 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                         format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
                     ));
                 }
-                if bases.iter().any(|(n, _, _)| *n == case_name) {
+                if let Some(problem) = directory_name_problem(&case_name) {
                     return Err(invalid(
                         origin,
                         format!("cases[{i}].name"),
-                        format!("= \"{case_name}\" is used by an earlier case: names must be unique"),
+                        format!("{problem}: a case name names the case's output directory; use letters, digits and - _ . + =, not starting with '.', at most {MAX_NAME_BYTES} bytes"),
+                    ));
+                }
+                if let Some((n, _, _)) = bases
+                    .iter()
+                    .find(|(n, _, _)| n.to_lowercase() == case_name.to_lowercase())
+                {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].name"),
+                        format!("= \"{case_name}\" is used by an earlier case (\"{n}\"; names are compared ignoring case, as some file systems do): names must be unique"),
                     ));
                 }
                 let mut merged = doc.clone();
@@ -722,7 +740,20 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
         }
     };
     let explicit_cases = bases.iter().any(|(_, i, _)| i.is_some());
+    // The file stem names the default output directory, and the case when there are no
+    // [[cases]]; then it must be a safe case directory name too.
+    let stem_problem = directory_name_problem(&name)
+        .filter(|_| !explicit_cases || name == "." || name == ".." || name.len() > MAX_NAME_BYTES);
+    if let Some(problem) = stem_problem {
+        return Err(invalid(
+            origin,
+            "file name",
+            format!("{problem}: the file name without .toml names the case and the default output directory; rename the file (or add [[cases]] with names)"),
+        ));
+    }
     let mut out: Vec<Case> = Vec::new();
+    // Lower-cased sweep case names, to the name as written.
+    let mut seen = std::collections::HashMap::new();
     for (case_name, index, table) in bases {
         let points = sweep.as_ref().map_or(1, |s| s.points);
         let width = points.to_string().len();
@@ -738,6 +769,23 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                     } else {
                         label
                     };
+                    if let Some(problem) = directory_name_problem(&full) {
+                        let key = index.map_or("sweep".to_string(), |i| format!("cases[{i}].name"));
+                        return Err(invalid(
+                            origin,
+                            key,
+                            format!("with the sweep label gives the case directory name {problem}: shorten the case name, the swept keys' values or their number"),
+                        ));
+                    }
+                    if let Some(earlier) = seen.get(&full.to_lowercase()) {
+                        let key = index.map_or("sweep".to_string(), |i| format!("cases[{i}].name"));
+                        return Err(invalid(
+                            origin,
+                            key,
+                            format!("with the sweep label gives the case directory name \"{full}\", which an earlier case (\"{earlier}\") already has (names are compared ignoring case): rename the case"),
+                        ));
+                    }
+                    seen.insert(full.to_lowercase(), full.clone());
                     (full, plan.point(p))
                 }
             };
@@ -790,6 +838,52 @@ fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> C
         },
         other => other,
     }
+}
+
+/// Longest name of a case or of a Coulomb variant directory (bytes): the longest file name made
+/// from it, `figures/coulomb_temperature_<name>.png`, then stays within the 255 bytes that
+/// common file systems allow.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// Names that the top of an output directory uses for itself, so no case may take them
+/// (compared ignoring case, for case-insensitive file systems).
+pub const RESERVED_NAMES: [&str; 4] = ["figures", "metadata.json", "summary.csv", "summary.json"];
+
+/// Why `name` cannot name a case (or Coulomb variant) directory inside an output directory, or
+/// `None` when it can: it must be non-empty, must not start with `.` (that excludes `.`, `..`
+/// and the hidden staging, commit and lock entries of the writer), must not hold a path
+/// separator or a control character, must not be one of [`RESERVED_NAMES`] and must fit in
+/// [`MAX_NAME_BYTES`].
+pub fn directory_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".into());
+    }
+    if name.starts_with('.') {
+        return Some(format!(
+            "\"{name}\" starts with '.': \".\" and \"..\" would leave the case's own directory, and hidden names belong to the writer"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '/' | '\\') || c.is_control())
+    {
+        return Some(format!(
+            "\"{name}\" holds {c:?}, which cannot be part of a directory name"
+        ));
+    }
+    if let Some(r) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Some(format!(
+            "\"{name}\" is the name of the output directory's own {r}"
+        ));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Some(format!(
+            "\"{}…\" is {} bytes long, more than the {MAX_NAME_BYTES} a directory name may take here",
+            name.chars().take(40).collect::<String>(),
+            name.len()
+        ));
+    }
+    None
 }
 
 /// True for the characters a case name may hold (it names a directory): letters, digits and
@@ -1055,6 +1149,22 @@ impl RawCoulomb {
                 "coulomb.eps_r",
                 format!("= {e}: a dielectric constant must be a finite number > 0 (1 = vacuum, 12.9 = GaAs)"),
             );
+        }
+        // Each ε_r names the directory of its tables.
+        for (i, &e) in eps_r.iter().enumerate() {
+            let dir = directory_name(&CoulombConfig::variant_label(Some(e)));
+            if let Some(problem) = directory_name_problem(&dir) {
+                return bad(
+                    "coulomb.eps_r",
+                    format!("= {e:?} gives the directory name {problem}: give ε_r as a number of ordinary size (1 = vacuum, 12.9 = GaAs)"),
+                );
+            }
+            if eps_r[..i].contains(&e) {
+                return bad(
+                    "coulomb.eps_r",
+                    format!("holds {e:?} twice: each value gets its own variant and directory, give it once"),
+                );
+            }
         }
         let softening = self.softening.map_or(DEFAULT_SOFTENING, |Length(s)| s);
         if !(softening.is_finite() && softening > 0.0) {

@@ -497,7 +497,8 @@ fn run_study(
         .map(confine::sweep::Shard::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    confine::output::run::check_writable(&dir)
+    // Held until the results are written: a second run into DIR is refused before computing.
+    let _lock = confine::output::lock::OutputLock::acquire(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
         return run_sweep(&study, &dir, no_figures, shard, case_figures);

@@ -165,10 +165,11 @@ pub fn run_coulomb(
     let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
     let mut grid_check = Vec::new();
     let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(coulomb_err)?;
-    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![("W off".into(), None, off)];
+    let label = CoulombConfig::variant_label;
+    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![(label(None), None, off)];
     for &e in &cfg.eps_r {
         let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(coulomb_err)?;
-        all.push((format!("eps_r = {e}"), Some(e), w));
+        all.push((label(Some(e)), Some(e), w));
     }
     // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
     // variant rescales them by λ/ε_r (0 for W off).

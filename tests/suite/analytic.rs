@@ -14,7 +14,7 @@ fn reference() -> FiniteWellInBox {
 
 /// Composite Simpson on [lo, hi] with `intervals` (even) sub-intervals.
 fn simpson(lo: f64, hi: f64, intervals: usize, f: impl Fn(f64) -> f64) -> f64 {
-    assert!(intervals % 2 == 0);
+    assert!(intervals.is_multiple_of(2));
     let h = (hi - lo) / intervals as f64;
     let mut s = f(lo) + f(hi);
     for i in 1..intervals {
