@@ -77,6 +77,20 @@ impl Grid {
         breakpoints: &[f64],
         max_spacing: f64,
     ) -> Result<Self, GridError> {
+        Ok(Self::from_segments(Self::aligned_segments(
+            box_half_width,
+            breakpoints,
+            max_spacing,
+        )?))
+    }
+
+    /// The uniform segments [`Grid::aligned`] would build (without its nodes): every check of
+    /// `aligned` is made, so this sizes a grid before it is allocated.
+    pub fn aligned_segments(
+        box_half_width: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Vec<Segment>, GridError> {
         if !(box_half_width.is_finite() && box_half_width > 0.0) {
             return Err(GridError::BoxHalfWidth(box_half_width));
         }
@@ -128,7 +142,7 @@ impl Grid {
                 limit: MAX_NODES,
             });
         }
-        Ok(Self::from_segments(segments))
+        Ok(segments)
     }
 
     fn from_segments(segments: Vec<Segment>) -> Self {

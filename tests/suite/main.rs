@@ -3,6 +3,10 @@
 
 mod common;
 
+/// Counts heap bytes of tracked threads (see `memory`); untracked threads pay one flag check.
+#[global_allocator]
+static METER: memory::Meter = memory::Meter;
+
 mod analytic;
 mod cli;
 mod config;
@@ -14,6 +18,7 @@ mod eigen;
 mod fermions;
 mod many_body;
 mod mass;
+mod memory;
 mod particles;
 mod plots;
 mod presets;
