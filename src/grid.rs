@@ -27,7 +27,11 @@ pub enum GridError {
     #[error("breakpoint {0} bohr is not strictly inside the box (−{1}, {1}) bohr")]
     Breakpoint(f64, f64),
     /// The grid would be too large.
-    #[error("a spacing of {spacing} bohr on a box of half-width {box_half_width} bohr needs {nodes} nodes, more than the limit of {limit}")]
+    #[error(
+        "grid.spacing = {spacing:e} bohr in a box of half-width {box_half_width} bohr needs about {:.1e} nodes, more than the limit of {limit}: use grid.spacing >= {:.1e} bohr",
+        (2.0 * box_half_width / spacing).max(*nodes as f64),
+        crate::resources::round_up_2(2.0 * box_half_width / *limit as f64)
+    )]
     TooLarge {
         /// Requested spacing (bohr).
         spacing: f64,

@@ -194,15 +194,30 @@ impl<'a> OrbitalSource<'a> {
     }
 }
 
-/// Runs `f` on the orbitals, extending them once if it asks for more.
+/// The message of a failure of the N-particle states, naming the `[particles]` key that caused
+/// it where a user value did.
+fn many_body_message(e: ManyBodyError, particles: usize) -> String {
+    match e {
+        ManyBodyError::EnergyBelowGround { energy_max, ground } => format!(
+            "particles.energy_per_particle_max = {} Ha gives E_max = {energy_max} Ha for N = {particles}, below the N-particle ground-state energy {ground} Ha: raise particles.energy_per_particle_max to at least {} Ha",
+            energy_max / particles as f64,
+            ground / particles as f64
+        ),
+        ManyBodyError::TooManyStates { .. } => format!("particles.state_limit: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Runs `f` on the orbitals for N = `particles`, extending them once if it asks for more.
 fn with_orbitals<T>(
     source: &mut OrbitalSource,
     case: &str,
+    particles: usize,
     f: impl Fn(&Orbitals) -> Result<T, ManyBodyError>,
 ) -> Result<T, StudyError> {
     let many = |e: ManyBodyError| StudyError::Unsupported {
         case: case.to_string(),
-        message: e.to_string(),
+        message: many_body_message(e, particles),
     };
     for _ in 0..3 {
         let orbitals = Orbitals::from_spectrum(&source.spectrum).map_err(many)?;
@@ -423,7 +438,7 @@ fn run_one(
         state_limit: settings.state_limit,
     };
     let enumerated = if enumerate_first {
-        match with_orbitals(source, case, |o| enumerate(o, &settings_enum)) {
+        match with_orbitals(source, case, n, |o| enumerate(o, &settings_enum)) {
             Ok(states) => Some(states),
             Err(e) if cfg.method == CountingMethod::Auto => {
                 warnings.push(format!("N = {n}: {e}; counted on energy bins instead"));
@@ -477,7 +492,7 @@ fn run_one(
         } else {
             let width = cfg.bin_width.unwrap_or(eps / 4.0);
             let binning = BinningSettings::new(n, spin, energy_max, width);
-            let bins = with_orbitals(source, case, |o| binned_counts_with(o, &binning))?;
+            let bins = with_orbitals(source, case, n, |o| binned_counts_with(o, &binning))?;
             let windows = bins
                 .window_kinetic(eps)
                 .map_err(|e| StudyError::Unsupported {

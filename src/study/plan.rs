@@ -494,7 +494,8 @@ impl StudyPlan {
     /// Estimated wall time of all cases (s): the sum over the cases, since the reference case
     /// already used every thread.
     pub fn seconds(&self, calibration: &Calibration) -> f64 {
-        self.planned().map(|p| calibration.seconds(p)).sum()
+        // (An empty f64 sum is -0.)
+        self.planned().map(|p| calibration.seconds(p)).sum::<f64>() + 0.0
     }
 
     /// The plan as text: the cases (all when at most `detail` of them, else the largest), the
@@ -542,8 +543,8 @@ impl StudyPlan {
             for c in &self.cases {
                 match c {
                     Ok(p) => line(&mut o, p),
-                    Err((name, e)) => {
-                        let _ = writeln!(o, "case {name}: cannot run: {e}");
+                    Err((_, e)) => {
+                        let _ = writeln!(o, "cannot run: {e}");
                     }
                 }
             }
@@ -584,9 +585,8 @@ impl StudyPlan {
         if !failing.is_empty() {
             let _ = writeln!(
                 o,
-                "{} case(s) cannot run (first: {}): {}",
+                "{} case(s) cannot run; the first: {}",
                 failing.len(),
-                failing[0].0,
                 failing[0].1
             );
         }
