@@ -295,7 +295,11 @@ fn cli_refuses_a_bad_shard_and_writes_nothing() {
     let dir = scratch("cli");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("s.toml");
-    std::fs::write(&cfg, format!("{}[sweep]\npotential.depth = [0.3, 0.4]\n", base())).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{}[sweep]\npotential.depth = [0.3, 0.4]\n", base()),
+    )
+    .unwrap();
     let out = dir.join("out");
     for (args, expected) in [
         (vec!["--shard", "3/2"], "out of range"),
