@@ -222,7 +222,7 @@ fn a_grid_check_limit_above_the_physical_memory_is_capped() {
     let cfg = write_file(
         "guard_grid_check.toml",
         &format!(
-            "{}[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\n\
+            "{}[coulomb]\norbitals = 10\nenergy_per_particle_max = -0.09\n\
              grid_check = {{ levels = 10, memory_limit = \"{} B\" }}\n",
             square_well(60.0, 0.1, 20.0, spacing, 20),
             2 * physical

@@ -234,3 +234,44 @@ fn case_estimates_bound_the_measured_peak_of_run_and_output() {
         assert_bounded(name, estimate, peak);
     }
 }
+
+#[test]
+fn cases_that_do_not_fit_together_run_one_by_one_and_the_default_state_limit_fits() {
+    use confine::study::plan::StudyPlan;
+    let two = |limit: &str| {
+        study(&format!(
+            "{}[resources]\nmemory_limit = \"{limit}\"\n\
+             [[cases]]\nname = \"a\"\n[[cases]]\nname = \"b\"\npotential.depth = 0.2\n",
+            square_well(100.0, 0.1, 20.0, 0.25, 100)
+        ))
+    };
+    // Each case needs ~0.2 GiB (mostly the threads' product scratch, shared): both fit in 1 GiB.
+    let roomy = StudyPlan::new(&two("1 GiB"));
+    let case = roomy.largest().unwrap().bytes();
+    assert!(case < 1 << 30);
+    assert_eq!(roomy.concurrency(), roomy.threads.min(2));
+    // A limit between one case and two cases without their shared scratch: one at a time.
+    let shared = roomy.largest().unwrap().shared;
+    let tight = format!("{} B", case + (case - shared) / 2);
+    assert_eq!(StudyPlan::new(&two(&tight)).concurrency(), 1);
+    // An unset state limit is lowered to what fits; a set one is kept (and refused if too big).
+    let particles = |limit: &str, extra: &str| {
+        let s = study(&format!(
+            "{}[resources]\nmemory_limit = \"{limit}\"\n[particles]\nn = 4\n\
+             energy_per_particle_max = 0.0\n{extra}",
+            square_well(100.0, 0.1, 20.0, 0.25, 100)
+        ));
+        confine::study::plan::plan_case(&s.cases[0]).unwrap()
+    };
+    let lowered = particles("1 GiB", "");
+    let limit = lowered.state_limit.unwrap();
+    assert!(
+        limit < confine::config::DEFAULT_STATE_LIMIT && limit > 100_000,
+        "{limit}"
+    );
+    assert!(lowered.check().is_ok());
+    let kept = particles("1 GiB", "state_limit = 100000000\n");
+    assert_eq!(kept.state_limit, Some(100_000_000));
+    let e = kept.check().unwrap_err().to_string();
+    assert!(e.starts_with("particles.state_limit: "), "{e}");
+}
