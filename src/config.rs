@@ -80,6 +80,14 @@
 //! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
 //! ```
 //!
+//! How much memory a run may use (default: 80% of the physical memory, see
+//! [`crate::resources`]):
+//!
+//! ```toml
+//! [resources]
+//! memory_limit = "16 GiB"
+//! ```
+//!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
 //! valid; syntax and type errors keep toml's line/column snippet.
 
