@@ -698,26 +698,36 @@ pub fn refinements_estimate(
 /// Bytes per enumerated state of N particles at the peak of the enumeration and its per-state
 /// thermodynamics: the growing vectors of energies, kinetic energies, multiplicities and N
 /// orbital indices (capacity up to twice the length), the sort permutation and the sorted copies,
-/// the state list and the per-state table (T^(K), S, T^(μ), occupations).
+/// the state list and the per-state table (T^(K), S, T^(μ), occupations) being built.
 pub fn bytes_per_state(particles: usize) -> u64 {
-    let n = particles as u64;
-    240 + 24 * n
+    240 + 24 * particles as u64
 }
 
-/// The enumerations of `counts` particle numbers, the largest N = `particles`, each capped at
-/// `state_limit` occupations (all are held at the end): sized by `particles.state_limit`.
-pub fn enumeration_estimate(particles: usize, counts: usize, state_limit: usize) -> Estimate {
-    let per = bytes_per_state(particles).saturating_mul(counts.max(1) as u64);
-    let what = if counts > 1 {
-        format!(
-            "enumerating up to {state_limit} states for each of {counts} particle numbers (N up to {particles}, {} bytes a state)",
-            bytes_per_state(particles)
-        )
-    } else {
-        format!(
-            "enumerating up to {state_limit} states of N = {particles} particles ({per} bytes each)"
-        )
-    };
+/// Bytes per state that an enumeration of N particles keeps once it is done (the per-state
+/// table: E, K, multiplicity, T^(K), S, T^(μ), N occupations).
+pub fn bytes_per_kept_state(particles: usize) -> u64 {
+    64 + 8 * particles as u64
+}
+
+/// Bytes per unit of the state limit for enumerating every N of `counts` (N-particle numbers)
+/// one after the other: the states every N keeps, plus the peak of the largest enumeration.
+fn bytes_per_state_limit(counts: &[usize]) -> u64 {
+    let kept: u64 = counts.iter().map(|&n| bytes_per_kept_state(n)).sum();
+    let peak = counts
+        .iter()
+        .map(|&n| bytes_per_state(n) - bytes_per_kept_state(n))
+        .max()
+        .unwrap_or(0);
+    (kept + peak).max(1)
+}
+
+/// The enumerations of the particle numbers `counts`, each capped at `state_limit`
+/// occupations: sized by `particles.state_limit`.
+pub fn enumeration_estimate(counts: &[usize], state_limit: usize) -> Estimate {
+    let per = bytes_per_state_limit(counts);
+    let what = format!(
+        "enumerating up to {state_limit} states for N = {counts:?} ({per} bytes per state of the limit: the states each N keeps and the peak of the largest)"
+    );
     Estimate::new(
         "particles.state_limit",
         what,
@@ -736,9 +746,10 @@ pub fn enumeration_estimate(particles: usize, counts: usize, state_limit: usize)
     })
 }
 
-/// The largest state limit whose enumeration of N = `particles` fits in `available` bytes.
-pub fn state_limit_for(particles: usize, available: u64) -> usize {
-    (available / bytes_per_state(particles)).min(usize::MAX as u64) as usize
+/// The largest state limit whose enumerations of the particle numbers `counts` fit in
+/// `available` bytes.
+pub fn state_limit_for(counts: &[usize], available: u64) -> usize {
+    (available / bytes_per_state_limit(counts)).min(usize::MAX as u64) as usize
 }
 
 /// Peak bytes of the two-electron CI on `nodes` grid nodes with M = `orbitals` and the

@@ -180,9 +180,6 @@ pub fn plan_case(case: &Case) -> Result<CasePlan, StudyError> {
     }
     let state_limit = match &cfg.particles {
         Some(pc) if pc.method != CountingMethod::Binned => {
-            // Each N keeps its states, so all enumerations are held at the end.
-            let counts = pc.counts.len();
-            let largest = pc.counts.iter().copied().max().unwrap_or(1);
             let state_limit = if pc.state_limit_given {
                 pc.state_limit
             } else {
@@ -191,16 +188,12 @@ pub fn plan_case(case: &Case) -> Result<CasePlan, StudyError> {
                 // time still fit and cases need not run one by one.
                 let held = units.iter().fold(0u64, |s, u| s.saturating_add(u.bytes));
                 let share = 2 * rayon::current_num_threads().max(1) as u64;
-                let available = limit.bytes.saturating_sub(held) / share / counts.max(1) as u64;
+                let available = limit.bytes.saturating_sub(held) / share;
                 pc.state_limit
-                    .min(resources::state_limit_for(largest, available))
+                    .min(resources::state_limit_for(&pc.counts, available))
                     .max(1)
             };
-            units.push(resources::enumeration_estimate(
-                largest,
-                counts,
-                state_limit,
-            ));
+            units.push(resources::enumeration_estimate(&pc.counts, state_limit));
             Some(state_limit)
         }
         _ => None,

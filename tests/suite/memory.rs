@@ -8,7 +8,7 @@ use confine::study::plan::{refinements_estimate, spectrum_estimate};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Counts the bytes allocated by tracked threads (the measuring pool and its caller).
@@ -16,16 +16,21 @@ pub struct Meter;
 
 static CURRENT: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(0);
+/// The measurement under way (0: none); a thread counts while its own number is this one, so
+/// the threads of an earlier measurement's pool, freeing their thread-locals as they exit, do
+/// not disturb the next one.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// One measurement at a time: the counters are global.
 static MEASURING: Mutex<()> = Mutex::new(());
 
 thread_local! {
-    static TRACKED: Cell<bool> = const { Cell::new(false) };
+    static TRACKED: Cell<u64> = const { Cell::new(0) };
 }
 
 fn tracked() -> bool {
-    // During thread teardown the flag may be gone: such frees are not counted.
-    TRACKED.try_with(Cell::get).unwrap_or(false)
+    // During thread teardown the number may be gone: such frees are not counted.
+    let mine = TRACKED.try_with(Cell::get).unwrap_or(0);
+    mine != 0 && mine == GENERATION.load(Ordering::Relaxed)
 }
 
 fn add(bytes: usize) {
@@ -77,17 +82,20 @@ unsafe impl GlobalAlloc for Meter {
 /// while tracked) and the peak of the bytes allocated and not yet freed meanwhile.
 pub fn peak_bytes<T: Send>(f: impl FnOnce() -> T + Send) -> (T, u64) {
     let _one = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .start_handler(|_| TRACKED.with(|t| t.set(true)))
-        .build()
-        .unwrap();
     CURRENT.store(0, Ordering::SeqCst);
     PEAK.store(0, Ordering::SeqCst);
-    TRACKED.with(|t| t.set(true));
+    let generation = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .start_handler(move |_| TRACKED.with(|t| t.set(generation)))
+        .build()
+        .unwrap();
+    TRACKED.with(|t| t.set(generation));
     let out = pool.install(f);
-    TRACKED.with(|t| t.set(false));
     let peak = PEAK.load(Ordering::SeqCst).max(0) as u64;
+    // Stop counting: the pool's threads exit in the background.
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+    TRACKED.with(|t| t.set(0));
     (out, peak)
 }
 
@@ -209,6 +217,15 @@ fn case_estimates_bound_the_measured_peak_of_run_and_output() {
             "N = 5, 237 629 states enumerated",
             format!(
                 "{base}[particles]\nn = 5\nenergy_per_particle_max = 0.02\nstate_limit = 240000\n"
+            ),
+            false,
+        ),
+        (
+            // 29 583 and 237 629 occupations: the first N's states are kept while the second
+            // is enumerated.
+            "N = 4 and 5 enumerated",
+            format!(
+                "{base}[particles]\nn = [4, 5]\nenergy_per_particle_max = 0.02\nstate_limit = 240000\n"
             ),
             false,
         ),
