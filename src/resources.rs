@@ -519,12 +519,21 @@ pub fn spectrum_bytes(nodes: usize, levels: usize, pieces: usize, threads: usize
 /// The matrix-product scratch of `threads` worker threads plus the calling thread
 /// ([`gemm_scratch_bytes`] each): taken once, by the first products large enough to use it.
 pub fn scratch_estimate(threads: usize) -> Estimate {
-    let threads = threads.max(1) + 1;
+    let per = gemm_scratch_bytes();
+    let workers = threads.max(1);
     Estimate::new(
         "the number of threads (RAYON_NUM_THREADS)",
-        format!("the matrix-product scratch of {threads} threads"),
-        (threads as u64).saturating_mul(gemm_scratch_bytes()),
+        format!("the matrix-product scratch of {} threads", workers + 1),
+        (workers as u64 + 1).saturating_mul(per),
     )
+    .with_fits(move |available| {
+        let fit = (available / per.max(1)).saturating_sub(1);
+        if (1..workers as u64).contains(&fit) {
+            vec![format!("RAYON_NUM_THREADS={fit}")]
+        } else {
+            Vec::new()
+        }
+    })
 }
 
 /// Bytes a computed spectrum keeps (its amplitudes, grid and level records) while the rest of a

@@ -1,6 +1,6 @@
 //! The plan of a study before anything is computed: per case the units of work its config sizes,
 //! their memory estimates ([`crate::resources`]) checked against the memory limit, and a time
-//! estimate from a calibration solve.
+//! estimate from a reference case run on the machine ([`Calibration`]).
 //!
 //! A case's estimate is the sum of its units (the spectrum with the eigen-solver's buffers, the
 //! copy of the orbitals for `[particles]`, the enumerations, the CI and the 2-D grid check of
