@@ -80,6 +80,14 @@
 //! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
 //! ```
 //!
+//! How much memory a run may use (default: 80% of the physical memory, see
+//! [`crate::resources`]):
+//!
+//! ```toml
+//! [resources]
+//! memory_limit = "16 GiB"
+//! ```
+//!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
 //! valid; syntax and type errors keep toml's line/column snippet.
 
@@ -371,6 +379,19 @@ pub struct Config {
     pub particles: Option<ParticlesConfig>,
     /// `[coulomb]`: two interacting electrons (absent: no Coulomb study).
     pub coulomb: Option<CoulombConfig>,
+    /// `[resources]`: how much memory the run may use. Not serialized: it does not change any
+    /// result, so neither the case hash of a sweep nor metadata.json depends on it.
+    #[serde(skip)]
+    pub resources: ResourcesConfig,
+}
+
+/// `[resources]`: the memory limit every unit of work is checked against
+/// ([`crate::resources`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourcesConfig {
+    /// `memory_limit` in bytes, with the setting it came from (the key, or the CLI's
+    /// `--memory-limit`); `None`: a fraction of the physical memory.
+    pub memory_limit: Option<(u64, String)>,
 }
 
 /// `[coulomb]`: two electrons with the soft Coulomb interaction λ/(ε_r √((x₁−x₂)² + s²)),
@@ -443,6 +464,10 @@ pub struct ParticlesConfig {
     pub method: CountingMethod,
     /// Width of the energy bins of binned counting (Hartree, total energy); default ε/4.
     pub bin_width: Option<f64>,
+    /// True when `state_limit` was written in the config: a limit that does not fit in memory
+    /// is then refused, while the default is lowered to what fits.
+    #[serde(skip)]
+    pub state_limit_given: bool,
 }
 
 /// Default cap on enumerated occupations (about 1.5 GB of states at N = 4).
@@ -562,6 +587,14 @@ pub struct Study {
 }
 
 impl Study {
+    /// Sets the memory limit of every case to `bytes`, given by `origin` (e.g. the CLI's
+    /// `--memory-limit 4 GiB`), over any `[resources] memory_limit` of the file.
+    pub fn set_memory_limit(&mut self, bytes: u64, origin: &str) {
+        for case in &mut self.cases {
+            case.config.resources.memory_limit = Some((bytes, origin.to_string()));
+        }
+    }
+
     /// The case named `name`, or the first case when `name` is `None`.
     pub fn case(&self, name: Option<&str>) -> Result<&Case, ConfigError> {
         match name {
@@ -585,12 +618,14 @@ impl Study {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read the config file: {source}", path.display())]
+    // The I/O error's text is in the message; it is not also the `source()` (a printed chain
+    // would repeat it).
+    #[error("{}: cannot read the config file: {error}", path.display())]
     Io {
         /// The config file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML, or does not fit the schema (unknown or missing key, wrong
     /// type, bad unit, non-finite number).
@@ -638,9 +673,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// keys overriding them (any key, dotted or as sub-tables: `potential.depth = "5.4 eV"`), and is
 /// validated as a full config.
 pub fn load_study(path: &Path) -> Result<Study, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     parse_study(&text, path)
 }
@@ -707,6 +742,17 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                         origin,
                         format!("cases[{i}].name"),
                         format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
+                    ));
+                }
+                if let Some(key) = overrides.keys().find(|k| !CASE_SECTIONS.contains(&k.as_str())) {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].{key}"),
+                        format!(
+                            "is not a key of a case: a [[cases]] entry holds its name and the \
+                             tables it overrides ({}); a sweep or further cases go at the top level",
+                            CASE_SECTIONS.join(", ")
+                        ),
                     ));
                 }
                 if let Some(problem) = directory_name_problem(&case_name) {
@@ -818,6 +864,18 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
         sweep,
     })
 }
+
+/// The tables a `[[cases]]` entry may override (besides its `name`).
+const CASE_SECTIONS: [&str; 8] = [
+    "system",
+    "potential",
+    "grid",
+    "solve",
+    "analysis",
+    "particles",
+    "coulomb",
+    "resources",
+];
 
 /// Puts the sweep case and its swept values in front of an error found in its config.
 fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> ConfigError {
@@ -939,9 +997,14 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     })?;
     let config = raw.validate(origin)?;
     // Build the potential once so that its own checks (piece order, overlap, box) fail here.
-    config.problem()?;
+    let problem = config.problem()?;
+    config.check_scales(&problem)?;
     Ok(config)
 }
+
+/// Largest |V| and kinetic energy scale 1/(m h²) a config may produce (Hartree): far beyond any
+/// physical problem, and small enough that every sum the solver forms stays finite.
+pub const MAX_ENERGY_SCALE: f64 = 1e100;
 
 impl Config {
     /// The problem in atomic units, with the potential built and validated.
@@ -963,6 +1026,18 @@ impl Config {
             spacing: self.grid.spacing,
             levels: self.solve.levels,
         })
+    }
+
+    /// The memory limit of this config's run ([`crate::resources::limit`]): `[resources]
+    /// memory_limit` (or what the CLI put there) capped at the physical memory, or by default a
+    /// fraction of the physical memory.
+    pub fn memory_limit(&self) -> crate::resources::MemoryLimit {
+        crate::resources::limit(
+            self.resources
+                .memory_limit
+                .as_ref()
+                .map(|(bytes, origin)| (*bytes, origin.as_str())),
+        )
     }
 
     /// `Some((depth, half_width))` (Hartree, bohr) when the potential is the paper's square well
@@ -1005,6 +1080,94 @@ impl Config {
             _ => None,
         };
         Some((inside.unwrap_or(outside), outside))
+    }
+
+    /// Refuses a potential or a grid whose Hamiltonian would hold entries beyond
+    /// ±[`MAX_ENERGY_SCALE`] (or not finite), naming the key that produces them: a piece whose V
+    /// overflows (a spring of 1e300, a linear ramp from -1e308 to 1e308), or a mass and spacing
+    /// whose kinetic scale 1/(m h²) does.
+    fn check_scales(&self, problem: &Problem) -> Result<(), ConfigError> {
+        for (i, piece) in problem.potential.pieces().iter().enumerate() {
+            let mut values = vec![
+                piece.value(piece.from),
+                piece.value(piece.to),
+                piece.min_value(),
+            ];
+            if let Shape::Tabulated { table } = &piece.shape {
+                values.extend(table.iter().map(|r| r[1]));
+            }
+            if let Some(v) = values
+                .into_iter()
+                .find(|v| !(v.is_finite() && v.abs() <= MAX_ENERGY_SCALE))
+            {
+                return Err(self.invalid(
+                    self.piece_key(i),
+                    format!(
+                        "gives V = {v:e} Ha on [{}, {}] bohr: the potential must stay between -{MAX_ENERGY_SCALE:e} and {MAX_ENERGY_SCALE:e} Ha inside the box (check the values and units of this piece)",
+                        piece.from, piece.to
+                    ),
+                ));
+            }
+        }
+        let Ok(segments) = crate::grid::Grid::aligned_segments(
+            problem.potential.box_half_width(),
+            &problem.potential.breakpoints(),
+            problem.spacing,
+        ) else {
+            // The grid's own error comes when it is built.
+            return Ok(());
+        };
+        let h = segments
+            .iter()
+            .map(crate::grid::Segment::spacing)
+            .fold(f64::INFINITY, f64::min);
+        let (mass, key) = problem
+            .potential
+            .pieces()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.mass.map(|m| (m, self.mass_key(i))))
+            .fold((problem.mass, "system.mass".to_string()), |best, (m, k)| {
+                if m < best.0 {
+                    (m, k)
+                } else {
+                    best
+                }
+            });
+        let scale = 1.0 / (mass * h * h);
+        if !(scale.is_finite() && scale <= MAX_ENERGY_SCALE) {
+            return Err(self.invalid(
+                key,
+                format!(
+                    "= {mass:e} m_e with the smallest grid spacing {h:e} bohr (grid.spacing = {} bohr, or closer breakpoints) gives a kinetic energy scale 1/(m h^2) = {scale:e} Ha, beyond {MAX_ENERGY_SCALE:e} Ha: use a larger mass or a coarser grid.spacing",
+                    problem.spacing
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key that sets the potential on piece `index` of [`PotentialConfig::potential`].
+    fn piece_key(&self, index: usize) -> String {
+        match &self.potential {
+            PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}]"),
+            PotentialConfig::Tabulated { .. } => "potential.file".to_string(),
+            PotentialConfig::Harmonic { .. } => "potential.omega (or spring)".to_string(),
+            PotentialConfig::DoubleWell { .. } if index == 1 => {
+                "potential.barrier_height".to_string()
+            }
+            PotentialConfig::CoreShell { .. } if index == 1 => "potential.core_depth".to_string(),
+            PotentialConfig::CoreShell { .. } => "potential.shell_depth".to_string(),
+            _ => "potential.depth".to_string(),
+        }
+    }
+
+    /// The key that sets the effective mass of piece `index`.
+    fn mass_key(&self, index: usize) -> String {
+        match &self.potential {
+            PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}].mass"),
+            _ => "potential.mass_inside".to_string(),
+        }
     }
 
     fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -1064,6 +1227,7 @@ struct RawConfig {
     analysis: Option<RawAnalysis>,
     particles: Option<RawParticles>,
     coulomb: Option<RawCoulomb>,
+    resources: Option<RawResources>,
     /// Handled by [`parse_study`]; accepted here so that a study's base text parses.
     #[allow(dead_code)]
     cases: Option<toml::Value>,
@@ -1094,26 +1258,38 @@ struct RawCoulomb {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawGridCheck {
-    levels: Option<u64>,
+struct RawResources {
     memory_limit: Option<String>,
 }
 
-/// Parses a memory size such as "4 GiB", "500 MB" or "1e9 B" into bytes.
-fn parse_memory(text: &str) -> Option<u64> {
-    let (number, unit) = crate::units::split_number(text)?;
-    let factor = match unit {
-        "B" => 1.0,
-        "kB" | "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "KiB" => 1024.0,
-        "MiB" => 1048576.0,
-        "GiB" => 1073741824.0,
-        _ => return None,
-    };
-    let bytes = number * factor;
-    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+/// What a memory size may look like, for messages.
+const MEMORY_UNITS: &str =
+    "write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+
+impl RawResources {
+    fn validate(self, path: &Path) -> Result<ResourcesConfig, ConfigError> {
+        let memory_limit = match self.memory_limit {
+            None => None,
+            Some(m) => match crate::resources::parse_memory(&m) {
+                Some(b) => Some((b, format!("[resources] memory_limit = \"{m}\""))),
+                None => {
+                    return Err(invalid(
+                        path,
+                        "resources.memory_limit",
+                        format!("= \"{m}\" is not a memory size: {MEMORY_UNITS}"),
+                    ))
+                }
+            },
+        };
+        Ok(ResourcesConfig { memory_limit })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGridCheck {
+    levels: Option<u64>,
+    memory_limit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1206,12 +1382,12 @@ impl RawCoulomb {
                 }
                 let memory_limit_bytes = match g.memory_limit {
                     None => 4 << 30,
-                    Some(m) => match parse_memory(&m) {
+                    Some(m) => match crate::resources::parse_memory(&m) {
                         Some(b) => b,
                         None => {
                             return bad(
                                 "coulomb.grid_check.memory_limit",
-                                format!("= \"{m}\" is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, KiB, MiB, GiB)"),
+                                format!("= \"{m}\" is not a memory size: {MEMORY_UNITS}"),
                             )
                         }
                     },
@@ -1307,6 +1483,7 @@ impl RawParticles {
             state_limit: state_limit.min(usize::MAX as u64) as usize,
             method: self.method.unwrap_or_default(),
             bin_width,
+            state_limit_given: self.state_limit.is_some(),
         })
     }
 }
@@ -1604,6 +1781,11 @@ impl RawConfig {
         };
         let particles = self.particles.map(|p| p.validate(path)).transpose()?;
         let coulomb = self.coulomb.map(|c| c.validate(path, levels)).transpose()?;
+        let resources = self
+            .resources
+            .map(|r| r.validate(path))
+            .transpose()?
+            .unwrap_or_default();
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -1619,6 +1801,7 @@ impl RawConfig {
             analysis,
             particles,
             coulomb,
+            resources,
         })
     }
 }

@@ -70,6 +70,22 @@ pub struct Convergence {
     pub warnings: Vec<String>,
 }
 
+/// Refuses nested grids whose finest one (h/2^(r−1)) would exceed [`crate::grid::MAX_NODES`],
+/// before any of them is built (and before 2^(r−1) can overflow).
+pub(crate) fn check_finest_grid(base: &Grid, refinements: usize) -> Result<(), GridError> {
+    let finest =
+        crate::resources::refined_nodes(base.interior_len(), refinements.saturating_sub(1));
+    if finest > crate::grid::MAX_NODES as f64 {
+        return Err(GridError::TooLarge {
+            spacing: base.max_spacing() / 2f64.powi(refinements.saturating_sub(1).min(2000) as i32),
+            box_half_width: 0.5 * (base.nodes()[base.nodes().len() - 1] - base.nodes()[0]),
+            nodes: finest.min(usize::MAX as f64) as usize,
+            limit: crate::grid::MAX_NODES,
+        });
+    }
+    Ok(())
+}
+
 fn sequence(values: Vec<f64>) -> Sequence {
     let r = values.len();
     let d1 = values[r - 3] - values[r - 2];
@@ -105,6 +121,7 @@ pub fn self_convergence(
         &potential.breakpoints(),
         spacing,
     )?;
+    check_finest_grid(&base, refinements)?;
     let mut grids = Vec::with_capacity(refinements);
     let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
     let mut kinetic: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];

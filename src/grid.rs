@@ -27,7 +27,11 @@ pub enum GridError {
     #[error("breakpoint {0} bohr is not strictly inside the box (−{1}, {1}) bohr")]
     Breakpoint(f64, f64),
     /// The grid would be too large.
-    #[error("a spacing of {spacing} bohr on a box of half-width {box_half_width} bohr needs {nodes} nodes, more than the limit of {limit}")]
+    #[error(
+        "grid.spacing = {spacing:e} bohr in a box of half-width {box_half_width} bohr needs about {:.1e} nodes, more than the limit of {limit}: use grid.spacing >= {:.1e} bohr",
+        (2.0 * box_half_width / spacing).max(*nodes as f64),
+        crate::resources::round_up_2(2.0 * box_half_width / *limit as f64)
+    )]
     TooLarge {
         /// Requested spacing (bohr).
         spacing: f64,
@@ -77,6 +81,20 @@ impl Grid {
         breakpoints: &[f64],
         max_spacing: f64,
     ) -> Result<Self, GridError> {
+        Ok(Self::from_segments(Self::aligned_segments(
+            box_half_width,
+            breakpoints,
+            max_spacing,
+        )?))
+    }
+
+    /// The uniform segments [`Grid::aligned`] would build (without its nodes): every check of
+    /// `aligned` is made, so this sizes a grid before it is allocated.
+    pub fn aligned_segments(
+        box_half_width: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Vec<Segment>, GridError> {
         if !(box_half_width.is_finite() && box_half_width > 0.0) {
             return Err(GridError::BoxHalfWidth(box_half_width));
         }
@@ -128,7 +146,7 @@ impl Grid {
                 limit: MAX_NODES,
             });
         }
-        Ok(Self::from_segments(segments))
+        Ok(segments)
     }
 
     fn from_segments(segments: Vec<Segment>) -> Self {

@@ -14,6 +14,7 @@ pub mod hamiltonian;
 pub mod many_body;
 pub mod output;
 pub mod potential;
+pub mod resources;
 pub mod spectrum;
 pub mod study;
 pub mod sweep;

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use confine::config;
 use confine::eigen::SolverOptions;
 use confine::spectrum;
+use confine::study::plan;
 use confine::units::HARTREE_IN_EV;
 use confine::validate::{self, SquareWellCase};
 use std::fmt::Write as _;
@@ -34,6 +35,10 @@ struct Target {
     /// Print one JSON object to stdout instead of a table.
     #[arg(long)]
     json: bool,
+    /// Largest memory the computation may use, e.g. "4 GiB" (overrides [resources]
+    /// memory_limit; default 80% of the physical memory, and never above it).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +61,14 @@ enum Command {
         /// Sweeps only: also draw each case's own figures (the summary figures are always drawn).
         #[arg(long)]
         case_figures: bool,
+        /// Largest memory the run may use, e.g. "4 GiB" (overrides [resources] memory_limit;
+        /// default 80% of the physical memory, and never above it).
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<String>,
+        /// Print the plan (cases, memory estimate per case and the largest, a time estimate and
+        /// how it was made) and exit without computing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Combine the summaries of the shards of one sweep (`run --shard i/n`) into one.
     Merge {
@@ -94,7 +107,15 @@ enum Command {
     },
 }
 
+/// Sweeps of at least this many cases get a time estimate before they start.
+const CALIBRATED_SWEEP_CASES: usize = 20;
+
 fn main() -> ExitCode {
+    // Errors are reported as messages; anyhow need not capture a backtrace for each of them
+    // (RUST_BACKTRACE still applies to panics, which are bugs). Set before any thread starts.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {
@@ -103,7 +124,16 @@ fn main() -> ExitCode {
             no_figures,
             shard,
             case_figures,
-        } => run_study(&config, out, no_figures, shard.as_deref(), case_figures),
+            memory_limit,
+            dry_run,
+        } => run_study(
+            &config,
+            out,
+            no_figures,
+            shard.as_deref(),
+            case_figures,
+            (memory_limit.as_deref(), dry_run),
+        ),
         Command::Merge {
             dirs,
             out,
@@ -132,17 +162,68 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes joined by ": ", each text once: a cause whose text its error
+/// already shows is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Reads `--memory-limit` and sets it on every case of `study`.
+fn apply_memory_limit(study: &mut config::Study, limit: Option<&str>) -> Result<()> {
+    if let Some(text) = limit {
+        let bytes = confine::resources::parse_memory(text).with_context(|| {
+            format!(
+                "--memory-limit {text} is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+            )
+        })?;
+        study.set_memory_limit(bytes, &format!("--memory-limit {text}"));
+    }
+    Ok(())
+}
+
 impl Target {
-    /// The selected case's config.
+    /// The selected case's config (with `--memory-limit` applied).
     fn load(&self) -> Result<config::Config> {
-        let study = config::load_study(&self.config)?;
+        let mut study = config::load_study(&self.config)?;
+        apply_memory_limit(&mut study, self.memory_limit.as_deref())?;
         Ok(study.case(self.case.as_deref())?.config.clone())
+    }
+
+    /// The key that sets the number of levels: `--levels` or `solve.levels`.
+    fn levels_key(&self) -> &'static str {
+        if self.levels.is_some() {
+            "--levels"
+        } else {
+            "solve.levels"
+        }
+    }
+
+    /// Refuses `estimate` when it exceeds the memory limit of `cfg`.
+    fn check_memory(
+        &self,
+        cfg: &config::Config,
+        estimate: &confine::resources::Estimate,
+    ) -> Result<()> {
+        confine::resources::check(estimate, &cfg.memory_limit())
+            .with_context(|| format!("{}", self.config.display()))?;
+        Ok(())
     }
 
     /// The problem of `cfg` with `--levels` applied.
@@ -160,7 +241,11 @@ impl Target {
 
 fn run_spectrum(target: &Target) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
-    let problem = target.problem(&target.load()?)?;
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let (estimate, _) = plan::spectrum_estimate(&problem, target.levels_key())
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
     let start = std::time::Instant::now();
     let s = spectrum::solve_aligned(
         &problem.potential,
@@ -255,6 +340,9 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
         .square_well_masses()
         .unwrap_or((cfg.system.mass, cfg.system.mass));
     let problem = target.problem(&cfg)?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 2)
+        .with_context(|| format!("{}: validation", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
     let case = SquareWellCase {
         box_half_width: problem.potential.box_half_width(),
         depth,
@@ -427,8 +515,44 @@ fn run_sweep(
         done: Default::default(),
         total: Default::default(),
     };
-    let report = confine::sweep::run::run_sweep(study, dir, &options, &progress)
-        .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    // Say how big the sweep is before it starts, and run fewer cases at once when the largest
+    // ones would not fit in memory together.
+    let plan = plan::StudyPlan::new(study);
+    let at_once = plan.concurrency();
+    if let Some(p) = plan.largest() {
+        // The time estimate runs a reference case first (~0.1 s): worth it for large sweeps only.
+        let time = if study.cases.len() >= CALIBRATED_SWEEP_CASES {
+            let calibration =
+                plan::Calibration::measure(&figure_output(no_figures || !case_figures));
+            format!(
+                "about {:.1} s with {at_once} case(s) at a time ({})",
+                plan.seconds(&calibration),
+                calibration.describe()
+            )
+        } else {
+            format!("{at_once} case(s) at a time")
+        };
+        eprintln!(
+            "sweep plan: {} case(s); largest {} needs {} of memory (limit {}); {time}; `run --dry-run` prints the plan",
+            study.cases.len(),
+            p.name,
+            confine::resources::human(p.bytes()),
+            p.limit,
+        );
+    }
+    let threads = rayon::current_num_threads();
+    let report = if at_once < threads {
+        eprintln!(
+            "sweep plan: {at_once} case(s) at a time instead of {threads}, so that they fit in the memory limit together"
+        );
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(at_once)
+            .build()?
+            .install(|| confine::sweep::run::run_sweep(study, dir, &options, &progress))
+    } else {
+        confine::sweep::run::run_sweep(study, dir, &options, &progress)
+    }
+    .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
@@ -483,9 +607,17 @@ fn run_study(
     no_figures: bool,
     shard: Option<&str>,
     case_figures: bool,
+    (memory_limit, dry_run): (Option<&str>, bool),
 ) -> Result<String> {
     let start = std::time::Instant::now();
-    let study = config::load_study(path)?;
+    let mut study = config::load_study(path)?;
+    apply_memory_limit(&mut study, memory_limit)?;
+    if dry_run {
+        let plan = plan::StudyPlan::new(&study);
+        let figures = figure_output(no_figures || (study.sweep.is_some() && !case_figures));
+        return Ok(plan.describe(&plan::Calibration::measure(&figures), 20)
+            + "dry run: nothing computed\n");
+    }
     let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
     if study.sweep.is_none() && (shard.is_some() || case_figures) {
         bail!(
@@ -611,7 +743,11 @@ fn run_study(
 
 fn run_converge(target: &Target, refinements: usize) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
-    let problem = target.problem(&target.load()?)?;
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 3)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
     let c = confine::converge::self_convergence(
         &problem.potential,
         problem.mass,

@@ -11,6 +11,7 @@
 //! `case.mass` in the rest of the box, which the exact solution handles too.
 
 use crate::analytic::{AnalyticError, FiniteWellInBox};
+use crate::converge::check_finest_grid;
 use crate::eigen::{SolverOptions, SolverReport};
 use crate::grid::{Grid, GridError, GridSummary};
 use crate::potential::{Potential, PotentialError};
@@ -18,12 +19,19 @@ use crate::spectrum::{self, SpectrumError};
 use serde::Serialize;
 use thiserror::Error;
 
+impl From<AnalyticError> for ValidateError {
+    fn from(e: AnalyticError) -> Self {
+        ValidateError::Analytic(e)
+    }
+}
+
 /// Why a validation could not run.
 #[derive(Debug, Error)]
 pub enum ValidateError {
-    /// The exact solution failed (bad parameters).
+    /// The exact solution failed (bad parameters). Its text is in the message, so it is not
+    /// also the `source()` (a printed chain would repeat it).
     #[error("exact solution: {0}")]
-    Analytic(#[from] AnalyticError),
+    Analytic(AnalyticError),
     /// The potential is malformed.
     #[error(transparent)]
     Potential(#[from] PotentialError),
@@ -171,6 +179,7 @@ pub fn validate_square_well_with_masses(
         )?
     };
     let base = Grid::aligned(case.box_half_width, &potential.breakpoints(), case.spacing)?;
+    check_finest_grid(&base, refinements)?;
     let mut grids = Vec::with_capacity(refinements);
     for r in 0..refinements {
         let grid = base.refined(1 << r);

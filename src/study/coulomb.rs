@@ -13,7 +13,10 @@
 //! are limited to where the first omitted state would carry at most the truncation tolerance
 //! times the number of kept states (an estimate: the CI cannot bound the states it omits).
 
-use super::particles::{canonical_table, nhc_sets, states_thermodynamics, ParticleResult};
+use super::particles::{
+    canonical_table, check_energy_grid, nhc_sets, states_thermodynamics, ParticleResult,
+};
+use super::plan::grid_check_limit;
 use super::StudyError;
 use crate::config::CoulombConfig;
 use crate::coulomb::ci::{
@@ -22,6 +25,7 @@ use crate::coulomb::ci::{
 use crate::coulomb::grid2d::{self, GridOptions};
 use crate::coulomb::{Exchange, SoftCoulomb};
 use crate::potential::Potential;
+use crate::resources::Budget;
 use crate::spectrum::Spectrum;
 use crate::thermo::microcanonical::{convex_intruder, Difference};
 use crate::thermo::StateList;
@@ -107,6 +111,9 @@ impl CoulombResult {
 pub struct CoulombSettings<'a> {
     /// The `[coulomb]` table.
     pub config: &'a CoulombConfig,
+    /// The run's memory limit and what its planned work holds: caps the 2-D grid check's
+    /// memory and bounds the energy grids sized at run time.
+    pub budget: Budget,
     /// ε of T_E^(K) (Hartree, total energy).
     pub epsilon: f64,
     /// T^(μ) scheme.
@@ -183,7 +190,8 @@ pub fn run_coulomb(
         if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
             let options = GridOptions {
                 levels: gc.levels,
-                memory_limit_bytes: gc.memory_limit_bytes,
+                memory_limit_bytes: grid_check_limit(gc.memory_limit_bytes, &settings.budget.limit)
+                    .bytes,
                 ..Default::default()
             };
             let solution = grid2d::solve(potential, &spectrum.grid, spectrum.mass, &w, &options)
@@ -230,18 +238,29 @@ pub fn run_coulomb(
             kept.iter().map(|(_, g)| *g).collect(),
             2,
         )
-        .map_err(|source| StudyError::Thermo {
+        .map_err(|error| StudyError::Thermo {
             case: case.to_string(),
-            source,
+            error,
         })?;
         let occupations: Vec<u32> = kept
             .iter()
             .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
             .collect();
-        let thermo_err = |source| StudyError::Thermo {
+        let thermo_err = |error| StudyError::Thermo {
             case: case.to_string(),
-            source,
+            error,
         };
+        check_energy_grid(
+            &settings.budget,
+            ground.energy,
+            energy_max,
+            settings.epsilon,
+            "coulomb.energy_per_particle_max",
+        )
+        .map_err(|error| StudyError::Memory {
+            case: case.to_string(),
+            error,
+        })?;
         let (mut rows, points, table) = states_thermodynamics(
             &list,
             ground.energy,

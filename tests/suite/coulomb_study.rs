@@ -177,7 +177,10 @@ fn a_basis_too_small_or_a_grid_over_the_memory_limit_is_refused_with_what_to_cha
     .unwrap();
     let e = run_case(&s.cases[0]).unwrap_err().to_string();
     assert!(
-        e.contains("MiB") && e.contains("memory limit") && e.contains("coarser grid"),
+        e.contains("MiB")
+            && e.contains("memory limit of 1.0 MiB (coulomb.grid_check.memory_limit")
+            && e.contains("grid.spacing >= ")
+            && e.contains("raise the limit: coulomb.grid_check.memory_limit"),
         "{e}"
     );
 }
