@@ -198,8 +198,11 @@ pub enum PotentialConfig {
     Tabulated {
         /// The CSV file as written in the config (relative to the config file's directory).
         file: PathBuf,
-        /// The rows read from it, [x (bohr), V (Hartree)], x strictly increasing: the
-        /// serialized config changes whenever the table does.
+        /// The rows read from it, [x (bohr), V (Hartree)], x strictly increasing. Serialized
+        /// as a digest (row count, x range, FNV-1a of the values), not row by row: the
+        /// serialized config (metadata.json, case hashes) still changes whenever the table
+        /// does, but stays small for a table of a million rows.
+        #[serde(serialize_with = "crate::tabulated::serialize_digest")]
         table: Vec<[f64; 2]>,
     },
 }

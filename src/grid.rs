@@ -243,7 +243,12 @@ impl Grid {
             uniform: self.is_uniform(),
             min_spacing: self.min_spacing(),
             max_spacing: self.max_spacing(),
-            segments: self.segments.clone(),
+            segment_count: self.segments.len(),
+            segments: if self.segments.len() <= MAX_LISTED_SEGMENTS {
+                self.segments.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -259,9 +264,15 @@ pub struct GridSummary {
     pub min_spacing: f64,
     /// Largest spacing (bohr).
     pub max_spacing: f64,
-    /// The uniform segments.
+    /// Number of uniform segments.
+    pub segment_count: usize,
+    /// The uniform segments, when there are at most [`MAX_LISTED_SEGMENTS`] (a tabulated
+    /// potential makes every row a node: its grid is summarized, not listed).
     pub segments: Vec<Segment>,
 }
+
+/// Largest number of segments a [`GridSummary`] lists one by one.
+pub const MAX_LISTED_SEGMENTS: usize = 64;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod coulomb;
 pub mod eigen;
 pub mod grid;
 pub mod hamiltonian;
+pub mod hash;
 pub mod many_body;
 pub mod output;
 pub mod potential;

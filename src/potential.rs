@@ -58,7 +58,8 @@ pub enum Shape {
     /// Rows [x_i, V_i] (bohr, Hartree), x strictly increasing from the piece's `from` to its
     /// `to`; V is linear between consecutive rows.
     Tabulated {
-        /// The rows [x (bohr), V (Hartree)], at least two.
+        /// The rows [x (bohr), V (Hartree)], at least two (serialized as a digest).
+        #[serde(serialize_with = "crate::tabulated::serialize_digest")]
         table: Vec<[f64; 2]>,
     },
 }

@@ -212,6 +212,26 @@ fn number(
     parse_quantity(&format!("{cell} {unit}"), dim).map_err(|_| not_finite())
 }
 
+/// Serializes a table as its digest, not row by row: the row count, the x range (bohr) and
+/// the FNV-1a hash of every value's bits, so provenance stays small and still changes whenever
+/// any value does.
+pub fn serialize_digest<S: serde::Serializer>(
+    table: &[[f64; 2]],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let bytes: Vec<u8> = table
+        .iter()
+        .flat_map(|r| r.iter().flat_map(|v| v.to_bits().to_le_bytes()))
+        .collect();
+    let mut s = serializer.serialize_struct("TableDigest", 4)?;
+    s.serialize_field("rows", &table.len())?;
+    s.serialize_field("x_first", &table.first().map(|r| r[0]))?;
+    s.serialize_field("x_last", &table.last().map(|r| r[0]))?;
+    s.serialize_field("fnv1a64", &format!("{:016x}", crate::hash::fnv1a(&bytes)))?;
+    s.end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

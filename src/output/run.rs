@@ -191,7 +191,7 @@ impl Staging {
             entries.push((
                 slash_path(inner),
                 bytes.len(),
-                format!("{:016x}", super::fnv1a(&bytes)),
+                format!("{:016x}", crate::hash::fnv1a(&bytes)),
             ));
         }
         entries.sort();
@@ -393,7 +393,7 @@ pub fn verified_metadata(dir: &Path) -> Result<serde_json::Value, String> {
                 data.len()
             ));
         }
-        if format!("{:016x}", super::fnv1a(&data)) != hash {
+        if format!("{:016x}", crate::hash::fnv1a(&data)) != hash {
             return Err(format!(
                 "{name} differs from the file metadata.json records (hash)"
             ));

@@ -24,7 +24,7 @@
 pub mod run;
 
 use crate::config::{directory_name, Config, ConfigError, Study};
-use crate::output::fnv1a;
+use crate::hash::fnv1a;
 use crate::units::split_number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -539,7 +539,7 @@ impl Shard {
     /// Parses `"i/n"` with 1 ≤ i ≤ n.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = || {
-            format!("--shard {text} is not a shard: write i/n with 1 <= i <= n, e.g. --shard 2/8 (with SLURM: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT and --array=1-n)")
+            format!("--shard {text} is not a shard: write i/n with 1 <= i <= n, e.g. --shard 2/8 (with Slurm: --shard $SLURM_ARRAY_TASK_ID/n with --array=1-n, n written out: a task resubmitted alone sees SLURM_ARRAY_TASK_COUNT = 1; scripts/slurm/ has the job scripts)")
         };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;
