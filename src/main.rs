@@ -2,12 +2,12 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use confine::config;
+use confine::checks::validate::{self, SquareWellCase};
 use confine::eigen::SolverOptions;
+use confine::model::units::HARTREE_IN_EV;
+use confine::pipeline::config;
+use confine::pipeline::study::plan;
 use confine::spectrum;
-use confine::study::plan;
-use confine::units::HARTREE_IN_EV;
-use confine::validate::{self, SquareWellCase};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -427,8 +427,8 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     Ok(o)
 }
 
-fn figure_output(no_figures: bool) -> confine::output::plots::FigureOutput {
-    confine::output::plots::FigureOutput {
+fn figure_output(no_figures: bool) -> confine::pipeline::output::plots::FigureOutput {
+    confine::pipeline::output::plots::FigureOutput {
         png: !no_figures,
         svg: !no_figures,
     }
@@ -441,7 +441,7 @@ struct SweepProgress {
     total: std::sync::atomic::AtomicUsize,
 }
 
-impl confine::sweep::run::Progress for SweepProgress {
+impl confine::pipeline::sweep::run::Progress for SweepProgress {
     fn start(&self, total: usize, reused: usize) {
         use std::sync::atomic::Ordering::Relaxed;
         self.total.store(total, Relaxed);
@@ -460,8 +460,8 @@ impl confine::sweep::run::Progress for SweepProgress {
 
     fn finished(
         &self,
-        row: &confine::sweep::run::SummaryRow,
-        outcome: confine::sweep::run::Outcome,
+        row: &confine::pipeline::sweep::run::SummaryRow,
+        outcome: confine::pipeline::sweep::run::Outcome,
         seconds: f64,
     ) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -491,11 +491,11 @@ fn run_sweep(
     study: &config::Study,
     dir: &std::path::Path,
     no_figures: bool,
-    shard: Option<confine::sweep::Shard>,
+    shard: Option<confine::pipeline::sweep::Shard>,
     case_figures: bool,
 ) -> Result<String> {
     use std::io::IsTerminal as _;
-    let options = confine::sweep::run::SweepOptions {
+    let options = confine::pipeline::sweep::run::SweepOptions {
         shard,
         figures: figure_output(no_figures),
         case_figures,
@@ -548,9 +548,9 @@ fn run_sweep(
         rayon::ThreadPoolBuilder::new()
             .num_threads(at_once)
             .build()?
-            .install(|| confine::sweep::run::run_sweep(study, dir, &options, &progress))
+            .install(|| confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress))
     } else {
-        confine::sweep::run::run_sweep(study, dir, &options, &progress)
+        confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress)
     }
     .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     if let Some(bar) = &progress.bar {
@@ -591,7 +591,7 @@ fn run_sweep(
 }
 
 fn run_merge(dirs: &[PathBuf], out: &std::path::Path, no_figures: bool) -> Result<String> {
-    let summary = confine::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
+    let summary = confine::pipeline::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
     let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
     Ok(format!(
         "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
@@ -626,19 +626,19 @@ fn run_study(
         );
     }
     let shard = shard
-        .map(confine::sweep::Shard::parse)
+        .map(confine::pipeline::sweep::Shard::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
     // Held until the results are written: a second run into DIR is refused before computing.
-    let _lock = confine::output::lock::OutputLock::acquire(&dir)
+    let _lock = confine::pipeline::output::lock::OutputLock::acquire(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
     }
-    let result = confine::study::run_study(&study)
+    let result = confine::pipeline::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
     let figures = figure_output(no_figures);
-    let written = confine::output::run::write_study(&result, &dir, &figures)
+    let written = confine::pipeline::output::run::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();
     for c in &result.cases {
@@ -666,7 +666,7 @@ fn run_study(
     )?;
     for c in &result.cases {
         for set in &c.nhc {
-            let largest = confine::thermo::nhc::largest_drop(&set.intervals);
+            let largest = confine::physics::thermo::nhc::largest_drop(&set.intervals);
             match largest {
                 Some(i) => writeln!(
                     o,
@@ -709,7 +709,8 @@ fn run_study(
         for (i, v) in cr.variants.iter().enumerate() {
             let shift = cr.shift(i);
             let ke = v.result.nhc.iter().find(|s| s.definition == "T_KE");
-            let largest = ke.and_then(|s| confine::thermo::nhc::largest_drop(&s.intervals));
+            let largest =
+                ke.and_then(|s| confine::physics::thermo::nhc::largest_drop(&s.intervals));
             writeln!(
                 o,
                 "{:<14} {:>20.12e} {:>8} {:>12.4e} {:>10.3} {:>10} {:>18} {:>12}",
@@ -748,7 +749,7 @@ fn run_converge(target: &Target, refinements: usize) -> Result<String> {
     let estimate = plan::refinements_estimate(&problem, refinements, 3)
         .with_context(|| format!("{}: convergence study", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
-    let c = confine::converge::self_convergence(
+    let c = confine::checks::converge::self_convergence(
         &problem.potential,
         problem.mass,
         problem.spacing,

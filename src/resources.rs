@@ -255,7 +255,7 @@ pub fn human(bytes: u64) -> String {
 
 /// Parses a memory size such as "4 GiB", "500 MB", "1e9 B" or "16GiB" into bytes (at least 1).
 pub fn parse_memory(text: &str) -> Option<u64> {
-    let (number, unit) = crate::units::split_number(text)?;
+    let (number, unit) = crate::model::units::split_number(text)?;
     let factor = match unit {
         "B" => 1.0,
         "kB" | "KB" => 1e3,

@@ -205,12 +205,12 @@ fn a_grid_check_limit_above_the_physical_memory_is_capped() {
     // A grid check sized beyond the physical memory, its own limit at twice the physical
     // memory (the "64 GiB" on a 24 GiB machine).
     let mut spacing = 0.25;
-    let options = confine::coulomb::grid2d::GridOptions::default();
+    let options = confine::physics::coulomb::grid2d::GridOptions::default();
     loop {
         let nodes = (120.0 / spacing) as usize - 1;
-        let bytes = confine::coulomb::grid2d::estimate_memory(
+        let bytes = confine::physics::coulomb::grid2d::estimate_memory(
             nodes,
-            confine::coulomb::Exchange::Symmetric,
+            confine::physics::coulomb::Exchange::Symmetric,
             &options,
         )
         .total_bytes;

@@ -3,8 +3,8 @@
 //! threads of a dedicated rayon pool while a case runs, and the test compares it with the plan.
 
 use crate::common::{scratch, square_well, write_file};
-use confine::config::parse_study;
-use confine::study::plan::{refinements_estimate, spectrum_estimate};
+use confine::pipeline::config::parse_study;
+use confine::pipeline::study::plan::{refinements_estimate, spectrum_estimate};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
@@ -99,7 +99,7 @@ pub fn peak_bytes<T: Send>(f: impl FnOnce() -> T + Send) -> (T, u64) {
     (out, peak)
 }
 
-fn study(text: &str) -> confine::config::Study {
+fn study(text: &str) -> confine::pipeline::config::Study {
     parse_study(text, Path::new("memory.toml")).expect("valid config")
 }
 
@@ -109,12 +109,12 @@ fn measure_case(text: &str, figures: bool) -> (u64, u64) {
     let s = study(text);
     let dir = scratch("memory");
     let ((estimate, result), peak) = peak_bytes(|| {
-        let result = confine::study::run_study(&s).expect("the case runs");
-        let figures = confine::output::plots::FigureOutput {
+        let result = confine::pipeline::study::run_study(&s).expect("the case runs");
+        let figures = confine::pipeline::output::plots::FigureOutput {
             png: figures,
             svg: figures,
         };
-        confine::output::run::write_study(&result, &dir, &figures).expect("written");
+        confine::pipeline::output::run::write_study(&result, &dir, &figures).expect("written");
         // The plan plus what was admitted at run time (levels added for the canonical tail).
         (result.cases[0].memory_estimate, result)
     });
@@ -175,7 +175,7 @@ fn refinement_estimates_bound_the_measured_peak() {
     let problem = s.cases[0].config.problem().unwrap();
     let ((estimate, ok), peak) = peak_bytes(|| {
         let e = refinements_estimate(&problem, 5, 3).unwrap();
-        let c = confine::converge::self_convergence(
+        let c = confine::checks::converge::self_convergence(
             &problem.potential,
             problem.mass,
             problem.spacing,
@@ -254,7 +254,7 @@ fn case_estimates_bound_the_measured_peak_of_run_and_output() {
 
 #[test]
 fn cases_that_do_not_fit_together_run_one_by_one_and_the_default_state_limit_fits() {
-    use confine::study::plan::StudyPlan;
+    use confine::pipeline::study::plan::StudyPlan;
     let two = |limit: &str| {
         study(&format!(
             "{}[resources]\nmemory_limit = \"{limit}\"\n\
@@ -278,12 +278,12 @@ fn cases_that_do_not_fit_together_run_one_by_one_and_the_default_state_limit_fit
              energy_per_particle_max = 0.0\n{extra}",
             square_well(100.0, 0.1, 20.0, 0.25, 100)
         ));
-        confine::study::plan::plan_case(&s.cases[0]).unwrap()
+        confine::pipeline::study::plan::plan_case(&s.cases[0]).unwrap()
     };
     let lowered = particles("1 GiB", "");
     let limit = lowered.state_limit.unwrap();
     assert!(
-        limit < confine::config::DEFAULT_STATE_LIMIT && limit > 100_000,
+        limit < confine::pipeline::config::DEFAULT_STATE_LIMIT && limit > 100_000,
         "{limit}"
     );
     assert!(lowered.check().is_ok());

@@ -3,7 +3,7 @@
 //! the config is loaded, with a message naming the file and the key.
 
 use crate::common::{confine, output_files, scratch_dir, square_well};
-use confine::config::parse_study;
+use confine::pipeline::config::parse_study;
 use std::path::Path;
 
 fn well() -> String {

@@ -6,14 +6,14 @@
 use crate::common::scratch_dir;
 use std::path::Path;
 
-use confine::analytic::FiniteWellInBox;
-use confine::config::{self, Config, ConfigError, PotentialConfig};
-use confine::converge::self_convergence;
+use confine::checks::analytic::FiniteWellInBox;
+use confine::checks::converge::self_convergence;
 use confine::eigen::SolverOptions;
-use confine::grid::Grid;
-use confine::potential::Potential;
+use confine::model::grid::Grid;
+use confine::model::potential::Potential;
+use confine::model::units::{parse_quantity, Dimension, BOHR_IN_NM, HARTREE_IN_EV};
+use confine::pipeline::config::{self, Config, ConfigError, PotentialConfig};
 use confine::spectrum;
-use confine::units::{parse_quantity, Dimension, BOHR_IN_NM, HARTREE_IN_EV};
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     config::parse(text, Path::new("configs/x.toml"))

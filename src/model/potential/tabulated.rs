@@ -2,7 +2,7 @@
 //!
 //!   V(x) = V_i + (V_{i+1} − V_i)(x − x_i)/(x_{i+1} − x_i)   for x_i ≤ x ≤ x_{i+1},
 //!
-//! and V = 0 outside [x_first, x_last] (like the pieces of [`crate::potential`]; a table whose
+//! and V = 0 outside [x_first, x_last] (like the pieces of [`crate::model::potential`]; a table whose
 //! end values are not 0 makes a jump there, which sits on a grid node and takes the mean).
 //!
 //! The file format, read by hand (no CSV dependency):
@@ -17,7 +17,7 @@
 //! * The first line that is not blank or a comment is the **required** header: two
 //!   comma-separated column names `x` and `V` (any case), each followed by its unit in brackets.
 //!   x takes a length unit (`bohr`, `a0`, `nm`, `Å`, `angstrom`, `pm`) and V an energy unit
-//!   (`Ha`, `hartree`, `Hartree`, `eV`, `meV`, `Ry`, `K`, `mK`), the units of [`crate::units`].
+//!   (`Ha`, `hartree`, `Hartree`, `eV`, `meV`, `Ry`, `K`, `mK`), the units of [`crate::model::units`].
 //! * Every other line is one row: exactly two plain numbers (`1.5`, `-2e-3`) separated by a
 //!   comma, in the header's units; spaces around them are allowed.
 //! * x must increase strictly from row to row and lie inside the box [−L, L]; at least two rows;
@@ -27,7 +27,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::units::{parse_quantity, Dimension};
+use crate::model::units::{parse_quantity, Dimension};
 
 /// What is wrong with a table file: the 1-based line (when one line is at fault) and why.
 #[derive(Debug, Clone, PartialEq, Error)]

@@ -23,9 +23,9 @@
 
 pub mod run;
 
-use crate::config::{directory_name, Config, ConfigError, Study};
 use crate::hash::fnv1a;
-use crate::units::split_number;
+use crate::model::units::split_number;
+use crate::pipeline::config::{directory_name, Config, ConfigError, Study};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! Runs a study: every case of a config through spectrum → thermodynamics, into tables that
-//! [`crate::output`] writes.
+//! [`crate::pipeline::output`] writes.
 //!
 //! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree):
 //! levels with E_n, ⟨K⟩_n, ⟨V⟩_n, T^(K)_n = 2⟨K⟩_n, the Hertz entropy S = ln Ω(E_n) and
@@ -17,19 +17,19 @@ pub mod coulomb;
 pub mod particles;
 pub mod plan;
 
-use crate::config::{Case, Config, Study, TemperatureRange};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
-use crate::hamiltonian::Hamiltonian;
-use crate::resources::{self, ResourceError};
-use crate::spectrum::{self, Spectrum, SpectrumError};
-use crate::thermo::canonical::{
+use crate::model::hamiltonian::Hamiltonian;
+use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, truncation_bound, CanonicalPoint,
 };
-use crate::thermo::kinetic::{kinetic_temperature, window_averages};
-use crate::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
-use crate::thermo::nhc::{nhc_intervals, NhcInterval};
-use crate::thermo::{StateList, ThermoError};
+use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::physics::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
+use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
+use crate::physics::thermo::{StateList, ThermoError};
+use crate::pipeline::config::{Case, Config, Study, TemperatureRange};
+use crate::resources::{self, ResourceError};
+use crate::spectrum::{self, Spectrum, SpectrumError};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;

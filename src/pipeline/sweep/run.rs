@@ -3,7 +3,7 @@
 //!
 //! Nothing is lost and nothing is recomputed: the output directory is locked for the whole run
 //! ([`OutputLock`]), and each case directory is one commit of the writer (see
-//! [`crate::output::run`]): complete when its `metadata.json` exists and every file its manifest
+//! [`crate::pipeline::output::run`]): complete when its `metadata.json` exists and every file its manifest
 //! lists has the recorded size and hash. `metadata.json` also records the [`case_hash`] of the
 //! case's resolved config and the crate version together with the case's summary row. A re-run
 //! skips every complete case with a matching hash and computes the rest (a deleted, truncated or
@@ -15,13 +15,13 @@
 //! [`sweep_hash`], so that [`merge`] only combines shards of one sweep.
 
 use super::{case_hash, sweep_hash, Shard, SweepMode, SweptValue};
-use crate::config::{Case, Study};
-use crate::output::lock::OutputLock;
-use crate::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
-use crate::output::run::{verified_metadata, write_case, OutputError, Staging};
-use crate::output::tables::{Cell, Csv};
-use crate::study::{run_case, CaseResult, StudyResult};
-use crate::thermo::largest_drop;
+use crate::physics::thermo::largest_drop;
+use crate::pipeline::config::{Case, Study};
+use crate::pipeline::output::lock::OutputLock;
+use crate::pipeline::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
+use crate::pipeline::output::run::{verified_metadata, write_case, OutputError, Staging};
+use crate::pipeline::output::tables::{Cell, Csv};
+use crate::pipeline::study::{run_case, CaseResult, StudyResult};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -166,7 +166,7 @@ pub struct SweepReport {
     pub seconds: f64,
 }
 
-fn drop_summary(definition: &str, sets: &[crate::study::NhcSet]) -> DropSummary {
+fn drop_summary(definition: &str, sets: &[crate::pipeline::study::NhcSet]) -> DropSummary {
     let set = sets.iter().find(|s| s.definition == definition);
     let intervals = set.map_or(&[][..], |s| s.intervals.as_slice());
     let best = largest_drop(intervals);
@@ -291,7 +291,7 @@ pub fn run_sweep(
             let computed =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
                     .unwrap_or_else(|p| {
-                        Err(crate::study::StudyError::Unsupported {
+                        Err(crate::pipeline::study::StudyError::Unsupported {
                             case: case.name.clone(),
                             message: format!("the computation panicked: {}", panic_message(p)),
                         })
@@ -522,7 +522,7 @@ fn summary_figures(
             ("T_KE", "T_E^(K)"),
         ]
     };
-    let figure_err = |e: crate::output::plots::PlotError| OutputError::Figure {
+    let figure_err = |e: crate::pipeline::output::plots::PlotError| OutputError::Figure {
         name: "summary".into(),
         message: e.to_string(),
     };
@@ -597,7 +597,7 @@ fn summary_figures(
 }
 
 /// Writes `summary.csv`, `summary.json` and the summary figures of `summary` into `dir` in one
-/// commit with `summary.json` as its marker (see [`crate::output::run`]); summary figures of an
+/// commit with `summary.json` as its marker (see [`crate::pipeline::output::run`]); summary figures of an
 /// earlier run that this one does not draw are deleted.
 pub fn write_summary(
     dir: &Path,

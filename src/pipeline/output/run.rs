@@ -43,11 +43,13 @@ use super::plots::{
     FigureOutput, KineticFigure, LimitFigure, Series, TemperatureFigure, XyFigure,
 };
 use super::tables::{Cell, Csv};
-use crate::config::directory_name;
-use crate::study::coulomb::{CoulombResult, CoulombVariant};
-use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
-use crate::study::{CaseResult, NhcSet, StudyResult};
-use crate::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
+use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
+use crate::pipeline::config::directory_name;
+use crate::pipeline::study::coulomb::{CoulombResult, CoulombVariant};
+use crate::pipeline::study::particles::{
+    ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT,
+};
+use crate::pipeline::study::{CaseResult, NhcSet, StudyResult};
 use serde_json::json;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -423,7 +425,7 @@ fn manifest_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Column headers of the probability columns: one per piece of the potential, named by
-/// [`crate::config::PotentialConfig::region_names`] ("P_well" for the square well).
+/// [`crate::pipeline::config::PotentialConfig::region_names`] ("P_well" for the square well).
 fn piece_headers(case: &CaseResult) -> Vec<String> {
     case.config
         .potential
@@ -634,7 +636,7 @@ fn coulomb_csv(cr: &CoulombResult) -> Csv {
             .nhc
             .iter()
             .find(|s| s.definition == "T_KE")
-            .and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals).cloned())
+            .and_then(|s| crate::physics::thermo::nhc::largest_drop(&s.intervals).cloned())
     };
     let reference = cr.variants.first().and_then(largest);
     for (i, v) in cr.variants.iter().enumerate() {
@@ -704,13 +706,13 @@ fn ci_states_csv(v: &CoulombVariant) -> Csv {
             Cell::Num(s.potential),
             Cell::Num(s.interaction),
             Cell::Text(match (v.result.spin, s.exchange) {
-                (crate::many_body::Spin::None, _) => "spinless",
+                (crate::physics::many_body::Spin::None, _) => "spinless",
                 (_, e) => e.spin_name(),
             }),
             Cell::Int(multiplicity),
             Cell::Text(match s.parity {
-                Some(crate::analytic::Parity::Even) => "even",
-                Some(crate::analytic::Parity::Odd) => "odd",
+                Some(crate::checks::analytic::Parity::Even) => "even",
+                Some(crate::checks::analytic::Parity::Odd) => "odd",
                 None => "",
             }),
             Cell::Int(s.sector_index as u64),
@@ -773,10 +775,10 @@ fn particles_summary_csv(c: &CaseResult) -> Csv {
     for p in &c.particles {
         let n = p.particles as f64;
         let ke = p.nhc.iter().find(|s| s.definition == "T_KE");
-        let largest = ke.and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals));
+        let largest = ke.and_then(|s| crate::physics::thermo::nhc::largest_drop(&s.intervals));
         let spin = match p.spin {
-            crate::many_body::Spin::Half => "half",
-            crate::many_body::Spin::None => "none",
+            crate::physics::many_body::Spin::Half => "half",
+            crate::physics::many_body::Spin::None => "none",
         };
         t.row(&[
             Cell::Int(p.particles as u64),
@@ -1218,7 +1220,7 @@ fn particle_figures(
             .iter()
             .filter_map(|p| {
                 let ke = p.nhc.iter().find(|s| s.definition == "T_KE")?;
-                let d = crate::thermo::nhc::largest_drop(&ke.intervals)?;
+                let d = crate::physics::thermo::nhc::largest_drop(&ke.intervals)?;
                 Some((p.particles as f64, d.relative_drop))
             })
             .unzip();

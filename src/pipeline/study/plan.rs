@@ -11,10 +11,10 @@
 //! grids) is checked when its size is known, against the limit minus the whole plan.
 
 use super::StudyError;
-use crate::config::{Case, Config, CountingMethod, Problem, Study};
-use crate::coulomb::grid2d::{self, GridOptions};
-use crate::coulomb::Exchange;
-use crate::grid::{Grid, GridError};
+use crate::model::grid::{Grid, GridError};
+use crate::physics::coulomb::grid2d::{self, GridOptions};
+use crate::physics::coulomb::Exchange;
+use crate::pipeline::config::{Case, Config, CountingMethod, Problem, Study};
 use crate::resources::{self, Budget, Estimate, GridSize, MemoryLimit, ResourceError};
 use crate::spectrum::SpectrumError;
 
@@ -215,7 +215,7 @@ pub fn plan_case(case: &Case) -> Result<CasePlan, StudyError> {
 /// canonical table, a configured energy grid, the CI and the 2-D grid check.
 fn config_units(cfg: &Config, nodes: usize) -> Vec<Estimate> {
     let mut units = Vec::new();
-    if let crate::config::PotentialConfig::Tabulated { table, .. } = &cfg.potential {
+    if let crate::pipeline::config::PotentialConfig::Tabulated { table, .. } = &cfg.potential {
         units.push(resources::table_estimate(table.len()));
     }
     let temperatures = cfg
@@ -356,7 +356,7 @@ impl Calibration {
     /// Runs the reference case (the paper's square well, 1599 nodes, 200 levels, the default
     /// tables) twice and writes its output once (with `figures`) into a temporary directory that
     /// is removed again; keeps the faster times.
-    pub fn measure(figures: &crate::output::plots::FigureOutput) -> Self {
+    pub fn measure(figures: &crate::pipeline::output::plots::FigureOutput) -> Self {
         let text = "[system]\nbox_half_width = 200.0\n[potential]\ntype = \"square_well\"\n\
                     depth = 0.1\nhalf_width = 20.0\n[grid]\nspacing = 0.25\n[solve]\nlevels = 200\n";
         let mut best = Self {
@@ -367,7 +367,8 @@ impl Calibration {
             thermo_seconds: f64::INFINITY,
             output_seconds: 0.0,
         };
-        let Ok(study) = crate::config::parse_study(text, std::path::Path::new("calibration.toml"))
+        let Ok(study) =
+            crate::pipeline::config::parse_study(text, std::path::Path::new("calibration.toml"))
         else {
             return best;
         };
@@ -390,7 +391,7 @@ impl Calibration {
                 seconds: 0.0,
             };
             let start = std::time::Instant::now();
-            if crate::output::run::write_study(&one, &dir, figures).is_ok() {
+            if crate::pipeline::output::run::write_study(&one, &dir, figures).is_ok() {
                 best.output_seconds = start.elapsed().as_secs_f64();
             }
             let _ = std::fs::remove_dir_all(&dir);

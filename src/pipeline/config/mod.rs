@@ -3,7 +3,7 @@
 //! A config describes one problem: a particle of mass `m` in the hard-wall box [−L, L] with a
 //! potential inside it, the grid spacing to solve it on and how many levels to compute. Every
 //! quantity may be a plain number (atomic units: Hartree, bohr, mₑ) or a string with a unit
-//! (`"2.7 eV"`, `"1 nm"`, see [`crate::units`]). Unknown keys are errors everywhere.
+//! (`"2.7 eV"`, `"1 nm"`, see [`crate::model::units`]). Unknown keys are errors everywhere.
 //!
 //! ```toml
 //! [system]
@@ -77,7 +77,7 @@
 //! edge_width = 1.0
 //!
 //! type = "tabulated"        # V linear between the rows of a CSV (x, V), 0 outside its x range;
-//! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
+//! file = "well.csv"         #     the path is relative to the config file; see crate::model::potential::tabulated
 //! ```
 //!
 //! How much memory a run may use (default: 80% of the physical memory, see
@@ -97,10 +97,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::many_body::Spin;
-use crate::potential::{Piece, Potential, PotentialError, Shape};
-use crate::thermo::microcanonical::Difference;
-use crate::units::{Energy, Length, Mass, SpringConstant, Temperature};
+use crate::model::potential::{Piece, Potential, PotentialError, Shape};
+use crate::model::units::{Energy, Length, Mass, SpringConstant, Temperature};
+use crate::physics::many_body::Spin;
+use crate::physics::thermo::microcanonical::Difference;
 
 /// The largest number of levels a config may ask for.
 pub const MAX_LEVELS: usize = 10_000_000;
@@ -202,7 +202,7 @@ pub enum PotentialConfig {
         /// as a digest (row count, x range, FNV-1a of the values), not row by row: the
         /// serialized config (metadata.json, case hashes) still changes whenever the table
         /// does, but stays small for a table of a million rows.
-        #[serde(serialize_with = "crate::tabulated::serialize_digest")]
+        #[serde(serialize_with = "crate::model::potential::tabulated::serialize_digest")]
         table: Vec<[f64; 2]>,
     },
 }
@@ -570,7 +570,7 @@ pub struct Case {
     /// The full, validated config of this case.
     pub config: Config,
     /// The values of the swept keys in this case (empty outside a `[sweep]`).
-    pub swept: Vec<crate::sweep::SweptValue>,
+    pub swept: Vec<crate::pipeline::sweep::SweptValue>,
     /// The `[[cases]]` entry a sweep case comes from (`None` without `[[cases]]`).
     pub base_case: Option<String>,
 }
@@ -586,7 +586,7 @@ pub struct Study {
     /// sweep point of every case, the case varying slowest.
     pub cases: Vec<Case>,
     /// The expanded `[sweep]` table, if the file has one.
-    pub sweep: Option<crate::sweep::SweepPlan>,
+    pub sweep: Option<crate::pipeline::sweep::SweepPlan>,
 }
 
 impl Study {
@@ -698,7 +698,7 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
         })?;
     let sweep = match doc.remove("sweep") {
         None => None,
-        Some(toml::Value::Table(t)) => Some(crate::sweep::parse_plan(t, origin)?),
+        Some(toml::Value::Table(t)) => Some(crate::pipeline::sweep::parse_plan(t, origin)?),
         Some(_) => {
             return Err(invalid(
                 origin,
@@ -881,7 +881,11 @@ const CASE_SECTIONS: [&str; 8] = [
 ];
 
 /// Puts the sweep case and its swept values in front of an error found in its config.
-fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> ConfigError {
+fn in_sweep(
+    e: ConfigError,
+    name: &str,
+    swept: &[crate::pipeline::sweep::SweptValue],
+) -> ConfigError {
     let values: Vec<String> = swept
         .iter()
         .map(|v| format!("sweep.{} = {}", v.key, v.text))
@@ -1112,7 +1116,7 @@ impl Config {
                 ));
             }
         }
-        let Ok(segments) = crate::grid::Grid::aligned_segments(
+        let Ok(segments) = crate::model::grid::Grid::aligned_segments(
             problem.potential.box_half_width(),
             &problem.potential.breakpoints(),
             problem.spacing,
@@ -1122,7 +1126,7 @@ impl Config {
         };
         let h = segments
             .iter()
-            .map(crate::grid::Segment::spacing)
+            .map(crate::model::grid::Segment::spacing)
             .fold(f64::INFINITY, f64::min);
         let (mass, key) = problem
             .potential
@@ -2045,13 +2049,14 @@ impl RawPotential {
                     return Err(missing("file"));
                 };
                 let csv = path.parent().unwrap_or(Path::new("")).join(&file);
-                let table = crate::tabulated::read_table(&csv, l).map_err(|e| {
-                    invalid(
-                        path,
-                        "potential.file",
-                        format!("= {file:?}: {}: {e}", csv.display()),
-                    )
-                })?;
+                let table =
+                    crate::model::potential::tabulated::read_table(&csv, l).map_err(|e| {
+                        invalid(
+                            path,
+                            "potential.file",
+                            format!("= {file:?}: {}: {e}", csv.display()),
+                        )
+                    })?;
                 Ok(PotentialConfig::Tabulated {
                     file: PathBuf::from(file),
                     table,

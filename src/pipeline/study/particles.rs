@@ -5,34 +5,34 @@
 //! enumerated one by one (T^(K) of every state, eq. 3; the Hertz entropy; T^(μ)) or counted
 //! exactly on energy bins (large N); on an energy grid the window average T_E^(K) (eqs. 4–7),
 //! the Hertz S(E)/N and the canonical T^(C)(E) of the N-fermion gas built from *all* computed
-//! orbitals ([`crate::thermo::fermions`]); the negative-heat-capacity intervals of T_E^(K)
+//! orbitals ([`crate::physics::thermo::fermions`]); the negative-heat-capacity intervals of T_E^(K)
 //! (and of T^(K), T^(μ) when enumerated); and the depth and width of the dent of S/N below its
 //! concave envelope. The thermodynamics is the same code as for one particle: a
-//! [`crate::thermo::StateList`] with multiplicities and N, or the binned counts.
+//! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
 use super::{NhcSet, StudyError, NHC_RELATIVE_TOLERANCE};
-use crate::config::{CountingMethod, ParticlesConfig};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
-use crate::hamiltonian::Hamiltonian;
-use crate::many_body::{
+use crate::model::hamiltonian::Hamiltonian;
+use crate::model::potential::Potential;
+use crate::physics::many_body::{
     binned_counts_with, enumerate, BinningSettings, EnumerationSettings, ManyBodyError, Orbitals,
     Spin,
 };
-use crate::potential::Potential;
-use crate::resources::{self, Budget, GridSize};
-use crate::spectrum::{self, Spectrum};
-use crate::thermo::canonical::{
+use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, CanonicalModel, CanonicalPoint,
 };
-use crate::thermo::fermions::{fermion_truncation_bound, FermionGas};
-use crate::thermo::kinetic::{kinetic_temperature, window_averages};
-use crate::thermo::microcanonical::{
+use crate::physics::thermo::fermions::{fermion_truncation_bound, FermionGas};
+use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::physics::thermo::microcanonical::{
     convex_intruder, hertz_entropy, per_state_microcanonical_temperature, ConvexIntruder,
     Difference,
 };
-use crate::thermo::nhc::nhc_intervals;
-use crate::thermo::{StateList, ThermoError};
+use crate::physics::thermo::nhc::nhc_intervals;
+use crate::physics::thermo::{StateList, ThermoError};
+use crate::pipeline::config::{CountingMethod, ParticlesConfig};
+use crate::resources::{self, Budget, GridSize};
+use crate::spectrum::{self, Spectrum};
 use serde::Serialize;
 use std::time::Instant;
 

@@ -4,7 +4,7 @@
 //! n_j = ⌈ℓ_j / h⌉ equal intervals, so every spacing is ≤ the requested h and every breakpoint is
 //! a node. When all segments end up with the same spacing the grid is uniform; otherwise it is
 //! piecewise uniform and the Hamiltonian uses the symmetrizable three-point (finite-volume)
-//! scheme of [`crate::hamiltonian`]. The walls x = ±L are nodes where ψ = 0; the unknowns are
+//! scheme of [`crate::model::hamiltonian`]. The walls x = ±L are nodes where ψ = 0; the unknowns are
 //! the interior nodes.
 
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! small" check, made quantitative.
 //!
 //! For W switched off (λ = 0) and for each configured ε_r, the two-electron spectrum comes from
-//! configuration interaction in the lowest M orbitals ([`crate::coulomb::ci`]); the states with
+//! configuration interaction in the lowest M orbitals ([`crate::physics::coulomb::ci`]); the states with
 //! E ≤ 2·(E/N)_max go through the same N-particle thermodynamics as the non-interacting
 //! electrons ([`super::particles`]): T^(K) and T^(μ) per state, Hertz S, T_E^(K) on the energy
 //! grid, the canonical T^(C)(E) and the negative-heat-capacity intervals. Spin ½: singlets
@@ -18,17 +18,17 @@ use super::particles::{
 };
 use super::plan::grid_check_limit;
 use super::StudyError;
-use crate::config::CoulombConfig;
-use crate::coulomb::ci::{
+use crate::model::potential::Potential;
+use crate::physics::coulomb::ci::{
     convergence_of, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
 };
-use crate::coulomb::grid2d::{self, GridOptions};
-use crate::coulomb::{Exchange, SoftCoulomb};
-use crate::potential::Potential;
+use crate::physics::coulomb::grid2d::{self, GridOptions};
+use crate::physics::coulomb::{Exchange, SoftCoulomb};
+use crate::physics::thermo::microcanonical::{convex_intruder, Difference};
+use crate::physics::thermo::StateList;
+use crate::pipeline::config::CoulombConfig;
 use crate::resources::Budget;
 use crate::spectrum::Spectrum;
-use crate::thermo::microcanonical::{convex_intruder, Difference};
-use crate::thermo::StateList;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -167,7 +167,7 @@ pub fn run_coulomb(
         .map_or(1, |k| k + 1)
         .min(energies.len() - 1);
     let level_spacing = energies[resolved] - energies[0];
-    let coulomb_err = |e: crate::coulomb::CoulombError| unsupported(e.to_string());
+    let coulomb_err = |e: crate::physics::coulomb::CoulombError| unsupported(e.to_string());
     let basis = cfg.check_orbitals.unwrap_or(m);
     let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
     let mut grid_check = Vec::new();
