@@ -9,11 +9,11 @@
 //! in L = 60. Target: M = 100 in ≤ 30 s (release, 2 cores).
 //! `CONFINE_REPORT_ONLY=1` prints only that report; criterion then times M = 30.
 
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{convergence, CiProblem, CiSettings, StateSelection, Symmetry};
 use confine::physics::coulomb::{Exchange, SoftCoulomb};
-use confine::spectrum::{solve_aligned, Spectrum};
+use confine::spectrum::Spectrum;
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -27,7 +27,9 @@ fn well(box_half_width: f64) -> Potential {
 }
 
 fn orbitals(potential: &Potential, levels: usize) -> Spectrum {
-    solve_aligned(potential, SPACING, 1.0, levels, &SolverOptions::default()).expect("spectrum")
+    Problem::new(potential.clone(), 1.0, SPACING, levels)
+        .spectrum()
+        .expect("spectrum")
 }
 
 /// VmHWM (peak resident set, kB) from /proc/self/status, if readable.

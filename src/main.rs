@@ -3,11 +3,9 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use confine::checks::validate::{self, SquareWellCase};
-use confine::eigen::SolverOptions;
 use confine::model::units::HARTREE_IN_EV;
 use confine::pipeline::config;
 use confine::pipeline::study::plan;
-use confine::spectrum;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -227,7 +225,7 @@ impl Target {
     }
 
     /// The problem of `cfg` with `--levels` applied.
-    fn problem(&self, cfg: &config::Config) -> Result<config::Problem> {
+    fn problem(&self, cfg: &config::Config) -> Result<confine::model::problem::Problem> {
         let mut problem = cfg.problem()?;
         if let Some(k) = self.levels {
             if k == 0 {
@@ -247,14 +245,9 @@ fn run_spectrum(target: &Target) -> Result<String> {
         .with_context(|| format!("{}: computing the spectrum", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
     let start = std::time::Instant::now();
-    let s = spectrum::solve_aligned(
-        &problem.potential,
-        problem.spacing,
-        problem.mass,
-        problem.levels,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    let s = problem
+        .spectrum()
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     for w in &s.warnings {
         eprintln!("warning: {w}");
@@ -330,34 +323,15 @@ fn run_spectrum(target: &Target) -> Result<String> {
 fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
-    let Some((depth, half_width)) = cfg.is_square_well() else {
-        bail!(
-            "{}: validate compares with the exact square well and needs potential.type = \"square_well\"",
-            path.display()
-        );
-    };
-    let (mass_inside, mass_outside) = cfg
-        .square_well_masses()
-        .unwrap_or((cfg.system.mass, cfg.system.mass));
     let problem = target.problem(&cfg)?;
+    let case =
+        SquareWellCase::from_problem(&problem).with_context(|| path.display().to_string())?;
+    let mass_inside = case.well_mass();
     let estimate = plan::refinements_estimate(&problem, refinements, 2)
         .with_context(|| format!("{}: validation", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
-    let case = SquareWellCase {
-        box_half_width: problem.potential.box_half_width(),
-        depth,
-        half_width,
-        mass: mass_outside,
-        spacing: problem.spacing,
-        levels: problem.levels,
-    };
-    let v = validate::validate_square_well_with_masses(
-        &case,
-        mass_inside,
-        refinements,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: validation", path.display()))?;
+    let v = validate::validate_square_well(&case, refinements, &problem.options)
+        .with_context(|| format!("{}: validation", path.display()))?;
     for (i, g) in v.grids.iter().enumerate() {
         for w in &g.warnings {
             eprintln!("warning: grid {i}: {w}");
@@ -491,7 +465,7 @@ fn run_sweep(
     study: &config::Study,
     dir: &std::path::Path,
     no_figures: bool,
-    shard: Option<confine::pipeline::sweep::Shard>,
+    shard: Option<confine::pipeline::config::sweep::Shard>,
     case_figures: bool,
 ) -> Result<String> {
     use std::io::IsTerminal as _;
@@ -626,7 +600,7 @@ fn run_study(
         );
     }
     let shard = shard
-        .map(confine::pipeline::sweep::Shard::parse)
+        .map(confine::pipeline::config::sweep::Shard::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
     // Held until the results are written: a second run into DIR is refused before computing.
@@ -749,15 +723,8 @@ fn run_converge(target: &Target, refinements: usize) -> Result<String> {
     let estimate = plan::refinements_estimate(&problem, refinements, 3)
         .with_context(|| format!("{}: convergence study", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
-    let c = confine::checks::converge::self_convergence(
-        &problem.potential,
-        problem.mass,
-        problem.spacing,
-        problem.levels,
-        refinements,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: convergence study", path.display()))?;
+    let c = confine::checks::converge::self_convergence(&problem, refinements)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }

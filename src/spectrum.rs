@@ -5,11 +5,13 @@
 //! (so the identity holds to rounding, and E_n is accurate relative to itself rather than to
 //! ‖H‖), and the probability of finding the particle on each piece of the potential,
 //! P = Σ_j |ψ_j|² |cell_j ∩ piece| with cell_j the dual cell of node j (trapezoidal rule).
+//! [`Problem::spectrum`] solves a problem on its aligned grid; [`solve`] on a given grid.
 
 use crate::eigen::{lowest_eigenpairs, EigenError, SolverOptions, SolverReport};
 use crate::model::grid::{Grid, GridError};
 use crate::model::hamiltonian::{Hamiltonian, HamiltonianError};
 use crate::model::potential::Potential;
+use crate::model::problem::Problem;
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
@@ -293,19 +295,17 @@ pub fn solve(
     })
 }
 
-/// Builds the grid aligned to the breakpoints of `potential` with spacing ≤ `spacing` (bohr) and
-/// computes the `levels` lowest levels on it.
-pub fn solve_aligned(
-    potential: &Potential,
-    spacing: f64,
-    mass: f64,
-    levels: usize,
-    options: &SolverOptions,
-) -> Result<Spectrum, SpectrumError> {
-    let grid = Grid::aligned(
-        potential.box_half_width(),
-        &potential.breakpoints(),
-        spacing,
-    )?;
-    solve(potential, &grid, mass, levels, options)
+impl Problem {
+    /// The [`Problem::levels`] lowest levels on the grid aligned to the potential's breakpoints
+    /// ([`Problem::aligned_grid`]).
+    pub fn spectrum(&self) -> Result<Spectrum, SpectrumError> {
+        self.spectrum_with_levels(self.levels)
+    }
+
+    /// The `levels` lowest levels on the aligned grid, whatever [`Problem::levels`] says (e.g.
+    /// one more level than requested, for the first excitation energy).
+    pub fn spectrum_with_levels(&self, levels: usize) -> Result<Spectrum, SpectrumError> {
+        let grid = self.aligned_grid()?;
+        solve(&self.potential, &grid, self.mass, levels, &self.options)
+    }
 }

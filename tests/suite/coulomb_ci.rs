@@ -4,16 +4,16 @@
 //! E = ⟨K⟩ + ⟨V⟩ + ⟨W⟩ evaluated independently on the 2-D grid, parity blocks against the full
 //! sectors, the energy-truncated basis and the errors. Small grids (L = 30, h = 0.5: n = 119).
 
-use confine::eigen::SolverOptions;
 use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
+use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
     convergence, convergence_of, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings,
     StateSelection, Symmetry, TwoElectronIntegrals,
 };
 use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::physics::many_body::Spin;
-use confine::spectrum::{solve_aligned, Spectrum};
+use confine::spectrum::Spectrum;
 
 const L: f64 = 30.0;
 const H: f64 = 0.5;
@@ -38,7 +38,9 @@ fn lopsided() -> Potential {
 }
 
 fn spectrum(potential: &Potential, levels: usize) -> Spectrum {
-    solve_aligned(potential, H, 1.0, levels, &SolverOptions::default()).unwrap()
+    Problem::new(potential.clone(), 1.0, H, levels)
+        .spectrum()
+        .unwrap()
 }
 
 fn coulomb() -> SoftCoulomb {

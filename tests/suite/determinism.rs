@@ -4,11 +4,10 @@
 //! 1, 2 and 3 threads; only wall times (JSON keys containing "seconds") may differ.
 
 use crate::common::{scratch, write_file};
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{CiProblem, CiSettings, Symmetry};
 use confine::physics::coulomb::SoftCoulomb;
-use confine::spectrum::solve_aligned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,7 +25,7 @@ fn ci_states_are_bitwise_independent_of_the_thread_count() {
     // n = 479 grid nodes, M = 36 (D = 666 pairs, parity blocks of ≈ 170): large enough for
     // faer's threaded kernels to split their work.
     let v = Potential::square_well(60.0, 0.1, 20.0).unwrap();
-    let s = solve_aligned(&v, 0.25, 1.0, 40, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, 40).spectrum().unwrap();
     let w = SoftCoulomb::new(1.0, 1.0, 1.0).unwrap();
     let fingerprint = || {
         let problem = CiProblem::new(&v, &s, &w, 36, Symmetry::Auto).unwrap();

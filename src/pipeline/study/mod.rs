@@ -18,7 +18,6 @@ pub mod particles;
 pub mod plan;
 
 use crate::eigen::sturm::SturmData;
-use crate::eigen::SolverOptions;
 use crate::model::hamiltonian::Hamiltonian;
 use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, truncation_bound, CanonicalPoint,
@@ -247,7 +246,6 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         case: name.clone(),
         message: e.to_string(),
     })?;
-    let options = SolverOptions::default();
     let start = Instant::now();
     // The default temperature range starts from the first excitation energy: with one level
     // requested, the second is solved too (the canonical sums need it anyway).
@@ -256,14 +254,9 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     } else {
         problem.levels
     };
-    let mut spec = spectrum::solve_aligned(
-        &problem.potential,
-        problem.spacing,
-        problem.mass,
-        solved_levels,
-        &options,
-    )
-    .map_err(spectrum_err)?;
+    let mut spec = problem
+        .spectrum_with_levels(solved_levels)
+        .map_err(spectrum_err)?;
     let requested = problem.levels;
     let analysis = &cfg.analysis;
     let temperature_range = analysis.temperatures.unwrap_or_else(|| {
@@ -321,7 +314,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             &spec.grid,
             problem.mass,
             levels,
-            &options,
+            &problem.options,
         )
         .map_err(|e| match e {
             SpectrumError::Unresolved { .. } => refuse(e.to_string()),

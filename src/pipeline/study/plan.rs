@@ -12,9 +12,10 @@
 
 use super::StudyError;
 use crate::model::grid::{Grid, GridError};
+use crate::model::problem::Problem;
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::Exchange;
-use crate::pipeline::config::{Case, Config, CountingMethod, Problem, Study};
+use crate::pipeline::config::{Case, Config, CountingMethod, Study};
 use crate::resources::{self, Budget, Estimate, GridSize, MemoryLimit, ResourceError};
 use crate::spectrum::SpectrumError;
 

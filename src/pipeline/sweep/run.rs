@@ -14,8 +14,9 @@
 //! [`merge`] of the shards of a sweep all give the same bytes. `summary.json` records the
 //! [`sweep_hash`], so that [`merge`] only combines shards of one sweep.
 
-use super::{case_hash, sweep_hash, Shard, SweepMode, SweptValue};
 use crate::physics::thermo::largest_drop;
+use crate::pipeline::config::sweep::{Shard, SweepMode, SweptValue};
+use crate::pipeline::config::{case_hash, sweep_hash};
 use crate::pipeline::config::{Case, Study};
 use crate::pipeline::output::lock::OutputLock;
 use crate::pipeline::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
