@@ -326,6 +326,26 @@ fn parse_range(prefix: &str, mut t: toml::Table, origin: &Path) -> Result<SweepK
         ));
     }
     let integer = matches!(from, toml::Value::Integer(_)) && matches!(to, toml::Value::Integer(_));
+    let values = range_numbers(a, b, points, log, integer)
+        .into_iter()
+        .map(|v| match (&unit_a, integer) {
+            (Some(u), _) => toml::Value::String(format!("{v} {u}")),
+            (None, true) => toml::Value::Integer(v as i64),
+            (None, false) => toml::Value::Float(v),
+        })
+        .collect();
+    Ok(SweepKey {
+        key: prefix.to_string(),
+        unit: unit_a,
+        values,
+        log,
+    })
+}
+
+/// The `points` values from `a` to `b` (both ends exactly as written, `points` ≥ 1), evenly
+/// spaced or, with `log`, evenly spaced in ln; rounded to integers (repeats removed) when both
+/// ends are integers, else to [`RANGE_DIGITS`] significant digits.
+fn range_numbers(a: f64, b: f64, points: usize, log: bool, integer: bool) -> Vec<f64> {
     let mut numbers: Vec<f64> = (0..points)
         .map(|i| {
             if points == 1 {
@@ -346,7 +366,6 @@ fn parse_range(prefix: &str, mut t: toml::Table, origin: &Path) -> Result<SweepK
             }
         })
         .collect();
-    // The ends exactly as written.
     numbers[0] = a;
     if points > 1 {
         numbers[points - 1] = b;
@@ -354,20 +373,7 @@ fn parse_range(prefix: &str, mut t: toml::Table, origin: &Path) -> Result<SweepK
     if integer {
         numbers.dedup();
     }
-    let values = numbers
-        .into_iter()
-        .map(|v| match (&unit_a, integer) {
-            (Some(u), _) => toml::Value::String(format!("{v} {u}")),
-            (None, true) => toml::Value::Integer(v as i64),
-            (None, false) => toml::Value::Float(v),
-        })
-        .collect();
-    Ok(SweepKey {
-        key: prefix.to_string(),
-        unit: unit_a,
-        values,
-        log,
-    })
+    numbers
 }
 
 impl SweepPlan {
