@@ -3,7 +3,7 @@
 
 use confine::checks::analytic::{FiniteWellInBox, Parity};
 use confine::checks::refinement::observed_order;
-use confine::checks::validate::{validate_square_well, SquareWellCase};
+use confine::checks::validate::{validate, validate_square_well, SquareWellCase, ValidateError};
 use confine::eigen::sturm::SturmData;
 use confine::eigen::{lowest_eigenpairs, SolverOptions};
 use confine::model::grid::Grid;
@@ -91,6 +91,58 @@ fn reference_case_converges_at_order_two_and_richardson_reaches_1e_9() {
     assert!((v.levels[5].exact - -0.014912503282432).abs() < 1e-14);
     assert!((v.levels[6].exact - 0.000145209652766132).abs() < 1e-15);
     assert!((v.levels[0].kinetic_exact - 0.0022394654473681).abs() < 1e-15);
+}
+
+#[test]
+fn validate_finds_the_well_in_the_problem_and_refuses_other_potentials() {
+    // The same numbers whether the well comes from the problem or is spelled out.
+    let well = Potential::square_well(200.0, 0.1, 20.0).unwrap();
+    let problem = Problem::new(well, 1.0, 0.25, 8);
+    let case = SquareWellCase::from_problem(&problem).unwrap();
+    assert_eq!(
+        (case.box_half_width, case.depth, case.half_width, case.mass),
+        (200.0, 0.1, 20.0, 1.0)
+    );
+    assert_eq!(
+        (case.mass_inside, case.spacing, case.levels),
+        (None, 0.25, 8)
+    );
+    let from_problem = validate(&problem, 2).unwrap();
+    let spelled_out =
+        validate_square_well(&reference_case(8), 2, &SolverOptions::default()).unwrap();
+    for (a, b) in from_problem.grids.iter().zip(&spelled_out.grids) {
+        assert_eq!(a.energy, b.energy);
+    }
+    assert_eq!(from_problem.levels.len(), 8);
+
+    // One constant piece that is not a centred well with V < 0 has no exact solution here.
+    let one_piece = |from: f64, to: f64, shape: Shape| {
+        let piece = Piece {
+            from,
+            to,
+            shape,
+            mass: None,
+        };
+        Problem::new(Potential::new(60.0, vec![piece]).unwrap(), 1.0, 0.25, 4)
+    };
+    let constant = |value| Shape::Constant { value };
+    let linear = Shape::Linear {
+        start: -0.1,
+        end: 0.0,
+    };
+    for (problem, why) in [
+        (one_piece(-10.0, 20.0, constant(-0.1)), "not centred"),
+        (one_piece(-20.0, 20.0, constant(0.1)), "a barrier"),
+        (one_piece(-60.0, 60.0, constant(-0.1)), "the whole box"),
+        (one_piece(-20.0, 20.0, linear), "not constant"),
+    ] {
+        let e = validate(&problem, 2).unwrap_err();
+        assert!(
+            matches!(e, ValidateError::NotASquareWell { pieces: 1, .. }),
+            "{why}: {e}"
+        );
+        assert!(e.to_string().contains("square_well"), "{why}: {e}");
+    }
 }
 
 #[test]

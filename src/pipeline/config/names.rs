@@ -55,7 +55,7 @@ pub(crate) fn is_name_char(c: char) -> bool {
 }
 
 /// `text` made into a directory name: whitespace dropped, every other character that
-/// [`is_name_char`] refuses replaced by `-` (`"eps_r = 12.9"` → `"eps_r=12.9"`).
+/// `is_name_char` refuses replaced by `-` (`"eps_r = 12.9"` → `"eps_r=12.9"`).
 pub fn directory_name(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())

@@ -179,7 +179,7 @@ pub struct ResourcesConfig {
 pub struct CoulombConfig {
     /// λ (dimensionless, ≥ 0; default 1).
     pub strength: f64,
-    /// ε_r values (dimensionless, > 0; default [1]); one interacting spectrum each.
+    /// ε_r values (dimensionless, > 0; default `[1]`); one interacting spectrum each.
     pub eps_r: Vec<f64>,
     /// s: softening length (bohr, > 0; default 1).
     pub softening: f64,
