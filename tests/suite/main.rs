@@ -16,6 +16,7 @@ mod eigen;
 mod fermions;
 mod many_body;
 mod mass;
+mod partial_eigen;
 mod particles;
 mod plots;
 mod presets;
