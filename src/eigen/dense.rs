@@ -218,11 +218,36 @@ pub struct TridiagonalReduction {
     keeps_q: bool,
 }
 
-/// Euclidean norm, scaled so that neither squares of tiny nor of huge entries leave the range.
+/// Σ a_i b_i over the common length, in eight interleaved partial sums (a fixed order, so the
+/// result is deterministic; a single running sum is a chain of dependent additions that the
+/// compiler may not vectorize).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Euclidean norm; rescaled when the sum of squares could leave the floating-point range.
 fn norm2(x: &[f64]) -> f64 {
     let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;
+    }
+    if (1e-150..1e150).contains(&scale) {
+        return dot(x, x).sqrt();
     }
     let inv = 1.0 / scale;
     scale * x.iter().map(|v| (v * inv) * (v * inv)).sum::<f64>().sqrt()
@@ -252,13 +277,7 @@ fn make_reflector(x: &mut [f64]) -> f64 {
 /// y ← (I − τ v vᵀ) y for the reflector whose v is `v` with v₀ taken as 1 (whatever is stored).
 fn apply_reflector(v: &[f64], tau: f64, y: &mut [f64]) {
     let (y0, rest) = y.split_first_mut().expect("reflector of length ≥ 1");
-    let w = tau
-        * (*y0
-            + v[1..]
-                .iter()
-                .zip(rest.iter())
-                .map(|(a, b)| a * b)
-                .sum::<f64>());
+    let w = tau * (*y0 + dot(&v[1..], rest));
     *y0 -= w;
     rest.iter_mut().zip(&v[1..]).for_each(|(r, a)| *r -= w * a);
 }
@@ -302,12 +321,7 @@ fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
             let vc = &a[(col0 + c) * n + row0 + c..(col0 + c + 1) * n];
             for (i, ui) in u.iter_mut().enumerate().take(c) {
                 let vi = &a[(col0 + i) * n + row0 + c..(col0 + i + 1) * n];
-                *ui = vi[0]
-                    + vi[1..]
-                        .iter()
-                        .zip(&vc[1..])
-                        .map(|(p, q)| p * q)
-                        .sum::<f64>();
+                *ui = vi[0] + dot(&vi[1..], &vc[1..]);
             }
             for row in 0..c {
                 let s: f64 = (row..c).map(|i| t[i * r + row] * u[i]).sum();
@@ -444,17 +458,14 @@ fn chase_bulges(
                 let p = &mut p[..len];
                 p.fill(0.0);
                 for k in 0..len {
+                    // Column k of the block from its diagonal down: A[k.., k].
                     let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                    p[k] += colk[0] * v[k];
-                    let mut s = 0.0;
-                    for i in 1..len - k {
-                        p[k + i] += colk[i] * v[k];
-                        s += colk[i] * v[k + i];
-                    }
-                    p[k] += s;
+                    let vk = v[k];
+                    p[k..].iter_mut().zip(colk).for_each(|(x, a)| *x += a * vk);
+                    p[k] += dot(&colk[1..], &v[k + 1..]);
                 }
                 p.iter_mut().for_each(|x| *x *= tau);
-                let alpha = -0.5 * tau * p.iter().zip(v.iter()).map(|(a, b)| a * b).sum::<f64>();
+                let alpha = -0.5 * tau * dot(p, v);
                 p.iter_mut()
                     .zip(v.iter())
                     .for_each(|(x, y)| *x += alpha * y);
