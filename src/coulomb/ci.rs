@@ -732,6 +732,15 @@ impl CiProblem {
                 });
             }
         }
+        if let CiStates::Lowest { energy_max, .. } = settings.states {
+            if energy_max.is_nan() {
+                return Err(CoulombError::NonFinite {
+                    what: "energy bound of the wanted CI states",
+                    index: 0,
+                    value: energy_max,
+                });
+            }
+        }
         let m = settings.orbitals;
         let e = &self.energy;
         let classes: Vec<Option<Parity>> = match &self.parity {

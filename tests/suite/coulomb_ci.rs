@@ -472,6 +472,20 @@ fn bad_inputs_are_errors_with_clear_messages() {
         problem.solve(&nan),
         Err(CoulombError::NonFinite { .. })
     ));
+    let nan_bound = CiSettings {
+        states: CiStates::below(f64::NAN),
+        ..CiSettings::new(3)
+    };
+    for err in [
+        problem.solve(&nan_bound).unwrap_err(),
+        problem.energies(&nan_bound).unwrap_err(),
+    ] {
+        assert!(
+            err.to_string()
+                .contains("energy bound of the wanted CI states"),
+            "{err}"
+        );
+    }
     let empty = CiSettings {
         pair_energy_max: Some(-1.0),
         ..CiSettings::new(3)
