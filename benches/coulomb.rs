@@ -1,4 +1,4 @@
-//! Benchmark of the two-electron CI (`confine::coulomb::ci`) on the paper's reference well
+//! Benchmark of the two-electron CI (`confine::physics::coulomb::ci`) on the paper's reference well
 //! (U0 = 0.1 Ha, a = 20 bohr, L = 200 bohr, h = 0.25 bohr: n = 1599 nodes), soft Coulomb
 //! λ = 1, ε_r = 1, s = 1 bohr, states below E_max = 2 × 0.005 Ha (`coulomb.energy_per_particle_max`
 //! of `configs/paper.toml`).
@@ -21,13 +21,13 @@
 //! (with the M′ check) and "CI M=100 below E_max" (orbitals, integrals and CI, as the report's
 //! totals).
 
-use confine::coulomb::ci::{
+use confine::eigen::SolverOptions;
+use confine::model::potential::Potential;
+use confine::physics::coulomb::ci::{
     convergence, convergence_of, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
     StateSelection, Symmetry,
 };
-use confine::coulomb::{Exchange, SoftCoulomb};
-use confine::eigen::SolverOptions;
-use confine::potential::Potential;
+use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use confine::spectrum::{solve_aligned, Spectrum};
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
