@@ -14,11 +14,12 @@
 //! every iterate is measured from the iterate itself (below), convergence is judged on it, and
 //! stage 3 measures the returned vectors again; a bad solve costs a step, never a wrong answer.
 //!
-//! Memory: the factors of n rows and `L` lanes would not fit in cache, and streaming them out and
-//! back in cost more than computing them. A first forward sweep keeps only the factorization's
-//! state at the start of every chunk of [`CHUNK_ROWS`] rows; the backward sweep then recomputes
-//! each chunk's factors from its checkpoint (bottom chunk first) into a buffer that stays in L2
-//! and back-substitutes through it. The iterate is read twice and written once per step.
+//! Memory: the forward sweep (the divisions) stores the reciprocal pivots 1/q_i of every row
+//! and lane, and y = L⁻¹b only at the start of every chunk of [`CHUNK_ROWS`] rows; the
+//! backward sweep recomputes each chunk's y from its checkpoint (bottom chunk first; a
+//! multiply-add per row, no division) into a buffer that stays in L2 and back-substitutes
+//! through it. The iterate is read twice and written once per step, the pivots written once
+//! and read once.
 //!
 //! The backward sweep also accumulates, per lane, ‖x‖², xᵀw and ‖w‖² with w = (T − σ)x evaluated
 //! from the new x itself: the Rayleigh quotient ρ = σ + xᵀw/‖x‖² and the residual
@@ -43,13 +44,6 @@ struct Carry<const L: usize> {
     l: [f64; L],
     y: [f64; L],
     negative: [u32; L],
-}
-
-/// One row of the factors: 1/q_i and y_i = (L⁻¹b)_i.
-#[derive(Clone, Copy)]
-struct FactorRow<const L: usize> {
-    inv: [f64; L],
-    y: [f64; L],
 }
 
 /// Per-lane results of one step (see the module documentation).
@@ -112,15 +106,18 @@ impl<const L: usize> Rhs<'_, L> {
 pub(super) struct LaneWorkspace<const L: usize> {
     /// Row i of every lane; holds b before a step and x after it.
     pub x: Vec<[f64; L]>,
-    /// The forward state before the first row of every chunk.
-    checkpoints: Vec<Carry<L>>,
-    factors: Vec<FactorRow<L>>,
+    /// 1/q_i of every row and lane.
+    inv: Vec<[f64; L]>,
+    /// y before the first row of every chunk.
+    checkpoints: Vec<[f64; L]>,
+    /// y of the rows of one chunk.
+    y: Vec<[f64; L]>,
 }
 
 /// Factors row i for every lane, given e_{i−1} (0 for i = 0), e_i (0 for the last row), d_i
-/// and b_i. Pivots below `floor` in magnitude are raised to it (keeping their sign): a
-/// perturbation of size ε‖T‖, harmless (and customary) in inverse iteration where T − σI is
-/// nearly singular by design.
+/// and b_i; returns 1/q_i. Pivots below `floor` in magnitude are raised to it (keeping their
+/// sign): a perturbation of size ε‖T‖, harmless (and customary) in inverse iteration where
+/// T − σI is nearly singular by design.
 #[inline(always)]
 fn factor_row<const L: usize>(
     carry: &mut Carry<L>,
@@ -128,24 +125,18 @@ fn factor_row<const L: usize>(
     floor: f64,
     (e_prev, e, d): (f64, f64, f64),
     b: &[f64; L],
-) -> FactorRow<L> {
-    let mut row = FactorRow {
-        inv: [0.0; L],
-        y: [0.0; L],
-    };
+) -> [f64; L] {
+    let mut inv = [0.0; L];
     for l in 0..L {
         let q = (d - sigma[l]) - e_prev * carry.l[l];
         let tiny = mask(q.abs() < floor);
         let q = select(tiny, select(mask(q == 0.0), floor, floor.copysign(q)), q);
-        let inv = 1.0 / q;
-        let y = b[l] - carry.l[l] * carry.y[l];
+        inv[l] = 1.0 / q;
+        carry.y[l] = b[l] - carry.l[l] * carry.y[l];
         carry.negative[l] += (q < 0.0) as u32;
-        carry.l[l] = e * inv;
-        carry.y[l] = y;
-        row.inv[l] = inv;
-        row.y[l] = y;
+        carry.l[l] = e * inv[l];
     }
-    row
+    inv
 }
 
 /// (e_{i−1} or 0, e_i or 0, d_i) of row i.
@@ -161,15 +152,11 @@ impl<const L: usize> LaneWorkspace<L> {
     /// Workspace for matrices of dimension n.
     pub fn new(n: usize) -> Self {
         let zero = [0.0; L];
-        let carry = Carry {
-            l: zero,
-            y: zero,
-            negative: [0; L],
-        };
         Self {
             x: vec![zero; n],
-            checkpoints: vec![carry; n.div_ceil(CHUNK_ROWS)],
-            factors: vec![FactorRow { inv: zero, y: zero }; CHUNK_ROWS.min(n)],
+            inv: vec![zero; n],
+            checkpoints: vec![zero; n.div_ceil(CHUNK_ROWS)],
+            y: vec![zero; CHUNK_ROWS.min(n)],
         }
     }
 
@@ -186,17 +173,13 @@ impl<const L: usize> LaneWorkspace<L> {
     ) -> [StepSums; L] {
         let n = t.len();
         debug_assert_eq!(self.x.len(), n);
-        self.record_checkpoints(t, sigma, pivot_floor, rhs);
+        let negative = self.factor(t, sigma, pivot_floor, rhs);
         let mut sums = Sums::<L>::default();
-        let mut negative = [0u32; L];
         // x_{i+1} and x_{i+2} of the rows below the current chunk.
         let mut below = ([0.0; L], [0.0; L]);
         for c in (0..self.checkpoints.len()).rev() {
             let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
-            let chunk_negative = self.factor_chunk(t, sigma, pivot_floor, rhs, c, rows.clone());
-            for l in 0..L {
-                negative[l] += chunk_negative[l];
-            }
+            self.forward_substitute(t, rhs, c, rows.clone());
             below = self.back_substitute(t, sigma, rows, below, out, &mut sums);
         }
         // Row 0 of w, now that x_0 and x_1 are known.
@@ -214,52 +197,57 @@ impl<const L: usize> LaneWorkspace<L> {
         })
     }
 
-    /// Forward sweep keeping only the state at the start of every chunk (the last chunk is
-    /// factored by the backward sweep directly).
-    fn record_checkpoints(
+    /// The forward sweep: stores 1/q_i of every row and y at the start of every chunk; returns
+    /// the number of negative pivots (the Sturm count at σ) of every lane.
+    fn factor(
         &mut self,
         t: &SymTridiagonal,
         sigma: &[f64; L],
         floor: f64,
         rhs: &Rhs<'_, L>,
-    ) {
+    ) -> [u32; L] {
         let mut carry = Carry {
             l: [0.0; L],
             y: [0.0; L],
             negative: [0; L],
         };
-        let chunks = self.checkpoints.len();
-        for c in 0..chunks {
-            self.checkpoints[c] = carry;
-            if c + 1 == chunks {
-                break;
-            }
-            for i in c * CHUNK_ROWS..(c + 1) * CHUNK_ROWS {
+        for (c, checkpoint) in self.checkpoints.iter_mut().enumerate() {
+            *checkpoint = carry.y;
+            let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(t.len());
+            for i in rows {
                 let b = rhs.row(&self.x, i);
-                factor_row(&mut carry, sigma, floor, coefficients(t, i), &b);
+                self.inv[i] = factor_row(&mut carry, sigma, floor, coefficients(t, i), &b);
             }
         }
+        carry.negative
     }
 
-    /// Recomputes the factors of the chunk's rows from its checkpoint; returns the number of
-    /// negative pivots among them.
-    fn factor_chunk(
+    /// Recomputes y_i = b_i − l_{i−1} y_{i−1} of the chunk's rows from its checkpoint, with
+    /// l_{i−1} = e_{i−1}/q_{i−1} exactly as the forward sweep formed it.
+    fn forward_substitute(
         &mut self,
         t: &SymTridiagonal,
-        sigma: &[f64; L],
-        floor: f64,
         rhs: &Rhs<'_, L>,
         c: usize,
         rows: std::ops::Range<usize>,
-    ) -> [u32; L] {
-        let mut carry = self.checkpoints[c];
-        carry.negative = [0; L];
+    ) {
+        let mut y = self.checkpoints[c];
+        let mut l_prev = [0.0; L];
+        if rows.start > 0 {
+            let e = t.off[rows.start - 1];
+            let inv = &self.inv[rows.start - 1];
+            l_prev = std::array::from_fn(|l| e * inv[l]);
+        }
         for i in rows.clone() {
             let b = rhs.row(&self.x, i);
-            self.factors[i - rows.start] =
-                factor_row(&mut carry, sigma, floor, coefficients(t, i), &b);
+            for l in 0..L {
+                y[l] = b[l] - l_prev[l] * y[l];
+            }
+            self.y[i - rows.start] = y;
+            let (_, e, _) = coefficients(t, i);
+            let inv = &self.inv[i];
+            l_prev = std::array::from_fn(|l| e * inv[l]);
         }
-        carry.negative
     }
 
     /// Back substitution x_i = y_i/q_i − l_i x_{i+1} through one chunk (bottom row first), given
@@ -281,11 +269,11 @@ impl<const L: usize> LaneWorkspace<L> {
         // Local accumulators: kept in registers across the loop.
         let (mut xx, mut wx, mut ww) = (sums.xx, sums.wx, sums.ww);
         for i in rows.clone().rev() {
-            let f = &self.factors[i - rows.start];
+            let (y, inv) = (&self.y[i - rows.start], &self.inv[i]);
             let (_, e, _) = coefficients(t, i);
             let mut xi = [0.0; L];
             for l in 0..L {
-                xi[l] = f.y[l] * f.inv[l] - (e * f.inv[l]) * x1[l];
+                xi[l] = y[l] * inv[l] - (e * inv[l]) * x1[l];
             }
             if i + 1 < n {
                 // Row i + 1 of w = (T − σ)x is complete now that x_i is known.
