@@ -1,4 +1,4 @@
-//! Benchmark of the two-electron CI (`confine::coulomb::ci`) on the paper's reference well
+//! Benchmark of the two-electron CI (`confine::physics::coulomb::ci`) on the paper's reference well
 //! (U0 = 0.1 Ha, a = 20 bohr, L = 200 bohr, h = 0.25 bohr: n = 1599 nodes), soft Coulomb
 //! λ = 1, ε_r = 1, s = 1 bohr.
 //!
@@ -9,10 +9,10 @@
 //! in L = 60. Target: M = 100 in ≤ 30 s (release, 2 cores).
 //! `CONFINE_REPORT_ONLY=1` prints only that report; criterion then times M = 30.
 
-use confine::coulomb::ci::{convergence, CiProblem, CiSettings, StateSelection, Symmetry};
-use confine::coulomb::{Exchange, SoftCoulomb};
 use confine::eigen::SolverOptions;
-use confine::potential::Potential;
+use confine::model::potential::Potential;
+use confine::physics::coulomb::ci::{convergence, CiProblem, CiSettings, StateSelection, Symmetry};
+use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use confine::spectrum::{solve_aligned, Spectrum};
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! Benchmark of the 2-D grid solve of two electrons (`confine::coulomb::grid2d`): the paper's
+//! Benchmark of the 2-D grid solve of two electrons (`confine::physics::coulomb::grid2d`): the paper's
 //! well U0 = 0.1 Ha, a = 20 bohr in a box L = 60 bohr, h = 0.25 bohr (479 interior nodes, sector
 //! dimensions 114 960 and 114 481), soft Coulomb λ = 1, ε_r = 1, s = 1 bohr, lowest 20 states per
 //! sector (target: ≤ 60 s for both sectors in release).
@@ -9,10 +9,10 @@
 //! ten energies. `CONFINE_REPORT_ONLY=1` prints only that report; `CONFINE_COULOMB_L` and
 //! `CONFINE_COULOMB_H` change L and h (bohr).
 
-use confine::coulomb::grid2d::{solve_sector, GridOptions, SectorSolution};
-use confine::coulomb::{Exchange, SoftCoulomb};
-use confine::grid::Grid;
-use confine::potential::Potential;
+use confine::model::grid::Grid;
+use confine::model::potential::Potential;
+use confine::physics::coulomb::grid2d::{solve_sector, GridOptions, SectorSolution};
+use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ fn arpack_check(exchange: Exchange, lanczos: &SectorSolution) {
         ..Default::default()
     };
     let start = Instant::now();
-    let a = confine::coulomb::grid2d::solve_sector_arpack(
+    let a = confine::physics::coulomb::grid2d::solve_sector_arpack(
         &well,
         &grid,
         1.0,

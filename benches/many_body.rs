@@ -13,11 +13,11 @@
 //! `CONFINE_REPORT_ONLY=1` prints only that report.
 
 use confine::eigen::SolverOptions;
-use confine::many_body::{
+use confine::model::potential::Potential;
+use confine::physics::many_body::{
     binned_counts, binned_counts_with, enumerate, BinningSettings, EnumerationSettings,
     ManyBodyError, Orbitals, Spin,
 };
-use confine::potential::Potential;
 use confine::spectrum::solve_aligned;
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;

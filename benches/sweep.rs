@@ -8,9 +8,9 @@
 //! One timed run each (a sweep of 100 cases is itself the repetition); criterion's statistics
 //! would need ten of them.
 
-use confine::config::parse_study;
-use confine::output::plots::FigureOutput;
-use confine::sweep::run::{run_sweep, Silent, SweepOptions};
+use confine::pipeline::config::parse_study;
+use confine::pipeline::output::plots::FigureOutput;
+use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
 use std::path::Path;
 use std::time::Instant;
 

@@ -2,22 +2,15 @@
 //!
 //! Atomic units throughout (ħ = mₑ = e = k_B = 1): energies in Hartree, lengths in bohr,
 //! masses in electron masses. The pipeline runs one way:
-//! config → [`potential`] → [`grid`] → [`hamiltonian`] → [`eigen`] → [`spectrum`].
+//! [`model`] (potential → grid → Hamiltonian) → [`eigen`] → [`spectrum`] → [`checks`] and
+//! [`physics`] (thermodynamics, N fermions, Coulomb) → [`pipeline`] (config, study, sweep,
+//! output).
 
-pub mod analytic;
-pub mod config;
-pub mod converge;
-pub mod coulomb;
+pub mod checks;
 pub mod eigen;
-pub mod grid;
-pub mod hamiltonian;
-pub mod many_body;
-pub mod output;
-pub mod potential;
+pub mod hash;
+pub mod model;
+pub mod physics;
+pub mod pipeline;
+pub mod resources;
 pub mod spectrum;
-pub mod study;
-pub mod sweep;
-pub mod tabulated;
-pub mod thermo;
-pub mod units;
-pub mod validate;

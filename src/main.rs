@@ -2,11 +2,12 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use confine::config;
+use confine::checks::validate::{self, SquareWellCase};
 use confine::eigen::SolverOptions;
+use confine::model::units::HARTREE_IN_EV;
+use confine::pipeline::config;
+use confine::pipeline::study::plan;
 use confine::spectrum;
-use confine::units::HARTREE_IN_EV;
-use confine::validate::{self, SquareWellCase};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -34,6 +35,10 @@ struct Target {
     /// Print one JSON object to stdout instead of a table.
     #[arg(long)]
     json: bool,
+    /// Largest memory the computation may use, e.g. "4 GiB" (overrides [resources]
+    /// memory_limit; default 80% of the physical memory, and never above it).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +61,14 @@ enum Command {
         /// Sweeps only: also draw each case's own figures (the summary figures are always drawn).
         #[arg(long)]
         case_figures: bool,
+        /// Largest memory the run may use, e.g. "4 GiB" (overrides [resources] memory_limit;
+        /// default 80% of the physical memory, and never above it).
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<String>,
+        /// Print the plan (cases, memory estimate per case and the largest, a time estimate and
+        /// how it was made) and exit without computing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Combine the summaries of the shards of one sweep (`run --shard i/n`) into one.
     Merge {
@@ -94,7 +107,15 @@ enum Command {
     },
 }
 
+/// Sweeps of at least this many cases get a time estimate before they start.
+const CALIBRATED_SWEEP_CASES: usize = 20;
+
 fn main() -> ExitCode {
+    // Errors are reported as messages; anyhow need not capture a backtrace for each of them
+    // (RUST_BACKTRACE still applies to panics, which are bugs). Set before any thread starts.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {
@@ -103,7 +124,16 @@ fn main() -> ExitCode {
             no_figures,
             shard,
             case_figures,
-        } => run_study(&config, out, no_figures, shard.as_deref(), case_figures),
+            memory_limit,
+            dry_run,
+        } => run_study(
+            &config,
+            out,
+            no_figures,
+            shard.as_deref(),
+            case_figures,
+            (memory_limit.as_deref(), dry_run),
+        ),
         Command::Merge {
             dirs,
             out,
@@ -132,17 +162,68 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes joined by ": ", each text once: a cause whose text its error
+/// already shows is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Reads `--memory-limit` and sets it on every case of `study`.
+fn apply_memory_limit(study: &mut config::Study, limit: Option<&str>) -> Result<()> {
+    if let Some(text) = limit {
+        let bytes = confine::resources::parse_memory(text).with_context(|| {
+            format!(
+                "--memory-limit {text} is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+            )
+        })?;
+        study.set_memory_limit(bytes, &format!("--memory-limit {text}"));
+    }
+    Ok(())
+}
+
 impl Target {
-    /// The selected case's config.
+    /// The selected case's config (with `--memory-limit` applied).
     fn load(&self) -> Result<config::Config> {
-        let study = config::load_study(&self.config)?;
+        let mut study = config::load_study(&self.config)?;
+        apply_memory_limit(&mut study, self.memory_limit.as_deref())?;
         Ok(study.case(self.case.as_deref())?.config.clone())
+    }
+
+    /// The key that sets the number of levels: `--levels` or `solve.levels`.
+    fn levels_key(&self) -> &'static str {
+        if self.levels.is_some() {
+            "--levels"
+        } else {
+            "solve.levels"
+        }
+    }
+
+    /// Refuses `estimate` when it exceeds the memory limit of `cfg`.
+    fn check_memory(
+        &self,
+        cfg: &config::Config,
+        estimate: &confine::resources::Estimate,
+    ) -> Result<()> {
+        confine::resources::check(estimate, &cfg.memory_limit())
+            .with_context(|| format!("{}", self.config.display()))?;
+        Ok(())
     }
 
     /// The problem of `cfg` with `--levels` applied.
@@ -160,7 +241,11 @@ impl Target {
 
 fn run_spectrum(target: &Target) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
-    let problem = target.problem(&target.load()?)?;
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let (estimate, _) = plan::spectrum_estimate(&problem, target.levels_key())
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
     let start = std::time::Instant::now();
     let s = spectrum::solve_aligned(
         &problem.potential,
@@ -255,6 +340,9 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
         .square_well_masses()
         .unwrap_or((cfg.system.mass, cfg.system.mass));
     let problem = target.problem(&cfg)?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 2)
+        .with_context(|| format!("{}: validation", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
     let case = SquareWellCase {
         box_half_width: problem.potential.box_half_width(),
         depth,
@@ -339,8 +427,8 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     Ok(o)
 }
 
-fn figure_output(no_figures: bool) -> confine::output::plots::FigureOutput {
-    confine::output::plots::FigureOutput {
+fn figure_output(no_figures: bool) -> confine::pipeline::output::plots::FigureOutput {
+    confine::pipeline::output::plots::FigureOutput {
         png: !no_figures,
         svg: !no_figures,
     }
@@ -353,7 +441,7 @@ struct SweepProgress {
     total: std::sync::atomic::AtomicUsize,
 }
 
-impl confine::sweep::run::Progress for SweepProgress {
+impl confine::pipeline::sweep::run::Progress for SweepProgress {
     fn start(&self, total: usize, reused: usize) {
         use std::sync::atomic::Ordering::Relaxed;
         self.total.store(total, Relaxed);
@@ -372,8 +460,8 @@ impl confine::sweep::run::Progress for SweepProgress {
 
     fn finished(
         &self,
-        row: &confine::sweep::run::SummaryRow,
-        outcome: confine::sweep::run::Outcome,
+        row: &confine::pipeline::sweep::run::SummaryRow,
+        outcome: confine::pipeline::sweep::run::Outcome,
         seconds: f64,
     ) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -403,11 +491,11 @@ fn run_sweep(
     study: &config::Study,
     dir: &std::path::Path,
     no_figures: bool,
-    shard: Option<confine::sweep::Shard>,
+    shard: Option<confine::pipeline::sweep::Shard>,
     case_figures: bool,
 ) -> Result<String> {
     use std::io::IsTerminal as _;
-    let options = confine::sweep::run::SweepOptions {
+    let options = confine::pipeline::sweep::run::SweepOptions {
         shard,
         figures: figure_output(no_figures),
         case_figures,
@@ -427,8 +515,44 @@ fn run_sweep(
         done: Default::default(),
         total: Default::default(),
     };
-    let report = confine::sweep::run::run_sweep(study, dir, &options, &progress)
-        .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    // Say how big the sweep is before it starts, and run fewer cases at once when the largest
+    // ones would not fit in memory together.
+    let plan = plan::StudyPlan::new(study);
+    let at_once = plan.concurrency();
+    if let Some(p) = plan.largest() {
+        // The time estimate runs a reference case first (~0.1 s): worth it for large sweeps only.
+        let time = if study.cases.len() >= CALIBRATED_SWEEP_CASES {
+            let calibration =
+                plan::Calibration::measure(&figure_output(no_figures || !case_figures));
+            format!(
+                "about {:.1} s with {at_once} case(s) at a time ({})",
+                plan.seconds(&calibration),
+                calibration.describe()
+            )
+        } else {
+            format!("{at_once} case(s) at a time")
+        };
+        eprintln!(
+            "sweep plan: {} case(s); largest {} needs {} of memory (limit {}); {time}; `run --dry-run` prints the plan",
+            study.cases.len(),
+            p.name,
+            confine::resources::human(p.bytes()),
+            p.limit,
+        );
+    }
+    let threads = rayon::current_num_threads();
+    let report = if at_once < threads {
+        eprintln!(
+            "sweep plan: {at_once} case(s) at a time instead of {threads}, so that they fit in the memory limit together"
+        );
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(at_once)
+            .build()?
+            .install(|| confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress))
+    } else {
+        confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress)
+    }
+    .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
@@ -467,7 +591,7 @@ fn run_sweep(
 }
 
 fn run_merge(dirs: &[PathBuf], out: &std::path::Path, no_figures: bool) -> Result<String> {
-    let summary = confine::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
+    let summary = confine::pipeline::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
     let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
     Ok(format!(
         "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
@@ -483,9 +607,17 @@ fn run_study(
     no_figures: bool,
     shard: Option<&str>,
     case_figures: bool,
+    (memory_limit, dry_run): (Option<&str>, bool),
 ) -> Result<String> {
     let start = std::time::Instant::now();
-    let study = config::load_study(path)?;
+    let mut study = config::load_study(path)?;
+    apply_memory_limit(&mut study, memory_limit)?;
+    if dry_run {
+        let plan = plan::StudyPlan::new(&study);
+        let figures = figure_output(no_figures || (study.sweep.is_some() && !case_figures));
+        return Ok(plan.describe(&plan::Calibration::measure(&figures), 20)
+            + "dry run: nothing computed\n");
+    }
     let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
     if study.sweep.is_none() && (shard.is_some() || case_figures) {
         bail!(
@@ -494,18 +626,19 @@ fn run_study(
         );
     }
     let shard = shard
-        .map(confine::sweep::Shard::parse)
+        .map(confine::pipeline::sweep::Shard::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    confine::output::run::check_writable(&dir)
+    // Held until the results are written: a second run into DIR is refused before computing.
+    let _lock = confine::pipeline::output::lock::OutputLock::acquire(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
     }
-    let result = confine::study::run_study(&study)
+    let result = confine::pipeline::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
     let figures = figure_output(no_figures);
-    let written = confine::output::run::write_study(&result, &dir, &figures)
+    let written = confine::pipeline::output::run::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();
     for c in &result.cases {
@@ -533,7 +666,7 @@ fn run_study(
     )?;
     for c in &result.cases {
         for set in &c.nhc {
-            let largest = confine::thermo::nhc::largest_drop(&set.intervals);
+            let largest = confine::physics::thermo::nhc::largest_drop(&set.intervals);
             match largest {
                 Some(i) => writeln!(
                     o,
@@ -576,7 +709,8 @@ fn run_study(
         for (i, v) in cr.variants.iter().enumerate() {
             let shift = cr.shift(i);
             let ke = v.result.nhc.iter().find(|s| s.definition == "T_KE");
-            let largest = ke.and_then(|s| confine::thermo::nhc::largest_drop(&s.intervals));
+            let largest =
+                ke.and_then(|s| confine::physics::thermo::nhc::largest_drop(&s.intervals));
             writeln!(
                 o,
                 "{:<14} {:>20.12e} {:>8} {:>12.4e} {:>10.3} {:>10} {:>18} {:>12}",
@@ -610,8 +744,12 @@ fn run_study(
 
 fn run_converge(target: &Target, refinements: usize) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
-    let problem = target.problem(&target.load()?)?;
-    let c = confine::converge::self_convergence(
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 3)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
+    let c = confine::checks::converge::self_convergence(
         &problem.potential,
         problem.mass,
         problem.spacing,

@@ -1,15 +1,15 @@
 //! Single-particle levels and their observables.
 //!
-//! For each of the k lowest eigenpairs of the grid Hamiltonian ([`crate::hamiltonian`]):
+//! For each of the k lowest eigenpairs of the grid Hamiltonian ([`crate::model::hamiltonian`]):
 //! E_n = ⟨K⟩_n + ⟨V⟩_n with both terms in the difference form of the same discrete operator
 //! (so the identity holds to rounding, and E_n is accurate relative to itself rather than to
 //! ‖H‖), and the probability of finding the particle on each piece of the potential,
 //! P = Σ_j |ψ_j|² |cell_j ∩ piece| with cell_j the dual cell of node j (trapezoidal rule).
 
 use crate::eigen::{lowest_eigenpairs, EigenError, SolverOptions, SolverReport};
-use crate::grid::{Grid, GridError};
-use crate::hamiltonian::{Hamiltonian, HamiltonianError};
-use crate::potential::Potential;
+use crate::model::grid::{Grid, GridError};
+use crate::model::hamiltonian::{Hamiltonian, HamiltonianError};
+use crate::model::potential::Potential;
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;

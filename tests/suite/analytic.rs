@@ -1,9 +1,9 @@
-//! Tests of the exact finite well in a hard-wall box (`confine::analytic`).
+//! Tests of the exact finite well in a hard-wall box (`confine::checks::analytic`).
 //!
 //! Reference values: DESIGN.md ("Numerical facts we measured"), case U0 = 0.1, a = 20, L = 200,
 //! m = 1 (atomic units); the paper quotes E0 = -0.0975, E5 = -0.0149, E6 = 0.000145.
 
-use confine::analytic::*;
+use confine::checks::analytic::*;
 use std::f64::consts::PI;
 
 const EPS: f64 = f64::EPSILON;
@@ -14,7 +14,7 @@ fn reference() -> FiniteWellInBox {
 
 /// Composite Simpson on [lo, hi] with `intervals` (even) sub-intervals.
 fn simpson(lo: f64, hi: f64, intervals: usize, f: impl Fn(f64) -> f64) -> f64 {
-    assert!(intervals % 2 == 0);
+    assert!(intervals.is_multiple_of(2));
     let h = (hi - lo) / intervals as f64;
     let mut s = f(lo) + f(hi);
     for i in 1..intervals {

@@ -48,3 +48,63 @@ pub fn square_well(
          [grid]\nspacing = {spacing:?}\n[solve]\nlevels = {levels}\n"
     )
 }
+
+/// The `confine` binary of this build, ready for arguments.
+pub fn confine() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+}
+
+/// Every file under `dir` by its `/`-separated relative path, with its bytes; entries whose
+/// name starts with `.` (the writer's hidden staging, commit and lock entries) are skipped, and
+/// so are `metadata.json` files when `with_metadata` is false (they record wall times).
+pub fn output_files(
+    dir: &std::path::Path,
+    with_metadata: bool,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut todo = vec![String::new()];
+    while let Some(rel) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if e.file_type().unwrap().is_dir() {
+                todo.push(child);
+            } else if with_metadata || name != "metadata.json" {
+                found.insert(child, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    found
+}
+
+/// The hidden entries (names starting with `.`) anywhere under `dir`, as relative paths.
+pub fn hidden_entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let child = rel.join(e.file_name());
+            if e.file_name().to_string_lossy().starts_with('.') {
+                found.push(child);
+            } else if e.file_type().unwrap().is_dir() {
+                todo.push(child);
+            }
+        }
+    }
+    found
+}

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use confine::config::*;
-use confine::potential::{Piece, Shape};
-use confine::units::*;
+use confine::model::potential::{Piece, Shape};
+use confine::model::units::*;
+use confine::pipeline::config::*;
 
 const PAPER: &str = include_str!("../../configs/paper.toml");
 

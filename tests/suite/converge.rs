@@ -1,10 +1,10 @@
 //! Self-convergence without an exact solution: it must agree with the exact one where that
 //! exists, and flag what the grid does not resolve.
 
-use confine::analytic::FiniteWellInBox;
-use confine::converge::self_convergence;
+use confine::checks::analytic::FiniteWellInBox;
+use confine::checks::converge::self_convergence;
 use confine::eigen::SolverOptions;
-use confine::potential::Potential;
+use confine::model::potential::Potential;
 
 #[test]
 fn richardson_estimates_and_their_error_bars_hold_against_the_exact_well() {

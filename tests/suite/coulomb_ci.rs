@@ -1,18 +1,18 @@
-//! Two-electron configuration interaction (`confine::coulomb::ci`): the non-interacting limit
+//! Two-electron configuration interaction (`confine::physics::coulomb::ci`): the non-interacting limit
 //! with its spin multiplicities, the integrals against direct double sums and their symmetries,
 //! first-order perturbation theory, variational monotonicity in M, singlet below triplet,
 //! E = ⟨K⟩ + ⟨V⟩ + ⟨W⟩ evaluated independently on the 2-D grid, parity blocks against the full
 //! sectors, the energy-truncated basis and the errors. Small grids (L = 30, h = 0.5: n = 119).
 
-use confine::coulomb::ci::{
+use confine::eigen::SolverOptions;
+use confine::model::hamiltonian::Hamiltonian;
+use confine::model::potential::{Piece, Potential, Shape};
+use confine::physics::coulomb::ci::{
     convergence, convergence_of, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings,
     StateSelection, Symmetry, TwoElectronIntegrals,
 };
-use confine::coulomb::{CoulombError, Exchange, SoftCoulomb};
-use confine::eigen::SolverOptions;
-use confine::hamiltonian::Hamiltonian;
-use confine::many_body::Spin;
-use confine::potential::{Piece, Potential, Shape};
+use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
+use confine::physics::many_body::Spin;
 use confine::spectrum::{solve_aligned, Spectrum};
 
 const L: f64 = 30.0;
@@ -403,10 +403,10 @@ fn parity_blocks_reproduce_the_full_sectors() {
     // Ground state: even; lowest triplet: odd (leading pair (0, 1)).
     assert_eq!(
         a.lowest(Exchange::Symmetric).unwrap().parity,
-        Some(confine::analytic::Parity::Even)
+        Some(confine::checks::analytic::Parity::Even)
     );
     let t = a.lowest(Exchange::Antisymmetric).unwrap();
-    assert_eq!(t.parity, Some(confine::analytic::Parity::Odd));
+    assert_eq!(t.parity, Some(confine::checks::analytic::Parity::Odd));
     assert_eq!(t.leading_pair, (0, 1));
 }
 

@@ -1,14 +1,14 @@
-//! Tests of the 2-D grid solve of two electrons (`confine::coulomb::grid2d`): exchange sectors,
+//! Tests of the 2-D grid solve of two electrons (`confine::physics::coulomb::grid2d`): exchange sectors,
 //! the non-interacting limit, Lanczos against dense references, memory and input errors.
 //!
 //! Grids are tiny (L ≤ 10 bohr, h = 0.5 bohr) so the debug build runs them in about a second.
 
-use confine::coulomb::grid2d::*;
-use confine::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::eigen::{lowest_eigenpairs, SolverOptions};
-use confine::grid::Grid;
-use confine::hamiltonian::Hamiltonian;
-use confine::potential::Potential;
+use confine::model::grid::Grid;
+use confine::model::hamiltonian::Hamiltonian;
+use confine::model::potential::Potential;
+use confine::physics::coulomb::grid2d::*;
+use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use faer::{Mat, Side};
 
 const BOTH: [Exchange; 2] = [Exchange::Symmetric, Exchange::Antisymmetric];

@@ -2,8 +2,8 @@
 //! interaction raises the ground state less as ε_r grows, the tables are written, the CI agrees
 //! with the 2-D grid solve, and bad `[coulomb]` input is refused with the key and what is valid.
 
-use confine::config::{parse_study, Study};
-use confine::study::run_case;
+use confine::pipeline::config::{parse_study, Study};
+use confine::pipeline::study::run_case;
 use std::path::Path;
 
 const SMALL: &str = r#"
@@ -19,7 +19,7 @@ spacing = 0.1
 levels = 24
 "#;
 
-fn study(coulomb: &str) -> Result<Study, confine::config::ConfigError> {
+fn study(coulomb: &str) -> Result<Study, confine::pipeline::config::ConfigError> {
     parse_study(&format!("{SMALL}{coulomb}"), Path::new("c.toml"))
 }
 
@@ -73,14 +73,14 @@ fn coulomb_study_compares_w_off_and_each_dielectric_constant() {
 #[test]
 fn coulomb_tables_and_figures_are_written() {
     let s = study("[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\n").unwrap();
-    let result = confine::study::run_study(&s).unwrap();
+    let result = confine::pipeline::study::run_study(&s).unwrap();
     let dir = std::env::temp_dir().join(format!("confine-coulomb-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let figs = confine::output::plots::FigureOutput {
+    let figs = confine::pipeline::output::plots::FigureOutput {
         png: false,
         svg: true,
     };
-    confine::output::run::write_study(&result, &dir, &figs).unwrap();
+    confine::pipeline::output::run::write_study(&result, &dir, &figs).unwrap();
     let case = dir.join(&s.cases[0].name);
     let table = std::fs::read_to_string(case.join("coulomb.csv")).unwrap();
     let lines: Vec<&str> = table.lines().collect();
@@ -177,7 +177,10 @@ fn a_basis_too_small_or_a_grid_over_the_memory_limit_is_refused_with_what_to_cha
     .unwrap();
     let e = run_case(&s.cases[0]).unwrap_err().to_string();
     assert!(
-        e.contains("MiB") && e.contains("memory limit") && e.contains("coarser grid"),
+        e.contains("MiB")
+            && e.contains("memory limit of 1.0 MiB (coulomb.grid_check.memory_limit")
+            && e.contains("grid.spacing >= ")
+            && e.contains("raise the limit: coulomb.grid_check.memory_limit"),
         "{e}"
     );
 }
@@ -187,7 +190,7 @@ fn a_basis_too_small_or_a_grid_over_the_memory_limit_is_refused_with_what_to_cha
 #[test]
 #[ignore = "release only: ~10 s (the 2-D solve has 115 000 unknowns per sector)"]
 fn ci_agrees_with_the_grid_solve_on_the_check_config() {
-    let s = confine::config::load_study(Path::new("configs/coulomb_check.toml")).unwrap();
+    let s = confine::pipeline::config::load_study(Path::new("configs/coulomb_check.toml")).unwrap();
     let r = run_case(&s.cases[0]).unwrap();
     let c = r.coulomb.unwrap();
     assert_eq!(c.grid_check.len(), 20);
@@ -199,8 +202,8 @@ fn ci_agrees_with_the_grid_solve_on_the_check_config() {
 
 #[test]
 fn a_sweep_over_eps_r_reports_the_coulomb_shift_per_case() {
-    use confine::output::plots::FigureOutput;
-    use confine::sweep::run::{run_sweep, Silent, SweepOptions};
+    use confine::pipeline::output::plots::FigureOutput;
+    use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
     let s = study(
         "[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\n[sweep]\ncoulomb.eps_r = [1.0, 2.0, 8.0]\n",
     )

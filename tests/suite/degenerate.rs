@@ -6,9 +6,9 @@
 use crate::common::{scratch, write_file};
 use confine::eigen::sturm::SturmData;
 use confine::eigen::SolverOptions;
-use confine::grid::Grid;
-use confine::hamiltonian::Hamiltonian;
-use confine::potential::{Piece, Potential, Shape};
+use confine::model::grid::Grid;
+use confine::model::hamiltonian::Hamiltonian;
+use confine::model::potential::{Piece, Potential, Shape};
 use confine::spectrum::{self, Spectrum};
 use std::process::Command;
 

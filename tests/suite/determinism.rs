@@ -4,10 +4,10 @@
 //! 1, 2 and 3 threads; only wall times (JSON keys containing "seconds") may differ.
 
 use crate::common::{scratch, write_file};
-use confine::coulomb::ci::{CiProblem, CiSettings, Symmetry};
-use confine::coulomb::SoftCoulomb;
 use confine::eigen::SolverOptions;
-use confine::potential::Potential;
+use confine::model::potential::Potential;
+use confine::physics::coulomb::ci::{CiProblem, CiSettings, Symmetry};
+use confine::physics::coulomb::SoftCoulomb;
 use confine::spectrum::solve_aligned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! state list, the closed form of the equally spaced ladder, extreme temperatures, the T^(C)
 //! round trip, the truncation bound against exact larger gases, and input validation.
 
-use confine::thermo::fermions::{fermion_truncation_bound, FermionGas};
-use confine::thermo::{
+use confine::physics::thermo::fermions::{fermion_truncation_bound, FermionGas};
+use confine::physics::thermo::{
     canonical_curve, canonical_point, canonical_temperature, canonical_temperatures,
     CanonicalModel, StateList, ThermoError,
 };

@@ -3,6 +3,10 @@
 
 mod common;
 
+/// Counts heap bytes of tracked threads (see `memory`); untracked threads pay one flag check.
+#[global_allocator]
+static METER: memory::Meter = memory::Meter;
+
 mod analytic;
 mod cli;
 mod config;
@@ -13,13 +17,18 @@ mod coulomb_study;
 mod degenerate;
 mod determinism;
 mod eigen;
+mod fault_injection;
 mod fermions;
+mod guards;
 mod many_body;
 mod mass;
+mod memory;
+mod output_names;
 mod particles;
 mod plots;
 mod presets;
 mod profiles;
+mod random_configs;
 mod slurm_scripts;
 mod spectrum;
 mod study;

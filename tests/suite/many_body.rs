@@ -1,17 +1,17 @@
-//! Tests of the non-interacting N-fermion states (`confine::many_body`): branch-and-bound
+//! Tests of the non-interacting N-fermion states (`confine::physics::many_body`): branch-and-bound
 //! enumeration against brute force over all N-subsets / multisets, spin multiplicities, ties,
 //! the truncation and state-limit errors, binned counting against the enumeration (exact on an
 //! energy lattice, within the documented misbinning bound otherwise) and against partition
 //! numbers, and the paper's reference well (U0 = 0.1, a = 20, L = 200).
 
 use confine::eigen::SolverOptions;
-use confine::many_body::{
+use confine::model::potential::Potential;
+use confine::physics::many_body::{
     binned_counts, binned_counts_with, enumerate, ground_state_energy, BinnedCounts,
     BinningSettings, EnumerationSettings, ManyBodyError, ManyBodyStates, Orbitals, Spin,
 };
-use confine::potential::Potential;
+use confine::physics::thermo::window_averages;
 use confine::spectrum::solve_aligned;
-use confine::thermo::window_averages;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 

@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use confine::config::{load, parse};
-use confine::eigen::{lowest_eigenpairs, SolverOptions};
-use confine::grid::Grid;
-use confine::hamiltonian::Hamiltonian;
-use confine::potential::{Piece, Potential, Shape};
-use confine::spectrum::solve_aligned;
-use confine::validate::{
+use confine::checks::validate::{
     validate_square_well, validate_square_well_with_masses, SquareWellCase, Validation,
 };
+use confine::eigen::{lowest_eigenpairs, SolverOptions};
+use confine::model::grid::Grid;
+use confine::model::hamiltonian::Hamiltonian;
+use confine::model::potential::{Piece, Potential, Shape};
+use confine::pipeline::config::{load, parse};
+use confine::spectrum::solve_aligned;
 
 /// U₀ = 0.1 Ha, a = 20 bohr, L = 60 bohr; `mass` is the mass outside the well.
 fn case(mass: f64, levels: usize) -> SquareWellCase {

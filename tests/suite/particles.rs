@@ -1,8 +1,8 @@
 //! N electrons through the study: the same thermodynamics as one particle, enumeration and
 //! binned counting agreeing, the escape drops of T_E^(K), and clean refusals.
 
-use confine::config::parse_study;
-use confine::study::run_study;
+use confine::pipeline::config::parse_study;
+use confine::pipeline::study::run_study;
 use std::path::Path;
 
 const BASE: &str = r#"
@@ -21,7 +21,7 @@ epsilon = 0.0008
 temperatures = { from = 2e-3, to = 0.05, points = 30 }
 "#;
 
-fn study(particles: &str) -> confine::study::StudyResult {
+fn study(particles: &str) -> confine::pipeline::study::StudyResult {
     let text = format!("{BASE}\n[particles]\n{particles}\n");
     let s = parse_study(&text, Path::new("particles.toml")).unwrap();
     run_study(&s).unwrap()

@@ -7,7 +7,7 @@ use crate::common::scratch;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use confine::output::plots::{
+use confine::pipeline::output::plots::{
     branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
     temperature_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
     KineticFigure, LimitFigure, PlotError, Series, TemperatureFigure,

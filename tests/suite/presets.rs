@@ -6,14 +6,14 @@
 use crate::common::scratch_dir;
 use std::path::Path;
 
-use confine::analytic::FiniteWellInBox;
-use confine::config::{self, Config, ConfigError, PotentialConfig};
-use confine::converge::self_convergence;
+use confine::checks::analytic::FiniteWellInBox;
+use confine::checks::converge::self_convergence;
 use confine::eigen::SolverOptions;
-use confine::grid::Grid;
-use confine::potential::Potential;
+use confine::model::grid::Grid;
+use confine::model::potential::Potential;
+use confine::model::units::{parse_quantity, Dimension, BOHR_IN_NM, HARTREE_IN_EV};
+use confine::pipeline::config::{self, Config, ConfigError, PotentialConfig};
 use confine::spectrum;
-use confine::units::{parse_quantity, Dimension, BOHR_IN_NM, HARTREE_IN_EV};
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     config::parse(text, Path::new("configs/x.toml"))
@@ -446,8 +446,9 @@ fn a_changed_table_changes_the_serialized_config() {
     std::fs::write(dir.join("t.csv"), "x [bohr],V [Ha]\n-2,-0.1\n2,-0.1\n").unwrap();
     let before = serde_json::to_string(&config::load(&cfg).unwrap()).unwrap();
     assert!(before.contains("\"type\":\"tabulated\""), "{before}");
+    // The table is recorded by its digest (rows, x range, hash of the values), not row by row.
     assert!(
-        before.contains("\"table\":[[-2.0,-0.1],[2.0,-0.1]]"),
+        before.contains("\"rows\":2,\"x_first\":-2.0,\"x_last\":2.0,\"fnv1a64\":"),
         "{before}"
     );
     std::fs::write(dir.join("t.csv"), "x [bohr],V [Ha]\n-2,-0.1\n2,-0.2\n").unwrap();
@@ -463,6 +464,43 @@ fn a_changed_table_changes_the_serialized_config() {
         after,
         serde_json::to_string(&config::load(&cfg).unwrap()).unwrap()
     );
+}
+
+#[test]
+fn a_large_table_keeps_the_provenance_small_and_sensitive_to_every_value() {
+    // 20 000 rows: every row is a grid node. The config's serialization and the grid summary
+    // used to list every row and every segment (197 MB of metadata.json for 10^6 rows).
+    let dir = scratch_dir("large_table");
+    let rows = 20_000;
+    let table = |bump: usize| {
+        let mut text = String::from("x [bohr],V [Ha]\n");
+        for i in 0..rows {
+            let x = -9.0 + 18.0 * i as f64 / (rows - 1) as f64;
+            let v = if i == bump { -0.1 + 1e-12 } else { -0.1 };
+            text.push_str(&format!("{x:?},{v:?}\n"));
+        }
+        text
+    };
+    let cfg = dir.join("t.toml");
+    std::fs::write(
+        &cfg,
+        with_potential("10.0", "type = \"tabulated\"\nfile = \"t.csv\"", "0.1", 2),
+    )
+    .unwrap();
+    std::fs::write(dir.join("t.csv"), table(usize::MAX)).unwrap();
+    let c = config::load(&cfg).unwrap();
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(json.len() < 2_000, "{} bytes: {json}", json.len());
+    let problem = c.problem().unwrap();
+    let p = &problem.potential;
+    let grid = Grid::aligned(p.box_half_width(), &p.breakpoints(), problem.spacing).unwrap();
+    let summary = serde_json::to_string(&grid.summary()).unwrap();
+    assert!(summary.len() < 2_000, "{} bytes", summary.len());
+    assert_eq!(grid.summary().segment_count, rows - 1 + 2);
+    // One value changed by 1e-12 Ha in the middle of the table: another serialization.
+    std::fs::write(dir.join("t.csv"), table(rows / 2)).unwrap();
+    let changed = serde_json::to_string(&config::load(&cfg).unwrap()).unwrap();
+    assert_ne!(json, changed);
 }
 
 /// The bad tables and the words their messages must hold (besides the CSV's name and line).

@@ -1,9 +1,9 @@
 //! Every example profile under configs/profiles/ loads, solves without resolution warnings and
 //! converges at order 2 (its convergence table is `confine converge configs/profiles/X.toml`).
 
-use confine::config::load_study;
-use confine::converge::self_convergence;
+use confine::checks::converge::self_convergence;
 use confine::eigen::SolverOptions;
+use confine::pipeline::config::load_study;
 use std::path::Path;
 
 #[test]

@@ -1,14 +1,14 @@
 //! The spine end to end: potential → grid → Hamiltonian → eigenpairs → observables, checked
 //! against the exact finite well, a dense solver's invariants and the convergence theory.
 
-use confine::analytic::{FiniteWellInBox, Parity};
+use confine::checks::analytic::{FiniteWellInBox, Parity};
+use confine::checks::validate::{observed_order, validate_square_well, SquareWellCase};
 use confine::eigen::sturm::SturmData;
 use confine::eigen::{lowest_eigenpairs, SolverOptions};
-use confine::grid::Grid;
-use confine::hamiltonian::Hamiltonian;
-use confine::potential::{Piece, Potential, Shape};
+use confine::model::grid::Grid;
+use confine::model::hamiltonian::Hamiltonian;
+use confine::model::potential::{Piece, Potential, Shape};
 use confine::spectrum::{self, solve_aligned};
-use confine::validate::{observed_order, validate_square_well, SquareWellCase};
 
 fn reference_case(levels: usize) -> SquareWellCase {
     SquareWellCase {
@@ -308,7 +308,8 @@ fn piecewise_shapes_solve_consistently() {
         // Leading error −h²⟨p⁴⟩/(24m) (level 1 at h = 0.05: −1.6e-5 Ha); Richardson removes it.
         let p = observed_order(e1, e2);
         assert!((p - 2.0).abs() < 0.1, "level {n}: order {p}");
-        let rich = confine::validate::richardson(s1.levels[n].energy, s2.levels[n].energy) - exact;
+        let rich =
+            confine::checks::validate::richardson(s1.levels[n].energy, s2.levels[n].energy) - exact;
         assert!(
             rich.abs() < 1e-2 * e2.abs(),
             "level {n}: Richardson error {rich:e} vs {e2:e}"
@@ -420,7 +421,8 @@ fn reference_case_on_a_hundred_thousand_nodes() {
             (p - 2.0).abs() < 0.1,
             "level {n}: order {p} ({ec:e}, {ef:e})"
         );
-        let rich = confine::validate::richardson(coarse.levels[n].energy, fine.levels[n].energy);
+        let rich =
+            confine::checks::validate::richardson(coarse.levels[n].energy, fine.levels[n].energy);
         assert!(
             (rich - ex.energy).abs() < 1e-10,
             "level {n}: {:e}",

@@ -2,10 +2,10 @@
 //! reproducible output and clean failures.
 
 use crate::common::scratch;
-use confine::config::parse_study;
-use confine::output::plots::FigureOutput;
-use confine::output::run::write_study;
-use confine::study::{run_study, StudyError};
+use confine::pipeline::config::parse_study;
+use confine::pipeline::output::plots::FigureOutput;
+use confine::pipeline::output::run::write_study;
+use confine::pipeline::study::{run_study, StudyError};
 use std::path::Path;
 use std::process::Command;
 
@@ -79,8 +79,8 @@ fn the_drop_between_the_last_bound_and_first_unbound_level_is_found() {
     }
     // T_C(E) is the inverse of U(T): check on the canonical table's own points.
     for p in case.canonical.iter().step_by(7) {
-        let t = confine::thermo::canonical::canonical_temperature(
-            &confine::thermo::StateList::single_particle(
+        let t = confine::physics::thermo::canonical::canonical_temperature(
+            &confine::physics::thermo::StateList::single_particle(
                 case.spectrum.energies(),
                 case.spectrum.kinetic(),
             )

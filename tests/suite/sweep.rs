@@ -4,10 +4,10 @@
 //! which counts solves and so needs a process of its own.)
 
 use crate::common::{scratch, square_well};
-use confine::config::{parse_study, ConfigError, PotentialConfig};
-use confine::output::plots::FigureOutput;
-use confine::sweep::run::{merge, run_sweep, Silent, SweepOptions};
-use confine::sweep::Shard;
+use confine::pipeline::config::{parse_study, ConfigError, PotentialConfig};
+use confine::pipeline::output::plots::FigureOutput;
+use confine::pipeline::sweep::run::{merge, run_sweep, Silent, SweepOptions};
+use confine::pipeline::sweep::Shard;
 use std::path::Path;
 use std::process::Command;
 
@@ -16,11 +16,11 @@ fn base() -> String {
     square_well(20.0, 0.5, 4.0, 0.1, 20)
 }
 
-fn study(sweep: &str) -> Result<confine::config::Study, ConfigError> {
+fn study(sweep: &str) -> Result<confine::pipeline::config::Study, ConfigError> {
     parse_study(&format!("{}{sweep}", base()), Path::new("sweep.toml"))
 }
 
-fn depth(c: &confine::config::Case) -> f64 {
+fn depth(c: &confine::pipeline::config::Case) -> f64 {
     match c.config.potential {
         PotentialConfig::SquareWell { depth, .. } => depth,
         _ => panic!("square well expected"),
@@ -93,7 +93,7 @@ fn linear_log_integer_and_unit_ranges() {
     // Quantities keep their unit: 1, 2, 3 eV.
     let s = study("[sweep]\npotential.depth = { from = \"1 eV\", to = \"3 eV\", points = 3 }\n")
         .unwrap();
-    let ev = confine::units::HARTREE_IN_EV;
+    let ev = confine::model::units::HARTREE_IN_EV;
     for (c, e) in s.cases.iter().zip([1.0, 2.0, 3.0]) {
         assert!((depth(c) - e / ev).abs() < 1e-15, "{} vs {e} eV", depth(c));
         assert_eq!(c.swept[0].number, Some(e));

@@ -2,9 +2,9 @@
 //! files untouched (same inode and modification time), a recomputed one gets new ones.
 
 use crate::common::{scratch, square_well};
-use confine::config::parse_study;
-use confine::output::plots::FigureOutput;
-use confine::sweep::run::{run_sweep, Silent, SweepOptions};
+use confine::pipeline::config::parse_study;
+use confine::pipeline::output::plots::FigureOutput;
+use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 

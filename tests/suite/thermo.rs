@@ -2,7 +2,7 @@
 //! entropy and T^(μ), window averages of the kinetic energy, T^(C) inversion, NHC intervals and
 //! input validation.
 
-use confine::thermo::{
+use confine::physics::thermo::{
     canonical_curve, canonical_point, canonical_temperature, canonical_temperatures,
     distinct_levels, hertz_entropy, kinetic_temperature, largest_drop, microcanonical_temperature,
     nhc_intervals, per_state_microcanonical_temperature, truncation_bound, window_averages,
@@ -654,7 +654,7 @@ fn state_list_validation() {
 
 #[test]
 fn convex_intruder_measures_the_dent_of_an_entropy_curve() {
-    use confine::thermo::microcanonical::convex_intruder;
+    use confine::physics::thermo::microcanonical::convex_intruder;
     // A concave curve has no intruder.
     let concave: Vec<(f64, f64)> = (1..50).map(|i| (i as f64, (i as f64).ln())).collect();
     let c = convex_intruder(&concave, 1e-12);

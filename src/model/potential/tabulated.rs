@@ -2,7 +2,7 @@
 //!
 //!   V(x) = V_i + (V_{i+1} − V_i)(x − x_i)/(x_{i+1} − x_i)   for x_i ≤ x ≤ x_{i+1},
 //!
-//! and V = 0 outside [x_first, x_last] (like the pieces of [`crate::potential`]; a table whose
+//! and V = 0 outside [x_first, x_last] (like the pieces of [`crate::model::potential`]; a table whose
 //! end values are not 0 makes a jump there, which sits on a grid node and takes the mean).
 //!
 //! The file format, read by hand (no CSV dependency):
@@ -17,7 +17,7 @@
 //! * The first line that is not blank or a comment is the **required** header: two
 //!   comma-separated column names `x` and `V` (any case), each followed by its unit in brackets.
 //!   x takes a length unit (`bohr`, `a0`, `nm`, `Å`, `angstrom`, `pm`) and V an energy unit
-//!   (`Ha`, `hartree`, `Hartree`, `eV`, `meV`, `Ry`, `K`, `mK`), the units of [`crate::units`].
+//!   (`Ha`, `hartree`, `Hartree`, `eV`, `meV`, `Ry`, `K`, `mK`), the units of [`crate::model::units`].
 //! * Every other line is one row: exactly two plain numbers (`1.5`, `-2e-3`) separated by a
 //!   comma, in the header's units; spaces around them are allowed.
 //! * x must increase strictly from row to row and lie inside the box [−L, L]; at least two rows;
@@ -27,7 +27,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::units::{parse_quantity, Dimension};
+use crate::model::units::{parse_quantity, Dimension};
 
 /// What is wrong with a table file: the 1-based line (when one line is at fault) and why.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -210,6 +210,26 @@ fn number(
     }
     // Convert exactly as a config value "1.5 nm" would be.
     parse_quantity(&format!("{cell} {unit}"), dim).map_err(|_| not_finite())
+}
+
+/// Serializes a table as its digest, not row by row: the row count, the x range (bohr) and
+/// the FNV-1a hash of every value's bits, so provenance stays small and still changes whenever
+/// any value does.
+pub fn serialize_digest<S: serde::Serializer>(
+    table: &[[f64; 2]],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let bytes: Vec<u8> = table
+        .iter()
+        .flat_map(|r| r.iter().flat_map(|v| v.to_bits().to_le_bytes()))
+        .collect();
+    let mut s = serializer.serialize_struct("TableDigest", 4)?;
+    s.serialize_field("rows", &table.len())?;
+    s.serialize_field("x_first", &table.first().map(|r| r[0]))?;
+    s.serialize_field("x_last", &table.last().map(|r| r[0]))?;
+    s.serialize_field("fnv1a64", &format!("{:016x}", crate::hash::fnv1a(&bytes)))?;
+    s.end()
 }
 
 #[cfg(test)]

@@ -23,8 +23,9 @@
 
 pub mod run;
 
-use crate::config::{directory_name, Config, ConfigError};
-use crate::units::split_number;
+use crate::hash::fnv1a;
+use crate::model::units::split_number;
+use crate::pipeline::config::{directory_name, Config, ConfigError, Study};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -501,13 +502,6 @@ fn set_path(doc: &mut toml::Table, path: &str, value: toml::Value) -> Result<(),
     Ok(())
 }
 
-/// 64-bit FNV-1a: a stable hash (the same on every machine and Rust version).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// Identifies a case's results: a hash of its resolved config (in atomic units, without the
 /// config file's path, so equal physics gives equal hashes) and of the crate version.
 pub fn case_hash(config: &Config) -> String {
@@ -515,6 +509,20 @@ pub fn case_hash(config: &Config) -> String {
     c.path = Default::default();
     let json = serde_json::to_string(&c).unwrap_or_default();
     let text = format!("{}\n{}", env!("CARGO_PKG_VERSION"), json);
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// Identifies a whole sweep: a hash of the crate version and of every case's name and
+/// [`case_hash`], in order. The shards of one sweep share it whatever their config file's path;
+/// another config (other unswept values, other swept values, other cases) gives another one.
+pub fn sweep_hash(study: &Study) -> String {
+    let mut text = format!("{}\n", env!("CARGO_PKG_VERSION"));
+    for case in &study.cases {
+        text.push_str(&case.name);
+        text.push('\t');
+        text.push_str(&case_hash(&case.config));
+        text.push('\n');
+    }
     format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
@@ -531,7 +539,7 @@ impl Shard {
     /// Parses `"i/n"` with 1 ≤ i ≤ n.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = || {
-            format!("--shard {text} is not a shard: write i/n with 1 <= i <= n, e.g. --shard 2/8 (with SLURM: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT and --array=1-n)")
+            format!("--shard {text} is not a shard: write i/n with 1 <= i <= n, e.g. --shard 2/8 (with Slurm: --shard $SLURM_ARRAY_TASK_ID/n with --array=1-n, n written out: a task resubmitted alone sees SLURM_ARRAY_TASK_COUNT = 1; scripts/slurm/ has the job scripts)")
         };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;

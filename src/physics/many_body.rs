@@ -39,15 +39,15 @@
 //! (unless the orbitals are a complete finite basis, [`Orbitals::finite_basis`]).
 //!
 //! For the thermodynamics: [`ManyBodyStates::to_state_list`] feeds the per-state quantities of
-//! [`crate::thermo`] (Hertz entropy S(E) = ln Ω(E), T^(μ) eq. (2), T^(K) eq. (3), the window
+//! [`crate::physics::thermo`] (Hertz entropy S(E) = ln Ω(E), T^(μ) eq. (2), T^(K) eq. (3), the window
 //! average T_E^(K) eqs. (4)–(7)); [`BinnedCounts`] gives Ω_N(E) and S = ln Ω_N at the bin edges
 //! and the window average K_E, T_E^(K) = (2/d) K_E / N over [E, E + ε) for ε a whole number of
 //! bins, eqs. (4)–(7), for N far beyond what can be listed.
 //!
 //! Atomic units: energies in Hartree, counts dimensionless, entropies in units of k_B.
 
+use crate::physics::thermo::{StateList, ThermoError, DIMENSION};
 use crate::spectrum::Spectrum;
-use crate::thermo::{StateList, ThermoError, DIMENSION};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -441,7 +441,7 @@ impl ManyBodyStates {
         self.orbitals_supplied
     }
 
-    /// The states as a [`StateList`] for the thermodynamics in [`crate::thermo`].
+    /// The states as a [`StateList`] for the thermodynamics in [`crate::physics::thermo`].
     pub fn to_state_list(&self) -> Result<StateList, ManyBodyError> {
         Ok(StateList::new(
             self.energy.clone(),

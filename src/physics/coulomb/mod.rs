@@ -14,7 +14,7 @@ pub mod ci;
 pub mod grid2d;
 
 use crate::eigen::lanczos::LanczosError;
-use crate::hamiltonian::HamiltonianError;
+use crate::model::hamiltonian::HamiltonianError;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -100,7 +100,7 @@ pub enum CoulombError {
     },
     /// The state list for the thermodynamics was rejected.
     #[error(transparent)]
-    Thermo(#[from] crate::thermo::ThermoError),
+    Thermo(#[from] crate::physics::thermo::ThermoError),
     /// An input of a two-electron calculation is inconsistent.
     #[error("invalid two-electron input: {0}")]
     Input(String),
@@ -221,8 +221,8 @@ pub enum Exchange {
 impl Exchange {
     /// Number of spin states per spatial state: 1 (singlet), 3 (triplet) for spin ½ electrons;
     /// 1 for spinless fermions (antisymmetric only; `None` for the symmetric sector).
-    pub fn multiplicity(self, spin: crate::many_body::Spin) -> Option<u64> {
-        use crate::many_body::Spin;
+    pub fn multiplicity(self, spin: crate::physics::many_body::Spin) -> Option<u64> {
+        use crate::physics::many_body::Spin;
         match (spin, self) {
             (Spin::Half, Exchange::Symmetric) => Some(1),
             (Spin::Half, Exchange::Antisymmetric) => Some(3),

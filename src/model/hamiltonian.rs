@@ -10,7 +10,7 @@
 //! ([`Potential::mass_on_interval`]; piece ends are nodes, so each interval lies in one region).
 //! This is the BenDaniel–Duke operator: the flux (1/m) ψ' is continuous across a mass jump.
 //! with ψ_0 = ψ_{N+1} = 0 and V_j the average of V over the dual cell of node j (see
-//! [`crate::potential`]). It is the generalized symmetric problem Aψ = E Wψ; with φ = W^{½}ψ
+//! [`crate::model::potential`]). It is the generalized symmetric problem Aψ = E Wψ; with φ = W^{½}ψ
 //! it becomes the ordinary symmetric tridiagonal H̃φ = Eφ with
 //! H̃_jj = (c_{j−1} + c_j)/w_j + V_j and H̃_{j,j+1} = −c_j / √(w_j w_{j+1}).
 //! On a uniform grid this is the standard second difference. The discrete kinetic energy in
@@ -19,8 +19,8 @@
 //! discrete ∫ |ψ'|² / (2 m(x)) dx.
 
 use crate::eigen::SymTridiagonal;
-use crate::grid::Grid;
-use crate::potential::Potential;
+use crate::model::grid::Grid;
+use crate::model::potential::Potential;
 use thiserror::Error;
 
 /// Why a Hamiltonian cannot be built.

@@ -1,5 +1,5 @@
 //! Runs a study: every case of a config through spectrum → thermodynamics, into tables that
-//! [`crate::output`] writes.
+//! [`crate::pipeline::output`] writes.
 //!
 //! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree):
 //! levels with E_n, ⟨K⟩_n, ⟨V⟩_n, T^(K)_n = 2⟨K⟩_n, the Hertz entropy S = ln Ω(E_n) and
@@ -15,19 +15,21 @@
 
 pub mod coulomb;
 pub mod particles;
+pub mod plan;
 
-use crate::config::{Case, Config, Study, TemperatureRange};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
-use crate::hamiltonian::Hamiltonian;
-use crate::spectrum::{self, Spectrum, SpectrumError};
-use crate::thermo::canonical::{
+use crate::model::hamiltonian::Hamiltonian;
+use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, truncation_bound, CanonicalPoint,
 };
-use crate::thermo::kinetic::{kinetic_temperature, window_averages};
-use crate::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
-use crate::thermo::nhc::{nhc_intervals, NhcInterval};
-use crate::thermo::{StateList, ThermoError};
+use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::physics::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
+use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
+use crate::physics::thermo::{StateList, ThermoError};
+use crate::pipeline::config::{Case, Config, Study, TemperatureRange};
+use crate::resources::{self, ResourceError};
+use crate::spectrum::{self, Spectrum, SpectrumError};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
@@ -35,27 +37,35 @@ use thiserror::Error;
 
 /// Relative tolerance below which a temperature decrease is treated as rounding noise.
 pub const NHC_RELATIVE_TOLERANCE: f64 = 1e-9;
-/// Number of temperatures of the default canonical table.
-const DEFAULT_TEMPERATURE_POINTS: usize = 200;
 
 /// Why a case or a study could not be run.
 #[derive(Debug, Error)]
 pub enum StudyError {
     /// The spectrum failed.
-    #[error("case {case}: {source}")]
+    // The cause's text is part of the message, so it is not also exposed as `source()`: an
+    // error chain printed cause by cause would repeat it ("X: X").
+    #[error("case {case}: {error}")]
     Spectrum {
         /// Case name.
         case: String,
         /// The cause.
-        source: SpectrumError,
+        error: SpectrumError,
     },
     /// A thermodynamic quantity failed.
-    #[error("case {case}: {source}")]
+    #[error("case {case}: {error}")]
     Thermo {
         /// Case name.
         case: String,
         /// The cause.
-        source: ThermoError,
+        error: ThermoError,
+    },
+    /// A unit of work does not fit in the memory limit.
+    #[error("case {case}: {error}")]
+    Memory {
+        /// Case name.
+        case: String,
+        /// The refused estimate and the limit.
+        error: ResourceError,
     },
     /// The requested temperature range needs levels the grid cannot provide.
     #[error("case {case}: {message}")]
@@ -160,6 +170,9 @@ pub struct CaseResult {
     pub spectrum_seconds: f64,
     /// Wall time of the thermodynamics (s).
     pub thermo_seconds: f64,
+    /// Memory estimate of the case (bytes): its plan ([`plan::CasePlan::bytes`]) plus the work
+    /// sized at run time (added levels, energy grids), an upper bound of its peak.
+    pub memory_estimate: u64,
 }
 
 /// All cases of a study.
@@ -173,15 +186,25 @@ pub struct StudyResult {
     pub seconds: f64,
 }
 
-/// Runs every case (in parallel) and returns the results in file order; the first failing case
+/// Runs every case (in parallel when the largest of them fit in the memory limit together, one
+/// after the other otherwise) and returns the results in file order; the first failing case
 /// stops the study with its error.
 pub fn run_study(study: &Study) -> Result<StudyResult, StudyError> {
     let start = Instant::now();
-    let cases = study
-        .cases
-        .par_iter()
-        .map(run_case)
-        .collect::<Result<Vec<_>, _>>()?;
+    let parallel = study.cases.len().min(rayon::current_num_threads());
+    let cases = if plan::StudyPlan::new(study).concurrency() >= parallel {
+        study
+            .cases
+            .par_iter()
+            .map(run_case)
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        study
+            .cases
+            .iter()
+            .map(run_case)
+            .collect::<Result<Vec<_>, _>>()?
+    };
     Ok(StudyResult {
         study: study.clone(),
         cases,
@@ -189,8 +212,8 @@ pub fn run_study(study: &Study) -> Result<StudyResult, StudyError> {
     })
 }
 
-/// The default temperature range for a spectrum: from a twentieth of the first excitation energy
-/// to a twentieth of the spectrum's width (Hartree).
+/// The default temperature range for a spectrum of at least two levels: from a twentieth of the
+/// first excitation energy to a twentieth of the spectrum's width (Hartree).
 fn default_temperatures(energies: &[f64]) -> (f64, f64) {
     let e0 = energies[0];
     let first = energies.iter().find(|&&e| e > e0).map_or(1.0, |&e| e - e0);
@@ -200,17 +223,25 @@ fn default_temperatures(energies: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Computes the spectrum and all thermodynamics of one case.
+/// Computes the spectrum and all thermodynamics of one case. The case is planned first
+/// ([`plan::checked_plan`]): work that does not fit in the memory limit is refused before
+/// anything is allocated.
 pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
+    let plan = plan::checked_plan(case)?;
+    let budget = plan.budget();
     let cfg = &case.config;
     let name = case.name.clone();
-    let spectrum_err = |source| StudyError::Spectrum {
+    let memory_err = |error| StudyError::Memory {
         case: name.clone(),
-        source,
+        error,
     };
-    let thermo_err = |source| StudyError::Thermo {
+    let spectrum_err = |error| StudyError::Spectrum {
         case: name.clone(),
-        source,
+        error,
+    };
+    let thermo_err = |error| StudyError::Thermo {
+        case: name.clone(),
+        error,
     };
     let problem = cfg.problem().map_err(|e| StudyError::Unsupported {
         case: name.clone(),
@@ -218,11 +249,18 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     })?;
     let options = SolverOptions::default();
     let start = Instant::now();
+    // The default temperature range starts from the first excitation energy: with one level
+    // requested, the second is solved too (the canonical sums need it anyway).
+    let solved_levels = if cfg.analysis.temperatures.is_none() {
+        problem.levels.max(2).min(plan.nodes)
+    } else {
+        problem.levels
+    };
     let mut spec = spectrum::solve_aligned(
         &problem.potential,
         problem.spacing,
         problem.mass,
-        problem.levels,
+        solved_levels,
         &options,
     )
     .map_err(spectrum_err)?;
@@ -233,7 +271,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         TemperatureRange {
             from,
             to,
-            points: DEFAULT_TEMPERATURE_POINTS,
+            points: plan::DEFAULT_TEMPERATURE_POINTS,
         }
     });
     let (t_min, t_max) = (temperature_range.from, temperature_range.to);
@@ -275,6 +313,9 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
                 "that is {count} levels but the grid has only {nodes} nodes"
             )));
         }
+        let pieces = problem.potential.pieces().len();
+        let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
+        budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
         spec = spectrum::solve(
             &problem.potential,
             &spec.grid,
@@ -338,8 +379,17 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         Some(g) => g.points(),
         None => {
             let step = analysis.epsilon / 4.0;
-            let count = ((e_top - energies[0]) / step).floor() as usize + 1;
-            (0..count).map(|i| energies[0] + step * i as f64).collect()
+            let count = ((e_top - energies[0]) / step).floor() + 1.0;
+            budget
+                .admit(&resources::energy_grid_estimate(
+                    count,
+                    "analysis.epsilon",
+                    "the default energy grid (steps of analysis.epsilon/4 from E_0 to the highest requested level)",
+                ))
+                .map_err(memory_err)?;
+            (0..count as usize)
+                .map(|i| energies[0] + step * i as f64)
+                .collect()
         }
     };
     let windows = window_averages(&states, &grid, analysis.epsilon).map_err(thermo_err)?;
@@ -355,6 +405,22 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             window_states: w.weight,
         })
         .collect();
+
+    if let (Some(g), Some(&first), Some(&last)) = (analysis.energy_grid, grid.first(), grid.last())
+    {
+        let (e0, e_max) = (energies[0], energies[energies.len() - 1]);
+        if last + analysis.epsilon <= e0 || first > e_max {
+            let canonical_too = temperatures.iter().all(|r| r.t_canonical.is_none());
+            warnings.push(format!(
+                "analysis.energy_grid (from = {} to = {} Ha) lies entirely {} the computed levels ({e0:.6e} to {e_max:.6e} Ha): no window [E, E + epsilon) holds a level, so the T_E^(K) column of temperatures.csv is empty{}; put the grid inside the spectrum{}",
+                g.from,
+                g.to,
+                if first > e_max { "above" } else { "below" },
+                if canonical_too { " and so is T^(C)" } else { "" },
+                if first > e_max { " or raise solve.levels" } else { "" }
+            ));
+        }
+    }
 
     let n_req = requested.min(levels.len());
     let mut nhc = Vec::new();
@@ -388,9 +454,12 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     let particle_results = match &cfg.particles {
         Some(pc) => {
             let mut source =
-                particles::OrbitalSource::new(&problem.potential, problem.mass, spec.clone());
+                particles::OrbitalSource::new(&problem.potential, problem.mass, spec.clone())
+                    .with_budget(budget.clone(), plan.grid);
             let settings = particles::ParticleSettings {
                 config: pc,
+                state_limit: plan.state_limit.unwrap_or(pc.state_limit),
+                budget: budget.clone(),
                 epsilon: analysis.epsilon,
                 difference: analysis.difference,
                 temperatures: temperatures_grid.clone(),
@@ -408,6 +477,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         Some(cc) => {
             let settings = coulomb::CoulombSettings {
                 config: cc,
+                budget: budget.clone(),
                 epsilon: analysis.epsilon,
                 difference: analysis.difference,
                 temperatures: temperatures_grid.clone(),
@@ -444,5 +514,6 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         warnings,
         spectrum_seconds,
         thermo_seconds: start.elapsed().as_secs_f64(),
+        memory_estimate: budget.accounted(),
     })
 }

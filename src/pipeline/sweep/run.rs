@@ -1,22 +1,27 @@
 //! Runs a sweep: every case (or one shard of them) in parallel, each into its own directory,
 //! then `summary.csv`, `summary.json` and `figures/summary_*` over all cases.
 //!
-//! Nothing is lost and nothing is recomputed: a case directory is complete once its
-//! `metadata.json` exists (it is moved into place last), and it records the [`case_hash`] of
-//! the case's resolved config and the crate version together with the case's summary row. A
-//! re-run skips every case whose directory holds a matching hash and computes the rest. A case
-//! that fails (an error, or a panic) gets a row with its error; the others go on.
+//! Nothing is lost and nothing is recomputed: the output directory is locked for the whole run
+//! ([`OutputLock`]), and each case directory is one commit of the writer (see
+//! [`crate::pipeline::output::run`]): complete when its `metadata.json` exists and every file its manifest
+//! lists has the recorded size and hash. `metadata.json` also records the [`case_hash`] of the
+//! case's resolved config and the crate version together with the case's summary row. A re-run
+//! skips every complete case with a matching hash and computes the rest (a deleted, truncated or
+//! altered table makes its case incomplete). A case that fails (an error, or a panic) gets a row
+//! with its error; the others go on.
 //!
 //! `summary.csv` depends only on the configs and the code: a re-run, a resumed run and the
-//! [`merge`] of the shards of a sweep all give the same bytes.
+//! [`merge`] of the shards of a sweep all give the same bytes. `summary.json` records the
+//! [`sweep_hash`], so that [`merge`] only combines shards of one sweep.
 
-use super::{case_hash, Shard, SweepMode, SweptValue};
-use crate::config::{Case, Study};
-use crate::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
-use crate::output::run::{write_case, write_files, write_files_and_figures, OutputError};
-use crate::output::tables::{Cell, Csv};
-use crate::study::{run_case, CaseResult, StudyResult};
-use crate::thermo::largest_drop;
+use super::{case_hash, sweep_hash, Shard, SweepMode, SweptValue};
+use crate::physics::thermo::largest_drop;
+use crate::pipeline::config::{Case, Study};
+use crate::pipeline::output::lock::OutputLock;
+use crate::pipeline::output::plots::{xy_figure, FigureOutput, Series, XyFigure};
+use crate::pipeline::output::run::{verified_metadata, write_case, OutputError, Staging};
+use crate::pipeline::output::tables::{Cell, Csv};
+use crate::pipeline::study::{run_case, CaseResult, StudyResult};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -126,6 +131,9 @@ pub struct SweepSummary {
     pub total_cases: usize,
     /// The shard these rows are (`None`: all of them).
     pub shard: Option<Shard>,
+    /// [`sweep_hash`] of the whole sweep (empty in summaries of older versions).
+    #[serde(default)]
+    pub sweep_hash: String,
     /// The rows, by case index.
     pub rows: Vec<SummaryRow>,
 }
@@ -158,7 +166,7 @@ pub struct SweepReport {
     pub seconds: f64,
 }
 
-fn drop_summary(definition: &str, sets: &[crate::study::NhcSet]) -> DropSummary {
+fn drop_summary(definition: &str, sets: &[crate::pipeline::study::NhcSet]) -> DropSummary {
     let set = sets.iter().find(|s| s.definition == definition);
     let intervals = set.map_or(&[][..], |s| s.intervals.as_slice());
     let best = largest_drop(intervals);
@@ -202,10 +210,10 @@ pub fn summary_row(index: usize, hash: String, case: &Case, c: &CaseResult) -> S
     }
 }
 
-/// The row recorded in `dir/metadata.json` if it was written by a case with this `hash`.
+/// The row recorded in `dir/metadata.json` if the case directory is complete (every file of its
+/// manifest intact) and was written by a case with this `hash`.
 fn finished_row(dir: &Path, hash: &str) -> Option<SummaryRow> {
-    let text = std::fs::read_to_string(dir.join("metadata.json")).ok()?;
-    let meta: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let meta = verified_metadata(dir).ok()?;
     let sweep = meta.get("sweep")?;
     if sweep.get("hash")?.as_str()? != hash {
         return None;
@@ -222,8 +230,9 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Runs the cases of `study` (all, or `options.shard`) into `dir/<case>/`, reusing finished
-/// cases, and writes `dir/summary.csv`, `dir/summary.json` and `dir/figures/summary_*`.
-/// Errors only when the output cannot be written; failing cases are recorded in the summary.
+/// cases, and writes `dir/summary.csv`, `dir/summary.json` and `dir/figures/summary_*`, holding
+/// the lock on `dir` throughout. Errors when another process holds the lock or the output
+/// cannot be written; failing cases are recorded in the summary.
 pub fn run_sweep(
     study: &Study,
     dir: &Path,
@@ -231,19 +240,25 @@ pub fn run_sweep(
     progress: &dyn Progress,
 ) -> Result<SweepReport, OutputError> {
     let start = Instant::now();
-    crate::output::run::check_writable(dir)?;
+    let _lock = OutputLock::acquire(dir)?;
     let range = options
         .shard
         .map_or(0..study.cases.len(), |s| s.range(study.cases.len()));
-    let hashes: Vec<(usize, String)> = range
-        .map(|i| (i, case_hash(&study.cases[i].config)))
+    // Checking a finished case reads all its files: in parallel.
+    let checked: Vec<(usize, String, Option<SummaryRow>)> = range
+        .into_par_iter()
+        .map(|i| {
+            let hash = case_hash(&study.cases[i].config);
+            let row = finished_row(&dir.join(&study.cases[i].name), &hash);
+            (i, hash, row.filter(|r| r.index == i))
+        })
         .collect();
-    let mut rows: Vec<SummaryRow> = Vec::with_capacity(hashes.len());
+    let mut rows: Vec<SummaryRow> = Vec::with_capacity(checked.len());
     let mut todo = Vec::new();
-    for (i, hash) in hashes {
-        match finished_row(&dir.join(&study.cases[i].name), &hash) {
-            Some(row) if row.index == i => rows.push(row),
-            _ => todo.push((i, hash)),
+    for (i, hash, row) in checked {
+        match row {
+            Some(row) => rows.push(row),
+            None => todo.push((i, hash)),
         }
     }
     let reused = rows.len();
@@ -276,7 +291,7 @@ pub fn run_sweep(
             let computed =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
                     .unwrap_or_else(|p| {
-                        Err(crate::study::StudyError::Unsupported {
+                        Err(crate::pipeline::study::StudyError::Unsupported {
                             case: case.name.clone(),
                             message: format!("the computation panicked: {}", panic_message(p)),
                         })
@@ -337,6 +352,7 @@ pub fn run_sweep(
         }),
         total_cases: study.cases.len(),
         shard: options.shard,
+        sweep_hash: sweep_hash(study),
         rows,
     };
     let written = write_summary(dir, &summary, &options.figures)?;
@@ -506,7 +522,7 @@ fn summary_figures(
             ("T_KE", "T_E^(K)"),
         ]
     };
-    let figure_err = |e: crate::output::plots::PlotError| OutputError::Figure {
+    let figure_err = |e: crate::pipeline::output::plots::PlotError| OutputError::Figure {
         name: "summary".into(),
         message: e.to_string(),
     };
@@ -580,7 +596,9 @@ fn summary_figures(
     Ok(written)
 }
 
-/// Writes `summary.csv`, `summary.json` and the summary figures of `summary` into `dir`.
+/// Writes `summary.csv`, `summary.json` and the summary figures of `summary` into `dir` in one
+/// commit with `summary.json` as its marker (see [`crate::pipeline::output::run`]); summary figures of an
+/// earlier run that this one does not draw are deleted.
 pub fn write_summary(
     dir: &Path,
     summary: &SweepSummary,
@@ -590,18 +608,24 @@ pub fn write_summary(
         path: dir.join("summary.json"),
         source: std::io::Error::other(e),
     })?;
-    let files = vec![
-        (
-            PathBuf::from("summary.csv"),
-            summary_csv(summary).as_str().to_string(),
-        ),
-        (PathBuf::from("summary.json"), json + "\n"),
-    ];
+    let mut staging = Staging::new(dir)?;
+    staging.write(Path::new("summary.csv"), summary_csv(summary).as_str())?;
     if figures.png || figures.svg {
-        write_files_and_figures(dir, &files, |root| summary_figures(root, summary, figures))
-    } else {
-        write_files(dir, &files)
+        let drawn = summary_figures(&staging.content(), summary, figures)?;
+        staging.add(drawn);
     }
+    staging.write(Path::new("summary.json"), &(json + "\n"))?;
+    let old_figures: Vec<PathBuf> = std::fs::read_dir(dir.join("figures"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name())
+                .filter(|n| n.to_string_lossy().starts_with("summary_"))
+                .map(|n| Path::new("figures").join(n))
+                .collect()
+        })
+        .unwrap_or_default();
+    staging.commit(Path::new("summary.json"), old_figures)
 }
 
 /// Why shard summaries could not be merged.
@@ -623,9 +647,37 @@ pub enum MergeError {
     Output(#[from] OutputError),
 }
 
+/// `path` made absolute with every existing part resolved (symlinks, `..`), the rest appended
+/// as written; so two spellings of one directory compare equal even before it exists.
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    let mut exists = true;
+    for c in std::path::absolute(path)?.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if !exists => {
+                out.pop();
+            }
+            c => {
+                out.push(c);
+                if exists {
+                    match out.canonicalize() {
+                        Ok(p) => out = p,
+                        Err(_) => exists = false,
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads `dir/summary.json` of each shard directory, checks that they are slices of one sweep
-/// and together hold every case exactly once (a case present twice must have the same row), and
-/// writes the combined `summary.csv`, `summary.json` and figures into `out`.
+/// (same [`sweep_hash`], keys, mode, number of cases and confine version) that together hold
+/// every case exactly once, and writes the combined `summary.csv`, `summary.json` and figures
+/// into `out` under its lock. Refuses an `out` that is one of the inputs, lies inside one or
+/// holds one, and an input given twice.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
@@ -635,6 +687,41 @@ pub fn merge(
         return Err(MergeError::Inconsistent(
             "merge needs at least one directory holding a summary.json".into(),
         ));
+    }
+    let resolve = |p: &Path| {
+        resolved(p).map_err(|e| MergeError::Read {
+            path: p.to_path_buf(),
+            message: format!("cannot resolve the path: {e}"),
+        })
+    };
+    let target = resolve(out)?;
+    let mut inputs: Vec<PathBuf> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        let input = resolve(d)?;
+        let clash = if input == target {
+            Some("is the output directory")
+        } else if target.starts_with(&input) {
+            Some("holds the output directory")
+        } else if input.starts_with(&target) {
+            Some("lies inside the output directory")
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            return Err(MergeError::Inconsistent(format!(
+                "input {} {clash} {}: merge writes summary.csv, summary.json and figures/ there and would overwrite or mix with a shard's own; choose an --out outside every shard directory",
+                d.display(),
+                out.display()
+            )));
+        }
+        if let Some(j) = inputs.iter().position(|p| *p == input) {
+            return Err(MergeError::Inconsistent(format!(
+                "{} and {} are the same directory: give each shard once",
+                dirs[j].display(),
+                d.display()
+            )));
+        }
+        inputs.push(input);
     }
     let mut parts = Vec::with_capacity(dirs.len());
     for d in dirs {
@@ -650,25 +737,48 @@ pub fn merge(
             path: path.clone(),
             message: format!("is not a confine sweep summary: {e}"),
         })?;
+        if s.sweep_hash.is_empty() {
+            return Err(MergeError::Read {
+                path,
+                message: "records no sweep hash (written by an older confine): re-run that shard with this version".into(),
+            });
+        }
         parts.push((d, s));
     }
     let (d0, first) = &parts[0];
     for (d, s) in &parts[1..] {
-        if s.keys != first.keys
-            || s.mode != first.mode
-            || s.total_cases != first.total_cases
-            || s.version != first.version
-        {
+        let differs = if s.version != first.version {
+            Some(format!(
+                "confine versions differ ({} and {})",
+                first.version, s.version
+            ))
+        } else if s.keys != first.keys || s.mode != first.mode {
+            Some("the swept keys or the sweep mode differ".to_string())
+        } else if s.total_cases != first.total_cases {
+            Some(format!(
+                "the number of cases differs ({} and {})",
+                first.total_cases, s.total_cases
+            ))
+        } else if s.sweep_hash != first.sweep_hash {
+            Some(format!(
+                "their cases differ: another config (other values of a fixed key, other swept values or other case names; sweep hashes {} and {})",
+                first.sweep_hash, s.sweep_hash
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = differs {
             return Err(MergeError::Inconsistent(format!(
-                "{} and {} hold different sweeps (keys, mode, number of cases or confine version differ): merge only the shards of one sweep",
+                "{} and {} hold different sweeps ({why}): merge only the shards of one sweep",
                 d0.display(),
                 d.display()
             )));
         }
     }
     let total = first.total_cases;
-    let mut rows: Vec<Option<SummaryRow>> = vec![None; total];
-    for (d, s) in &parts {
+    // The input holding each case, so that a case in two inputs names both.
+    let mut rows: Vec<Option<(usize, SummaryRow)>> = vec![None; total];
+    for (k, (d, s)) in parts.iter().enumerate() {
         for r in &s.rows {
             if r.index >= total {
                 return Err(MergeError::Inconsistent(format!(
@@ -677,15 +787,23 @@ pub fn merge(
                     r.index
                 )));
             }
-            match &rows[r.index] {
-                Some(old) if old != r => {
-                    return Err(MergeError::Inconsistent(format!(
-                        "case {} ({}) appears twice with different results (hash {} vs {}); were the shards run from different configs?",
-                        r.index, r.name, old.hash, r.hash
-                    )))
-                }
-                _ => rows[r.index] = Some(r.clone()),
+            if let Some((j, _)) = &rows[r.index] {
+                let shard = |s: &SweepSummary| {
+                    s.shard.map_or("all cases".to_string(), |s| {
+                        format!("shard {}/{}", s.index, s.count)
+                    })
+                };
+                return Err(MergeError::Inconsistent(format!(
+                    "case {} ({}) is in both {} ({}) and {} ({}): give each shard once",
+                    r.index,
+                    r.name,
+                    parts[*j].0.display(),
+                    shard(&parts[*j].1),
+                    d.display(),
+                    shard(s)
+                )));
             }
+            rows[r.index] = Some((k, r.clone()));
         }
     }
     let missing: Vec<usize> = (0..total).filter(|&i| rows[i].is_none()).collect();
@@ -705,8 +823,10 @@ pub fn merge(
         keys: first.keys.clone(),
         total_cases: total,
         shard: None,
-        rows: rows.into_iter().flatten().collect(),
+        sweep_hash: first.sweep_hash.clone(),
+        rows: rows.into_iter().flatten().map(|(_, r)| r).collect(),
     };
+    let _lock = OutputLock::acquire(out)?;
     write_summary(out, &summary, figures)?;
     Ok(summary)
 }

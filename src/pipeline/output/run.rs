@@ -1,24 +1,59 @@
 //! Writes a study's results: per case `levels.csv`, `canonical.csv`, `temperatures.csv` and
-//! `nhc.csv`, for the run `metadata.json` (provenance) and `figures/`.
+//! `nhc.csv`, for the run `metadata.json` (provenance, with a manifest of every file) and
+//! `figures/`.
 //!
-//! Everything is first written into a staging directory inside the output directory and then
-//! renamed into place file by file, so a failure (or an interrupt) never leaves a half-written
-//! file behind: each output file is complete or absent. The tables depend only on the config and
-//! the code, so a re-run gives byte-identical tables (metadata.json also records wall times).
+//! # Commit protocol
+//!
+//! An output directory `OUT` is written only while its [`OutputLock`] is held. Every write is
+//! one *commit* of a set of files into `OUT` — the files of a study, of one sweep case
+//! (`OUT/<case>/…`) or of a sweep's summary — and each set has a *marker*, the file that says
+//! the set is complete: `metadata.json`, whose `files` manifest lists every other file of the
+//! set with its size and FNV-1a hash, or `summary.json`.
+//!
+//! 1. **Stage**: every file is written under `OUT/.staging-<pid>-<k>/files/` at its final
+//!    relative path; `journal.json` beside it names the marker and the *stale* files, those of
+//!    the old output that the new one lacks (from the old manifest at the top of a study; every
+//!    other file of a sweep case directory; old summary figures).
+//! 2. **Seal**: rename `.staging-<pid>-<k>` to `.commit-<pid>-<k>` (one atomic rename). Until
+//!    then the old output is untouched; from then on the commit is completed, never undone.
+//! 3. **Move**: delete the old marker, rename every staged file over its old version, delete the
+//!    stale files, rename the marker into place last, delete `.commit-<pid>-<k>`.
+//!
+//! So at every instant a present marker means a complete set, and for `metadata.json` every
+//! listed file matches its recorded size and hash ([`verified_metadata`]; a sweep's resume uses
+//! it, so a case whose table was deleted, truncated or altered is recomputed). An absent marker
+//! means the set is being replaced. A process killed in step 1 leaves the old output complete
+//! and a `.staging-*` directory; one killed in steps 2–3 leaves `.commit-*`. The next confine
+//! process that takes the lock on `OUT` (any `run` or `merge` into it) first deletes every
+//! `.staging-*` and repeats step 3 from every `.commit-*` journal ([`recover`]; step 3 is
+//! idempotent), so the directory ends as the complete new output. The tables depend only on the
+//! config and the code: a re-run gives byte-identical tables (`metadata.json` also records wall
+//! times).
+//!
+//! # Test hook
+//!
+//! `CONFINE_FAULT=rename:N` aborts the process just before its N-th commit rename (the seal of
+//! step 2 counts), `CONFINE_FAULT=write:N` just before its N-th staged table write. The
+//! fault-injection tests use them to stop a run at exact points; normal use leaves it unset.
 
+use super::lock::OutputLock;
 use super::plots::{
     branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
     temperature_figure, xy_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure,
     FigureOutput, KineticFigure, LimitFigure, Series, TemperatureFigure, XyFigure,
 };
 use super::tables::{Cell, Csv};
-use crate::config::directory_name;
-use crate::study::coulomb::{CoulombResult, CoulombVariant};
-use crate::study::particles::{ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT};
-use crate::study::{CaseResult, NhcSet, StudyResult};
-use crate::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
+use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
+use crate::pipeline::config::directory_name;
+use crate::pipeline::study::coulomb::{CoulombResult, CoulombVariant};
+use crate::pipeline::study::particles::{
+    ParticleResult, ParticleRow, StateTable, STATES_CSV_LIMIT,
+};
+use crate::pipeline::study::{CaseResult, NhcSet, StudyResult};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use thiserror::Error;
 
 /// Why outputs could not be written.
@@ -40,6 +75,14 @@ pub enum OutputError {
         /// The cause.
         message: String,
     },
+    /// Another process holds the lock on the output directory.
+    #[error("{} is being written by another confine process ({holder}): wait until it ends, or choose another output directory", dir.display())]
+    Locked {
+        /// The output directory.
+        dir: PathBuf,
+        /// The holder as its lock file describes it (pid, start time, command).
+        holder: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -49,37 +92,81 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// Checks early that `dir` can be created and written, so a long computation does not end in
-/// an unwritable directory.
-pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let probe = dir.join(format!(".confine-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(io(dir))?;
-    std::fs::remove_file(&probe).map_err(io(&probe))
+/// The points where the `CONFINE_FAULT` test hook can abort the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Before a staged table write.
+    Write = 0,
+    /// Before a commit rename.
+    Rename = 1,
 }
 
-/// A staging area inside the output directory; removed when dropped.
-struct Staging {
+/// Counts the fault points of `kind` and aborts at the one `CONFINE_FAULT` names.
+fn fault_point(kind: Fault) {
+    static PLAN: OnceLock<Option<(Fault, usize)>> = OnceLock::new();
+    static COUNTS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let plan = PLAN.get_or_init(|| {
+        let value = std::env::var("CONFINE_FAULT").ok()?;
+        let (what, n) = value.split_once(':')?;
+        let kind = match what {
+            "write" => Fault::Write,
+            "rename" => Fault::Rename,
+            _ => return None,
+        };
+        Some((kind, n.trim().parse().ok()?))
+    });
+    if let Some((planned, n)) = *plan {
+        if planned == kind && COUNTS[kind as usize].fetch_add(1, Ordering::SeqCst) + 1 == n {
+            eprintln!("CONFINE_FAULT: aborting before {kind:?} {n}");
+            std::process::abort();
+        }
+    }
+}
+
+/// The files of one commit into a locked output directory (see the module doc): staged under
+/// `.staging-<pid>-<k>/files/`, moved into place by [`Staging::commit`], deleted if dropped
+/// before it is sealed.
+pub(crate) struct Staging {
+    /// The output directory (canonical); staged paths are relative to it.
+    target: PathBuf,
+    /// `.staging-<pid>-<k>`, or `.commit-<pid>-<k>` once sealed.
     root: PathBuf,
+    /// Staged files, relative to `target`.
     files: Vec<PathBuf>,
+    sealed: bool,
+    _lock: OutputLock,
 }
 
 impl Staging {
-    fn new(dir: &Path) -> Result<Self, OutputError> {
-        let root = dir.join(format!(".staging-{}", std::process::id()));
-        if root.exists() {
-            std::fs::remove_dir_all(&root).map_err(io(&root))?;
-        }
-        std::fs::create_dir_all(&root).map_err(io(&root))?;
+    /// Locks `target` (re-entrant within this process) and opens a fresh staging area in it.
+    pub(crate) fn new(target: &Path) -> Result<Self, OutputError> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let lock = OutputLock::acquire(target)?;
+        let root = lock.dir().join(format!(
+            ".staging-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let files = root.join("files");
+        std::fs::create_dir_all(&files).map_err(io(&files))?;
         Ok(Self {
+            target: lock.dir().to_path_buf(),
             root,
             files: Vec::new(),
+            sealed: false,
+            _lock: lock,
         })
     }
 
+    /// Where staged files go: their final paths relative to the output directory, under this.
+    pub(crate) fn content(&self) -> PathBuf {
+        self.root.join("files")
+    }
+
     /// Writes `text` to the staged file `relative`.
-    fn write(&mut self, relative: &Path, text: &str) -> Result<(), OutputError> {
-        let path = self.root.join(relative);
+    pub(crate) fn write(&mut self, relative: &Path, text: &str) -> Result<(), OutputError> {
+        fault_point(Fault::Write);
+        let path = self.content().join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
@@ -88,30 +175,257 @@ impl Staging {
         Ok(())
     }
 
-    /// Moves every staged file into `dir`, keeping relative paths.
-    fn commit(mut self, dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
-        let mut written = Vec::with_capacity(self.files.len());
-        for rel in std::mem::take(&mut self.files) {
-            let from = self.root.join(&rel);
-            let to = dir.join(&rel);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
-            }
-            std::fs::rename(&from, &to).map_err(io(&to))?;
-            written.push(to);
+    /// Records files already written under [`Staging::content`] (figures).
+    pub(crate) fn add(&mut self, relative: impl IntoIterator<Item = PathBuf>) {
+        self.files.extend(relative);
+    }
+
+    /// The `files` manifest of `metadata.json` for the staged files under `prefix`: path
+    /// (relative to `prefix`, `/`-separated), size in bytes and FNV-1a hash, sorted by path.
+    fn manifest(&self, prefix: &Path) -> Result<serde_json::Value, OutputError> {
+        let mut entries = Vec::new();
+        for rel in &self.files {
+            let Ok(inner) = rel.strip_prefix(prefix) else {
+                continue;
+            };
+            let path = self.content().join(rel);
+            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            entries.push((
+                slash_path(inner),
+                bytes.len(),
+                format!("{:016x}", crate::hash::fnv1a(&bytes)),
+            ));
         }
-        Ok(written)
+        entries.sort();
+        Ok(entries
+            .into_iter()
+            .map(|(path, bytes, hash)| json!({"path": path, "bytes": bytes, "fnv1a64": hash}))
+            .collect())
+    }
+
+    /// Seals the staged files and moves them into place (steps 2 and 3 of the module doc):
+    /// `marker` (a staged file) last, after deleting the `stale` files that are not staged.
+    /// Returns the paths written.
+    pub(crate) fn commit(
+        mut self,
+        marker: &Path,
+        stale: Vec<PathBuf>,
+    ) -> Result<Vec<PathBuf>, OutputError> {
+        debug_assert!(self.files.iter().any(|f| f == marker), "marker not staged");
+        let stale: Vec<String> = stale
+            .iter()
+            .filter(|s| !self.files.contains(s))
+            .map(|s| slash_path(s))
+            .collect();
+        let journal = json!({"marker": slash_path(marker), "stale": stale});
+        let path = self.root.join(JOURNAL);
+        std::fs::write(&path, journal.to_string()).map_err(io(&path))?;
+        let name = self
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let sealed = self.root.with_file_name(name.unwrap_or_default().replacen(
+            STAGING_PREFIX,
+            COMMIT_PREFIX,
+            1,
+        ));
+        fault_point(Fault::Rename);
+        std::fs::rename(&self.root, &sealed).map_err(io(&sealed))?;
+        // From here on a failure leaves the journal for the next process to complete.
+        self.sealed = true;
+        self.root = sealed;
+        roll_forward(&self.target, &self.root)?;
+        Ok(self.files.iter().map(|f| self.target.join(f)).collect())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        if !self.sealed {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }
 
+const STAGING_PREFIX: &str = ".staging-";
+const COMMIT_PREFIX: &str = ".commit-";
+const JOURNAL: &str = "journal.json";
+
+/// `path` with `/` between its components (the manifest's and the journal's form).
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A manifest or journal path as a relative path that stays inside its directory (`None` for
+/// an absolute path, an empty one or one with `.` or `..`).
+fn inner_path(text: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(text);
+    let inside = !text.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)));
+    inside.then_some(path)
+}
+
+/// Every file (anything but a directory) under `root`, relative to it, sorted.
+fn files_under(root: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let mut found = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        let dir = root.join(&rel);
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let kind = entry.file_type().map_err(io(&entry.path()))?;
+            let child = rel.join(entry.file_name());
+            if kind.is_dir() {
+                todo.push(child);
+            } else {
+                found.push(child);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Step 3 of the commit protocol from the journal in `journal_dir` (a sealed `.commit-*`
+/// directory of `target`); safe to repeat after an interruption.
+fn roll_forward(target: &Path, journal_dir: &Path) -> Result<(), OutputError> {
+    let path = journal_dir.join(JOURNAL);
+    let damaged = |message: String| OutputError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(message),
+    };
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let journal: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    let marker = journal["marker"]
+        .as_str()
+        .and_then(inner_path)
+        .ok_or_else(|| damaged("no marker".into()))?;
+    let staged = journal_dir.join("files");
+    let staged_marker = staged.join(&marker);
+    let remove = |p: &Path| match std::fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(p)(e)),
+        _ => Ok(()),
+    };
+    if staged_marker.exists() {
+        remove(&target.join(&marker))?;
+    }
+    for rel in files_under(&staged)? {
+        if rel == marker {
+            continue;
+        }
+        let to = target.join(&rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        fault_point(Fault::Rename);
+        std::fs::rename(staged.join(&rel), &to).map_err(io(&to))?;
+    }
+    let stale = journal["stale"].as_array().cloned().unwrap_or_default();
+    for rel in stale.iter().filter_map(|s| s.as_str().and_then(inner_path)) {
+        let old = target.join(&rel);
+        remove(&old)?;
+        // Directories the stale files leave empty go too (never `target` itself).
+        let mut dir = old.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(target) && *d != target) {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    if staged_marker.exists() {
+        let to = target.join(&marker);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        fault_point(Fault::Rename);
+        std::fs::rename(&staged_marker, &to).map_err(io(&to))?;
+    }
+    std::fs::remove_dir_all(journal_dir).map_err(io(journal_dir))
+}
+
+/// Cleans up after writers of `dir` that were killed: deletes every unsealed `.staging-*`
+/// directory and completes every sealed `.commit-*` one (see the module doc). Called by
+/// [`OutputLock::acquire`], whose lock guarantees that no such writer is still running.
+pub fn recover(dir: &Path) -> Result<(), OutputError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(STAGING_PREFIX) || n.starts_with(COMMIT_PREFIX))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        if name.starts_with(COMMIT_PREFIX) && path.join(JOURNAL).is_file() {
+            roll_forward(dir, &path)?;
+        } else {
+            std::fs::remove_dir_all(&path).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// The `metadata.json` of output directory `dir` when the directory is complete: every file of
+/// its manifest present with the recorded size and hash. Otherwise what is wrong.
+pub fn verified_metadata(dir: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(dir.join("metadata.json"))
+        .map_err(|e| format!("metadata.json cannot be read: {e}"))?;
+    let meta: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("metadata.json is not valid JSON: {e}"))?;
+    let files = meta["files"]
+        .as_array()
+        .ok_or("metadata.json has no file manifest (written by an older confine)")?;
+    for f in files {
+        let (Some(name), Some(bytes), Some(hash)) = (
+            f["path"].as_str(),
+            f["bytes"].as_u64(),
+            f["fnv1a64"].as_str(),
+        ) else {
+            return Err(format!("metadata.json has a bad manifest entry: {f}"));
+        };
+        let rel = inner_path(name).ok_or(format!("metadata.json lists the bad path {name}"))?;
+        let data = std::fs::read(dir.join(rel)).map_err(|e| format!("{name}: {e}"))?;
+        if data.len() as u64 != bytes {
+            return Err(format!(
+                "{name} has {} bytes, metadata.json records {bytes}",
+                data.len()
+            ));
+        }
+        if format!("{:016x}", crate::hash::fnv1a(&data)) != hash {
+            return Err(format!(
+                "{name} differs from the file metadata.json records (hash)"
+            ));
+        }
+    }
+    Ok(meta)
+}
+
+/// The files (relative to `dir`) that `dir/metadata.json`'s manifest lists, without checking
+/// them; empty when there is no readable manifest.
+fn manifest_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(dir.join("metadata.json")) else {
+        return Vec::new();
+    };
+    let Ok(meta) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    meta["files"]
+        .as_array()
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f["path"].as_str().and_then(inner_path))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Column headers of the probability columns: one per piece of the potential, named by
-/// [`crate::config::PotentialConfig::region_names`] ("P_well" for the square well).
+/// [`crate::pipeline::config::PotentialConfig::region_names`] ("P_well" for the square well).
 fn piece_headers(case: &CaseResult) -> Vec<String> {
     case.config
         .potential
@@ -322,7 +636,7 @@ fn coulomb_csv(cr: &CoulombResult) -> Csv {
             .nhc
             .iter()
             .find(|s| s.definition == "T_KE")
-            .and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals).cloned())
+            .and_then(|s| crate::physics::thermo::nhc::largest_drop(&s.intervals).cloned())
     };
     let reference = cr.variants.first().and_then(largest);
     for (i, v) in cr.variants.iter().enumerate() {
@@ -392,13 +706,13 @@ fn ci_states_csv(v: &CoulombVariant) -> Csv {
             Cell::Num(s.potential),
             Cell::Num(s.interaction),
             Cell::Text(match (v.result.spin, s.exchange) {
-                (crate::many_body::Spin::None, _) => "spinless",
+                (crate::physics::many_body::Spin::None, _) => "spinless",
                 (_, e) => e.spin_name(),
             }),
             Cell::Int(multiplicity),
             Cell::Text(match s.parity {
-                Some(crate::analytic::Parity::Even) => "even",
-                Some(crate::analytic::Parity::Odd) => "odd",
+                Some(crate::checks::analytic::Parity::Even) => "even",
+                Some(crate::checks::analytic::Parity::Odd) => "odd",
                 None => "",
             }),
             Cell::Int(s.sector_index as u64),
@@ -461,10 +775,10 @@ fn particles_summary_csv(c: &CaseResult) -> Csv {
     for p in &c.particles {
         let n = p.particles as f64;
         let ke = p.nhc.iter().find(|s| s.definition == "T_KE");
-        let largest = ke.and_then(|s| crate::thermo::nhc::largest_drop(&s.intervals));
+        let largest = ke.and_then(|s| crate::physics::thermo::nhc::largest_drop(&s.intervals));
         let spin = match p.spin {
-            crate::many_body::Spin::Half => "half",
-            crate::many_body::Spin::None => "none",
+            crate::physics::many_body::Spin::Half => "half",
+            crate::physics::many_body::Spin::None => "none",
         };
         t.row(&[
             Cell::Int(p.particles as u64),
@@ -906,7 +1220,7 @@ fn particle_figures(
             .iter()
             .filter_map(|p| {
                 let ke = p.nhc.iter().find(|s| s.definition == "T_KE")?;
-                let d = crate::thermo::nhc::largest_drop(&ke.intervals)?;
+                let d = crate::physics::thermo::nhc::largest_drop(&ke.intervals)?;
                 Some((p.particles as f64, d.relative_drop))
             })
             .unzip();
@@ -1031,91 +1345,97 @@ fn stage_particle_tables(
     Ok(())
 }
 
-/// Writes one case of a sweep into its own directory `dir`: its tables, optionally its figures,
-/// and last `metadata.json` with `extra` under the key `"sweep"` (so a directory holding
-/// `metadata.json` is complete). Files left in `dir` by an earlier run are removed first.
+/// Writes one case of a sweep into its own directory `dir` (inside the sweep's output
+/// directory, which is locked): its tables, optionally its figures, and `metadata.json` with
+/// `extra` under the key `"sweep"`, in one commit (see the module doc); every other file left in
+/// `dir` by an earlier run is deleted.
 pub fn write_case(
     result: &StudyResult,
     dir: &Path,
     figures: &FigureOutput,
     extra: serde_json::Value,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io(dir))?;
-    }
-    write_results(result, dir, figures, false, Some(extra))
-}
-
-/// Stages the tables of every case (in `<case>/` when `case_dirs`, else at the top), the
-/// figures and last `metadata.json` (with `extra` under `"sweep"`), then moves them into `dir`.
-fn write_results(
-    result: &StudyResult,
-    dir: &Path,
-    figures: &FigureOutput,
-    case_dirs: bool,
-    extra: Option<serde_json::Value>,
-) -> Result<Vec<PathBuf>, OutputError> {
-    check_writable(dir)?;
-    let mut staging = Staging::new(dir)?;
-    for c in &result.cases {
-        let case_dir = if case_dirs { c.name.as_str() } else { "" };
-        stage_case_tables(&mut staging, Path::new(case_dir), c)?;
-    }
-    let figure_files = if figures.png || figures.svg {
-        draw_figures(result, &staging.root, figures)?
+    let (parent, name) = match (dir.parent(), dir.file_name()) {
+        (Some(p), Some(n)) => (
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            },
+            n,
+        ),
+        _ => {
+            return Err(OutputError::Io {
+                path: dir.to_path_buf(),
+                source: std::io::Error::other("a case directory needs a parent and a name"),
+            })
+        }
+    };
+    let prefix = Path::new(name);
+    // Locked (and recovered) before looking at what the directory holds.
+    let _lock = OutputLock::acquire(parent)?;
+    let old = parent.join(prefix);
+    let stale = if old.is_dir() {
+        files_under(&old)?
+            .into_iter()
+            .map(|f| prefix.join(f))
+            .collect()
     } else {
         Vec::new()
     };
-    staging.files.extend(figure_files.iter().cloned());
+    write_results(result, parent, prefix, figures, false, Some(extra), stale)
+}
+
+/// Stages the tables of every case (in `<case>/` when `case_dirs`, else directly) under
+/// `prefix`, the figures and `metadata.json` (with its manifest, and `extra` under `"sweep"`),
+/// then commits them into `target` with `metadata.json` as the marker.
+fn write_results(
+    result: &StudyResult,
+    target: &Path,
+    prefix: &Path,
+    figures: &FigureOutput,
+    case_dirs: bool,
+    extra: Option<serde_json::Value>,
+    stale: Vec<PathBuf>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut staging = Staging::new(target)?;
+    for c in &result.cases {
+        let case_dir = if case_dirs { c.name.as_str() } else { "" };
+        stage_case_tables(&mut staging, &prefix.join(case_dir), c)?;
+    }
+    let figure_files = if figures.png || figures.svg {
+        draw_figures(result, &staging.content().join(prefix), figures)?
+    } else {
+        Vec::new()
+    };
+    staging.add(figure_files.iter().map(|f| prefix.join(f)));
     let names: Vec<String> = figure_files
         .iter()
         .map(|p| p.display().to_string())
         .collect();
     let mut meta = metadata(result, &names);
+    meta["files"] = staging.manifest(prefix)?;
     if let Some(extra) = extra {
         meta["sweep"] = extra;
     }
+    let marker = prefix.join("metadata.json");
     let meta = serde_json::to_string_pretty(&meta).map_err(|e| OutputError::Io {
-        path: dir.join("metadata.json"),
+        path: target.join(&marker),
         source: std::io::Error::other(e),
     })?;
-    staging.write(Path::new("metadata.json"), &(meta + "\n"))?;
-    staging.commit(dir)
+    staging.write(&marker, &(meta + "\n"))?;
+    staging.commit(&marker, stale)
 }
 
-/// Writes text files under `dir` through a staging area: each file is complete or absent.
-pub fn write_files(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, OutputError> {
-    check_writable(dir)?;
-    let mut staging = Staging::new(dir)?;
-    for (rel, text) in files {
-        staging.write(rel, text)?;
-    }
-    staging.commit(dir)
-}
-
-/// Stages figures drawn by `draw` (given the staging root, returning relative paths) together
-/// with the text `files`, then moves everything into `dir`.
-pub fn write_files_and_figures(
-    dir: &Path,
-    files: &[(PathBuf, String)],
-    draw: impl FnOnce(&Path) -> Result<Vec<PathBuf>, OutputError>,
-) -> Result<Vec<PathBuf>, OutputError> {
-    check_writable(dir)?;
-    let mut staging = Staging::new(dir)?;
-    let figure_files = draw(&staging.root)?;
-    staging.files.extend(figure_files);
-    for (rel, text) in files {
-        staging.write(rel, text)?;
-    }
-    staging.commit(dir)
-}
-
-/// Writes every table, `metadata.json` and the figures of `result` under `dir`; returns the
-/// paths written.
+/// Writes every table, `metadata.json` and the figures of `result` under `dir` in one commit
+/// (see the module doc); the files an earlier run's manifest lists and this run does not write
+/// are deleted. Returns the paths written.
 pub fn write_study(
     result: &StudyResult,
     dir: &Path,
     figures: &FigureOutput,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    write_results(result, dir, figures, true, None)
+    let _lock = OutputLock::acquire(dir)?;
+    let stale = manifest_files(dir);
+    write_results(result, dir, Path::new(""), figures, true, None, stale)
 }

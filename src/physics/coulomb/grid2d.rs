@@ -1,6 +1,6 @@
 //! Two electrons on the (x₁, x₂) grid: the direct check of the configuration-interaction solver.
 //!
-//! With the one-particle operator H₁ of [`crate::hamiltonian`] in its symmetrized form
+//! With the one-particle operator H₁ of [`crate::model::hamiltonian`] in its symmetrized form
 //! H̃₁ (diagonal d_j, off-diagonal o_j, amplitudes φ_j = √w_j ψ_j with the dual widths w_j), the
 //! two-particle Hamiltonian on the product of interior nodes is
 //!
@@ -38,10 +38,10 @@
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::eigen::lanczos::{lowest_above_shift, LanczosOptions};
 use crate::eigen::{lowest_eigenpairs, SolverOptions};
-use crate::grid::Grid;
-use crate::hamiltonian::Hamiltonian;
-use crate::many_body::Spin;
-use crate::potential::Potential;
+use crate::model::grid::Grid;
+use crate::model::hamiltonian::Hamiltonian;
+use crate::model::potential::Potential;
+use crate::physics::many_body::Spin;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, LltRef, SymbolicCholesky, SymbolicCholeskyRaw, SymmetricOrdering,

@@ -3,7 +3,7 @@
 //! A config describes one problem: a particle of mass `m` in the hard-wall box [−L, L] with a
 //! potential inside it, the grid spacing to solve it on and how many levels to compute. Every
 //! quantity may be a plain number (atomic units: Hartree, bohr, mₑ) or a string with a unit
-//! (`"2.7 eV"`, `"1 nm"`, see [`crate::units`]). Unknown keys are errors everywhere.
+//! (`"2.7 eV"`, `"1 nm"`, see [`crate::model::units`]). Unknown keys are errors everywhere.
 //!
 //! ```toml
 //! [system]
@@ -77,7 +77,15 @@
 //! edge_width = 1.0
 //!
 //! type = "tabulated"        # V linear between the rows of a CSV (x, V), 0 outside its x range;
-//! file = "well.csv"         #     the path is relative to the config file; see crate::tabulated
+//! file = "well.csv"         #     the path is relative to the config file; see crate::model::potential::tabulated
+//! ```
+//!
+//! How much memory a run may use (default: 80% of the physical memory, see
+//! [`crate::resources`]):
+//!
+//! ```toml
+//! [resources]
+//! memory_limit = "16 GiB"
 //! ```
 //!
 //! Errors name the file and the offending key (`potential.pieces[1].to`), and say what would be
@@ -89,10 +97,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::many_body::Spin;
-use crate::potential::{Piece, Potential, PotentialError, Shape};
-use crate::thermo::microcanonical::Difference;
-use crate::units::{Energy, Length, Mass, SpringConstant, Temperature};
+use crate::model::potential::{Piece, Potential, PotentialError, Shape};
+use crate::model::units::{Energy, Length, Mass, SpringConstant, Temperature};
+use crate::physics::many_body::Spin;
+use crate::physics::thermo::microcanonical::Difference;
 
 /// The largest number of levels a config may ask for.
 pub const MAX_LEVELS: usize = 10_000_000;
@@ -190,8 +198,11 @@ pub enum PotentialConfig {
     Tabulated {
         /// The CSV file as written in the config (relative to the config file's directory).
         file: PathBuf,
-        /// The rows read from it, [x (bohr), V (Hartree)], x strictly increasing: the
-        /// serialized config changes whenever the table does.
+        /// The rows read from it, [x (bohr), V (Hartree)], x strictly increasing. Serialized
+        /// as a digest (row count, x range, FNV-1a of the values), not row by row: the
+        /// serialized config (metadata.json, case hashes) still changes whenever the table
+        /// does, but stays small for a table of a million rows.
+        #[serde(serialize_with = "crate::model::potential::tabulated::serialize_digest")]
         table: Vec<[f64; 2]>,
     },
 }
@@ -371,6 +382,19 @@ pub struct Config {
     pub particles: Option<ParticlesConfig>,
     /// `[coulomb]`: two interacting electrons (absent: no Coulomb study).
     pub coulomb: Option<CoulombConfig>,
+    /// `[resources]`: how much memory the run may use. Not serialized: it does not change any
+    /// result, so neither the case hash of a sweep nor metadata.json depends on it.
+    #[serde(skip)]
+    pub resources: ResourcesConfig,
+}
+
+/// `[resources]`: the memory limit every unit of work is checked against
+/// ([`crate::resources`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourcesConfig {
+    /// `memory_limit` in bytes, with the setting it came from (the key, or the CLI's
+    /// `--memory-limit`); `None`: a fraction of the physical memory.
+    pub memory_limit: Option<(u64, String)>,
 }
 
 /// `[coulomb]`: two electrons with the soft Coulomb interaction λ/(ε_r √((x₁−x₂)² + s²)),
@@ -393,6 +417,14 @@ pub struct CoulombConfig {
     pub energy_per_particle_max: f64,
     /// `[coulomb.grid_check]`: compare the CI with the 2-D grid solve.
     pub grid_check: Option<GridCheckConfig>,
+}
+
+impl CoulombConfig {
+    /// The label of a variant: "W off" without ε_r, else "eps_r = <ε_r>"; its tables go to
+    /// `coulomb/<directory_name(label)>/`.
+    pub fn variant_label(eps_r: Option<f64>) -> String {
+        eps_r.map_or_else(|| "W off".to_string(), |e| format!("eps_r = {e}"))
+    }
 }
 
 /// `[coulomb.grid_check]`: the lowest states of each sector by CI and by the 2-D grid solve.
@@ -435,6 +467,10 @@ pub struct ParticlesConfig {
     pub method: CountingMethod,
     /// Width of the energy bins of binned counting (Hartree, total energy); default ε/4.
     pub bin_width: Option<f64>,
+    /// True when `state_limit` was written in the config: a limit that does not fit in memory
+    /// is then refused, while the default is lowered to what fits.
+    #[serde(skip)]
+    pub state_limit_given: bool,
 }
 
 /// Default cap on enumerated occupations (about 1.5 GB of states at N = 4).
@@ -534,7 +570,7 @@ pub struct Case {
     /// The full, validated config of this case.
     pub config: Config,
     /// The values of the swept keys in this case (empty outside a `[sweep]`).
-    pub swept: Vec<crate::sweep::SweptValue>,
+    pub swept: Vec<crate::pipeline::sweep::SweptValue>,
     /// The `[[cases]]` entry a sweep case comes from (`None` without `[[cases]]`).
     pub base_case: Option<String>,
 }
@@ -550,10 +586,18 @@ pub struct Study {
     /// sweep point of every case, the case varying slowest.
     pub cases: Vec<Case>,
     /// The expanded `[sweep]` table, if the file has one.
-    pub sweep: Option<crate::sweep::SweepPlan>,
+    pub sweep: Option<crate::pipeline::sweep::SweepPlan>,
 }
 
 impl Study {
+    /// Sets the memory limit of every case to `bytes`, given by `origin` (e.g. the CLI's
+    /// `--memory-limit 4 GiB`), over any `[resources] memory_limit` of the file.
+    pub fn set_memory_limit(&mut self, bytes: u64, origin: &str) {
+        for case in &mut self.cases {
+            case.config.resources.memory_limit = Some((bytes, origin.to_string()));
+        }
+    }
+
     /// The case named `name`, or the first case when `name` is `None`.
     pub fn case(&self, name: Option<&str>) -> Result<&Case, ConfigError> {
         match name {
@@ -577,12 +621,14 @@ impl Study {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read the config file: {source}", path.display())]
+    // The I/O error's text is in the message; it is not also the `source()` (a printed chain
+    // would repeat it).
+    #[error("{}: cannot read the config file: {error}", path.display())]
     Io {
         /// The config file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML, or does not fit the schema (unknown or missing key, wrong
     /// type, bad unit, non-finite number).
@@ -630,9 +676,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// keys overriding them (any key, dotted or as sub-tables: `potential.depth = "5.4 eV"`), and is
 /// validated as a full config.
 pub fn load_study(path: &Path) -> Result<Study, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     parse_study(&text, path)
 }
@@ -652,7 +698,7 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
         })?;
     let sweep = match doc.remove("sweep") {
         None => None,
-        Some(toml::Value::Table(t)) => Some(crate::sweep::parse_plan(t, origin)?),
+        Some(toml::Value::Table(t)) => Some(crate::pipeline::sweep::parse_plan(t, origin)?),
         Some(_) => {
             return Err(invalid(
                 origin,
@@ -701,11 +747,32 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                         format!("= \"{case_name}\" may only hold letters, digits and - _ . + = (it names a directory)"),
                     ));
                 }
-                if bases.iter().any(|(n, _, _)| *n == case_name) {
+                if let Some(key) = overrides.keys().find(|k| !CASE_SECTIONS.contains(&k.as_str())) {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].{key}"),
+                        format!(
+                            "is not a key of a case: a [[cases]] entry holds its name and the \
+                             tables it overrides ({}); a sweep or further cases go at the top level",
+                            CASE_SECTIONS.join(", ")
+                        ),
+                    ));
+                }
+                if let Some(problem) = directory_name_problem(&case_name) {
                     return Err(invalid(
                         origin,
                         format!("cases[{i}].name"),
-                        format!("= \"{case_name}\" is used by an earlier case: names must be unique"),
+                        format!("{problem}: a case name names the case's output directory; use letters, digits and - _ . + =, not starting with '.', at most {MAX_NAME_BYTES} bytes"),
+                    ));
+                }
+                if let Some((n, _, _)) = bases
+                    .iter()
+                    .find(|(n, _, _)| n.to_lowercase() == case_name.to_lowercase())
+                {
+                    return Err(invalid(
+                        origin,
+                        format!("cases[{i}].name"),
+                        format!("= \"{case_name}\" is used by an earlier case (\"{n}\"; names are compared ignoring case, as some file systems do): names must be unique"),
                     ));
                 }
                 let mut merged = doc.clone();
@@ -722,7 +789,20 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
         }
     };
     let explicit_cases = bases.iter().any(|(_, i, _)| i.is_some());
+    // The file stem names the default output directory, and the case when there are no
+    // [[cases]]; then it must be a safe case directory name too.
+    let stem_problem = directory_name_problem(&name)
+        .filter(|_| !explicit_cases || name == "." || name == ".." || name.len() > MAX_NAME_BYTES);
+    if let Some(problem) = stem_problem {
+        return Err(invalid(
+            origin,
+            "file name",
+            format!("{problem}: the file name without .toml names the case and the default output directory; rename the file (or add [[cases]] with names)"),
+        ));
+    }
     let mut out: Vec<Case> = Vec::new();
+    // Lower-cased sweep case names, to the name as written.
+    let mut seen = std::collections::HashMap::new();
     for (case_name, index, table) in bases {
         let points = sweep.as_ref().map_or(1, |s| s.points);
         let width = points.to_string().len();
@@ -738,6 +818,23 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
                     } else {
                         label
                     };
+                    if let Some(problem) = directory_name_problem(&full) {
+                        let key = index.map_or("sweep".to_string(), |i| format!("cases[{i}].name"));
+                        return Err(invalid(
+                            origin,
+                            key,
+                            format!("with the sweep label gives the case directory name {problem}: shorten the case name, the swept keys' values or their number"),
+                        ));
+                    }
+                    if let Some(earlier) = seen.get(&full.to_lowercase()) {
+                        let key = index.map_or("sweep".to_string(), |i| format!("cases[{i}].name"));
+                        return Err(invalid(
+                            origin,
+                            key,
+                            format!("with the sweep label gives the case directory name \"{full}\", which an earlier case (\"{earlier}\") already has (names are compared ignoring case): rename the case"),
+                        ));
+                    }
+                    seen.insert(full.to_lowercase(), full.clone());
                     (full, plan.point(p))
                 }
             };
@@ -771,8 +868,24 @@ pub fn parse_study(text: &str, origin: &Path) -> Result<Study, ConfigError> {
     })
 }
 
+/// The tables a `[[cases]]` entry may override (besides its `name`).
+const CASE_SECTIONS: [&str; 8] = [
+    "system",
+    "potential",
+    "grid",
+    "solve",
+    "analysis",
+    "particles",
+    "coulomb",
+    "resources",
+];
+
 /// Puts the sweep case and its swept values in front of an error found in its config.
-fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> ConfigError {
+fn in_sweep(
+    e: ConfigError,
+    name: &str,
+    swept: &[crate::pipeline::sweep::SweptValue],
+) -> ConfigError {
     let values: Vec<String> = swept
         .iter()
         .map(|v| format!("sweep.{} = {}", v.key, v.text))
@@ -790,6 +903,52 @@ fn in_sweep(e: ConfigError, name: &str, swept: &[crate::sweep::SweptValue]) -> C
         },
         other => other,
     }
+}
+
+/// Longest name of a case or of a Coulomb variant directory (bytes): the longest file name made
+/// from it, `figures/coulomb_temperature_<name>.png`, then stays within the 255 bytes that
+/// common file systems allow.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// Names that the top of an output directory uses for itself, so no case may take them
+/// (compared ignoring case, for case-insensitive file systems).
+pub const RESERVED_NAMES: [&str; 4] = ["figures", "metadata.json", "summary.csv", "summary.json"];
+
+/// Why `name` cannot name a case (or Coulomb variant) directory inside an output directory, or
+/// `None` when it can: it must be non-empty, must not start with `.` (that excludes `.`, `..`
+/// and the hidden staging, commit and lock entries of the writer), must not hold a path
+/// separator or a control character, must not be one of [`RESERVED_NAMES`] and must fit in
+/// [`MAX_NAME_BYTES`].
+pub fn directory_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".into());
+    }
+    if name.starts_with('.') {
+        return Some(format!(
+            "\"{name}\" starts with '.': \".\" and \"..\" would leave the case's own directory, and hidden names belong to the writer"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '/' | '\\') || c.is_control())
+    {
+        return Some(format!(
+            "\"{name}\" holds {c:?}, which cannot be part of a directory name"
+        ));
+    }
+    if let Some(r) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Some(format!(
+            "\"{name}\" is the name of the output directory's own {r}"
+        ));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Some(format!(
+            "\"{}…\" is {} bytes long, more than the {MAX_NAME_BYTES} a directory name may take here",
+            name.chars().take(40).collect::<String>(),
+            name.len()
+        ));
+    }
+    None
 }
 
 /// True for the characters a case name may hold (it names a directory): letters, digits and
@@ -845,9 +1004,14 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     })?;
     let config = raw.validate(origin)?;
     // Build the potential once so that its own checks (piece order, overlap, box) fail here.
-    config.problem()?;
+    let problem = config.problem()?;
+    config.check_scales(&problem)?;
     Ok(config)
 }
+
+/// Largest |V| and kinetic energy scale 1/(m h²) a config may produce (Hartree): far beyond any
+/// physical problem, and small enough that every sum the solver forms stays finite.
+pub const MAX_ENERGY_SCALE: f64 = 1e100;
 
 impl Config {
     /// The problem in atomic units, with the potential built and validated.
@@ -869,6 +1033,18 @@ impl Config {
             spacing: self.grid.spacing,
             levels: self.solve.levels,
         })
+    }
+
+    /// The memory limit of this config's run ([`crate::resources::limit`]): `[resources]
+    /// memory_limit` (or what the CLI put there) capped at the physical memory, or by default a
+    /// fraction of the physical memory.
+    pub fn memory_limit(&self) -> crate::resources::MemoryLimit {
+        crate::resources::limit(
+            self.resources
+                .memory_limit
+                .as_ref()
+                .map(|(bytes, origin)| (*bytes, origin.as_str())),
+        )
     }
 
     /// `Some((depth, half_width))` (Hartree, bohr) when the potential is the paper's square well
@@ -911,6 +1087,94 @@ impl Config {
             _ => None,
         };
         Some((inside.unwrap_or(outside), outside))
+    }
+
+    /// Refuses a potential or a grid whose Hamiltonian would hold entries beyond
+    /// ±[`MAX_ENERGY_SCALE`] (or not finite), naming the key that produces them: a piece whose V
+    /// overflows (a spring of 1e300, a linear ramp from -1e308 to 1e308), or a mass and spacing
+    /// whose kinetic scale 1/(m h²) does.
+    fn check_scales(&self, problem: &Problem) -> Result<(), ConfigError> {
+        for (i, piece) in problem.potential.pieces().iter().enumerate() {
+            let mut values = vec![
+                piece.value(piece.from),
+                piece.value(piece.to),
+                piece.min_value(),
+            ];
+            if let Shape::Tabulated { table } = &piece.shape {
+                values.extend(table.iter().map(|r| r[1]));
+            }
+            if let Some(v) = values
+                .into_iter()
+                .find(|v| !(v.is_finite() && v.abs() <= MAX_ENERGY_SCALE))
+            {
+                return Err(self.invalid(
+                    self.piece_key(i),
+                    format!(
+                        "gives V = {v:e} Ha on [{}, {}] bohr: the potential must stay between -{MAX_ENERGY_SCALE:e} and {MAX_ENERGY_SCALE:e} Ha inside the box (check the values and units of this piece)",
+                        piece.from, piece.to
+                    ),
+                ));
+            }
+        }
+        let Ok(segments) = crate::model::grid::Grid::aligned_segments(
+            problem.potential.box_half_width(),
+            &problem.potential.breakpoints(),
+            problem.spacing,
+        ) else {
+            // The grid's own error comes when it is built.
+            return Ok(());
+        };
+        let h = segments
+            .iter()
+            .map(crate::model::grid::Segment::spacing)
+            .fold(f64::INFINITY, f64::min);
+        let (mass, key) = problem
+            .potential
+            .pieces()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.mass.map(|m| (m, self.mass_key(i))))
+            .fold((problem.mass, "system.mass".to_string()), |best, (m, k)| {
+                if m < best.0 {
+                    (m, k)
+                } else {
+                    best
+                }
+            });
+        let scale = 1.0 / (mass * h * h);
+        if !(scale.is_finite() && scale <= MAX_ENERGY_SCALE) {
+            return Err(self.invalid(
+                key,
+                format!(
+                    "= {mass:e} m_e with the smallest grid spacing {h:e} bohr (grid.spacing = {} bohr, or closer breakpoints) gives a kinetic energy scale 1/(m h^2) = {scale:e} Ha, beyond {MAX_ENERGY_SCALE:e} Ha: use a larger mass or a coarser grid.spacing",
+                    problem.spacing
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key that sets the potential on piece `index` of [`PotentialConfig::potential`].
+    fn piece_key(&self, index: usize) -> String {
+        match &self.potential {
+            PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}]"),
+            PotentialConfig::Tabulated { .. } => "potential.file".to_string(),
+            PotentialConfig::Harmonic { .. } => "potential.omega (or spring)".to_string(),
+            PotentialConfig::DoubleWell { .. } if index == 1 => {
+                "potential.barrier_height".to_string()
+            }
+            PotentialConfig::CoreShell { .. } if index == 1 => "potential.core_depth".to_string(),
+            PotentialConfig::CoreShell { .. } => "potential.shell_depth".to_string(),
+            _ => "potential.depth".to_string(),
+        }
+    }
+
+    /// The key that sets the effective mass of piece `index`.
+    fn mass_key(&self, index: usize) -> String {
+        match &self.potential {
+            PotentialConfig::Piecewise { .. } => format!("potential.pieces[{index}].mass"),
+            _ => "potential.mass_inside".to_string(),
+        }
     }
 
     fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -970,6 +1234,7 @@ struct RawConfig {
     analysis: Option<RawAnalysis>,
     particles: Option<RawParticles>,
     coulomb: Option<RawCoulomb>,
+    resources: Option<RawResources>,
     /// Handled by [`parse_study`]; accepted here so that a study's base text parses.
     #[allow(dead_code)]
     cases: Option<toml::Value>,
@@ -1000,26 +1265,38 @@ struct RawCoulomb {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawGridCheck {
-    levels: Option<u64>,
+struct RawResources {
     memory_limit: Option<String>,
 }
 
-/// Parses a memory size such as "4 GiB", "500 MB" or "1e9 B" into bytes.
-fn parse_memory(text: &str) -> Option<u64> {
-    let (number, unit) = crate::units::split_number(text)?;
-    let factor = match unit {
-        "B" => 1.0,
-        "kB" | "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "KiB" => 1024.0,
-        "MiB" => 1048576.0,
-        "GiB" => 1073741824.0,
-        _ => return None,
-    };
-    let bytes = number * factor;
-    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+/// What a memory size may look like, for messages.
+const MEMORY_UNITS: &str =
+    "write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+
+impl RawResources {
+    fn validate(self, path: &Path) -> Result<ResourcesConfig, ConfigError> {
+        let memory_limit = match self.memory_limit {
+            None => None,
+            Some(m) => match crate::resources::parse_memory(&m) {
+                Some(b) => Some((b, format!("[resources] memory_limit = \"{m}\""))),
+                None => {
+                    return Err(invalid(
+                        path,
+                        "resources.memory_limit",
+                        format!("= \"{m}\" is not a memory size: {MEMORY_UNITS}"),
+                    ))
+                }
+            },
+        };
+        Ok(ResourcesConfig { memory_limit })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGridCheck {
+    levels: Option<u64>,
+    memory_limit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1055,6 +1332,22 @@ impl RawCoulomb {
                 "coulomb.eps_r",
                 format!("= {e}: a dielectric constant must be a finite number > 0 (1 = vacuum, 12.9 = GaAs)"),
             );
+        }
+        // Each ε_r names the directory of its tables.
+        for (i, &e) in eps_r.iter().enumerate() {
+            let dir = directory_name(&CoulombConfig::variant_label(Some(e)));
+            if let Some(problem) = directory_name_problem(&dir) {
+                return bad(
+                    "coulomb.eps_r",
+                    format!("= {e:?} gives the directory name {problem}: give ε_r as a number of ordinary size (1 = vacuum, 12.9 = GaAs)"),
+                );
+            }
+            if eps_r[..i].contains(&e) {
+                return bad(
+                    "coulomb.eps_r",
+                    format!("holds {e:?} twice: each value gets its own variant and directory, give it once"),
+                );
+            }
         }
         let softening = self.softening.map_or(DEFAULT_SOFTENING, |Length(s)| s);
         if !(softening.is_finite() && softening > 0.0) {
@@ -1096,12 +1389,12 @@ impl RawCoulomb {
                 }
                 let memory_limit_bytes = match g.memory_limit {
                     None => 4 << 30,
-                    Some(m) => match parse_memory(&m) {
+                    Some(m) => match crate::resources::parse_memory(&m) {
                         Some(b) => b,
                         None => {
                             return bad(
                                 "coulomb.grid_check.memory_limit",
-                                format!("= \"{m}\" is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, KiB, MiB, GiB)"),
+                                format!("= \"{m}\" is not a memory size: {MEMORY_UNITS}"),
                             )
                         }
                     },
@@ -1197,6 +1490,7 @@ impl RawParticles {
             state_limit: state_limit.min(usize::MAX as u64) as usize,
             method: self.method.unwrap_or_default(),
             bin_width,
+            state_limit_given: self.state_limit.is_some(),
         })
     }
 }
@@ -1494,6 +1788,11 @@ impl RawConfig {
         };
         let particles = self.particles.map(|p| p.validate(path)).transpose()?;
         let coulomb = self.coulomb.map(|c| c.validate(path, levels)).transpose()?;
+        let resources = self
+            .resources
+            .map(|r| r.validate(path))
+            .transpose()?
+            .unwrap_or_default();
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -1509,6 +1808,7 @@ impl RawConfig {
             analysis,
             particles,
             coulomb,
+            resources,
         })
     }
 }
@@ -1749,13 +2049,14 @@ impl RawPotential {
                     return Err(missing("file"));
                 };
                 let csv = path.parent().unwrap_or(Path::new("")).join(&file);
-                let table = crate::tabulated::read_table(&csv, l).map_err(|e| {
-                    invalid(
-                        path,
-                        "potential.file",
-                        format!("= {file:?}: {}: {e}", csv.display()),
-                    )
-                })?;
+                let table =
+                    crate::model::potential::tabulated::read_table(&csv, l).map_err(|e| {
+                        invalid(
+                            path,
+                            "potential.file",
+                            format!("= {file:?}: {}: {e}", csv.display()),
+                        )
+                    })?;
                 Ok(PotentialConfig::Tabulated {
                     file: PathBuf::from(file),
                     table,

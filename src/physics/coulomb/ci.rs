@@ -51,13 +51,13 @@
 //! ([`CiSettings::pair_energy_max`]) shrinks the blocks instead.
 
 use super::{CoulombError, Exchange, SoftCoulomb};
-use crate::analytic::Parity;
+use crate::checks::analytic::Parity;
 use crate::eigen::dense::{symmetric_eigen, symmetric_eigenvalues};
-use crate::hamiltonian::Hamiltonian;
-use crate::many_body::Spin;
-use crate::potential::Potential;
+use crate::model::hamiltonian::Hamiltonian;
+use crate::model::potential::Potential;
+use crate::physics::many_body::Spin;
+use crate::physics::thermo::StateList;
 use crate::spectrum::Spectrum;
-use crate::thermo::StateList;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;

@@ -8,11 +8,11 @@
 //! estimate and the one from the pair before it estimates the error of E_R. Levels whose order
 //! is far from 2 are flagged: a feature of V (a narrow piece, a kink) is not resolved yet.
 
+use crate::checks::validate::{observed_order, richardson};
 use crate::eigen::SolverOptions;
-use crate::grid::{Grid, GridError, GridSummary};
-use crate::potential::Potential;
+use crate::model::grid::{Grid, GridError, GridSummary};
+use crate::model::potential::Potential;
 use crate::spectrum::{self, SpectrumError};
-use crate::validate::{observed_order, richardson};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -70,6 +70,22 @@ pub struct Convergence {
     pub warnings: Vec<String>,
 }
 
+/// Refuses nested grids whose finest one (h/2^(r−1)) would exceed [`crate::model::grid::MAX_NODES`],
+/// before any of them is built (and before 2^(r−1) can overflow).
+pub(crate) fn check_finest_grid(base: &Grid, refinements: usize) -> Result<(), GridError> {
+    let finest =
+        crate::resources::refined_nodes(base.interior_len(), refinements.saturating_sub(1));
+    if finest > crate::model::grid::MAX_NODES as f64 {
+        return Err(GridError::TooLarge {
+            spacing: base.max_spacing() / 2f64.powi(refinements.saturating_sub(1).min(2000) as i32),
+            box_half_width: 0.5 * (base.nodes()[base.nodes().len() - 1] - base.nodes()[0]),
+            nodes: finest.min(usize::MAX as f64) as usize,
+            limit: crate::model::grid::MAX_NODES,
+        });
+    }
+    Ok(())
+}
+
 fn sequence(values: Vec<f64>) -> Sequence {
     let r = values.len();
     let d1 = values[r - 3] - values[r - 2];
@@ -105,6 +121,7 @@ pub fn self_convergence(
         &potential.breakpoints(),
         spacing,
     )?;
+    check_finest_grid(&base, refinements)?;
     let mut grids = Vec::with_capacity(refinements);
     let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
     let mut kinetic: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];

@@ -5,33 +5,34 @@
 //! enumerated one by one (T^(K) of every state, eq. 3; the Hertz entropy; T^(μ)) or counted
 //! exactly on energy bins (large N); on an energy grid the window average T_E^(K) (eqs. 4–7),
 //! the Hertz S(E)/N and the canonical T^(C)(E) of the N-fermion gas built from *all* computed
-//! orbitals ([`crate::thermo::fermions`]); the negative-heat-capacity intervals of T_E^(K)
+//! orbitals ([`crate::physics::thermo::fermions`]); the negative-heat-capacity intervals of T_E^(K)
 //! (and of T^(K), T^(μ) when enumerated); and the depth and width of the dent of S/N below its
 //! concave envelope. The thermodynamics is the same code as for one particle: a
-//! [`crate::thermo::StateList`] with multiplicities and N, or the binned counts.
+//! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
 use super::{NhcSet, StudyError, NHC_RELATIVE_TOLERANCE};
-use crate::config::{CountingMethod, ParticlesConfig};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
-use crate::hamiltonian::Hamiltonian;
-use crate::many_body::{
+use crate::model::hamiltonian::Hamiltonian;
+use crate::model::potential::Potential;
+use crate::physics::many_body::{
     binned_counts_with, enumerate, BinningSettings, EnumerationSettings, ManyBodyError, Orbitals,
     Spin,
 };
-use crate::potential::Potential;
-use crate::spectrum::{self, Spectrum};
-use crate::thermo::canonical::{
+use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, CanonicalModel, CanonicalPoint,
 };
-use crate::thermo::fermions::{fermion_truncation_bound, FermionGas};
-use crate::thermo::kinetic::{kinetic_temperature, window_averages};
-use crate::thermo::microcanonical::{
+use crate::physics::thermo::fermions::{fermion_truncation_bound, FermionGas};
+use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
+use crate::physics::thermo::microcanonical::{
     convex_intruder, hertz_entropy, per_state_microcanonical_temperature, ConvexIntruder,
     Difference,
 };
-use crate::thermo::nhc::nhc_intervals;
-use crate::thermo::{StateList, ThermoError};
+use crate::physics::thermo::nhc::nhc_intervals;
+use crate::physics::thermo::{StateList, ThermoError};
+use crate::pipeline::config::{CountingMethod, ParticlesConfig};
+use crate::resources::{self, Budget, GridSize};
+use crate::spectrum::{self, Spectrum};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -121,6 +122,8 @@ pub struct OrbitalSource<'a> {
     mass: f64,
     spectrum: Spectrum,
     options: SolverOptions,
+    /// What an extension may allocate, and how the grid follows its spacing (for the message).
+    budget: Option<(Budget, GridSize)>,
 }
 
 impl<'a> OrbitalSource<'a> {
@@ -131,7 +134,15 @@ impl<'a> OrbitalSource<'a> {
             mass,
             spectrum,
             options: SolverOptions::default(),
+            budget: None,
         }
+    }
+
+    /// The same source, checking every extension of the spectrum against `budget` before it is
+    /// solved (`grid`: the grid's size, for the spacing that would fit).
+    pub fn with_budget(mut self, budget: Budget, grid: GridSize) -> Self {
+        self.budget = Some((budget, grid));
+        self
     }
 
     /// The current spectrum.
@@ -145,7 +156,7 @@ impl<'a> OrbitalSource<'a> {
         let h = Hamiltonian::new(self.potential, &self.spectrum.grid, self.mass).map_err(|e| {
             StudyError::Spectrum {
                 case: case.to_string(),
-                source: e.into(),
+                error: e.into(),
             }
         })?;
         let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(energy);
@@ -166,6 +177,11 @@ impl<'a> OrbitalSource<'a> {
         if levels <= self.spectrum.levels.len() {
             return Ok(());
         }
+        if let Some((budget, grid)) = &self.budget {
+            let pieces = self.potential.pieces().len();
+            let unit = resources::spectrum_estimate(nodes, levels, pieces, *grid, "solve.levels");
+            budget.admit(&unit).map_err(|e| refuse(e.to_string()))?;
+        }
         self.spectrum = spectrum::solve(
             self.potential,
             &self.spectrum.grid,
@@ -178,15 +194,30 @@ impl<'a> OrbitalSource<'a> {
     }
 }
 
-/// Runs `f` on the orbitals, extending them once if it asks for more.
+/// The message of a failure of the N-particle states, naming the `[particles]` key that caused
+/// it where a user value did.
+fn many_body_message(e: ManyBodyError, particles: usize) -> String {
+    match e {
+        ManyBodyError::EnergyBelowGround { energy_max, ground } => format!(
+            "particles.energy_per_particle_max = {} Ha gives E_max = {energy_max} Ha for N = {particles}, below the N-particle ground-state energy {ground} Ha: raise particles.energy_per_particle_max to at least {} Ha",
+            energy_max / particles as f64,
+            ground / particles as f64
+        ),
+        ManyBodyError::TooManyStates { .. } => format!("particles.state_limit: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Runs `f` on the orbitals for N = `particles`, extending them once if it asks for more.
 fn with_orbitals<T>(
     source: &mut OrbitalSource,
     case: &str,
+    particles: usize,
     f: impl Fn(&Orbitals) -> Result<T, ManyBodyError>,
 ) -> Result<T, StudyError> {
     let many = |e: ManyBodyError| StudyError::Unsupported {
         case: case.to_string(),
-        message: e.to_string(),
+        message: many_body_message(e, particles),
     };
     for _ in 0..3 {
         let orbitals = Orbitals::from_spectrum(&source.spectrum).map_err(many)?;
@@ -203,6 +234,23 @@ fn with_orbitals<T>(
         case: case.to_string(),
         message: "the orbitals could not be extended far enough for the N-particle states".into(),
     })
+}
+
+/// Checks the energy grid E₀, E₀ + ε/4, … ≤ `energy_max` of [`states_thermodynamics`] (Hartree)
+/// against `budget`; `key` sizes it.
+pub(crate) fn check_energy_grid(
+    budget: &Budget,
+    ground: f64,
+    energy_max: f64,
+    eps: f64,
+    key: &str,
+) -> Result<(), resources::ResourceError> {
+    let points = ((energy_max - ground) / (eps / 4.0)).floor().max(0.0) + 1.0;
+    budget.admit(&resources::energy_grid_estimate(
+        points,
+        &format!("{key} and analysis.epsilon"),
+        "the N-particle energy grid (steps of epsilon/4 up to E_max)",
+    ))
 }
 
 /// The energy-grid rows, the entropy corners (E/N, S/N) and the per-state table of
@@ -337,6 +385,11 @@ pub(crate) fn canonical_table<M: CanonicalModel + Sync + ?Sized>(
 pub struct ParticleSettings<'a> {
     /// The `[particles]` table.
     pub config: &'a ParticlesConfig,
+    /// The largest number of states an enumeration may list (`particles.state_limit`, or its
+    /// default lowered to what fits in memory: [`super::plan::CasePlan::state_limit`]).
+    pub state_limit: usize,
+    /// What work sized at run time (the N-particle energy grids) may allocate.
+    pub budget: Budget,
     /// ε of T_E^(K) (Hartree, total energy).
     pub epsilon: f64,
     /// T^(μ) scheme.
@@ -371,9 +424,9 @@ fn run_one(
     let cfg = settings.config;
     let spin = cfg.spin;
     let energy_max = n as f64 * cfg.energy_per_particle_max;
-    let thermo_err = |source| StudyError::Thermo {
+    let thermo_err = |error| StudyError::Thermo {
         case: case.to_string(),
-        source,
+        error,
     };
     let eps = settings.epsilon;
     let mut warnings = Vec::new();
@@ -382,10 +435,10 @@ fn run_one(
         particles: n,
         spin,
         energy_max,
-        state_limit: cfg.state_limit,
+        state_limit: settings.state_limit,
     };
     let enumerated = if enumerate_first {
-        match with_orbitals(source, case, |o| enumerate(o, &settings_enum)) {
+        match with_orbitals(source, case, n, |o| enumerate(o, &settings_enum)) {
             Ok(states) => Some(states),
             Err(e) if cfg.method == CountingMethod::Auto => {
                 warnings.push(format!("N = {n}: {e}; counted on energy bins instead"));
@@ -406,6 +459,17 @@ fn run_one(
                     message: e.to_string(),
                 })?;
             let ground = states.ground_energy();
+            check_energy_grid(
+                &settings.budget,
+                ground,
+                energy_max,
+                eps,
+                "particles.energy_per_particle_max",
+            )
+            .map_err(|error| StudyError::Memory {
+                case: case.to_string(),
+                error,
+            })?;
             let (rows, points, table) = states_thermodynamics(
                 &list,
                 ground,
@@ -428,7 +492,7 @@ fn run_one(
         } else {
             let width = cfg.bin_width.unwrap_or(eps / 4.0);
             let binning = BinningSettings::new(n, spin, energy_max, width);
-            let bins = with_orbitals(source, case, |o| binned_counts_with(o, &binning))?;
+            let bins = with_orbitals(source, case, n, |o| binned_counts_with(o, &binning))?;
             let windows = bins
                 .window_kinetic(eps)
                 .map_err(|e| StudyError::Unsupported {

@@ -2,7 +2,7 @@
 //!
 //! The problem is solved on nested grids h, h/2, …, h/2^(r−1) (the same breakpoints, every
 //! segment's intervals doubled each time). For each level the error against the exact
-//! transcendental solution ([`crate::analytic`]) gives the observed order
+//! transcendental solution ([`crate::checks::analytic`]) gives the observed order
 //! p = log₂(|e_{h/2^(r−2)}| / |e_{h/2^(r−1)}|) of the finest pair, and Richardson extrapolation
 //! of that pair, E_R = (4E_{h/2} − E_h)/3, cancels the h² term of the error.
 //!
@@ -10,20 +10,28 @@
 //! BenDaniel–Duke problem −½ (ψ'/m(x))' + Vψ = Eψ with m = `mass_inside` in the well and
 //! `case.mass` in the rest of the box, which the exact solution handles too.
 
-use crate::analytic::{AnalyticError, FiniteWellInBox};
+use crate::checks::analytic::{AnalyticError, FiniteWellInBox};
+use crate::checks::converge::check_finest_grid;
 use crate::eigen::{SolverOptions, SolverReport};
-use crate::grid::{Grid, GridError, GridSummary};
-use crate::potential::{Potential, PotentialError};
+use crate::model::grid::{Grid, GridError, GridSummary};
+use crate::model::potential::{Potential, PotentialError};
 use crate::spectrum::{self, SpectrumError};
 use serde::Serialize;
 use thiserror::Error;
 
+impl From<AnalyticError> for ValidateError {
+    fn from(e: AnalyticError) -> Self {
+        ValidateError::Analytic(e)
+    }
+}
+
 /// Why a validation could not run.
 #[derive(Debug, Error)]
 pub enum ValidateError {
-    /// The exact solution failed (bad parameters).
+    /// The exact solution failed (bad parameters). Its text is in the message, so it is not
+    /// also the `source()` (a printed chain would repeat it).
     #[error("exact solution: {0}")]
-    Analytic(#[from] AnalyticError),
+    Analytic(AnalyticError),
     /// The potential is malformed.
     #[error(transparent)]
     Potential(#[from] PotentialError),
@@ -171,6 +179,7 @@ pub fn validate_square_well_with_masses(
         )?
     };
     let base = Grid::aligned(case.box_half_width, &potential.breakpoints(), case.spacing)?;
+    check_finest_grid(&base, refinements)?;
     let mut grids = Vec::with_capacity(refinements);
     for r in 0..refinements {
         let grid = base.refined(1 << r);

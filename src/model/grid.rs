@@ -4,7 +4,7 @@
 //! n_j = ⌈ℓ_j / h⌉ equal intervals, so every spacing is ≤ the requested h and every breakpoint is
 //! a node. When all segments end up with the same spacing the grid is uniform; otherwise it is
 //! piecewise uniform and the Hamiltonian uses the symmetrizable three-point (finite-volume)
-//! scheme of [`crate::hamiltonian`]. The walls x = ±L are nodes where ψ = 0; the unknowns are
+//! scheme of [`crate::model::hamiltonian`]. The walls x = ±L are nodes where ψ = 0; the unknowns are
 //! the interior nodes.
 
 use serde::Serialize;
@@ -27,7 +27,11 @@ pub enum GridError {
     #[error("breakpoint {0} bohr is not strictly inside the box (−{1}, {1}) bohr")]
     Breakpoint(f64, f64),
     /// The grid would be too large.
-    #[error("a spacing of {spacing} bohr on a box of half-width {box_half_width} bohr needs {nodes} nodes, more than the limit of {limit}")]
+    #[error(
+        "grid.spacing = {spacing:e} bohr in a box of half-width {box_half_width} bohr needs about {:.1e} nodes, more than the limit of {limit}: use grid.spacing >= {:.1e} bohr",
+        (2.0 * box_half_width / spacing).max(*nodes as f64),
+        crate::resources::round_up_2(2.0 * box_half_width / *limit as f64)
+    )]
     TooLarge {
         /// Requested spacing (bohr).
         spacing: f64,
@@ -77,6 +81,20 @@ impl Grid {
         breakpoints: &[f64],
         max_spacing: f64,
     ) -> Result<Self, GridError> {
+        Ok(Self::from_segments(Self::aligned_segments(
+            box_half_width,
+            breakpoints,
+            max_spacing,
+        )?))
+    }
+
+    /// The uniform segments [`Grid::aligned`] would build (without its nodes): every check of
+    /// `aligned` is made, so this sizes a grid before it is allocated.
+    pub fn aligned_segments(
+        box_half_width: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Vec<Segment>, GridError> {
         if !(box_half_width.is_finite() && box_half_width > 0.0) {
             return Err(GridError::BoxHalfWidth(box_half_width));
         }
@@ -128,7 +146,7 @@ impl Grid {
                 limit: MAX_NODES,
             });
         }
-        Ok(Self::from_segments(segments))
+        Ok(segments)
     }
 
     fn from_segments(segments: Vec<Segment>) -> Self {
@@ -225,7 +243,12 @@ impl Grid {
             uniform: self.is_uniform(),
             min_spacing: self.min_spacing(),
             max_spacing: self.max_spacing(),
-            segments: self.segments.clone(),
+            segment_count: self.segments.len(),
+            segments: if self.segments.len() <= MAX_LISTED_SEGMENTS {
+                self.segments.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -241,9 +264,15 @@ pub struct GridSummary {
     pub min_spacing: f64,
     /// Largest spacing (bohr).
     pub max_spacing: f64,
-    /// The uniform segments.
+    /// Number of uniform segments.
+    pub segment_count: usize,
+    /// The uniform segments, when there are at most [`MAX_LISTED_SEGMENTS`] (a tabulated
+    /// potential makes every row a node: its grid is summarized, not listed).
     pub segments: Vec<Segment>,
 }
+
+/// Largest number of segments a [`GridSummary`] lists one by one.
+pub const MAX_LISTED_SEGMENTS: usize = 64;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! small" check, made quantitative.
 //!
 //! For W switched off (λ = 0) and for each configured ε_r, the two-electron spectrum comes from
-//! configuration interaction in the lowest M orbitals ([`crate::coulomb::ci`]); the states with
+//! configuration interaction in the lowest M orbitals ([`crate::physics::coulomb::ci`]); the states with
 //! E ≤ 2·(E/N)_max go through the same N-particle thermodynamics as the non-interacting
 //! electrons ([`super::particles`]): T^(K) and T^(μ) per state, Hertz S, T_E^(K) on the energy
 //! grid, the canonical T^(C)(E) and the negative-heat-capacity intervals. Spin ½: singlets
@@ -13,18 +13,22 @@
 //! are limited to where the first omitted state would carry at most the truncation tolerance
 //! times the number of kept states (an estimate: the CI cannot bound the states it omits).
 
-use super::particles::{canonical_table, nhc_sets, states_thermodynamics, ParticleResult};
+use super::particles::{
+    canonical_table, check_energy_grid, nhc_sets, states_thermodynamics, ParticleResult,
+};
+use super::plan::grid_check_limit;
 use super::StudyError;
-use crate::config::CoulombConfig;
-use crate::coulomb::ci::{
+use crate::model::potential::Potential;
+use crate::physics::coulomb::ci::{
     convergence_of, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
 };
-use crate::coulomb::grid2d::{self, GridOptions};
-use crate::coulomb::{Exchange, SoftCoulomb};
-use crate::potential::Potential;
+use crate::physics::coulomb::grid2d::{self, GridOptions};
+use crate::physics::coulomb::{Exchange, SoftCoulomb};
+use crate::physics::thermo::microcanonical::{convex_intruder, Difference};
+use crate::physics::thermo::StateList;
+use crate::pipeline::config::CoulombConfig;
+use crate::resources::Budget;
 use crate::spectrum::Spectrum;
-use crate::thermo::microcanonical::{convex_intruder, Difference};
-use crate::thermo::StateList;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -107,6 +111,9 @@ impl CoulombResult {
 pub struct CoulombSettings<'a> {
     /// The `[coulomb]` table.
     pub config: &'a CoulombConfig,
+    /// The run's memory limit and what its planned work holds: caps the 2-D grid check's
+    /// memory and bounds the energy grids sized at run time.
+    pub budget: Budget,
     /// ε of T_E^(K) (Hartree, total energy).
     pub epsilon: f64,
     /// T^(μ) scheme.
@@ -160,15 +167,16 @@ pub fn run_coulomb(
         .map_or(1, |k| k + 1)
         .min(energies.len() - 1);
     let level_spacing = energies[resolved] - energies[0];
-    let coulomb_err = |e: crate::coulomb::CoulombError| unsupported(e.to_string());
+    let coulomb_err = |e: crate::physics::coulomb::CoulombError| unsupported(e.to_string());
     let basis = cfg.check_orbitals.unwrap_or(m);
     let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
     let mut grid_check = Vec::new();
     let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(coulomb_err)?;
-    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![("W off".into(), None, off)];
+    let label = CoulombConfig::variant_label;
+    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![(label(None), None, off)];
     for &e in &cfg.eps_r {
         let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(coulomb_err)?;
-        all.push((format!("eps_r = {e}"), Some(e), w));
+        all.push((label(Some(e)), Some(e), w));
     }
     // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
     // variant rescales them by λ/ε_r (0 for W off).
@@ -182,7 +190,8 @@ pub fn run_coulomb(
         if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
             let options = GridOptions {
                 levels: gc.levels,
-                memory_limit_bytes: gc.memory_limit_bytes,
+                memory_limit_bytes: grid_check_limit(gc.memory_limit_bytes, &settings.budget.limit)
+                    .bytes,
                 ..Default::default()
             };
             let solution = grid2d::solve(potential, &spectrum.grid, spectrum.mass, &w, &options)
@@ -229,18 +238,29 @@ pub fn run_coulomb(
             kept.iter().map(|(_, g)| *g).collect(),
             2,
         )
-        .map_err(|source| StudyError::Thermo {
+        .map_err(|error| StudyError::Thermo {
             case: case.to_string(),
-            source,
+            error,
         })?;
         let occupations: Vec<u32> = kept
             .iter()
             .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
             .collect();
-        let thermo_err = |source| StudyError::Thermo {
+        let thermo_err = |error| StudyError::Thermo {
             case: case.to_string(),
-            source,
+            error,
         };
+        check_energy_grid(
+            &settings.budget,
+            ground.energy,
+            energy_max,
+            settings.epsilon,
+            "coulomb.energy_per_particle_max",
+        )
+        .map_err(|error| StudyError::Memory {
+            case: case.to_string(),
+            error,
+        })?;
         let (mut rows, points, table) = states_thermodynamics(
             &list,
             ground.energy,

@@ -15,6 +15,8 @@
 //! piece ends, hence on breakpoints, so every grid interval lies inside one region and takes its
 //! mass ([`Potential::mass_on_interval`]).
 
+pub mod tabulated;
+
 use serde::Serialize;
 use thiserror::Error;
 
@@ -58,7 +60,8 @@ pub enum Shape {
     /// Rows [x_i, V_i] (bohr, Hartree), x strictly increasing from the piece's `from` to its
     /// `to`; V is linear between consecutive rows.
     Tabulated {
-        /// The rows [x (bohr), V (Hartree)], at least two.
+        /// The rows [x (bohr), V (Hartree)], at least two (serialized as a digest).
+        #[serde(serialize_with = "crate::model::potential::tabulated::serialize_digest")]
         table: Vec<[f64; 2]>,
     },
 }

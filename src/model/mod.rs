@@ -1,0 +1,8 @@
+//! The model: what is solved. Physical units and quantities, the potential V(x) (pieces,
+//! presets, tabulated tables), the grid aligned to its breakpoints, and the symmetric
+//! tridiagonal Hamiltonian H = −½ d/dx (1/m) d/dx + V on that grid.
+
+pub mod grid;
+pub mod hamiltonian;
+pub mod potential;
+pub mod units;
