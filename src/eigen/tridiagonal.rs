@@ -383,26 +383,22 @@ fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>
     let mut start = vec![0.0; n];
     inverse::start_vector(0, &mut start);
     let tasks = vector_tasks(jobs, n, &mut columns);
-    let (lane_pool, lu_pool) = (Pool::default(), Pool::default());
     let solved: Vec<Solved> = tasks
         .into_par_iter()
-        .map(|task| match task {
-            VectorTask::Levels(levels, out) => {
-                let mut ws = lane_pool.take_or(|| LaneWorkspace::<LANE_WIDTH>::new(n));
-                let solved =
-                    inverse::solve_levels(ctx.t, &ctx.params, &mut ws, &start, &levels, out);
-                lane_pool.give(ws);
-                solved
-            }
-            VectorTask::Cluster(iv, seed, out) => {
-                let mut lu = lu_pool.take_or(|| PivotedLu::new(n));
-                let bracket = (iv.lo, iv.hi, iv.multiplicity());
-                let solved =
-                    inverse::solve_cluster(ctx.t, &ctx.params, &mut lu, bracket, seed, out);
-                lu_pool.give(lu);
-                solved
-            }
-        })
+        .map_init(
+            || (None, None),
+            |(lanes, single), task| match task {
+                VectorTask::Levels(levels, out) => {
+                    let ws = lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(n));
+                    inverse::solve_levels(ctx.t, &ctx.params, ws, &start, &levels, out)
+                }
+                VectorTask::Cluster(iv, seed, out) => {
+                    let lu = single.get_or_insert_with(|| PivotedLu::new(n));
+                    let bracket = (iv.lo, iv.hi, iv.multiplicity());
+                    inverse::solve_cluster(ctx.t, &ctx.params, lu, bracket, seed, out)
+                }
+            },
+        )
         .collect();
     let iterations = solved.iter().map(|s| s.iterations).sum();
     let values: Vec<f64> = solved.into_iter().flat_map(|s| s.values).collect();
@@ -423,29 +419,6 @@ fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>
         picked,
         iterations,
     )
-}
-
-/// Workspaces handed from task to task, so that at most one per thread is ever allocated:
-/// fresh pages cost a page fault each. A workspace's old contents never reach a result.
-struct Pool<T>(std::sync::Mutex<Vec<T>>);
-
-impl<T> Default for Pool<T> {
-    fn default() -> Self {
-        Self(std::sync::Mutex::new(Vec::new()))
-    }
-}
-
-impl<T> Pool<T> {
-    fn take_or(&self, make: impl FnOnce() -> T) -> T {
-        let pooled = self.0.lock().ok().and_then(|mut pool| pool.pop());
-        pooled.unwrap_or_else(make)
-    }
-
-    fn give(&self, item: T) {
-        if let Ok(mut pool) = self.0.lock() {
-            pool.push(item);
-        }
-    }
 }
 
 /// Work for one rayon task of the vector phase, with the columns it fills.
