@@ -24,6 +24,7 @@ mod many_body;
 mod mass;
 mod memory;
 mod output_names;
+mod partial_eigen;
 mod particles;
 mod plots;
 mod presets;

@@ -20,7 +20,8 @@ use super::plan::grid_check_limit;
 use super::StudyError;
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_of, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
+    convergence_of, CiConvergence, CiProblem, CiSettings, CiState, CiStates, StateSelection,
+    Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
@@ -186,7 +187,16 @@ pub fn run_coulomb(
     for (label, eps_r, w) in all {
         let t0 = Instant::now();
         let problem = base.with_interaction(&w).map_err(coulomb_err)?;
-        let ci = problem.solve(&CiSettings::new(m)).map_err(coulomb_err)?;
+        // Only the states used: those below E_max, and the lowest the grid check compares.
+        let ci = problem
+            .solve(&CiSettings {
+                states: CiStates::Lowest {
+                    count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
+                    energy_max,
+                },
+                ..CiSettings::new(m)
+            })
+            .map_err(coulomb_err)?;
         if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
             let options = GridOptions {
                 levels: gc.levels,
