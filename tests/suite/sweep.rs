@@ -5,8 +5,8 @@
 
 use crate::common::{scratch, square_well};
 use confine::pipeline::config::{parse_study, ConfigError, PotentialConfig};
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::sweep::run::{merge, run_sweep, Silent, SweepOptions};
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::sweep::runner::{merge, run_sweep, Silent, SweepOptions};
 use confine::pipeline::sweep::Shard;
 use std::path::Path;
 use std::process::Command;

@@ -21,7 +21,8 @@
 //! runs. A case is identified on disk by [`case_hash`]: a hash of its resolved config and of the
 //! crate version, so finished cases are recognised when an interrupted sweep is re-run.
 
-pub mod run;
+pub mod runner;
+pub mod summary;
 
 use crate::hash::fnv1a;
 use crate::model::units::split_number;
