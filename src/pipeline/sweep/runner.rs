@@ -117,23 +117,7 @@ pub fn run_sweep(
     let range = options
         .shard
         .map_or(0..study.cases.len(), |s| s.range(study.cases.len()));
-    // Checking a finished case reads all its files: in parallel.
-    let checked: Vec<(usize, String, Option<SummaryRow>)> = range
-        .into_par_iter()
-        .map(|i| {
-            let hash = case_hash(&study.cases[i].config);
-            let row = finished_row(&dir.join(&study.cases[i].name), &hash);
-            (i, hash, row.filter(|r| r.index == i))
-        })
-        .collect();
-    let mut rows: Vec<SummaryRow> = Vec::with_capacity(checked.len());
-    let mut todo = Vec::new();
-    for (i, hash, row) in checked {
-        match row {
-            Some(row) => rows.push(row),
-            None => todo.push((i, hash)),
-        }
-    }
+    let (mut rows, todo) = finished_cases(study, dir, range);
     let reused = rows.len();
     progress.start(reused + todo.len(), reused);
     let case_figures = FigureOutput {
@@ -143,61 +127,8 @@ pub fn run_sweep(
     let fresh: Vec<(SummaryRow, Outcome)> = todo
         .into_par_iter()
         .map(|(i, hash)| {
-            let case = &study.cases[i];
             let t0 = Instant::now();
-            let failed = |error: String| SummaryRow {
-                index: i,
-                name: case.name.clone(),
-                hash: hash.clone(),
-                swept: case.swept.clone(),
-                base_case: case.base_case.clone(),
-                error: Some(error),
-                bound_states: None,
-                ground_energy: None,
-                drops: Vec::new(),
-                particles: None,
-                particles_drop: None,
-                coulomb_shift: None,
-                coulomb_shift_spacings: None,
-            };
-            // A panic in one case must not take the sweep down with it.
-            let computed =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
-                    .unwrap_or_else(|p| {
-                        Err(crate::pipeline::study::StudyError::Unsupported {
-                            case: case.name.clone(),
-                            message: format!("the computation panicked: {}", panic_message(p)),
-                        })
-                    });
-            let (row, outcome) = match computed {
-                Err(e) => (failed(error_chain(&e)), Outcome::Failed),
-                Ok(result) => {
-                    let row = summary_row(i, hash.clone(), case, &result);
-                    let one = StudyResult {
-                        study: Study {
-                            path: study.path.clone(),
-                            name: study.name.clone(),
-                            cases: vec![case.clone()],
-                            sweep: None,
-                        },
-                        cases: vec![result],
-                        seconds: t0.elapsed().as_secs_f64(),
-                    };
-                    let extra = serde_json::json!({
-                        "hash": hash,
-                        "index": i,
-                        "swept": case.swept,
-                        "summary": row,
-                    });
-                    match write_case(&one, &dir.join(&case.name), &case_figures, extra) {
-                        Ok(_) => (row, Outcome::Computed),
-                        Err(e) => (
-                            failed(format!("cannot write its results: {}", error_chain(&e))),
-                            Outcome::Failed,
-                        ),
-                    }
-                }
-            };
+            let (row, outcome) = run_one_case(study, i, hash, dir, &case_figures);
             progress.finished(&row, outcome, t0.elapsed().as_secs_f64());
             (row, outcome)
         })
@@ -209,7 +140,117 @@ pub fn run_sweep(
     let failed = fresh.iter().filter(|(_, o)| *o == Outcome::Failed).count();
     rows.extend(fresh.into_iter().map(|(r, _)| r));
     rows.sort_by_key(|r| r.index);
-    let summary = SweepSummary {
+    let summary = sweep_summary(study, options.shard, rows);
+    let written = write_summary(dir, &summary, &options.figures)?;
+    Ok(SweepReport {
+        summary,
+        computed,
+        reused,
+        failed,
+        written,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Splits the cases `range` of `study` into those complete under `dir` (their recorded rows)
+/// and those to compute (index and [`case_hash`]). Checking a finished case reads all its
+/// files: in parallel.
+fn finished_cases(
+    study: &Study,
+    dir: &Path,
+    range: std::ops::Range<usize>,
+) -> (Vec<SummaryRow>, Vec<(usize, String)>) {
+    let checked: Vec<(usize, String, Option<SummaryRow>)> = range
+        .into_par_iter()
+        .map(|i| {
+            let hash = case_hash(&study.cases[i].config);
+            let row = finished_row(&dir.join(&study.cases[i].name), &hash);
+            (i, hash, row.filter(|r| r.index == i))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(checked.len());
+    let mut todo = Vec::new();
+    for (i, hash, row) in checked {
+        match row {
+            Some(row) => rows.push(row),
+            None => todo.push((i, hash)),
+        }
+    }
+    (rows, todo)
+}
+
+/// Computes case `i` of `study` (whose [`case_hash`] is `hash`) and writes it into
+/// `dir/<case>/`; its summary row, or a row with the error when it fails (a panic included:
+/// one case must not take the sweep down with it).
+fn run_one_case(
+    study: &Study,
+    i: usize,
+    hash: String,
+    dir: &Path,
+    figures: &FigureOutput,
+) -> (SummaryRow, Outcome) {
+    let case = &study.cases[i];
+    let t0 = Instant::now();
+    let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
+        .unwrap_or_else(|p| {
+            Err(crate::pipeline::study::StudyError::Unsupported {
+                case: case.name.clone(),
+                message: format!("the computation panicked: {}", panic_message(p)),
+            })
+        });
+    let result = match computed {
+        Ok(result) => result,
+        Err(e) => return (failed_row(i, hash, study, error_chain(&e)), Outcome::Failed),
+    };
+    let row = summary_row(i, hash.clone(), case, &result);
+    let one = StudyResult {
+        study: Study {
+            path: study.path.clone(),
+            name: study.name.clone(),
+            cases: vec![case.clone()],
+            sweep: None,
+        },
+        cases: vec![result],
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    let extra = serde_json::json!({
+        "hash": hash,
+        "index": i,
+        "swept": case.swept,
+        "summary": row,
+    });
+    match write_case(&one, &dir.join(&case.name), figures, extra) {
+        Ok(_) => (row, Outcome::Computed),
+        Err(e) => {
+            let error = format!("cannot write its results: {}", error_chain(&e));
+            (failed_row(i, hash, study, error), Outcome::Failed)
+        }
+    }
+}
+
+/// The summary row of case `i` of `study` that failed with `error`.
+fn failed_row(i: usize, hash: String, study: &Study, error: String) -> SummaryRow {
+    let case = &study.cases[i];
+    SummaryRow {
+        index: i,
+        name: case.name.clone(),
+        hash,
+        swept: case.swept.clone(),
+        base_case: case.base_case.clone(),
+        error: Some(error),
+        bound_states: None,
+        ground_energy: None,
+        drops: Vec::new(),
+        particles: None,
+        particles_drop: None,
+        coulomb_shift: None,
+        coulomb_shift_spacings: None,
+    }
+}
+
+/// The summary of `rows` (sorted by index) of `study`'s sweep, or of its `shard`.
+fn sweep_summary(study: &Study, shard: Option<Shard>, rows: Vec<SummaryRow>) -> SweepSummary {
+    SweepSummary {
         config_file: study.path.display().to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         mode: study.sweep.as_ref().map(|s| s.mode),
@@ -224,19 +265,10 @@ pub fn run_sweep(
                 .collect()
         }),
         total_cases: study.cases.len(),
-        shard: options.shard,
+        shard,
         sweep_hash: sweep_hash(study),
         rows,
-    };
-    let written = write_summary(dir, &summary, &options.figures)?;
-    Ok(SweepReport {
-        summary,
-        computed,
-        reused,
-        failed,
-        written,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 /// Why shard summaries could not be merged.
@@ -299,6 +331,31 @@ pub fn merge(
             "merge needs at least one directory holding a summary.json".into(),
         ));
     }
+    check_merge_paths(dirs, out)?;
+    let parts = dirs
+        .iter()
+        .map(|d| Ok((d, read_summary(d)?)))
+        .collect::<Result<Vec<_>, MergeError>>()?;
+    check_one_sweep(&parts)?;
+    let first = &parts[0].1;
+    let summary = SweepSummary {
+        config_file: first.config_file.clone(),
+        version: first.version.clone(),
+        mode: first.mode,
+        keys: first.keys.clone(),
+        total_cases: first.total_cases,
+        shard: None,
+        sweep_hash: first.sweep_hash.clone(),
+        rows: combined_rows(&parts)?,
+    };
+    let _lock = lock_output(out)?;
+    write_summary(out, &summary, figures)?;
+    Ok(summary)
+}
+
+/// Refuses an `out` that is one of the input `dirs`, lies inside one or holds one, and an
+/// input given twice (paths compared [`resolved`]).
+fn check_merge_paths(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     let resolve = |p: &Path| {
         resolved(p).map_err(|e| MergeError::Read {
             path: p.to_path_buf(),
@@ -334,28 +391,34 @@ pub fn merge(
         }
         inputs.push(input);
     }
-    let mut parts = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let path = d.join("summary.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| MergeError::Read {
-            path: path.clone(),
-            message: format!(
-                "cannot read it ({e}); is {} the output directory of a sweep run?",
-                d.display()
-            ),
-        })?;
-        let s: SweepSummary = serde_json::from_str(&text).map_err(|e| MergeError::Read {
-            path: path.clone(),
-            message: format!("is not a confine sweep summary: {e}"),
-        })?;
-        if s.sweep_hash.is_empty() {
-            return Err(MergeError::Read {
-                path,
-                message: "records no sweep hash (written by an older confine): re-run that shard with this version".into(),
-            });
-        }
-        parts.push((d, s));
+    Ok(())
+}
+
+/// The `summary.json` of shard directory `d`, refused when it records no sweep hash.
+fn read_summary(d: &Path) -> Result<SweepSummary, MergeError> {
+    let path = d.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| MergeError::Read {
+        path: path.clone(),
+        message: format!(
+            "cannot read it ({e}); is {} the output directory of a sweep run?",
+            d.display()
+        ),
+    })?;
+    let s: SweepSummary = serde_json::from_str(&text).map_err(|e| MergeError::Read {
+        path: path.clone(),
+        message: format!("is not a confine sweep summary: {e}"),
+    })?;
+    if s.sweep_hash.is_empty() {
+        return Err(MergeError::Read {
+            path,
+            message: "records no sweep hash (written by an older confine): re-run that shard with this version".into(),
+        });
     }
+    Ok(s)
+}
+
+/// Refuses summaries (with their directories) that are not slices of one sweep.
+fn check_one_sweep(parts: &[(&PathBuf, SweepSummary)]) -> Result<(), MergeError> {
     let (d0, first) = &parts[0];
     for (d, s) in &parts[1..] {
         let differs = if s.version != first.version {
@@ -386,7 +449,13 @@ pub fn merge(
             )));
         }
     }
-    let total = first.total_cases;
+    Ok(())
+}
+
+/// The rows of every summary by case index; refuses a case in two summaries (naming both), an
+/// index beyond the sweep and missing cases.
+fn combined_rows(parts: &[(&PathBuf, SweepSummary)]) -> Result<Vec<SummaryRow>, MergeError> {
+    let total = parts[0].1.total_cases;
     // The input holding each case, so that a case in two inputs names both.
     let mut rows: Vec<Option<(usize, SummaryRow)>> = vec![None; total];
     for (k, (d, s)) in parts.iter().enumerate() {
@@ -427,19 +496,7 @@ pub fn merge(
             if missing.len() > 10 { ", …" } else { "" }
         )));
     }
-    let summary = SweepSummary {
-        config_file: first.config_file.clone(),
-        version: first.version.clone(),
-        mode: first.mode,
-        keys: first.keys.clone(),
-        total_cases: total,
-        shard: None,
-        sweep_hash: first.sweep_hash.clone(),
-        rows: rows.into_iter().flatten().map(|(_, r)| r).collect(),
-    };
-    let _lock = lock_output(out)?;
-    write_summary(out, &summary, figures)?;
-    Ok(summary)
+    Ok(rows.into_iter().flatten().map(|(_, r)| r).collect())
 }
 
 /// Times the reference case of [`Calibration`] on this machine: its computation
