@@ -1,5 +1,5 @@
 //! The commit protocol of an output directory: every file confine writes goes through a
-//! [`Staging`] area and one commit, and [`lock_output`] (the lock plus recovery of killed
+//! `Staging` area and one commit, and [`lock_output`] (the lock plus recovery of killed
 //! writers) is the only way a writer takes a directory.
 //!
 //! # Commit protocol
@@ -330,36 +330,85 @@ pub fn recover(dir: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Why an output directory is not complete (see [`verified_metadata`]).
+#[derive(Debug, thiserror::Error)]
+pub enum IncompleteOutput {
+    /// `metadata.json` is missing or unreadable.
+    #[error("metadata.json cannot be read")]
+    Unreadable(#[source] std::io::Error),
+    /// `metadata.json` does not parse.
+    #[error("metadata.json is not valid JSON")]
+    NotJson(#[source] serde_json::Error),
+    /// `metadata.json` of an older confine, without a manifest.
+    #[error("metadata.json has no file manifest (written by an older confine)")]
+    NoManifest,
+    /// A manifest entry without path, size or hash (the entry as JSON).
+    #[error("metadata.json has a bad manifest entry: {0}")]
+    BadEntry(String),
+    /// A manifest path that leaves the directory.
+    #[error("metadata.json lists the bad path {0}")]
+    BadPath(String),
+    /// A listed file that cannot be read.
+    #[error("{name}")]
+    MissingFile {
+        /// The file, as the manifest names it.
+        name: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A listed file of another size than recorded.
+    #[error("{name} has {bytes} bytes, metadata.json records {recorded}")]
+    Size {
+        /// The file, as the manifest names it.
+        name: String,
+        /// Its size now (bytes).
+        bytes: u64,
+        /// The recorded size (bytes).
+        recorded: u64,
+    },
+    /// A listed file whose content differs from the recorded hash.
+    #[error("{name} differs from the file metadata.json records (hash)")]
+    Hash {
+        /// The file, as the manifest names it.
+        name: String,
+    },
+}
+
 /// The `metadata.json` of output directory `dir` when the directory is complete: every file of
 /// its manifest present with the recorded size and hash. Otherwise what is wrong.
-pub fn verified_metadata(dir: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(dir.join("metadata.json"))
-        .map_err(|e| format!("metadata.json cannot be read: {e}"))?;
-    let meta: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("metadata.json is not valid JSON: {e}"))?;
+pub fn verified_metadata(dir: &Path) -> Result<serde_json::Value, IncompleteOutput> {
+    let text =
+        std::fs::read_to_string(dir.join("metadata.json")).map_err(IncompleteOutput::Unreadable)?;
+    let meta: serde_json::Value = serde_json::from_str(&text).map_err(IncompleteOutput::NotJson)?;
     let files = meta["files"]
         .as_array()
-        .ok_or("metadata.json has no file manifest (written by an older confine)")?;
+        .ok_or(IncompleteOutput::NoManifest)?;
     for f in files {
-        let (Some(name), Some(bytes), Some(hash)) = (
+        let (Some(name), Some(recorded), Some(hash)) = (
             f["path"].as_str(),
             f["bytes"].as_u64(),
             f["fnv1a64"].as_str(),
         ) else {
-            return Err(format!("metadata.json has a bad manifest entry: {f}"));
+            return Err(IncompleteOutput::BadEntry(f.to_string()));
         };
-        let rel = inner_path(name).ok_or(format!("metadata.json lists the bad path {name}"))?;
-        let data = std::fs::read(dir.join(rel)).map_err(|e| format!("{name}: {e}"))?;
-        if data.len() as u64 != bytes {
-            return Err(format!(
-                "{name} has {} bytes, metadata.json records {bytes}",
-                data.len()
-            ));
+        let rel = inner_path(name).ok_or_else(|| IncompleteOutput::BadPath(name.to_string()))?;
+        let data =
+            std::fs::read(dir.join(rel)).map_err(|source| IncompleteOutput::MissingFile {
+                name: name.to_string(),
+                source,
+            })?;
+        if data.len() as u64 != recorded {
+            return Err(IncompleteOutput::Size {
+                name: name.to_string(),
+                bytes: data.len() as u64,
+                recorded,
+            });
         }
         if format!("{:016x}", crate::hash::fnv1a(&data)) != hash {
-            return Err(format!(
-                "{name} differs from the file metadata.json records (hash)"
-            ));
+            return Err(IncompleteOutput::Hash {
+                name: name.to_string(),
+            });
         }
     }
     Ok(meta)

@@ -5,7 +5,7 @@
 //! * [`figures`] draws figures from plain data; [`result_figures`] turns study results and sweep
 //!   summaries into figures (adding a figure is a data builder there).
 //! * [`commit`] owns the commit/recover protocol of an output directory, [`lock`] only locks it.
-//! * [`write`] writes a study, a sweep case or a sweep summary in one commit.
+//! * [`mod@write`] writes a study, a sweep case or a sweep summary in one commit.
 
 pub mod commit;
 pub mod figures;

@@ -1,6 +1,6 @@
 //! The tables of a study's results, one builder per CSV file: its header and one row per
-//! record. [`case_tables`] lists every file of a case; adding a column is an edit of its
-//! builder here, adding a file one more entry in [`case_tables`].
+//! record. `case_tables` lists every file of a case; adding a column is an edit of its
+//! builder here, adding a file one more entry in `case_tables`.
 
 use super::tables::{Cell, Csv};
 use crate::model::units::HARTREE_IN_KELVIN;

@@ -53,7 +53,7 @@ impl TemperatureDefinition {
         "Ha"
     }
 
-    /// The header of a CSV column of its values, e.g. "T_K [Ha]".
+    /// The header of a CSV column of its values, e.g. `T_K [Ha]`.
     pub fn column(self) -> String {
         format!("{} [{}]", self.tag(), self.unit())
     }

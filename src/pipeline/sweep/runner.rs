@@ -274,13 +274,40 @@ fn sweep_summary(study: &Study, shard: Option<Shard>, rows: Vec<SummaryRow>) -> 
 /// Why shard summaries could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    /// A summary could not be read or parsed.
-    #[error("{}: {message}", path.display())]
-    Read {
+    /// A directory given to merge (or the output) could not be resolved.
+    #[error("{}: cannot resolve the path", path.display())]
+    Resolve {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A shard's `summary.json` could not be read.
+    #[error("{}: cannot read it; is {} the output directory of a sweep run?", path.display(), dir.display())]
+    Unreadable {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        message: String,
+        /// The shard directory given.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `summary.json` that does not parse as a sweep summary.
+    #[error("{}: is not a confine sweep summary", path.display())]
+    NotASummary {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A summary of an older confine, which records no sweep hash.
+    #[error("{}: records no sweep hash (written by an older confine): re-run that shard with this version", path.display())]
+    NoSweepHash {
+        /// The file.
+        path: PathBuf,
     },
     /// The summaries do not belong to one sweep, or cases are missing.
     #[error("{0}")]
@@ -357,9 +384,9 @@ pub fn merge(
 /// input given twice (paths compared [`resolved`]).
 fn check_merge_paths(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     let resolve = |p: &Path| {
-        resolved(p).map_err(|e| MergeError::Read {
+        resolved(p).map_err(|source| MergeError::Resolve {
             path: p.to_path_buf(),
-            message: format!("cannot resolve the path: {e}"),
+            source,
         })
     };
     let target = resolve(out)?;
@@ -397,22 +424,18 @@ fn check_merge_paths(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
 /// The `summary.json` of shard directory `d`, refused when it records no sweep hash.
 fn read_summary(d: &Path) -> Result<SweepSummary, MergeError> {
     let path = d.join("summary.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| MergeError::Read {
+    let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Unreadable {
         path: path.clone(),
-        message: format!(
-            "cannot read it ({e}); is {} the output directory of a sweep run?",
-            d.display()
-        ),
+        dir: d.to_path_buf(),
+        source,
     })?;
-    let s: SweepSummary = serde_json::from_str(&text).map_err(|e| MergeError::Read {
-        path: path.clone(),
-        message: format!("is not a confine sweep summary: {e}"),
-    })?;
+    let s: SweepSummary =
+        serde_json::from_str(&text).map_err(|source| MergeError::NotASummary {
+            path: path.clone(),
+            source,
+        })?;
     if s.sweep_hash.is_empty() {
-        return Err(MergeError::Read {
-            path,
-            message: "records no sweep hash (written by an older confine): re-run that shard with this version".into(),
-        });
+        return Err(MergeError::NoSweepHash { path });
     }
     Ok(s)
 }
