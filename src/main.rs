@@ -401,8 +401,8 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     Ok(o)
 }
 
-fn figure_output(no_figures: bool) -> confine::pipeline::output::plots::FigureOutput {
-    confine::pipeline::output::plots::FigureOutput {
+fn figure_output(no_figures: bool) -> confine::pipeline::output::figures::FigureOutput {
+    confine::pipeline::output::figures::FigureOutput {
         png: !no_figures,
         svg: !no_figures,
     }
@@ -415,7 +415,7 @@ struct SweepProgress {
     total: std::sync::atomic::AtomicUsize,
 }
 
-impl confine::pipeline::sweep::run::Progress for SweepProgress {
+impl confine::pipeline::sweep::runner::Progress for SweepProgress {
     fn start(&self, total: usize, reused: usize) {
         use std::sync::atomic::Ordering::Relaxed;
         self.total.store(total, Relaxed);
@@ -434,8 +434,8 @@ impl confine::pipeline::sweep::run::Progress for SweepProgress {
 
     fn finished(
         &self,
-        row: &confine::pipeline::sweep::run::SummaryRow,
-        outcome: confine::pipeline::sweep::run::Outcome,
+        row: &confine::pipeline::sweep::summary::SummaryRow,
+        outcome: confine::pipeline::sweep::runner::Outcome,
         seconds: f64,
     ) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -469,7 +469,7 @@ fn run_sweep(
     case_figures: bool,
 ) -> Result<String> {
     use std::io::IsTerminal as _;
-    let options = confine::pipeline::sweep::run::SweepOptions {
+    let options = confine::pipeline::sweep::runner::SweepOptions {
         shard,
         figures: figure_output(no_figures),
         case_figures,
@@ -496,8 +496,9 @@ fn run_sweep(
     if let Some(p) = plan.largest() {
         // The time estimate runs a reference case first (~0.1 s): worth it for large sweeps only.
         let time = if study.cases.len() >= CALIBRATED_SWEEP_CASES {
-            let calibration =
-                plan::Calibration::measure(&figure_output(no_figures || !case_figures));
+            let calibration = confine::pipeline::sweep::runner::calibrate(&figure_output(
+                no_figures || !case_figures,
+            ));
             format!(
                 "about {:.1} s with {at_once} case(s) at a time ({})",
                 plan.seconds(&calibration),
@@ -522,9 +523,9 @@ fn run_sweep(
         rayon::ThreadPoolBuilder::new()
             .num_threads(at_once)
             .build()?
-            .install(|| confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress))
+            .install(|| confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress))
     } else {
-        confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress)
+        confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress)
     }
     .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     if let Some(bar) = &progress.bar {
@@ -565,7 +566,7 @@ fn run_sweep(
 }
 
 fn run_merge(dirs: &[PathBuf], out: &std::path::Path, no_figures: bool) -> Result<String> {
-    let summary = confine::pipeline::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
+    let summary = confine::pipeline::sweep::runner::merge(dirs, out, &figure_output(no_figures))?;
     let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
     Ok(format!(
         "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
@@ -589,8 +590,10 @@ fn run_study(
     if dry_run {
         let plan = plan::StudyPlan::new(&study);
         let figures = figure_output(no_figures || (study.sweep.is_some() && !case_figures));
-        return Ok(plan.describe(&plan::Calibration::measure(&figures), 20)
-            + "dry run: nothing computed\n");
+        return Ok(
+            plan.describe(&confine::pipeline::sweep::runner::calibrate(&figures), 20)
+                + "dry run: nothing computed\n",
+        );
     }
     let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
     if study.sweep.is_none() && (shard.is_some() || case_figures) {
@@ -604,7 +607,7 @@ fn run_study(
         .transpose()
         .map_err(anyhow::Error::msg)?;
     // Held until the results are written: a second run into DIR is refused before computing.
-    let _lock = confine::pipeline::output::lock::OutputLock::acquire(&dir)
+    let _lock = confine::pipeline::output::commit::lock_output(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
@@ -612,7 +615,7 @@ fn run_study(
     let result = confine::pipeline::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
     let figures = figure_output(no_figures);
-    let written = confine::pipeline::output::run::write_study(&result, &dir, &figures)
+    let written = confine::pipeline::output::write::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();
     for c in &result.cases {
@@ -682,7 +685,10 @@ fn run_study(
         )?;
         for (i, v) in cr.variants.iter().enumerate() {
             let shift = cr.shift(i);
-            let ke = v.result.nhc.iter().find(|s| s.definition == "T_KE");
+            let ke = confine::pipeline::study::nhc_of(
+                &v.result.nhc,
+                confine::pipeline::study::TemperatureDefinition::KineticWindow,
+            );
             let largest =
                 ke.and_then(|s| confine::physics::thermo::nhc::largest_drop(&s.intervals));
             writeln!(

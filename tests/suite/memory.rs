@@ -110,11 +110,11 @@ fn measure_case(text: &str, figures: bool) -> (u64, u64) {
     let dir = scratch("memory");
     let ((estimate, result), peak) = peak_bytes(|| {
         let result = confine::pipeline::study::run_study(&s).expect("the case runs");
-        let figures = confine::pipeline::output::plots::FigureOutput {
+        let figures = confine::pipeline::output::figures::FigureOutput {
             png: figures,
             svg: figures,
         };
-        confine::pipeline::output::run::write_study(&result, &dir, &figures).expect("written");
+        confine::pipeline::output::write::write_study(&result, &dir, &figures).expect("written");
         // The plan plus what was admitted at run time (levels added for the canonical tail).
         (result.cases[0].memory_estimate, result)
     });

@@ -6,8 +6,8 @@
 use crate::common::{scratch, square_well};
 use confine::pipeline::config::sweep::Shard;
 use confine::pipeline::config::{parse_study, ConfigError, PotentialConfig};
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::sweep::run::{merge, run_sweep, Silent, SweepOptions};
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::sweep::runner::{merge, run_sweep, MergeError, Silent, SweepOptions};
 use std::path::Path;
 use std::process::Command;
 
@@ -282,6 +282,14 @@ fn merged_shards_equal_the_unsharded_summary() {
     // A directory that is not a sweep output.
     let e = merge(&[root.join("nope")], &root.join("x"), &figs).unwrap_err();
     assert!(e.to_string().contains("summary.json"), "{e}");
+    // The I/O error is the typed cause, printed once (by whoever prints the chain).
+    assert!(matches!(e, MergeError::Unreadable { .. }), "{e:?}");
+    let cause = std::error::Error::source(&e).expect("the I/O error is the source");
+    assert!(
+        cause.downcast_ref::<std::io::Error>().is_some(),
+        "{cause:?}"
+    );
+    assert!(!e.to_string().contains(&cause.to_string()), "{e}");
     let _ = std::fs::remove_dir_all(&root);
 }
 
