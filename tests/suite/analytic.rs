@@ -1,7 +1,8 @@
 //! Tests of the exact finite well in a hard-wall box (`confine::checks::analytic`).
 //!
-//! Reference values: DESIGN.md ("Numerical facts we measured"), case U0 = 0.1, a = 20, L = 200,
-//! m = 1 (atomic units); the paper quotes E0 = -0.0975, E5 = -0.0149, E6 = 0.000145.
+//! Reference values: docs/NUMERICS.md (reproduced independently by
+//! `validation/exact_levels.py`), case U0 = 0.1, a = 20, L = 200, m = 1 (atomic units); the
+//! paper quotes E0 = -0.0975, E5 = -0.0149, E6 = 0.000145.
 
 use confine::checks::analytic::*;
 use std::f64::consts::PI;
@@ -45,7 +46,7 @@ fn identity_error(l: &ExactLevel) -> f64 {
 
 // 1. Reference values.
 #[test]
-fn reference_values_match_design_notes() {
+fn reference_values_are_the_papers_to_full_precision() {
     let levels = reference().levels(7).unwrap();
     let checks = [
         (levels[0].energy, -0.0975069740914695),

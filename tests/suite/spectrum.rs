@@ -86,7 +86,7 @@ fn reference_case_converges_at_order_two_and_richardson_reaches_1e_9() {
         kinetic_orders >= 45,
         "only {kinetic_orders} levels with a measurable <K> order"
     );
-    // The exact levels are the paper's (full precision values from DESIGN.md).
+    // The exact levels are the paper's (full precision values: docs/NUMERICS.md).
     assert!((v.levels[0].exact - -0.0975069740914695).abs() < 1e-14);
     assert!((v.levels[5].exact - -0.014912503282432).abs() < 1e-14);
     assert!((v.levels[6].exact - 0.000145209652766132).abs() < 1e-15);
@@ -147,7 +147,7 @@ fn validate_finds_the_well_in_the_problem_and_refuses_other_potentials() {
 
 #[test]
 fn coarsest_pair_richardson_is_about_1e_8() {
-    // DESIGN.md measured ~2e-8 for Richardson from the coarsest pair (0.25, 0.125).
+    // Richardson from the coarsest pair (0.25, 0.125) alone is good to a few 1e-8 Ha.
     let v = validate_square_well(&reference_case(50), 2, &SolverOptions::default()).unwrap();
     let worst = v
         .richardson_error
@@ -184,7 +184,7 @@ fn piecewise_uniform_grid_converges_at_order_two() {
 
 #[test]
 fn unaligned_jump_is_far_less_accurate_than_an_aligned_one() {
-    // The reason for aligned grids (DESIGN.md): a uniform grid that misses x = ±a samples the
+    // The reason for aligned grids (docs/NUMERICS.md): a uniform grid that misses x = ±a samples the
     // jump, and its error is first order and erratic (it changes sign from grid to grid).
     let (l, a, u0) = (60.0_f64, 20.1_f64, 0.1_f64);
     let exact = FiniteWellInBox::new(u0, a, l, 1.0, 1.0)

@@ -7,7 +7,7 @@
 //! row of a table (a kink of V), is a *breakpoint*: the grid puts a node on it and the node takes
 //! the average of V over its dual cell, V = (h₋V(x⁻) + h₊V(x⁺))/(h₋ + h₊) with h∓ the spacings
 //! on either side — the mean ½[V(x⁻) + V(x⁺)] on a uniform grid. This keeps the
-//! finite-difference eigenvalues second-order accurate across jumps (DESIGN.md); on a
+//! finite-difference eigenvalues second-order accurate across jumps (docs/NUMERICS.md); on a
 //! piecewise-uniform grid the plain mean would leave an O(h) error ∝ (h₊ − h₋)·\[V\].
 //!
 //! A piece may carry its own effective mass (BenDaniel–Duke, H = −½ d/dx (1/m(x)) d/dx + V);
