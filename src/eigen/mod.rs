@@ -2,9 +2,9 @@
 //!
 //! The spine of confine needs the k lowest eigenpairs of a real symmetric tridiagonal matrix
 //! (the finite-difference Hamiltonian). [`tridiagonal`] implements them with Sturm-count
-//! multisection (which proves completeness, [`isolate`]), shifted inverse / Rayleigh-quotient
-//! iteration on many levels at once ([`inverse`]) in O(n) memory per vector, and one
-//! Cholesky-QR pass ([`orthonormal`]).
+//! multisection (which proves completeness, `isolate.rs`), shifted inverse / Rayleigh-quotient
+//! iteration on many levels at once (`inverse.rs`) in O(n) memory per vector, and one
+//! Cholesky-QR pass (`orthonormal.rs`).
 
 pub mod dense;
 mod inverse;

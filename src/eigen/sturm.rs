@@ -10,7 +10,7 @@
 //! and costs little more than one: measured at n = 1e5 on the 2-core EPYC of `benches/README.md`,
 //! 5.4 ns per row for 1 shift, 5.7 for 8 and 6.4 for 16 (0.4 ns per row and shift).
 
-/// Number of shifts evaluated together by [`counts_below`].
+/// Number of shifts evaluated together by [`SturmData::counts_below`].
 pub const LANES: usize = 16;
 
 /// The data a Sturm count needs: the diagonal, the squared off-diagonal and the pivot floor.

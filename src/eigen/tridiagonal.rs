@@ -1,17 +1,17 @@
 //! The k lowest eigenpairs of a real symmetric tridiagonal matrix T, in three stages.
 //!
-//! 1. **Brackets** ([`super::isolate`]). Sturm-count multisection from the Gershgorin interval
+//! 1. **Brackets** (`isolate.rs`). Sturm-count multisection from the Gershgorin interval
 //!    isolates the k + 1 lowest eigenvalues (each in an interval holding exactly one, or in a
 //!    cluster narrower than the resolution of the counts), then narrows every simple level
 //!    until inverse iteration from its midpoint contracts by [`SolverOptions::contraction`] per
 //!    step. The count at a point between λ_{k−1} and λ_k equals k: that is the proof that no
 //!    level below the k-th was missed.
-//! 2. **Vectors** ([`super::inverse`]). Inverse iteration with Rayleigh-quotient shifts
+//! 2. **Vectors** (`inverse.rs`). Inverse iteration with Rayleigh-quotient shifts
 //!    (safeguarded: a quotient is used only where it is closer to its level than to any other
 //!    bracket), one tridiagonal LU with partial pivoting per step, 16 levels per sweep in SIMD
 //!    lanes, O(n) memory per level. Clusters use a fixed shift, Gram–Schmidt inside the cluster
 //!    and a Rayleigh–Ritz rotation. Groups of levels run in parallel (rayon).
-//! 3. **Orthonormality** ([`super::orthonormal`]). Inverse iteration leaves overlaps of order
+//! 3. **Orthonormality** (`orthonormal.rs`). Inverse iteration leaves overlaps of order
 //!    ε‖T‖/gap between distinct levels; one Cholesky-QR pass removes them, and the same pass
 //!    measures the Rayleigh quotients, residuals and max |VᵀV − I| that are reported.
 //!

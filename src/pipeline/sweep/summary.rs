@@ -32,7 +32,7 @@ pub struct SummaryRow {
     pub index: usize,
     /// Case name (its directory).
     pub name: String,
-    /// [`super::case_hash`] of the case.
+    /// [`crate::pipeline::config::case_hash`] of the case.
     pub hash: String,
     /// The swept values.
     pub swept: Vec<SweptValue>,
@@ -74,7 +74,7 @@ pub struct SweepSummary {
     pub total_cases: usize,
     /// The shard these rows are (`None`: all of them).
     pub shard: Option<Shard>,
-    /// [`super::sweep_hash`] of the whole sweep (empty in summaries of older versions).
+    /// [`crate::pipeline::config::sweep_hash`] of the whole sweep (empty in summaries of older versions).
     #[serde(default)]
     pub sweep_hash: String,
     /// The rows, by case index.

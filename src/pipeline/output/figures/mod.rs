@@ -69,8 +69,11 @@ use std::path::{Path, PathBuf};
 /// `x` and `y` must have the same length; non-finite points are skipped when drawing.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
+    /// Legend label (an empty label gets no legend entry).
     pub label: String,
+    /// Abscissae, in the unit of the figure's x axis.
     pub x: Vec<f64>,
+    /// Ordinates, in the unit of the figure's y axis; as many as `x`.
     pub y: Vec<f64>,
 }
 
@@ -89,6 +92,7 @@ impl Series {
 /// points joined by thin lines; one colour and marker shape per series, legend with the label.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KineticFigure {
+    /// One series per parameter set: x = E_n, y = ⟨K⟩_n (Hartree).
     pub series: Vec<Series>,
 }
 
@@ -99,8 +103,11 @@ pub struct KineticFigure {
 /// the caller puts the energy in it (e.g. `"n = 0, E = -0.0975 Ha"`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DensityFigure {
+    /// Positions (bohr).
     pub x: Vec<f64>,
+    /// V(x) (Hartree) on `x`.
     pub potential: Vec<f64>,
+    /// One density |ψ_n(x)|² (1/bohr) per state, on `x`.
     pub states: Vec<Series>,
 }
 
@@ -123,9 +130,13 @@ pub struct DensityFigure {
 /// and has no legend entry). An empty `title` draws no title.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemperatureFigure {
+    /// The curves T(E) (Hartree), by slot (see the table above).
     pub curves: Vec<Series>,
+    /// Conversion factor of the top axis (eV per Hartree).
     pub ev_per_hartree: f64,
+    /// Conversion factor of the right axis (K per Hartree).
     pub kelvin_per_hartree: f64,
+    /// Title (empty: none).
     pub title: String,
 }
 
@@ -150,8 +161,11 @@ impl TemperatureFigure {
 /// decimated per pixel column. The panel title is "N = `particles`".
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BranchesPanel {
+    /// Particle number N of the panel.
     pub particles: usize,
+    /// Every state: x = E/N, y = T^(K) (Hartree).
     pub states: Series,
+    /// The window average: x = E/N, y = T_E^(K) (Hartree).
     pub window: Series,
 }
 
@@ -165,7 +179,9 @@ pub struct BranchesPanel {
 /// no panels draws one empty, labelled frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BranchesFigure {
+    /// Title (empty: none).
     pub title: String,
+    /// One panel per particle number.
     pub panels: Vec<BranchesPanel>,
 }
 
@@ -178,8 +194,11 @@ pub struct BranchesFigure {
 /// two lists may differ in length; a series with an empty label and no data is left out.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EntropyFigure {
+    /// Title (empty: none).
     pub title: String,
+    /// Hertz entropy per particle S/N (k_B) versus E/N (Hartree), one series per N.
     pub microcanonical: Vec<Series>,
+    /// Canonical S_C/N (k_B) versus U/N (Hartree), paired by index with `microcanonical`.
     pub canonical: Vec<Series>,
 }
 
@@ -194,9 +213,13 @@ pub struct EntropyFigure {
 ///   line; axes "E/N (Ha)" and "S/N (k_B)".
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LimitFigure {
+    /// Title (empty: none).
     pub title: String,
+    /// Left panel: a finite-size measure versus N (log–log).
     pub drops: Vec<Series>,
+    /// Right panel: S/N (k_B) versus E/N (Hartree), one series per N.
     pub entropies: Vec<Series>,
+    /// Right panel: the canonical limit S/N versus E/N, if known.
     pub canonical: Option<Series>,
 }
 
@@ -205,18 +228,26 @@ pub struct LimitFigure {
 /// (non-positive values are then skipped).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct XyFigure {
+    /// Title (empty: none).
     pub title: String,
+    /// Label of the x axis, with its unit.
     pub x_label: String,
+    /// Label of the y axis, with its unit.
     pub y_label: String,
+    /// The curves.
     pub series: Vec<Series>,
+    /// Logarithmic x axis.
     pub log_x: bool,
+    /// Logarithmic y axis.
     pub log_y: bool,
 }
 
 /// Which files to write. With both false nothing is written and an empty list is returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FigureOutput {
+    /// Write a PNG file.
     pub png: bool,
+    /// Write an SVG file.
     pub svg: bool,
 }
 
@@ -237,13 +268,23 @@ pub enum PlotError {
     InvalidInput(String),
     /// A directory or file could not be created, written or renamed.
     #[error("cannot write {}: {message}", path.display())]
-    Io { path: PathBuf, message: String },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// The embedded font could not be registered.
     #[error("font setup failed: {0}")]
     Font(String),
     /// plotters reported an error while drawing or encoding.
     #[error("drawing {} failed: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The file being drawn.
+        path: PathBuf,
+        /// plotters' message.
+        message: String,
+    },
 }
 
 /// A figure to draw: its kind and its data (borrowed, so that point clouds of millions of
