@@ -31,6 +31,7 @@ mod plots;
 mod presets;
 mod profiles;
 mod random_configs;
+mod report;
 mod slurm_scripts;
 mod spectrum;
 mod study;

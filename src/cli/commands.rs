@@ -1,0 +1,326 @@
+//! What each subcommand does: load the config, check the memory plan, call the library, and
+//! return the text (or JSON) to print. The tables themselves are `confine::pipeline::report`.
+
+use crate::progress::SweepProgress;
+use crate::Target;
+use anyhow::{bail, Context, Result};
+use confine::checks::validate::{self, SquareWellCase};
+use confine::pipeline::config;
+use confine::pipeline::report::{
+    ConvergenceTable, SpectrumReport, SpectrumTable, StudyTable, ValidationTable,
+};
+use confine::pipeline::study::plan;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Sweeps of at least this many cases get a time estimate before they start.
+const CALIBRATED_SWEEP_CASES: usize = 20;
+
+/// Reads `--memory-limit` and sets it on every case of `study`.
+fn apply_memory_limit(study: &mut config::Study, limit: Option<&str>) -> Result<()> {
+    if let Some(text) = limit {
+        let bytes = confine::resources::parse_memory(text).with_context(|| {
+            format!(
+                "--memory-limit {text} is not a memory size: write e.g. \"4 GiB\", \"500 MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+            )
+        })?;
+        study.set_memory_limit(bytes, &format!("--memory-limit {text}"));
+    }
+    Ok(())
+}
+
+impl Target {
+    /// The selected case's config (with `--memory-limit` applied).
+    pub(crate) fn load(&self) -> Result<config::Config> {
+        let mut study = config::load_study(&self.config)?;
+        apply_memory_limit(&mut study, self.memory_limit.as_deref())?;
+        Ok(study.case(self.case.as_deref())?.config.clone())
+    }
+
+    /// The key that sets the number of levels: `--levels` or `solve.levels`.
+    fn levels_key(&self) -> &'static str {
+        if self.levels.is_some() {
+            "--levels"
+        } else {
+            "solve.levels"
+        }
+    }
+
+    /// Refuses `estimate` when it exceeds the memory limit of `cfg`.
+    fn check_memory(
+        &self,
+        cfg: &config::Config,
+        estimate: &confine::resources::Estimate,
+    ) -> Result<()> {
+        confine::resources::check(estimate, &cfg.memory_limit())
+            .with_context(|| format!("{}", self.config.display()))?;
+        Ok(())
+    }
+
+    /// The problem of `cfg` with `--levels` applied.
+    fn problem(&self, cfg: &config::Config) -> Result<confine::model::problem::Problem> {
+        let mut problem = cfg.problem()?;
+        if let Some(k) = self.levels {
+            if k == 0 {
+                bail!("--levels must be at least 1");
+            }
+            problem.levels = k;
+        }
+        Ok(problem)
+    }
+}
+
+/// `confine spectrum`.
+pub(crate) fn run_spectrum(target: &Target) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let (estimate, _) = plan::spectrum_estimate(&problem, target.levels_key())
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
+    let start = std::time::Instant::now();
+    let s = problem
+        .spectrum()
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        return Ok(SpectrumReport::new(path, &s, seconds).to_json()?);
+    }
+    let pieces = problem.potential.pieces().len();
+    Ok(SpectrumTable {
+        spectrum: &s,
+        pieces,
+        seconds,
+    }
+    .to_string())
+}
+
+/// `confine validate`.
+pub(crate) fn run_validate(target: &Target, refinements: usize) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let case =
+        SquareWellCase::from_problem(&problem).with_context(|| path.display().to_string())?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 2)
+        .with_context(|| format!("{}: validation", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
+    let v = validate::validate_square_well(&case, refinements, &problem.options)
+        .with_context(|| format!("{}: validation", path.display()))?;
+    for (i, g) in v.grids.iter().enumerate() {
+        for w in &g.warnings {
+            eprintln!("warning: grid {i}: {w}");
+        }
+    }
+    if json {
+        return Ok(serde_json::to_string_pretty(&v)? + "\n");
+    }
+    Ok(ValidationTable {
+        case: &case,
+        validation: &v,
+    }
+    .to_string())
+}
+
+fn figure_output(no_figures: bool) -> confine::pipeline::output::figures::FigureOutput {
+    confine::pipeline::output::figures::FigureOutput {
+        png: !no_figures,
+        svg: !no_figures,
+    }
+}
+
+fn run_sweep(
+    study: &config::Study,
+    dir: &std::path::Path,
+    no_figures: bool,
+    shard: Option<confine::pipeline::config::sweep::Shard>,
+    case_figures: bool,
+) -> Result<String> {
+    let options = confine::pipeline::sweep::runner::SweepOptions {
+        shard,
+        figures: figure_output(no_figures),
+        case_figures,
+    };
+    let progress = SweepProgress::new();
+    // Say how big the sweep is before it starts, and run fewer cases at once when the largest
+    // ones would not fit in memory together.
+    let plan = plan::StudyPlan::new(study);
+    let at_once = plan.concurrency();
+    if let Some(p) = plan.largest() {
+        // The time estimate runs a reference case first (~0.1 s): worth it for large sweeps only.
+        let time = if study.cases.len() >= CALIBRATED_SWEEP_CASES {
+            let calibration = confine::pipeline::sweep::runner::calibrate(&figure_output(
+                no_figures || !case_figures,
+            ));
+            format!(
+                "about {:.1} s with {at_once} case(s) at a time ({})",
+                plan.seconds(&calibration),
+                calibration.describe()
+            )
+        } else {
+            format!("{at_once} case(s) at a time")
+        };
+        eprintln!(
+            "sweep plan: {} case(s); largest {} needs {} of memory (limit {}); {time}; `run --dry-run` prints the plan",
+            study.cases.len(),
+            p.name,
+            confine::resources::human(p.bytes()),
+            p.limit,
+        );
+    }
+    let threads = rayon::current_num_threads();
+    let report = if at_once < threads {
+        eprintln!(
+            "sweep plan: {at_once} case(s) at a time instead of {threads}, so that they fit in the memory limit together"
+        );
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(at_once)
+            .build()?
+            .install(|| confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress))
+    } else {
+        confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress)
+    }
+    .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    progress.finish();
+    let mut o = String::new();
+    writeln!(
+        o,
+        "sweep of {}: {} case(s){} -> {}: {} computed, {} reused, {} failed in {:.2} s",
+        study.path.display(),
+        report.summary.rows.len(),
+        shard.map_or(String::new(), |s| format!(
+            " (shard {}/{})",
+            s.index, s.count
+        )),
+        dir.join("summary.csv").display(),
+        report.computed,
+        report.reused,
+        report.failed,
+        report.seconds
+    )?;
+    if report.failed > 0 {
+        for r in report.summary.rows.iter().filter(|r| r.error.is_some()) {
+            eprintln!(
+                "error: case {}: {}",
+                r.name,
+                r.error.as_deref().unwrap_or("")
+            );
+        }
+        bail!(
+            "{} of {} case(s) failed (recorded in {}); the others are complete. Fix the cause and re-run the same command: finished cases are not recomputed",
+            report.failed,
+            report.summary.rows.len(),
+            dir.join("summary.csv").display()
+        );
+    }
+    Ok(o)
+}
+
+/// `confine merge`.
+pub(crate) fn run_merge(
+    dirs: &[PathBuf],
+    out: &std::path::Path,
+    no_figures: bool,
+) -> Result<String> {
+    let summary = confine::pipeline::sweep::runner::merge(dirs, out, &figure_output(no_figures))?;
+    let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
+    Ok(format!(
+        "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
+        dirs.len(),
+        summary.rows.len(),
+        out.join("summary.csv").display()
+    ))
+}
+
+/// `confine study`.
+pub(crate) fn run_study(
+    path: &std::path::Path,
+    out: Option<PathBuf>,
+    no_figures: bool,
+    shard: Option<&str>,
+    case_figures: bool,
+    (memory_limit, dry_run): (Option<&str>, bool),
+) -> Result<String> {
+    let start = std::time::Instant::now();
+    let mut study = config::load_study(path)?;
+    apply_memory_limit(&mut study, memory_limit)?;
+    if dry_run {
+        let plan = plan::StudyPlan::new(&study);
+        let figures = figure_output(no_figures || (study.sweep.is_some() && !case_figures));
+        return Ok(
+            plan.describe(&confine::pipeline::sweep::runner::calibrate(&figures), 20)
+                + "dry run: nothing computed\n",
+        );
+    }
+    let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
+    if study.sweep.is_none() && (shard.is_some() || case_figures) {
+        bail!(
+            "{}: --shard and --case-figures apply to sweeps, and this config has no [sweep] table",
+            path.display()
+        );
+    }
+    let shard = shard
+        .map(confine::pipeline::config::sweep::Shard::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    // Held until the results are written: a second run into DIR is refused before computing.
+    let _lock = confine::pipeline::output::commit::lock_output(&dir)
+        .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
+    if study.sweep.is_some() {
+        return run_sweep(&study, &dir, no_figures, shard, case_figures);
+    }
+    let result = confine::pipeline::study::run_study(&study)
+        .with_context(|| format!("{}: running the study", path.display()))?;
+    let figures = figure_output(no_figures);
+    let written = confine::pipeline::output::write::write_study(&result, &dir, &figures)
+        .with_context(|| format!("writing the results to {}", dir.display()))?;
+    let mut o = String::new();
+    for c in &result.cases {
+        for w in &c.warnings {
+            eprintln!("warning: case {}: {w}", c.name);
+        }
+    }
+    writeln!(
+        o,
+        "{} case(s) of {} -> {} ({} files) in {:.2} s",
+        result.cases.len(),
+        path.display(),
+        dir.display(),
+        written.len(),
+        start.elapsed().as_secs_f64()
+    )?;
+    write!(
+        o,
+        "{}",
+        StudyTable {
+            cases: &result.cases
+        }
+    )?;
+    Ok(o)
+}
+
+/// `confine converge`.
+pub(crate) fn run_converge(target: &Target, refinements: usize) -> Result<String> {
+    let (path, json) = (target.config.as_path(), target.json);
+    let cfg = target.load()?;
+    let problem = target.problem(&cfg)?;
+    let estimate = plan::refinements_estimate(&problem, refinements, 3)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
+    target.check_memory(&cfg, &estimate)?;
+    let c = confine::checks::converge::self_convergence(&problem, refinements)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        return Ok(serde_json::to_string_pretty(&c)? + "\n");
+    }
+    Ok(ConvergenceTable {
+        config: path,
+        convergence: &c,
+    }
+    .to_string())
+}
