@@ -36,3 +36,4 @@ mod study;
 mod sweep;
 mod sweep_resume;
 mod thermo;
+mod timings;
