@@ -23,6 +23,7 @@ mod guards;
 mod many_body;
 mod mass;
 mod memory;
+mod nhc_listing;
 mod output_names;
 mod partial_eigen;
 mod particles;

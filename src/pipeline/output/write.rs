@@ -34,6 +34,7 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                 "nhc_intervals": c.nhc.iter().map(|s| json!({
                     "definition": s.definition,
                     "count": s.intervals.len(),
+                    "listed_in_nhc_csv": s.intervals.iter().filter(|i| i.relative_drop >= c.config.analysis.nhc_min_relative_drop).count(),
                     "largest_drop": s.intervals.iter().map(|i| i.drop).fold(0.0, f64::max),
                 })).collect::<Vec<_>>(),
                 "particles": c.particles.iter().map(|p| json!({
