@@ -67,6 +67,9 @@ enum Command {
         /// how it was made) and exit without computing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the wall time of every stage and the peak RSS (as in metadata.json).
+        #[arg(long)]
+        timings: bool,
     },
     /// Combine the summaries of the shards of one sweep (`run --shard i/n`) into one.
     Merge {
@@ -124,13 +127,14 @@ fn main() -> ExitCode {
             case_figures,
             memory_limit,
             dry_run,
+            timings,
         } => run_study(
             &config,
             out,
             no_figures,
             shard.as_deref(),
             case_figures,
-            (memory_limit.as_deref(), dry_run),
+            (memory_limit.as_deref(), dry_run, timings),
         ),
         Command::Merge {
             dirs,
@@ -582,7 +586,7 @@ fn run_study(
     no_figures: bool,
     shard: Option<&str>,
     case_figures: bool,
-    (memory_limit, dry_run): (Option<&str>, bool),
+    (memory_limit, dry_run, timings): (Option<&str>, bool, bool),
 ) -> Result<String> {
     let start = std::time::Instant::now();
     let mut study = config::load_study(path)?;
@@ -610,6 +614,9 @@ fn run_study(
     let _lock = confine::pipeline::output::commit::lock_output(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
+        if timings {
+            bail!("{}: --timings applies to a study without [sweep]; a sweep's case times are in its summary", path.display());
+        }
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
     }
     let result = confine::pipeline::study::run_study(&study)
@@ -632,6 +639,18 @@ fn run_study(
         written.len(),
         start.elapsed().as_secs_f64()
     )?;
+    if timings {
+        let meta = dir.join("metadata.json");
+        let text = std::fs::read_to_string(&meta)
+            .with_context(|| format!("reading {} for --timings", meta.display()))?;
+        let meta: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("reading {} for --timings", meta.display()))?;
+        writeln!(
+            o,
+            "\n{}",
+            confine::pipeline::study::timing::timings_report(&meta)
+        )?;
+    }
     writeln!(
         o,
         "\nNegative heat capacity: energy intervals where the temperature falls as E rises"
