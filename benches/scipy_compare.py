@@ -285,7 +285,7 @@ def caption(rows, args, load_before, load_after, tree):
     """Where and how the tables were measured (printed and written under them)."""
     r1 = [r for r in rows if r["confine1"] is not None]
     single = ", ".join(f"{r['confine1']:.3f} s at n = {r['n']:.0e}" for r in r1)
-    base = f" and `--baseline {args.baseline}`" if args.baseline else ""
+    base = f" --baseline {args.baseline}" if args.baseline else ""
     return (
         f"One run of `python3 benches/scipy_compare.py{' --large' if args.large else ''}"
         f"{base}` on {platform.machine()} with {os.cpu_count()} CPUs (Python "

@@ -68,6 +68,9 @@ enum Command {
         /// how it was made) and exit without computing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the wall time of every stage and the peak RSS (as in metadata.json).
+        #[arg(long)]
+        timings: bool,
     },
     /// Combine the summaries of the shards of one sweep (`run --shard i/n`) into one.
     Merge {
@@ -122,13 +125,14 @@ fn main() -> ExitCode {
             case_figures,
             memory_limit,
             dry_run,
+            timings,
         } => run_study(
             &config,
             out,
             no_figures,
             shard.as_deref(),
             case_figures,
-            (memory_limit.as_deref(), dry_run),
+            (memory_limit.as_deref(), dry_run, timings),
         ),
         Command::Merge {
             dirs,

@@ -242,7 +242,7 @@ pub(crate) fn run_study(
     no_figures: bool,
     shard: Option<&str>,
     case_figures: bool,
-    (memory_limit, dry_run): (Option<&str>, bool),
+    (memory_limit, dry_run, timings): (Option<&str>, bool, bool),
 ) -> Result<String> {
     let start = std::time::Instant::now();
     let mut study = config::load_study(path)?;
@@ -270,6 +270,9 @@ pub(crate) fn run_study(
     let _lock = confine::pipeline::output::commit::lock_output(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
+        if timings {
+            bail!("{}: --timings applies to a study without [sweep]; a sweep's case times are in its summary", path.display());
+        }
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
     }
     let result = confine::pipeline::study::run_study(&study)
@@ -292,6 +295,18 @@ pub(crate) fn run_study(
         written.len(),
         start.elapsed().as_secs_f64()
     )?;
+    if timings {
+        let meta = dir.join("metadata.json");
+        let text = std::fs::read_to_string(&meta)
+            .with_context(|| format!("reading {} for --timings", meta.display()))?;
+        let meta: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("reading {} for --timings", meta.display()))?;
+        writeln!(
+            o,
+            "\n{}",
+            confine::pipeline::study::timing::timings_report(&meta)
+        )?;
+    }
     write!(
         o,
         "{}",

@@ -962,6 +962,14 @@ fn bad_cases_and_analysis_are_rejected_with_their_key() {
             "[analysis]\ntruncation_tolerance = 2.0\n",
             "analysis.truncation_tolerance",
         ),
+        (
+            "[analysis]\nnhc_min_relative_drop = 1.5\n",
+            "analysis.nhc_min_relative_drop",
+        ),
+        (
+            "[analysis]\nnhc_min_relative_drop = -0.1\n",
+            "analysis.nhc_min_relative_drop",
+        ),
         ("[analysis]\nepsilonn = 1e-4\n", "analysis.epsilonn"),
     ];
     for (extra, key) in cases {

@@ -191,3 +191,113 @@ pub fn largest_drop(intervals: &[NhcInterval]) -> Option<&NhcInterval> {
             _ => Some(x),
         })
 }
+
+/// What is left of a set of intervals after the listed ones: how many, their span and their
+/// largest drops (Hartree; dimensionless for the relative drop).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NhcRemainder {
+    /// Number of intervals summarized.
+    pub count: usize,
+    /// Smallest e_start among them (Hartree).
+    pub e_min: f64,
+    /// Largest e_end among them (Hartree).
+    pub e_max: f64,
+    /// Largest t_start − t_end among them (Hartree).
+    pub largest_drop: f64,
+    /// Largest relative drop among them (dimensionless).
+    pub largest_relative_drop: f64,
+}
+
+impl NhcRemainder {
+    /// The summary of both sets of intervals.
+    pub fn merge(self, other: Self) -> Self {
+        Self {
+            count: self.count + other.count,
+            e_min: self.e_min.min(other.e_min),
+            e_max: self.e_max.max(other.e_max),
+            largest_drop: self.largest_drop.max(other.largest_drop),
+            largest_relative_drop: self.largest_relative_drop.max(other.largest_relative_drop),
+        }
+    }
+
+    /// Adds one interval to the summary (`None` starts one).
+    fn add(summary: Option<Self>, i: &NhcInterval) -> Self {
+        match summary {
+            None => Self {
+                count: 1,
+                e_min: i.e_start,
+                e_max: i.e_end,
+                largest_drop: i.drop,
+                largest_relative_drop: i.relative_drop,
+            },
+            Some(s) => Self {
+                count: s.count + 1,
+                e_min: s.e_min.min(i.e_start),
+                e_max: s.e_max.max(i.e_end),
+                largest_drop: s.largest_drop.max(i.drop),
+                largest_relative_drop: s.largest_relative_drop.max(i.relative_drop),
+            },
+        }
+    }
+}
+
+/// Splits `intervals` into those whose relative drop is at least `min_relative_drop`
+/// (dimensionless; in input order) and a summary of the others (`None` when there are none).
+pub fn split_by_relative_drop(
+    intervals: &[NhcInterval],
+    min_relative_drop: f64,
+) -> (Vec<&NhcInterval>, Option<NhcRemainder>) {
+    let mut listed = Vec::new();
+    let mut rest = None;
+    for i in intervals {
+        if i.relative_drop >= min_relative_drop {
+            listed.push(i);
+        } else {
+            rest = Some(NhcRemainder::add(rest, i));
+        }
+    }
+    (listed, rest)
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    fn interval(e_start: f64, e_end: f64, t_start: f64, t_end: f64) -> NhcInterval {
+        NhcInterval {
+            e_start,
+            e_end,
+            t_start,
+            t_end,
+            drop: t_start - t_end,
+            relative_drop: (t_start - t_end) / t_start,
+            points: 2,
+            gaps: 0,
+            start_index: 0,
+            end_index: 1,
+        }
+    }
+
+    #[test]
+    fn intervals_below_the_threshold_are_summarized() {
+        let all = [
+            interval(0.0, 1.0, 1.0, 0.1),   // 90 %
+            interval(2.0, 3.0, 1.0, 0.95),  // 5 %
+            interval(-1.0, -0.5, 2.0, 1.0), // 50 %
+            interval(4.0, 6.0, 1.0, 0.85),  // 15 %
+        ];
+        let (listed, rest) = split_by_relative_drop(&all, 0.5);
+        assert_eq!(listed, [&all[0], &all[2]]);
+        let rest = rest.unwrap();
+        assert_eq!(rest.count, 2);
+        assert_eq!((rest.e_min, rest.e_max), (2.0, 6.0));
+        assert!((rest.largest_drop - 0.15).abs() < 1e-15);
+        assert!((rest.largest_relative_drop - 0.15).abs() < 1e-15);
+        let (listed, rest) = split_by_relative_drop(&all, 0.0);
+        assert_eq!(listed.len(), 4);
+        assert_eq!(rest, None);
+        let (listed, rest) = split_by_relative_drop(&all, 1.0);
+        assert!(listed.is_empty());
+        assert_eq!(rest.unwrap().count, 4);
+    }
+}

@@ -63,6 +63,7 @@ struct RawAnalysis {
     temperatures: Option<RawTemperatures>,
     difference: Option<Difference>,
     truncation_tolerance: Option<f64>,
+    nhc_min_relative_drop: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -403,6 +404,17 @@ impl RawAnalysis {
                 );
             }
             a.truncation_tolerance = tol;
+        }
+        if let Some(r) = self.nhc_min_relative_drop {
+            if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
+                return bad(
+                    "analysis.nhc_min_relative_drop",
+                    format!(
+                        "must be a number from 0 (list every interval) to 1 (a fraction of the temperature where the drop starts), got {r}"
+                    ),
+                );
+            }
+            a.nhc_min_relative_drop = r;
         }
         Ok(a)
     }

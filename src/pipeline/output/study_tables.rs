@@ -4,7 +4,7 @@
 
 use super::tables::{Cell, Csv};
 use crate::model::units::HARTREE_IN_KELVIN;
-use crate::physics::thermo::nhc::largest_drop;
+use crate::physics::thermo::nhc::{largest_drop, split_by_relative_drop, NhcRemainder};
 use crate::pipeline::config::directory_name;
 use crate::pipeline::study::coulomb::{CoulombResult, CoulombVariant};
 use crate::pipeline::study::particles::{ParticleResult, StateTable, STATES_CSV_LIMIT};
@@ -34,6 +34,7 @@ pub(crate) fn case_tables<E>(
     c: &CaseResult,
     mut emit: impl FnMut(PathBuf, Csv) -> Result<(), E>,
 ) -> Result<(), E> {
+    let min_drop = c.config.analysis.nhc_min_relative_drop;
     emit(PathBuf::from("levels.csv"), levels_csv(c))?;
     emit(PathBuf::from("canonical.csv"), canonical_csv(c))?;
     emit(PathBuf::from("temperatures.csv"), temperatures_csv(c))?;
@@ -52,28 +53,29 @@ pub(crate) fn case_tables<E>(
         }
         for v in &cr.variants {
             let dir = PathBuf::from("coulomb").join(directory_name(&v.label));
-            particle_tables(&dir, &v.result, &mut emit)?;
+            particle_tables(&dir, &v.result, min_drop, &mut emit)?;
             emit(dir.join("ci_states.csv"), ci_states_csv(v))?;
         }
     }
     for p in &c.particles {
         let dir = PathBuf::from(format!("N{}", p.particles));
-        particle_tables(&dir, p, &mut emit)?;
+        particle_tables(&dir, p, min_drop, &mut emit)?;
     }
     Ok(())
 }
 
-/// `grid.csv`, `canonical.csv`, `nhc.csv` and (if not too long) `states.csv` of one
-/// N-particle result under `dir`.
+/// `grid.csv`, `canonical.csv`, `nhc.csv` (intervals with a relative drop of at least
+/// `min_drop`) and (if not too long) `states.csv` of one N-particle result under `dir`.
 fn particle_tables<E>(
     dir: &Path,
     p: &ParticleResult,
+    min_drop: f64,
     emit: &mut impl FnMut(PathBuf, Csv) -> Result<(), E>,
 ) -> Result<(), E> {
     emit(dir.join("grid.csv"), particle_grid_csv(p))?;
     emit(dir.join("canonical.csv"), particle_canonical_csv(p))?;
     let mut t = Csv::new(&NHC_HEADER);
-    nhc_rows(&mut t, &p.nhc);
+    nhc_rows(&mut t, &p.nhc, min_drop);
     emit(dir.join("nhc.csv"), t)?;
     if let Some(table) = &p.per_state {
         if table.energy.len() <= STATES_CSV_LIMIT {
@@ -160,7 +162,11 @@ fn temperatures_csv(case: &CaseResult) -> Csv {
 
 fn nhc_csv(case: &CaseResult) -> Csv {
     let mut t = Csv::new(&NHC_HEADER);
-    nhc_rows(&mut t, &case.nhc);
+    nhc_rows(
+        &mut t,
+        &case.nhc,
+        case.config.analysis.nhc_min_relative_drop,
+    );
     t
 }
 
@@ -246,9 +252,21 @@ fn particle_states_csv(p: &ParticleResult, table: &StateTable) -> Csv {
     t
 }
 
-fn nhc_rows(t: &mut Csv, sets: &[NhcSet]) {
+/// The row that summarizes the intervals below the threshold in `nhc.csv`: their span, no
+/// temperatures, their largest drop and relative drop, and their number in `points`.
+pub const NHC_REMAINDER_ROW: &str = "below_threshold";
+
+/// One row per interval whose relative drop is at least `min_drop`, then (if any are left) one
+/// [`NHC_REMAINDER_ROW`] row summarizing all the others of every definition.
+fn nhc_rows(t: &mut Csv, sets: &[NhcSet], min_drop: f64) {
+    let mut rest: Option<NhcRemainder> = None;
     for set in sets {
-        for i in &set.intervals {
+        let (listed, below) = split_by_relative_drop(&set.intervals, min_drop);
+        rest = match (rest, below) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => a.or(b),
+        };
+        for i in listed {
             t.row(&[
                 Cell::Text(set.definition.tag()),
                 Cell::Num(i.e_start),
@@ -260,6 +278,18 @@ fn nhc_rows(t: &mut Csv, sets: &[NhcSet]) {
                 Cell::Int(i.points as u64),
             ]);
         }
+    }
+    if let Some(r) = rest {
+        t.row(&[
+            Cell::Text(NHC_REMAINDER_ROW),
+            Cell::Num(r.e_min),
+            Cell::Num(r.e_max),
+            Cell::Opt(None),
+            Cell::Opt(None),
+            Cell::Num(r.largest_drop),
+            Cell::Num(r.largest_relative_drop),
+            Cell::Int(r.count as u64),
+        ]);
     }
 }
 

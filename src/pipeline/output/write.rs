@@ -10,6 +10,7 @@ use super::study_tables::case_tables;
 use super::OutputError;
 use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
 use crate::pipeline::study::particles::STATES_CSV_LIMIT;
+use crate::pipeline::study::timing::{peak_rss_bytes, StageTimes};
 use crate::pipeline::study::{StudyResult, TemperatureDefinition};
 use crate::pipeline::sweep::summary::{summary_csv, SweepSummary};
 use serde_json::json;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// The provenance of a study: config, grid, solver report, truncation, NHC counts, the
 /// N-particle and Coulomb summaries and wall times per case, with the units and conventions.
-fn metadata(result: &StudyResult, figures: &[String]) -> serde_json::Value {
+fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> serde_json::Value {
     let cases: Vec<serde_json::Value> = result
         .cases
         .iter()
@@ -33,6 +34,7 @@ fn metadata(result: &StudyResult, figures: &[String]) -> serde_json::Value {
                 "nhc_intervals": c.nhc.iter().map(|s| json!({
                     "definition": s.definition,
                     "count": s.intervals.len(),
+                    "listed_in_nhc_csv": s.intervals.iter().filter(|i| i.relative_drop >= c.config.analysis.nhc_min_relative_drop).count(),
                     "largest_drop": s.intervals.iter().map(|i| i.drop).fold(0.0, f64::max),
                 })).collect::<Vec<_>>(),
                 "particles": c.particles.iter().map(|p| json!({
@@ -98,6 +100,12 @@ fn metadata(result: &StudyResult, figures: &[String]) -> serde_json::Value {
         "cases": cases,
         "figures": figures,
         "seconds": result.seconds,
+        "timings": {
+            "cases": result.cases.iter().map(|c| json!({"case": c.name, "stages": c.stages})).collect::<Vec<_>>(),
+            "output": output,
+            "computation_seconds": result.seconds,
+            "peak_rss_bytes": peak_rss_bytes(),
+        },
     })
 }
 
@@ -155,14 +163,20 @@ fn write_results(
     stale: Vec<PathBuf>,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut staging = Staging::new(target)?;
-    for c in &result.cases {
-        let case_dir = prefix.join(if case_dirs { c.name.as_str() } else { "" });
-        case_tables(c, |file, table| {
-            staging.write(&case_dir.join(file), table.as_str())
-        })?;
-    }
+    let mut output = StageTimes::default();
+    output.time("tables", || {
+        for c in &result.cases {
+            let case_dir = prefix.join(if case_dirs { c.name.as_str() } else { "" });
+            case_tables(c, |file, table| {
+                staging.write(&case_dir.join(file), table.as_str())
+            })?;
+        }
+        Ok::<_, OutputError>(())
+    })?;
     let figure_files = if figures.png || figures.svg {
-        study_figures(result, &staging.content().join(prefix), figures)?
+        output.time("figures", || {
+            study_figures(result, &staging.content().join(prefix), figures)
+        })?
     } else {
         Vec::new()
     };
@@ -171,7 +185,7 @@ fn write_results(
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let mut meta = metadata(result, &names);
+    let mut meta = metadata(result, &names, &output);
     meta["files"] = staging.manifest(prefix)?;
     if let Some(extra) = extra {
         meta["sweep"] = extra;

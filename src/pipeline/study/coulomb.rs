@@ -17,6 +17,7 @@ use super::particles::{
     canonical_table, check_energy_grid, nhc_sets, states_thermodynamics, ParticleResult,
 };
 use super::plan::grid_check_limit;
+use super::timing::StageTimes;
 use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
@@ -85,6 +86,9 @@ pub struct CoulombResult {
     pub grid_check: Vec<GridCheckRow>,
     /// Wall time (s).
     pub seconds: f64,
+    /// Wall times of its stages: `integrals` (once, for M′ orbitals), then per variant
+    /// `<label>/diagonalization`, `<label>/grid_check`, `<label>/M' check`, `<label>/tables` (s).
+    pub stages: StageTimes,
 }
 
 /// Ground-state shift and NHC motion of one variant relative to W off (Hartree).
@@ -140,37 +144,51 @@ pub fn run_coulomb(
     // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
     // variant rescales them by λ/ε_r (0 for W off).
     let unit = SoftCoulomb::new(1.0, 1.0, cfg.softening).map_err(|e| name.coulomb(e))?;
-    let base = CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto)
+    let mut stages = StageTimes::default();
+    let base = stages
+        .time("integrals", || {
+            CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto)
+        })
         .map_err(|e| name.coulomb(e))?;
     let mut variants = Vec::with_capacity(all.len());
     let mut grid_check = Vec::new();
     for (label, eps_r, w) in all {
         let t0 = Instant::now();
-        let problem = base.with_interaction(&w).map_err(|e| name.coulomb(e))?;
         let energy_max = 2.0 * cfg.energy_per_particle_max;
-        // Only the states used: those below E_max, and the lowest the grid check compares.
-        let ci = problem
-            .solve(&CiSettings {
-                states: CiStates::Lowest {
-                    count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
-                    energy_max,
-                },
-                ..CiSettings::new(cfg.orbitals)
+        let (problem, ci) = stages
+            .time(format!("{label}/diagonalization"), || {
+                let problem = base.with_interaction(&w)?;
+                // Only the states used: those below E_max, and the lowest the grid check
+                // compares.
+                let ci = problem.solve(&CiSettings {
+                    states: CiStates::Lowest {
+                        count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
+                        energy_max,
+                    },
+                    ..CiSettings::new(cfg.orbitals)
+                })?;
+                Ok((problem, ci))
             })
             .map_err(|e| name.coulomb(e))?;
         if let (Some(_), Some(_)) = (&cfg.grid_check, eps_r) {
-            grid_check.extend(check_on_grid(
-                name, &label, potential, spectrum, &w, &ci, settings,
-            )?);
+            let rows = stages.time(format!("{label}/grid_check"), || {
+                check_on_grid(name, &label, potential, spectrum, &w, &ci, settings)
+            })?;
+            grid_check.extend(rows);
         }
         let convergence = match (eps_r, cfg.check_orbitals) {
             (Some(_), Some(fine)) => Some(
-                convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
+                stages
+                    .time(format!("{label}/M' check"), || {
+                        convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
+                    })
                     .map_err(|e| name.coulomb(e))?,
             ),
             _ => None,
         };
-        let mut variant = variant_thermodynamics(name, &label, &ci, settings)?;
+        let mut variant = stages.time(format!("{label}/tables"), || {
+            variant_thermodynamics(name, &label, &ci, settings)
+        })?;
         variant.eps_r = eps_r;
         variant.convergence = convergence;
         variant.result.seconds = t0.elapsed().as_secs_f64();
@@ -182,6 +200,7 @@ pub fn run_coulomb(
         variants,
         grid_check,
         seconds: start.elapsed().as_secs_f64(),
+        stages,
     })
 }
 
@@ -358,6 +377,7 @@ fn variant_thermodynamics(
         intruder: convex_intruder(&points, 1e-12),
         warnings,
         seconds: 0.0,
+        stages: StageTimes::default(),
     };
     Ok(CoulombVariant {
         label: label.to_string(),

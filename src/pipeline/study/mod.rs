@@ -25,6 +25,7 @@ pub mod coulomb;
 pub mod particles;
 pub mod plan;
 pub mod temperature;
+pub mod timing;
 
 pub use temperature::TemperatureDefinition;
 
@@ -279,6 +280,10 @@ pub struct CaseResult {
     pub spectrum_seconds: f64,
     /// Wall time of the thermodynamics (s).
     pub thermo_seconds: f64,
+    /// Wall times of every stage (s): `spectrum`, `one_particle`, `particles/N=n/...`
+    /// ([`particles::ParticleResult::stages`]), `coulomb/...`
+    /// ([`coulomb::CoulombResult::stages`]).
+    pub stages: timing::StageTimes,
     /// Memory estimate of the case (bytes): its plan ([`plan::CasePlan::bytes`]) plus the work
     /// sized at run time (added levels, energy grids), an upper bound of its peak.
     pub memory_estimate: u64,
@@ -346,6 +351,8 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     let start = Instant::now();
     let solved = solve_spectrum(&case.name, &problem, &cfg.analysis, &plan, &budget)?;
     let spectrum_seconds = start.elapsed().as_secs_f64();
+    let mut stages = timing::StageTimes::default();
+    stages.push("spectrum", spectrum_seconds);
     let start = Instant::now();
     let mut warnings = solved.warnings.clone();
     let thermo = ThermoSettings {
@@ -355,7 +362,9 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         truncation_tolerance: cfg.analysis.truncation_tolerance,
         budget: budget.clone(),
     };
-    let one = one_particle(&case.name, &solved, &cfg.analysis, &thermo)?;
+    let one = stages.time("one_particle", || {
+        one_particle(&case.name, &solved, &cfg.analysis, &thermo)
+    })?;
     warnings.extend(one.warnings.iter().cloned());
     let particle_results = match &cfg.particles {
         Some(pc) => {
@@ -373,6 +382,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             let results = particles::run_particles(&case.name, &mut source, &settings)?;
             for r in &results {
                 warnings.extend(r.warnings.iter().cloned());
+                stages.nest(&format!("particles/N={}", r.particles), &r.stages);
             }
             results
         }
@@ -389,6 +399,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             for v in &r.variants {
                 warnings.extend(v.result.warnings.iter().cloned());
             }
+            stages.nest("coulomb", &r.stages);
             Some(r)
         }
         None => None,
@@ -407,6 +418,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         warnings,
         spectrum_seconds,
         thermo_seconds: start.elapsed().as_secs_f64(),
+        stages,
         memory_estimate: budget.accounted(),
     })
 }

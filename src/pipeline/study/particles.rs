@@ -10,6 +10,7 @@
 //! concave envelope. The thermodynamics is the same code as for one particle: a
 //! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
+use super::timing::StageTimes;
 use super::{CaseName, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
@@ -106,6 +107,9 @@ pub struct ParticleResult {
     pub warnings: Vec<String>,
     /// Wall time (s).
     pub seconds: f64,
+    /// Wall times of its stages: `enumeration` or `binning`, `thermodynamics`, `canonical`,
+    /// `nhc` (s).
+    pub stages: StageTimes,
 }
 
 /// Largest number of grid energies at which T^(C)(E) of the N-fermion gas is tabulated.
@@ -425,6 +429,7 @@ fn run_one(
     n: usize,
 ) -> Result<ParticleResult, StudyError> {
     let start = Instant::now();
+    let mut stages = StageTimes::default();
     let cfg = settings.config;
     let energy_max = n as f64 * cfg.energy_per_particle_max;
     let mut warnings = Vec::new();
@@ -436,7 +441,10 @@ fn run_one(
         state_limit: settings.state_limit,
     };
     let enumerated = if enumerate_first {
-        match with_orbitals(source, name.0, n, |o| enumerate(o, &enumeration)) {
+        let enumerated = stages.time("enumeration", || {
+            with_orbitals(source, name.0, n, |o| enumerate(o, &enumeration))
+        });
+        match enumerated {
             Ok(states) => Some(states),
             Err(e) if cfg.method == CountingMethod::Auto => {
                 warnings.push(format!(
@@ -451,12 +459,21 @@ fn run_one(
         None
     };
     let mut counted = match enumerated {
-        Some(states) => enumerated_thermodynamics(name, settings, &states, energy_max)?,
-        None => binned_states(name, source, settings, n, energy_max, &mut warnings)?,
+        Some(states) => stages.time("thermodynamics", || {
+            enumerated_thermodynamics(name, settings, &states, energy_max)
+        })?,
+        None => stages.time("binning", || {
+            binned_states(name, source, settings, n, energy_max, &mut warnings)
+        })?,
     };
-    let (canonical, bound) =
-        fermion_canonical(name, source, settings, n, &mut counted.rows, &mut warnings)?;
-    let nhc = nhc_sets(&counted.rows, counted.per_state.as_ref()).map_err(|e| name.thermo(e))?;
+    let (canonical, bound) = stages.time("canonical", || {
+        fermion_canonical(name, source, settings, n, &mut counted.rows, &mut warnings)
+    })?;
+    let nhc = stages
+        .time("nhc", || {
+            nhc_sets(&counted.rows, counted.per_state.as_ref())
+        })
+        .map_err(|e| name.thermo(e))?;
     let intruder = convex_intruder(&counted.corners, 1e-12);
     Ok(ParticleResult {
         particles: n,
@@ -475,6 +492,7 @@ fn run_one(
         intruder,
         warnings,
         seconds: start.elapsed().as_secs_f64(),
+        stages,
     })
 }
 
