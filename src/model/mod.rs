@@ -5,4 +5,5 @@
 pub mod grid;
 pub mod hamiltonian;
 pub mod potential;
+pub mod sparse;
 pub mod units;
