@@ -96,6 +96,34 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         refinements: usize,
     },
+    /// Write a case's assembled Hamiltonian as a Matrix Market file (Hartree), with a CSV of its
+    /// rows (nodes, positions, dual widths w, potential).
+    ///
+    /// One particle: the symmetrized H~ = W^-1/2 A W^-1/2 on the interior nodes (non-uniform
+    /// in general). Its eigenvalues are the energies; a unit eigenvector phi is not the wave
+    /// function: psi_j = phi_j / sqrt(w_j), w = the dual_width column of the grid table.
+    /// Two electrons: one exchange sector of the [coulomb] grid-check Hamiltonian in the
+    /// orthonormal pair basis (rows = the (a, b) pairs of the table).
+    Matrix {
+        /// The TOML config file.
+        config: PathBuf,
+        /// The Matrix Market file to write, e.g. H.mtx (its table goes to H.grid.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// Which case of a config with [[cases]] or a [sweep] (default: the first).
+        #[arg(long)]
+        case: Option<String>,
+        /// Write a two-electron exchange sector instead of the one-particle H~.
+        #[arg(long, value_name = "SECTOR")]
+        two_electron: Option<TwoElectronSector>,
+        /// With --two-electron: which of coulomb.eps_r (needed when it lists several).
+        #[arg(long, value_name = "EPS_R", requires = "two_electron")]
+        eps_r: Option<f64>,
+        /// Largest memory the assembly may use, e.g. "4 GiB" (overrides [resources]
+        /// memory_limit).
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<String>,
+    },
     /// Compare a square-well config (potential.type = "square_well") with the exact solution
     /// on grids h, h/2, h/4, …
     Validate {
@@ -105,6 +133,15 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         refinements: usize,
     },
+}
+
+/// The two-electron exchange sectors `confine matrix --two-electron` can write.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TwoElectronSector {
+    /// The symmetric spatial sector (spin singlet).
+    Singlet,
+    /// The antisymmetric spatial sector (spin triplet).
+    Triplet,
 }
 
 /// Sweeps of at least this many cases get a time estimate before they start.
@@ -140,6 +177,20 @@ fn main() -> ExitCode {
             no_figures,
         } => run_merge(&dirs, &out, no_figures),
         Command::Spectrum { target } => run_spectrum(&target),
+        Command::Matrix {
+            config,
+            out,
+            case,
+            two_electron,
+            eps_r,
+            memory_limit,
+        } => run_matrix(
+            &config,
+            &out,
+            case.as_deref(),
+            (two_electron, eps_r),
+            memory_limit.as_deref(),
+        ),
         Command::Validate {
             target: t,
             refinements,
@@ -237,6 +288,40 @@ impl Target {
         }
         Ok(problem)
     }
+}
+
+fn run_matrix(
+    config_path: &std::path::Path,
+    out: &std::path::Path,
+    case: Option<&str>,
+    (two_electron, eps_r): (Option<TwoElectronSector>, Option<f64>),
+    memory_limit: Option<&str>,
+) -> Result<String> {
+    use confine::physics::coulomb::Exchange;
+    use confine::pipeline::output::matrix::{self, MatrixChoice};
+    let mut study = config::load_study(config_path)?;
+    apply_memory_limit(&mut study, memory_limit)?;
+    let choice = match two_electron {
+        None => MatrixChoice::OneParticle,
+        Some(sector) => MatrixChoice::TwoElectron {
+            exchange: match sector {
+                TwoElectronSector::Singlet => Exchange::Symmetric,
+                TwoElectronSector::Triplet => Exchange::Antisymmetric,
+            },
+            eps_r,
+        },
+    };
+    let assembled = matrix::assemble(&study, case, choice)?;
+    let (mtx, table) = matrix::write_matrix(out, &assembled)?;
+    Ok(format!(
+        "{}: {} x {}, {} entries (Hartree)\n{}\n{}\n",
+        assembled.description,
+        assembled.matrix.rows(),
+        assembled.matrix.cols(),
+        assembled.matrix.nnz(),
+        mtx.display(),
+        table.display()
+    ))
 }
 
 fn run_spectrum(target: &Target) -> Result<String> {
