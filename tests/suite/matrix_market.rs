@@ -295,7 +295,10 @@ fn scipy_check(files: &[(&Path, usize)]) -> Option<Vec<serde_json::Value>> {
         Err(e) => Some(format!("python3 cannot be run: {e}")),
         Ok(o) if !o.status.success() => Some(format!(
             "python3 has no numpy/scipy: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         )),
         Ok(_) => None,
     };
