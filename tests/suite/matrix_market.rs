@@ -257,6 +257,34 @@ fn bad_requests_are_errors_naming_the_key_and_leave_no_file() {
         "{stderr}"
     );
     assert_eq!(names_in(&dir), vec!["H.grid.csv".to_string()]);
+    // Over the memory limit: refused before anything is built, the key that sizes it named.
+    for (sector, limit) in [(None, "2 kB"), (Some("singlet"), "100 kB")] {
+        let mut cmd = confine();
+        cmd.arg("matrix")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.join("S.mtx"))
+            .args(["--memory-limit", limit]);
+        if let Some(sector) = sector {
+            cmd.args(["--two-electron", sector, "--eps-r", "1"]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("two_electrons_cli.toml: grid.spacing:")
+                && stderr.contains(&format!(
+                    "memory limit of {}",
+                    if sector.is_some() {
+                        "97.7 KiB"
+                    } else {
+                        "2.0 KiB"
+                    }
+                )),
+            "{stderr}"
+        );
+        assert_eq!(names_in(&dir), vec!["H.grid.csv".to_string()]);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -107,6 +107,11 @@ pub enum MatrixError {
 /// the upper-triangle CSC (≤ 3 a row), the diagonal, and ~200 B of table text.
 const TWO_ELECTRON_BYTES_PER_STATE: u64 = 512;
 
+/// Upper bound of the bytes per grid node of the one-particle matrix and its table: the grid,
+/// the Hamiltonian's five vectors, the CSR (3 entries a row, 16 B each, and its row pointer)
+/// and ~100 B of table text.
+const ONE_PARTICLE_BYTES_PER_NODE: u64 = 256;
+
 fn invalid(study: &Study, key: &str, message: String) -> MatrixError {
     MatrixError::Config(ConfigError::Invalid {
         path: study.path.clone(),
@@ -128,6 +133,38 @@ pub fn assemble(
         config: study.path.clone(),
         message,
     };
+    // Sized before anything is allocated: the grid's node count follows from its segments.
+    let nodes = crate::pipeline::study::plan::grid_size(&problem)
+        .map_err(|e| build(format!("grid.spacing: {e}")))?
+        .nodes as u64;
+    let (what, bytes) = match choice {
+        MatrixChoice::OneParticle => (
+            format!("the one-particle matrix on {nodes} nodes"),
+            nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE),
+        ),
+        MatrixChoice::TwoElectron { exchange, .. } => {
+            let states = match exchange {
+                Exchange::Symmetric => nodes.saturating_mul(nodes + 1) / 2,
+                Exchange::Antisymmetric => nodes.saturating_mul(nodes.saturating_sub(1)) / 2,
+            };
+            (
+                format!(
+                    "the {} sector matrix ({states} pair states on {nodes} nodes)",
+                    exchange.spin_name()
+                ),
+                states
+                    .saturating_mul(TWO_ELECTRON_BYTES_PER_STATE)
+                    .saturating_add(nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE)),
+            )
+        }
+    };
+    let estimate = crate::resources::Estimate::new("grid.spacing", what, bytes);
+    crate::resources::check(&estimate, &cfg.memory_limit()).map_err(|source| {
+        MatrixError::Memory {
+            config: study.path.clone(),
+            source,
+        }
+    })?;
     let potential = &problem.potential;
     let grid = Grid::aligned(
         potential.box_half_width(),
@@ -194,25 +231,6 @@ pub fn assemble(
                     ))
                 }
             };
-            let nodes = h1.len() as u64;
-            let states = match exchange {
-                Exchange::Symmetric => nodes * (nodes + 1) / 2,
-                Exchange::Antisymmetric => nodes * nodes.saturating_sub(1) / 2,
-            };
-            let estimate = crate::resources::Estimate::new(
-                "grid.spacing",
-                format!(
-                    "the {} sector matrix ({states} pair states on {nodes} nodes)",
-                    exchange.spin_name()
-                ),
-                states.saturating_mul(TWO_ELECTRON_BYTES_PER_STATE),
-            );
-            crate::resources::check(&estimate, &cfg.memory_limit()).map_err(|source| {
-                MatrixError::Memory {
-                    config: study.path.clone(),
-                    source,
-                }
-            })?;
             let interaction = SoftCoulomb::new(coulomb.strength, eps, coulomb.softening)
                 .map_err(|e| build(e.to_string()))?;
             let sector = SectorHamiltonian::new(&h1, &grid, &interaction, exchange)
