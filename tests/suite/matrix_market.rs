@@ -16,6 +16,7 @@ use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use confine::pipeline::config;
 use confine::pipeline::output::matrix::{
     assemble, grid_table_path, write_matrix, MatrixChoice, MatrixError,
+    ONE_PARTICLE_BYTES_PER_NODE, TWO_ELECTRON_BYTES_PER_STATE,
 };
 use confine::spectrum;
 use sprs::CsMat;
@@ -188,6 +189,44 @@ fn message<T>(r: Result<T, MatrixError>) -> String {
     match r {
         Ok(_) => panic!("expected an error"),
         Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn assembly_stays_within_its_memory_estimate() {
+    let fine = study(
+        "pdm_well_fine.toml",
+        &PDM_WELL.replace("spacing = 0.25", "spacing = 0.005"),
+    );
+    let two = study(
+        "two_electrons_memory.toml",
+        &TWO_ELECTRONS.replace("spacing = 0.25", "spacing = 0.1"),
+    );
+    let singlet = MatrixChoice::TwoElectron {
+        exchange: Exchange::Symmetric,
+        eps_r: Some(1.0),
+    };
+    for (s, choice) in [(&fine, MatrixChoice::OneParticle), (&two, singlet)] {
+        let (assembled, peak) = crate::memory::peak_bytes(|| assemble(s, None, choice).unwrap());
+        let d = assembled.matrix.rows() as u64;
+        let bound = match choice {
+            MatrixChoice::OneParticle => d * ONE_PARTICLE_BYTES_PER_NODE,
+            MatrixChoice::TwoElectron { .. } => {
+                // D = N(N + 1)/2 in the singlet sector.
+                let nodes = (((8 * d + 1) as f64).sqrt() as u64 - 1) / 2;
+                assert_eq!(nodes * (nodes + 1) / 2, d);
+                d * TWO_ELECTRON_BYTES_PER_STATE + nodes * ONE_PARTICLE_BYTES_PER_NODE
+            }
+        };
+        println!(
+            "{}: peak {peak} B, estimate {bound} B",
+            assembled.description
+        );
+        assert!(
+            d > 800 && peak <= bound,
+            "{}: peak {peak} B over the estimate {bound} B",
+            assembled.description
+        );
     }
 }
 
