@@ -1,25 +1,42 @@
 //! Benchmark of the two-electron CI (`confine::physics::coulomb::ci`) on the paper's reference well
 //! (U0 = 0.1 Ha, a = 20 bohr, L = 200 bohr, h = 0.25 bohr: n = 1599 nodes), soft Coulomb
-//! λ = 1, ε_r = 1, s = 1 bohr.
+//! λ = 1, ε_r = 1, s = 1 bohr, states below E_max = 2 × 0.005 Ha (`coulomb.energy_per_particle_max`
+//! of `configs/paper.toml`).
 //!
-//! Before criterion runs, one timed run each for M = 50 and M = 100 orbitals prints the split
-//! (orbitals, kinetic matrix, integrals, CI assembly, diagonalization, observables), the block
-//! dimensions and the peak resident memory (VmHWM, reset through /proc/self/clear_refs), then the
-//! ground-state convergence in M (eigenvalues only) for the reference well and for the same well
-//! in L = 60. Target: M = 100 in ≤ 30 s (release, 2 cores).
-//! `CONFINE_REPORT_ONLY=1` prints only that report; criterion then times M = 30.
+//! Before criterion runs, a report times, once each, for M = 70 orbitals (the paper's basis,
+//! with its M → M′ = 84 check) and for M = 100:
+//!
+//! * "dense, every state": `CiStates::All`, the dense eigen-decomposition of every block and
+//!   the observables of every state, and for the check every eigenvalue of the M′ blocks
+//!   (what the Coulomb study computed before the partial solver);
+//! * "states below E_max": `CiStates::below(E_max)`, what `confine run` computes now (each block
+//!   reduced to tridiagonal form, only the eigenpairs below E_max solved and carried back);
+//!
+//! each with the split (orbitals, kinetic matrix, integrals, assembly, diagonalization,
+//! observables, M′ check), the CPU time, the peak RSS (VmHWM, reset through
+//! /proc/self/clear_refs) and the load average, then the largest difference of E, ⟨K₁ + K₂⟩ and
+//! ⟨W⟩ between the two over the states below E_max. It ends with the ground-state convergence
+//! in M for the reference well and for the same well in L = 60.
+//! `CONFINE_REPORT_ONLY=1` prints only the report; criterion then times "CI M=70 below E_max"
+//! (with the M′ check) and "CI M=100 below E_max" (orbitals, integrals and CI, as the report's
+//! totals).
 
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
-use confine::physics::coulomb::ci::{convergence, CiProblem, CiSettings, StateSelection, Symmetry};
+use confine::model::problem::Problem;
+use confine::physics::coulomb::ci::{
+    convergence, convergence_of, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
+    StateSelection, Symmetry,
+};
 use confine::physics::coulomb::{Exchange, SoftCoulomb};
-use confine::spectrum::{solve_aligned, Spectrum};
+use confine::spectrum::Spectrum;
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Grid spacing (bohr).
 const SPACING: f64 = 0.25;
+/// E_max of the paper's Coulomb study: 2 × coulomb.energy_per_particle_max (Hartree).
+const ENERGY_MAX: f64 = 2.0 * 0.005;
 
 /// The reference well in a box of half-width `box_half_width` (bohr).
 fn well(box_half_width: f64) -> Potential {
@@ -27,7 +44,9 @@ fn well(box_half_width: f64) -> Potential {
 }
 
 fn orbitals(potential: &Potential, levels: usize) -> Spectrum {
-    solve_aligned(potential, SPACING, 1.0, levels, &SolverOptions::default()).expect("spectrum")
+    Problem::new(potential.clone(), 1.0, SPACING, levels)
+        .spectrum()
+        .expect("spectrum")
 }
 
 /// VmHWM (peak resident set, kB) from /proc/self/status, if readable.
@@ -55,71 +74,163 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// One full CI run with M orbitals, timed stage by stage; `truncated` keeps only the pairs with
-/// e_i + e_j ≤ e_0 + e_{M−1}.
-fn timed_run(m: usize, symmetry: Symmetry, truncated: bool) {
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// What the report and criterion time: the orbitals, K_ik and the integrals for `basis`
+/// orbitals, the CI with the lowest `m`, and the M → `basis` check when `basis` > `m`.
+struct Run {
+    spectrum: Spectrum,
+    problem: CiProblem,
+    ci: CiSpectrum,
+    check_seconds: f64,
+    check_change: Option<f64>,
+}
+
+fn run(potential: &Potential, m: usize, basis: usize, states: CiStates) -> (Run, f64) {
+    let start = Instant::now();
+    let spectrum = orbitals(potential, basis);
+    let t_orbitals = start.elapsed().as_secs_f64();
+    let problem = CiProblem::new(
+        potential,
+        &spectrum,
+        &SoftCoulomb::default(),
+        basis,
+        Symmetry::Auto,
+    )
+    .expect("CI problem");
+    let ci = problem
+        .solve(&CiSettings {
+            states,
+            ..CiSettings::new(m)
+        })
+        .expect("CI");
+    let check = Instant::now();
+    let check_change = (basis > m).then(|| match states {
+        // The check as it was: every eigenvalue of the M′ basis, by dense diagonalization.
+        CiStates::All => {
+            let fine = problem
+                .energies(&CiSettings::new(basis))
+                .expect("M' energies");
+            [Exchange::Symmetric, Exchange::Antisymmetric]
+                .into_iter()
+                .flat_map(|x| {
+                    ci.sector(x)
+                        .take_while(|st| st.energy <= ENERGY_MAX)
+                        .zip(fine.sector(x))
+                        .map(|(st, e)| (e - st.energy).abs())
+                        .collect::<Vec<_>>()
+                })
+                .fold(0.0, f64::max)
+        }
+        CiStates::Lowest { .. } => {
+            convergence_of(&ci, &problem, basis, StateSelection::Below(ENERGY_MAX))
+                .expect("M -> M' check")
+                .max_abs_change()
+        }
+    });
+    let check_seconds = check.elapsed().as_secs_f64();
+    (
+        Run {
+            spectrum,
+            problem,
+            ci,
+            check_seconds,
+            check_change,
+        },
+        t_orbitals,
+    )
+}
+
+/// One timed run, printed with its split; returns the run.
+fn timed_run(m: usize, basis: usize, states: CiStates) -> Run {
     let potential = well(200.0);
     let reset = reset_peak();
     let cpu_start = cpu_seconds();
     let start = Instant::now();
-    let spectrum = orbitals(&potential, m);
-    let t_orbitals = start.elapsed().as_secs_f64();
-    let interaction = SoftCoulomb::default();
-    let problem =
-        CiProblem::new(&potential, &spectrum, &interaction, m, symmetry).expect("CI problem");
-    let e = spectrum.energies();
-    let settings = CiSettings {
-        pair_energy_max: truncated.then(|| e[0] + e[m - 1]),
-        ..CiSettings::new(m)
-    };
-    let ci = problem.solve(&settings).expect("CI");
+    let (r, t_orbitals) = run(&potential, m, basis, states);
     let total = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu_start).map(|(b, a)| b - a);
-    let p = problem.timings();
-    let t = ci.timings;
-    let dims: Vec<String> = ci
-        .blocks
-        .iter()
-        .map(|b| format!("{}{:?}:{}", b.exchange.spin_name(), b.parity, b.dimension))
-        .collect();
+    let p = r.problem.timings();
+    let t = r.ci.timings;
+    let label = match states {
+        CiStates::All => "dense, every state".to_string(),
+        CiStates::Lowest { .. } => format!("states below E_max = {ENERGY_MAX} Ha"),
+    };
+    let dims: Vec<String> =
+        r.ci.blocks
+            .iter()
+            .map(|b| format!("{}{:?}:{}", b.exchange.spin_name(), b.parity, b.dimension))
+            .collect();
+    let check = match r.check_change {
+        Some(c) => format!(
+            " + M->M'={basis} check {:.2} s (max change {c:.3e} Ha)",
+            r.check_seconds
+        ),
+        None => String::new(),
+    };
     println!(
-        "CI M={m} {symmetry:?}{} n={} ({} threads): total {total:.2} s = orbitals {t_orbitals:.2} + kinetic {:.3} \
-         + integrals {:.2} + assembly {:.2} + diagonalization {:.2} + observables {:.2} s; \
-         parity blocks: {}; blocks [{}]; CPU time {cpu:.2?} s; peak RSS {:?} kB (reset: {reset}); \
-         load average {}",
-        if truncated {
-            " pairs e_i+e_j <= e_0+e_(M-1)"
-        } else {
-            ""
-        },
-        spectrum.grid.interior_len(),
+        "CI M={m} [{label}] n={} ({} threads): total {total:.2} s = orbitals {t_orbitals:.2} + kinetic {:.3} \
+         + integrals {:.2} + assembly {:.2} + diagonalization {:.2} + observables {:.2} s{check} \
+         (assembly, diagonalization, observables summed over blocks run 2 at a time); blocks [{}]; \
+         {} states computed; CPU time {} s; peak RSS {} kB (reset: {reset}); load average {}",
+        r.spectrum.grid.interior_len(),
         rayon::current_num_threads(),
         p.kinetic_seconds,
         p.integrals_seconds,
         t.assembly_seconds,
         t.diagonalization_seconds,
         t.observables_seconds,
-        problem.integrals().uses_parity(),
         dims.join(", "),
-        peak_kb(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        r.ci.states.len(),
+        cpu.map_or("?".into(), |c| format!("{c:.2}")),
+        peak_kb().map_or("?".into(), |k| k.to_string()),
+        load_average()
     );
-    let s = ci.lowest(Exchange::Symmetric).expect("singlet");
-    let a = ci.lowest(Exchange::Antisymmetric).expect("triplet");
+    r
+}
+
+/// Largest |difference| of E, ⟨K₁ + K₂⟩ and ⟨W⟩ over the states below E_max of `a` and `b`
+/// (matched by sector and rank), and the number of such states in each.
+fn compare(a: &CiSpectrum, b: &CiSpectrum) -> ([f64; 3], usize, usize) {
+    fn below(c: &CiSpectrum) -> Vec<&CiState> {
+        let mut s: Vec<_> = c.states.iter().filter(|s| s.energy <= ENERGY_MAX).collect();
+        s.sort_by_key(|s| (s.exchange as u8, s.sector_index));
+        s
+    }
+    let (sa, sb) = (below(a), below(b));
+    let mut worst = [0.0_f64; 3];
+    for (x, y) in sa.iter().zip(&sb) {
+        assert_eq!((x.exchange, x.sector_index), (y.exchange, y.sector_index));
+        worst[0] = worst[0].max((x.energy - y.energy).abs());
+        worst[1] = worst[1].max((x.kinetic - y.kinetic).abs());
+        worst[2] = worst[2].max((x.interaction - y.interaction).abs());
+    }
+    (worst, sa.len(), sb.len())
+}
+
+/// Before and after for M orbitals (and the M → `basis` check when `basis` > M).
+fn before_after(m: usize, basis: usize) {
+    let dense = timed_run(m, basis, CiStates::All);
+    let partial = timed_run(m, basis, CiStates::below(ENERGY_MAX));
+    let ([de, dk, dw], na, nb) = compare(&dense.ci, &partial.ci);
     println!(
-        "  singlet E0 = {:.10} Ha (<K> {:.6e}, <V> {:.6}, <W> {:.6}), triplet E0 = {:.10} Ha, \
-         2e0 = {:.10} Ha, e0 + e1 = {:.10} Ha",
-        s.energy,
-        s.kinetic,
-        s.potential,
-        s.interaction,
-        a.energy,
-        2.0 * spectrum.levels[0].energy,
-        spectrum.levels[0].energy + spectrum.levels[1].energy
+        "  M={m}: {na} (dense) and {nb} (partial) states below E_max; largest |difference| \
+         E {de:.1e}, <K1+K2> {dk:.1e}, <W> {dw:.1e} Ha"
+    );
+    let s = partial.ci.lowest(Exchange::Symmetric).expect("singlet");
+    let a = partial.ci.lowest(Exchange::Antisymmetric).expect("triplet");
+    println!(
+        "  singlet E0 = {:.10} Ha (<K> {:.6e}, <V> {:.6}, <W> {:.6}), triplet E0 = {:.10} Ha",
+        s.energy, s.kinetic, s.potential, s.interaction, a.energy,
     );
 }
 
-/// Ground-state energies (both sectors) for growing M, eigenvalues only.
+/// Ground-state energies (both sectors) for growing M.
 fn convergence_table(box_half_width: f64, sizes: &[usize]) {
     let potential = well(box_half_width);
     let top = *sizes.last().expect("sizes");
@@ -139,7 +250,11 @@ fn convergence_table(box_half_width: f64, sizes: &[usize]) {
     );
     for &m in sizes {
         let start = Instant::now();
-        let e = problem.energies(&CiSettings::new(m)).expect("energies");
+        let settings = CiSettings {
+            states: CiStates::lowest(1),
+            ..CiSettings::new(m)
+        };
+        let e = problem.energies(&settings).expect("energies");
         println!(
             "  M = {m:3}: singlet E0 = {:.10} Ha, triplet E0 = {:.10} Ha ({:.2} s)",
             e.symmetric[0],
@@ -163,10 +278,8 @@ fn convergence_table(box_half_width: f64, sizes: &[usize]) {
 }
 
 fn main() {
-    timed_run(50, Symmetry::Ignore, false);
-    timed_run(50, Symmetry::Auto, false);
-    timed_run(100, Symmetry::Auto, true);
-    timed_run(100, Symmetry::Auto, false);
+    before_after(70, 84);
+    before_after(100, 100);
     convergence_table(200.0, &[20, 40, 60, 80, 100]);
     convergence_table(60.0, &[20, 40, 60, 80, 100]);
     if std::env::var_os("CONFINE_REPORT_ONLY").is_some() {
@@ -174,29 +287,21 @@ fn main() {
     }
 
     let potential = well(200.0);
-    let spectrum = orbitals(&potential, 30);
-    let interaction = SoftCoulomb::default();
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("coulomb");
     group
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
-    group.bench_function("CI M=30 reference well h=0.25", |b| {
-        b.iter(|| {
-            CiProblem::new(
-                black_box(&potential),
-                &spectrum,
-                &interaction,
-                30,
-                Symmetry::Auto,
-            )
-            .unwrap()
-            .solve(&CiSettings::new(30))
-            .unwrap()
-        })
-    });
+        .measurement_time(Duration::from_secs(20));
+    for (m, basis, name) in [
+        (70, 84, "CI M=70 below E_max with M'=84 check"),
+        (100, 100, "CI M=100 below E_max"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| run(black_box(&potential), m, basis, CiStates::below(ENERGY_MAX)))
+        });
+    }
     group.finish();
     criterion.final_summary();
 }

@@ -1,5 +1,5 @@
 //! Benchmark of the N-fermion states of the paper's reference well (U0 = 0.1 Ha, a = 20 bohr,
-//! L = 200 bohr), orbitals from `spectrum::solve_aligned` on h = 0.1 bohr, built once outside
+//! L = 200 bohr), orbitals from `Problem::spectrum` on h = 0.1 bohr, built once outside
 //! the timed loops (as many levels as the NeedMoreOrbitals check asks for).
 //!
 //! * "enumerate N=4": every spin-½ state of N = 4 with E/N ≤ 0.03 Ha (E_max = 0.12 Ha total),
@@ -12,13 +12,12 @@
 //! run, so it is the peak of that run plus what the process already held).
 //! `CONFINE_REPORT_ONLY=1` prints only that report.
 
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::physics::many_body::{
     binned_counts, binned_counts_with, enumerate, BinningSettings, EnumerationSettings,
     ManyBodyError, Orbitals, Spin,
 };
-use confine::spectrum::solve_aligned;
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -33,8 +32,9 @@ const BIN_WIDTH_64: f64 = 64.0 * 1e-4;
 /// The reference-well orbitals with `levels` levels on h = SPACING.
 fn orbitals(levels: usize) -> Orbitals {
     let well = Potential::square_well(200.0, 0.1, 20.0).expect("reference well");
-    let spectrum =
-        solve_aligned(&well, SPACING, 1.0, levels, &SolverOptions::default()).expect("spectrum");
+    let spectrum = Problem::new(well, 1.0, SPACING, levels)
+        .spectrum()
+        .expect("spectrum");
     for w in &spectrum.warnings {
         eprintln!("spectrum warning ({levels} levels): {w}");
     }

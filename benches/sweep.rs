@@ -9,8 +9,8 @@
 //! would need ten of them.
 
 use confine::pipeline::config::parse_study;
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::sweep::runner::{run_sweep, Silent, SweepOptions};
 use std::path::Path;
 use std::time::Instant;
 

@@ -3,11 +3,9 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use confine::checks::validate::{self, SquareWellCase};
-use confine::eigen::SolverOptions;
 use confine::model::units::HARTREE_IN_EV;
 use confine::pipeline::config;
 use confine::pipeline::study::plan;
-use confine::spectrum;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -278,7 +276,7 @@ impl Target {
     }
 
     /// The problem of `cfg` with `--levels` applied.
-    fn problem(&self, cfg: &config::Config) -> Result<config::Problem> {
+    fn problem(&self, cfg: &config::Config) -> Result<confine::model::problem::Problem> {
         let mut problem = cfg.problem()?;
         if let Some(k) = self.levels {
             if k == 0 {
@@ -332,14 +330,9 @@ fn run_spectrum(target: &Target) -> Result<String> {
         .with_context(|| format!("{}: computing the spectrum", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
     let start = std::time::Instant::now();
-    let s = spectrum::solve_aligned(
-        &problem.potential,
-        problem.spacing,
-        problem.mass,
-        problem.levels,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: computing the spectrum", path.display()))?;
+    let s = problem
+        .spectrum()
+        .with_context(|| format!("{}: computing the spectrum", path.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     for w in &s.warnings {
         eprintln!("warning: {w}");
@@ -415,34 +408,15 @@ fn run_spectrum(target: &Target) -> Result<String> {
 fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
-    let Some((depth, half_width)) = cfg.is_square_well() else {
-        bail!(
-            "{}: validate compares with the exact square well and needs potential.type = \"square_well\"",
-            path.display()
-        );
-    };
-    let (mass_inside, mass_outside) = cfg
-        .square_well_masses()
-        .unwrap_or((cfg.system.mass, cfg.system.mass));
     let problem = target.problem(&cfg)?;
+    let case =
+        SquareWellCase::from_problem(&problem).with_context(|| path.display().to_string())?;
+    let mass_inside = case.well_mass();
     let estimate = plan::refinements_estimate(&problem, refinements, 2)
         .with_context(|| format!("{}: validation", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
-    let case = SquareWellCase {
-        box_half_width: problem.potential.box_half_width(),
-        depth,
-        half_width,
-        mass: mass_outside,
-        spacing: problem.spacing,
-        levels: problem.levels,
-    };
-    let v = validate::validate_square_well_with_masses(
-        &case,
-        mass_inside,
-        refinements,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: validation", path.display()))?;
+    let v = validate::validate_square_well(&case, refinements, &problem.options)
+        .with_context(|| format!("{}: validation", path.display()))?;
     for (i, g) in v.grids.iter().enumerate() {
         for w in &g.warnings {
             eprintln!("warning: grid {i}: {w}");
@@ -512,8 +486,8 @@ fn run_validate(target: &Target, refinements: usize) -> Result<String> {
     Ok(o)
 }
 
-fn figure_output(no_figures: bool) -> confine::pipeline::output::plots::FigureOutput {
-    confine::pipeline::output::plots::FigureOutput {
+fn figure_output(no_figures: bool) -> confine::pipeline::output::figures::FigureOutput {
+    confine::pipeline::output::figures::FigureOutput {
         png: !no_figures,
         svg: !no_figures,
     }
@@ -526,7 +500,7 @@ struct SweepProgress {
     total: std::sync::atomic::AtomicUsize,
 }
 
-impl confine::pipeline::sweep::run::Progress for SweepProgress {
+impl confine::pipeline::sweep::runner::Progress for SweepProgress {
     fn start(&self, total: usize, reused: usize) {
         use std::sync::atomic::Ordering::Relaxed;
         self.total.store(total, Relaxed);
@@ -545,8 +519,8 @@ impl confine::pipeline::sweep::run::Progress for SweepProgress {
 
     fn finished(
         &self,
-        row: &confine::pipeline::sweep::run::SummaryRow,
-        outcome: confine::pipeline::sweep::run::Outcome,
+        row: &confine::pipeline::sweep::summary::SummaryRow,
+        outcome: confine::pipeline::sweep::runner::Outcome,
         seconds: f64,
     ) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -576,11 +550,11 @@ fn run_sweep(
     study: &config::Study,
     dir: &std::path::Path,
     no_figures: bool,
-    shard: Option<confine::pipeline::sweep::Shard>,
+    shard: Option<confine::pipeline::config::sweep::Shard>,
     case_figures: bool,
 ) -> Result<String> {
     use std::io::IsTerminal as _;
-    let options = confine::pipeline::sweep::run::SweepOptions {
+    let options = confine::pipeline::sweep::runner::SweepOptions {
         shard,
         figures: figure_output(no_figures),
         case_figures,
@@ -607,8 +581,9 @@ fn run_sweep(
     if let Some(p) = plan.largest() {
         // The time estimate runs a reference case first (~0.1 s): worth it for large sweeps only.
         let time = if study.cases.len() >= CALIBRATED_SWEEP_CASES {
-            let calibration =
-                plan::Calibration::measure(&figure_output(no_figures || !case_figures));
+            let calibration = confine::pipeline::sweep::runner::calibrate(&figure_output(
+                no_figures || !case_figures,
+            ));
             format!(
                 "about {:.1} s with {at_once} case(s) at a time ({})",
                 plan.seconds(&calibration),
@@ -633,9 +608,9 @@ fn run_sweep(
         rayon::ThreadPoolBuilder::new()
             .num_threads(at_once)
             .build()?
-            .install(|| confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress))
+            .install(|| confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress))
     } else {
-        confine::pipeline::sweep::run::run_sweep(study, dir, &options, &progress)
+        confine::pipeline::sweep::runner::run_sweep(study, dir, &options, &progress)
     }
     .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     if let Some(bar) = &progress.bar {
@@ -676,7 +651,7 @@ fn run_sweep(
 }
 
 fn run_merge(dirs: &[PathBuf], out: &std::path::Path, no_figures: bool) -> Result<String> {
-    let summary = confine::pipeline::sweep::run::merge(dirs, out, &figure_output(no_figures))?;
+    let summary = confine::pipeline::sweep::runner::merge(dirs, out, &figure_output(no_figures))?;
     let failed = summary.rows.iter().filter(|r| r.error.is_some()).count();
     Ok(format!(
         "merged {} shard(s): {} case(s), {failed} failed -> {}\n",
@@ -700,8 +675,10 @@ fn run_study(
     if dry_run {
         let plan = plan::StudyPlan::new(&study);
         let figures = figure_output(no_figures || (study.sweep.is_some() && !case_figures));
-        return Ok(plan.describe(&plan::Calibration::measure(&figures), 20)
-            + "dry run: nothing computed\n");
+        return Ok(
+            plan.describe(&confine::pipeline::sweep::runner::calibrate(&figures), 20)
+                + "dry run: nothing computed\n",
+        );
     }
     let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&study.name));
     if study.sweep.is_none() && (shard.is_some() || case_figures) {
@@ -711,11 +688,11 @@ fn run_study(
         );
     }
     let shard = shard
-        .map(confine::pipeline::sweep::Shard::parse)
+        .map(confine::pipeline::config::sweep::Shard::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
     // Held until the results are written: a second run into DIR is refused before computing.
-    let _lock = confine::pipeline::output::lock::OutputLock::acquire(&dir)
+    let _lock = confine::pipeline::output::commit::lock_output(&dir)
         .with_context(|| format!("output directory {} cannot be written", dir.display()))?;
     if study.sweep.is_some() {
         return run_sweep(&study, &dir, no_figures, shard, case_figures);
@@ -723,7 +700,7 @@ fn run_study(
     let result = confine::pipeline::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
     let figures = figure_output(no_figures);
-    let written = confine::pipeline::output::run::write_study(&result, &dir, &figures)
+    let written = confine::pipeline::output::write::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();
     for c in &result.cases {
@@ -793,7 +770,10 @@ fn run_study(
         )?;
         for (i, v) in cr.variants.iter().enumerate() {
             let shift = cr.shift(i);
-            let ke = v.result.nhc.iter().find(|s| s.definition == "T_KE");
+            let ke = confine::pipeline::study::nhc_of(
+                &v.result.nhc,
+                confine::pipeline::study::TemperatureDefinition::KineticWindow,
+            );
             let largest =
                 ke.and_then(|s| confine::physics::thermo::nhc::largest_drop(&s.intervals));
             writeln!(
@@ -834,15 +814,8 @@ fn run_converge(target: &Target, refinements: usize) -> Result<String> {
     let estimate = plan::refinements_estimate(&problem, refinements, 3)
         .with_context(|| format!("{}: convergence study", path.display()))?;
     target.check_memory(&cfg, &estimate)?;
-    let c = confine::checks::converge::self_convergence(
-        &problem.potential,
-        problem.mass,
-        problem.spacing,
-        problem.levels,
-        refinements,
-        &SolverOptions::default(),
-    )
-    .with_context(|| format!("{}: convergence study", path.display()))?;
+    let c = confine::checks::converge::self_convergence(&problem, refinements)
+        .with_context(|| format!("{}: convergence study", path.display()))?;
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }

@@ -5,11 +5,13 @@
 //! (so the identity holds to rounding, and E_n is accurate relative to itself rather than to
 //! ‖H‖), and the probability of finding the particle on each piece of the potential,
 //! P = Σ_j |ψ_j|² |cell_j ∩ piece| with cell_j the dual cell of node j (trapezoidal rule).
+//! [`Problem::spectrum`] solves a problem on its aligned grid; [`solve`] on a given grid.
 
 use crate::eigen::{lowest_eigenpairs, EigenError, SolverOptions, SolverReport};
 use crate::model::grid::{Grid, GridError};
 use crate::model::hamiltonian::{Hamiltonian, HamiltonianError};
 use crate::model::potential::Potential;
+use crate::model::problem::Problem;
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
@@ -239,49 +241,8 @@ pub fn solve(
             }
         })
         .collect();
-    // The solver orders its Rayleigh quotients; E = ⟨K⟩ + ⟨V⟩ is summed differently and can
-    // swap (nearly) degenerate levels by an ulp. Sort by E (stable: ties keep the solver order).
-    let mut order: Vec<usize> = (0..levels_out.len()).collect();
-    order.sort_by(|&a, &b| levels_out[a].energy.total_cmp(&levels_out[b].energy));
-    if order.iter().enumerate().any(|(i, &o)| i != o) {
-        let m = nodes.max(1);
-        let mut sorted = vec![0.0; amplitudes.len()];
-        for (dst, &src) in sorted.chunks_exact_mut(m).zip(&order) {
-            dst.copy_from_slice(&amplitudes[src * m..(src + 1) * m]);
-        }
-        amplitudes = sorted;
-        let mut old: Vec<Option<Level>> = levels_out.into_iter().map(Some).collect();
-        levels_out = order
-            .iter()
-            .enumerate()
-            .map(|(n, &src)| {
-                let mut level = old[src]
-                    .take()
-                    .expect("a permutation visits each level once");
-                level.n = n;
-                level
-            })
-            .collect();
-    }
-    let mut unresolved = Vec::new();
-    for n in 1..levels_out.len() {
-        let (lower, upper) = (&levels_out[n - 1], &levels_out[n]);
-        let resolution =
-            splitting_resolution(lower.residual, upper.residual, pairs.report.norm_bound);
-        if upper.energy - lower.energy <= resolution {
-            levels_out[n - 1].unresolved_splitting = true;
-            unresolved.push(format!("({}, {})", n - 1, n));
-        }
-    }
-    if !unresolved.is_empty() {
-        warnings.push(format!(
-            "{} pair(s) of adjacent levels differ by less than the solver's resolution (their residuals plus {} eps ||H||, about {:.1e} Ha): levels {}. Their splitting (e.g. tunnelling through a barrier) is not resolved: each pair is degenerate to the precision of the solve and its two eigenvectors are an arbitrary orthonormal basis of the pair's space.",
-            unresolved.len(),
-            SPLITTING_RESOLUTION_EPS_NORMS,
-            splitting_resolution(pairs.report.max_residual, pairs.report.max_residual, pairs.report.norm_bound),
-            unresolved.join(", ")
-        ));
-    }
+    sort_by_energy(&mut levels_out, &mut amplitudes, nodes.max(1));
+    warnings.extend(flag_unresolved_splittings(&mut levels_out, &pairs.report));
     Ok(Spectrum {
         levels: levels_out,
         grid: grid.clone(),
@@ -293,19 +254,70 @@ pub fn solve(
     })
 }
 
-/// Builds the grid aligned to the breakpoints of `potential` with spacing ≤ `spacing` (bohr) and
-/// computes the `levels` lowest levels on it.
-pub fn solve_aligned(
-    potential: &Potential,
-    spacing: f64,
-    mass: f64,
-    levels: usize,
-    options: &SolverOptions,
-) -> Result<Spectrum, SpectrumError> {
-    let grid = Grid::aligned(
-        potential.box_half_width(),
-        &potential.breakpoints(),
-        spacing,
-    )?;
-    solve(potential, &grid, mass, levels, options)
+/// Puts `levels` (and their amplitudes, `nodes` per level) in order of increasing energy and
+/// renumbers them. The solver orders its Rayleigh quotients; E = ⟨K⟩ + ⟨V⟩ is summed
+/// differently and can swap (nearly) degenerate levels by an ulp. The sort is stable: ties keep
+/// the solver's order.
+fn sort_by_energy(levels: &mut Vec<Level>, amplitudes: &mut Vec<f64>, nodes: usize) {
+    let mut order: Vec<usize> = (0..levels.len()).collect();
+    order.sort_by(|&a, &b| levels[a].energy.total_cmp(&levels[b].energy));
+    if order.iter().enumerate().all(|(i, &o)| i == o) {
+        return;
+    }
+    let mut sorted = vec![0.0; amplitudes.len()];
+    for (dst, &src) in sorted.chunks_exact_mut(nodes).zip(&order) {
+        dst.copy_from_slice(&amplitudes[src * nodes..(src + 1) * nodes]);
+    }
+    *amplitudes = sorted;
+    let mut old: Vec<Option<Level>> = std::mem::take(levels).into_iter().map(Some).collect();
+    *levels = order
+        .iter()
+        .enumerate()
+        .map(|(n, &src)| {
+            let mut level = old[src]
+                .take()
+                .expect("a permutation visits each level once");
+            level.n = n;
+            level
+        })
+        .collect();
+}
+
+/// Marks the lower level of every adjacent pair of `levels` (sorted by energy) whose splitting
+/// is below the solver's resolution, and returns the warning that lists them, if any.
+fn flag_unresolved_splittings(levels: &mut [Level], report: &SolverReport) -> Option<String> {
+    let mut unresolved = Vec::new();
+    for n in 1..levels.len() {
+        let (lower, upper) = (&levels[n - 1], &levels[n]);
+        let resolution = splitting_resolution(lower.residual, upper.residual, report.norm_bound);
+        if upper.energy - lower.energy <= resolution {
+            levels[n - 1].unresolved_splitting = true;
+            unresolved.push(format!("({}, {})", n - 1, n));
+        }
+    }
+    if unresolved.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} pair(s) of adjacent levels differ by less than the solver's resolution (their residuals plus {} eps ||H||, about {:.1e} Ha): levels {}. Their splitting (e.g. tunnelling through a barrier) is not resolved: each pair is degenerate to the precision of the solve and its two eigenvectors are an arbitrary orthonormal basis of the pair's space.",
+        unresolved.len(),
+        SPLITTING_RESOLUTION_EPS_NORMS,
+        splitting_resolution(report.max_residual, report.max_residual, report.norm_bound),
+        unresolved.join(", ")
+    ))
+}
+
+impl Problem {
+    /// The [`Problem::levels`] lowest levels on the grid aligned to the potential's breakpoints
+    /// ([`Problem::aligned_grid`]).
+    pub fn spectrum(&self) -> Result<Spectrum, SpectrumError> {
+        self.spectrum_with_levels(self.levels)
+    }
+
+    /// The `levels` lowest levels on the aligned grid, whatever [`Problem::levels`] says (e.g.
+    /// one more level than requested, for the first excitation energy).
+    pub fn spectrum_with_levels(&self, levels: usize) -> Result<Spectrum, SpectrumError> {
+        let grid = self.aligned_grid()?;
+        solve(&self.potential, &grid, self.mass, levels, &self.options)
+    }
 }

@@ -40,8 +40,16 @@ git worktree add --detach -q "$tree" "$ref"
 trap 'git -C "$top" worktree remove --force "$tree" 2>/dev/null || true' EXIT
 (cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --release --quiet --bin confine)
 cp "$target/release/confine" "$work/confine-ref"
+# Both trees compile confine to the same artifact name in the shared target directory, and the
+# fingerprint compares this tree's sources with the reference's newer artifact by time: without
+# the touch cargo calls the reference binary fresh and "builds" nothing, and both sides would
+# run the reference.
+touch src/lib.rs src/main.rs
 cargo build --release --quiet --bin confine
 cp "$target/release/confine" "$work/confine-new"
+if cmp -s "$work/confine-ref" "$work/confine-new"; then
+    echo "note: the reference and the new binary are identical"
+fi
 
 if [ ${#configs[@]} -eq 0 ]; then
     for c in configs/*.toml configs/profiles/*.toml; do

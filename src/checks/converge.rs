@@ -8,11 +8,10 @@
 //! estimate and the one from the pair before it estimates the error of E_R. Levels whose order
 //! is far from 2 are flagged: a feature of V (a narrow piece, a kink) is not resolved yet.
 
-use crate::checks::validate::{observed_order, richardson};
-use crate::eigen::SolverOptions;
-use crate::model::grid::{Grid, GridError, GridSummary};
-use crate::model::potential::Potential;
-use crate::spectrum::{self, SpectrumError};
+use crate::checks::refinement::{observed_order, richardson, solve_nested};
+use crate::model::grid::{GridError, GridSummary};
+use crate::model::problem::Problem;
+use crate::spectrum::SpectrumError;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -70,22 +69,6 @@ pub struct Convergence {
     pub warnings: Vec<String>,
 }
 
-/// Refuses nested grids whose finest one (h/2^(r−1)) would exceed [`crate::model::grid::MAX_NODES`],
-/// before any of them is built (and before 2^(r−1) can overflow).
-pub(crate) fn check_finest_grid(base: &Grid, refinements: usize) -> Result<(), GridError> {
-    let finest =
-        crate::resources::refined_nodes(base.interior_len(), refinements.saturating_sub(1));
-    if finest > crate::model::grid::MAX_NODES as f64 {
-        return Err(GridError::TooLarge {
-            spacing: base.max_spacing() / 2f64.powi(refinements.saturating_sub(1).min(2000) as i32),
-            box_half_width: 0.5 * (base.nodes()[base.nodes().len() - 1] - base.nodes()[0]),
-            nodes: finest.min(usize::MAX as f64) as usize,
-            limit: crate::model::grid::MAX_NODES,
-        });
-    }
-    Ok(())
-}
-
 fn sequence(values: Vec<f64>) -> Sequence {
     let r = values.len();
     let d1 = values[r - 3] - values[r - 2];
@@ -103,32 +86,21 @@ fn sequence(values: Vec<f64>) -> Sequence {
     }
 }
 
-/// Solves `levels` levels of `potential` (mass `mass`, mₑ) on `refinements` nested grids
-/// starting from spacing `spacing` (bohr) and measures their convergence.
+/// Solves the [`Problem::levels`] levels of `problem` on `refinements` nested grids starting
+/// from its spacing and measures their convergence.
 pub fn self_convergence(
-    potential: &Potential,
-    mass: f64,
-    spacing: f64,
-    levels: usize,
+    problem: &Problem,
     refinements: usize,
-    options: &SolverOptions,
 ) -> Result<Convergence, ConvergeError> {
     if refinements < 3 {
         return Err(ConvergeError::TooFewGrids(refinements));
     }
-    let base = Grid::aligned(
-        potential.box_half_width(),
-        &potential.breakpoints(),
-        spacing,
-    )?;
-    check_finest_grid(&base, refinements)?;
+    let levels = problem.levels;
     let mut grids = Vec::with_capacity(refinements);
     let mut energies: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
     let mut kinetic: Vec<Vec<f64>> = vec![Vec::with_capacity(refinements); levels];
     let mut warnings = Vec::new();
-    for r in 0..refinements {
-        let grid = base.refined(1 << r);
-        let s = spectrum::solve(potential, &grid, mass, levels, options)?;
+    solve_nested::<ConvergeError>(problem, refinements, |r, grid, s, _| {
         for w in &s.warnings {
             warnings.push(format!("grid {r}: {w}"));
         }
@@ -137,7 +109,7 @@ pub fn self_convergence(
             kinetic[n].push(l.kinetic);
         }
         grids.push(grid.summary());
-    }
+    })?;
     let levels: Vec<LevelConvergence> = energies
         .into_iter()
         .zip(kinetic)

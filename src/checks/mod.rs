@@ -1,6 +1,8 @@
 //! The checks: the exact finite well in a box ([`analytic`]), the convergence of the grid
-//! levels to it ([`validate`]) and the self-convergence of any potential ([`converge`]).
+//! levels to it ([`validate`]) and the self-convergence of any potential ([`converge`]), both
+//! measured on the nested grids of [`refinement`].
 
 pub mod analytic;
 pub mod converge;
+pub mod refinement;
 pub mod validate;

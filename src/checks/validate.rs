@@ -6,16 +6,20 @@
 //! p = log₂(|e_{h/2^(r−2)}| / |e_{h/2^(r−1)}|) of the finest pair, and Richardson extrapolation
 //! of that pair, E_R = (4E_{h/2} − E_h)/3, cancels the h² term of the error.
 //!
-//! The well may have its own effective mass ([`validate_square_well_with_masses`]): the
+//! The well may have its own effective mass ([`SquareWellCase::mass_inside`]): the
 //! BenDaniel–Duke problem −½ (ψ'/m(x))' + Vψ = Eψ with m = `mass_inside` in the well and
 //! `case.mass` in the rest of the box, which the exact solution handles too.
+//!
+//! [`validate`] takes a [`Problem`] whose potential is such a well
+//! ([`SquareWellCase::from_problem`]); [`validate_square_well`] takes the well's parameters.
 
 use crate::checks::analytic::{AnalyticError, FiniteWellInBox};
-use crate::checks::converge::check_finest_grid;
+use crate::checks::refinement::{observed_order, richardson, solve_nested};
 use crate::eigen::{SolverOptions, SolverReport};
-use crate::model::grid::{Grid, GridError, GridSummary};
-use crate::model::potential::{Potential, PotentialError};
-use crate::spectrum::{self, SpectrumError};
+use crate::model::grid::{GridError, GridSummary};
+use crate::model::potential::{Piece, Potential, PotentialError, Shape};
+use crate::model::problem::Problem;
+use crate::spectrum::SpectrumError;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -44,6 +48,14 @@ pub enum ValidateError {
     /// Fewer than two grids: no order can be measured.
     #[error("validation needs at least 2 grids (refinements >= 2), got {0}")]
     TooFewGrids(usize),
+    /// The problem's potential is not a square well, so no exact solution is known.
+    #[error("validation compares with the exact square well: the potential must be one constant piece V = -depth < 0 on (-a, a) with 0 < a < L (potential.type = \"square_well\"), but it has {pieces} piece(s){what}")]
+    NotASquareWell {
+        /// Number of pieces of the potential.
+        pieces: usize,
+        /// Why its one piece is not such a well (empty when it has several pieces).
+        what: String,
+    },
 }
 
 /// A square well in a box to validate, in atomic units.
@@ -55,13 +67,61 @@ pub struct SquareWellCase {
     pub depth: f64,
     /// Well half-width a (bohr).
     pub half_width: f64,
-    /// Particle mass (mₑ); outside the well when the well has its own effective mass (see
-    /// [`validate_square_well_with_masses`]).
+    /// Particle mass (mₑ); outside the well when the well has its own effective mass.
     pub mass: f64,
+    /// Effective mass in the well (mₑ); `None`: [`SquareWellCase::mass`]. Not serialized:
+    /// [`Validation::mass_inside`] records the mass used.
+    #[serde(skip)]
+    pub mass_inside: Option<f64>,
     /// Coarsest requested spacing h (bohr).
     pub spacing: f64,
     /// Number of levels compared.
     pub levels: usize,
+}
+
+impl SquareWellCase {
+    /// The square well of `problem`: its potential must be one constant piece V = −depth < 0 on
+    /// (−a, a) with 0 < a < L (as `type = "square_well"` or one such piece of a piecewise
+    /// potential builds it), whose own effective mass, if any, is the mass inside the well.
+    pub fn from_problem(problem: &Problem) -> Result<Self, ValidateError> {
+        let l = problem.box_half_width();
+        let pieces = problem.potential.pieces();
+        let not_a_well = |what: String| ValidateError::NotASquareWell {
+            pieces: pieces.len(),
+            what,
+        };
+        let [piece] = pieces else {
+            return Err(not_a_well(String::new()));
+        };
+        let Piece {
+            from,
+            to,
+            shape: Shape::Constant { value },
+            mass,
+        } = *piece
+        else {
+            return Err(not_a_well(", whose V is not constant".to_string()));
+        };
+        if !(value < 0.0 && to > 0.0 && from == -to && to < l) {
+            return Err(not_a_well(format!(
+                ", V = {value} Ha on [{from}, {to}] bohr in the box of half-width {l} bohr"
+            )));
+        }
+        Ok(Self {
+            box_half_width: l,
+            depth: -value,
+            half_width: to,
+            mass: problem.mass,
+            mass_inside: mass,
+            spacing: problem.spacing,
+            levels: problem.levels,
+        })
+    }
+
+    /// The effective mass inside the well (mₑ).
+    pub fn well_mass(&self) -> f64 {
+        self.mass_inside.unwrap_or(self.mass)
+    }
 }
 
 /// One grid of the sequence and its solver diagnostics.
@@ -129,37 +189,27 @@ pub struct Validation {
     pub richardson_error: Vec<f64>,
 }
 
-/// log₂(|coarse| / |fine|): the observed convergence order of an error halving h.
-pub fn observed_order(coarse_error: f64, fine_error: f64) -> f64 {
-    (coarse_error.abs() / fine_error.abs()).log2()
+/// Compares the levels of `problem`, whose potential must be a square well
+/// ([`SquareWellCase::from_problem`]), on `refinements` nested grids with the exact solution.
+pub fn validate(problem: &Problem, refinements: usize) -> Result<Validation, ValidateError> {
+    validate_square_well(
+        &SquareWellCase::from_problem(problem)?,
+        refinements,
+        &problem.options,
+    )
 }
 
-/// (4·fine − coarse)/3: Richardson extrapolation of an O(h²) quantity from h and h/2.
-pub fn richardson(coarse: f64, fine: f64) -> f64 {
-    (4.0 * fine - coarse) / 3.0
-}
-
-/// Solves the square well on `refinements` nested grids and compares with the exact solution.
+/// Solves the square well `case` on `refinements` nested grids and compares with the exact
+/// solution.
 pub fn validate_square_well(
     case: &SquareWellCase,
-    refinements: usize,
-    options: &SolverOptions,
-) -> Result<Validation, ValidateError> {
-    validate_square_well_with_masses(case, case.mass, refinements, options)
-}
-
-/// [`validate_square_well`] for a well whose effective mass `mass_inside` (mₑ) differs from the
-/// mass `case.mass` in the rest of the box (BenDaniel–Duke). With `mass_inside == case.mass`
-/// it is exactly [`validate_square_well`].
-pub fn validate_square_well_with_masses(
-    case: &SquareWellCase,
-    mass_inside: f64,
     refinements: usize,
     options: &SolverOptions,
 ) -> Result<Validation, ValidateError> {
     if refinements < 2 {
         return Err(ValidateError::TooFewGrids(refinements));
     }
+    let mass_inside = case.well_mass();
     let exact = FiniteWellInBox::new(
         case.depth,
         case.half_width,
@@ -168,32 +218,27 @@ pub fn validate_square_well_with_masses(
         case.mass,
     )?
     .levels(case.levels)?;
-    let potential = if mass_inside == case.mass {
-        Potential::square_well(case.box_half_width, case.depth, case.half_width)?
-    } else {
-        Potential::square_well_with_mass(
-            case.box_half_width,
-            case.depth,
-            case.half_width,
-            mass_inside,
-        )?
+    let potential = match case.mass_inside {
+        Some(m) if m != case.mass => {
+            Potential::square_well_with_mass(case.box_half_width, case.depth, case.half_width, m)?
+        }
+        _ => Potential::square_well(case.box_half_width, case.depth, case.half_width)?,
     };
-    let base = Grid::aligned(case.box_half_width, &potential.breakpoints(), case.spacing)?;
-    check_finest_grid(&base, refinements)?;
+    let problem = Problem {
+        options: options.clone(),
+        ..Problem::new(potential, case.mass, case.spacing, case.levels)
+    };
     let mut grids = Vec::with_capacity(refinements);
-    for r in 0..refinements {
-        let grid = base.refined(1 << r);
-        let start = std::time::Instant::now();
-        let s = spectrum::solve(&potential, &grid, case.mass, case.levels, options)?;
+    solve_nested::<ValidateError>(&problem, refinements, |_, grid, s, seconds| {
         grids.push(GridRun {
             grid: grid.summary(),
             solver: s.report.clone(),
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
             warnings: s.warnings.clone(),
             energy: s.energies(),
             kinetic: s.kinetic(),
-        });
-    }
+        })
+    })?;
     let (coarse, fine) = (&grids[refinements - 2], &grids[refinements - 1]);
     let levels: Vec<LevelCheck> = exact
         .iter()

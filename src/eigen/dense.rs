@@ -6,12 +6,22 @@
 //! 1-core and a 2-core machine. These wrappers call the same faer kernels with `Par::Seq`, so the
 //! result is a function of the matrix alone; callers that need speed run independent
 //! matrices (blocks, clusters) in parallel instead.
+//!
+//! When only the lowest eigenpairs of a large matrix are wanted, [`lowest_symmetric_eigen`]
+//! avoids most of the cost of a full decomposition: faer's one-stage tridiagonalization, most
+//! of that cost, is limited by memory bandwidth (it reads and writes the trailing matrix once
+//! per column), while [`TridiagonalReduction`] does the bulk in matrix products, and
+//! eigenvectors are computed only for the wanted pairs. [`eigenvalues_below`] counts eigenvalues by inertia, independently
+//! of both.
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor as llt;
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::{Mat, MatRef, Par};
+
+use super::sturm::SturmData;
+use super::{lowest_eigenpairs, EigenError, SolverOptions, SymTridiagonal};
 
 /// Eigenvalues (ascending) and unit eigenvectors (columns of an n × n matrix) of the real
 /// symmetric matrix whose lower triangle is `a`, computed sequentially (any unit).
@@ -90,4 +100,604 @@ pub fn cholesky_lower(a: MatRef<'_, f64>) -> Option<Mat<f64>> {
         }
     }
     Some(l)
+}
+
+/// Number of eigenvalues of the real symmetric matrix whose lower triangle is `a` that lie
+/// strictly below `x` (same unit as `a`), from the inertia of the Bunch–Kaufman factorization
+/// a − xI = P L B Lᵀ Pᵀ (Sylvester's law of inertia: B has as many negative eigenvalues as
+/// a − xI), computed sequentially. `None` if a pivot block is not finite. An exact zero pivot
+/// counts as non-negative; a count at a point within rounding of an eigenvalue is uncertain by
+/// the multiplicity of that eigenvalue.
+pub fn eigenvalues_below(a: MatRef<'_, f64>, x: f64) -> Option<usize> {
+    use faer::linalg::cholesky::lblt::factor as lblt;
+    let n = a.nrows();
+    assert_eq!(n, a.ncols(), "eigenvalues_below needs a square matrix");
+    let mut f = Mat::<f64>::from_fn(n, n, |i, j| {
+        if i == j {
+            a[(i, i)] - x
+        } else if i > j {
+            a[(i, j)]
+        } else {
+            0.0
+        }
+    });
+    let mut subdiag = Diag::<f64>::zeros(n);
+    let (mut perm, mut perm_inv) = (vec![0usize; n], vec![0usize; n]);
+    let mut mem = MemBuffer::new(lblt::cholesky_in_place_scratch::<usize, f64>(
+        n,
+        Par::Seq,
+        Default::default(),
+    ));
+    lblt::cholesky_in_place(
+        f.as_mut(),
+        subdiag.as_mut(),
+        &mut perm,
+        &mut perm_inv,
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    let s = subdiag.column_vector();
+    let mut negative = 0;
+    let mut i = 0;
+    while i < n {
+        if i + 1 < n && s[i] != 0.0 {
+            // A 2 × 2 pivot block [[p, s], [s, q]]: its eigenvalues have the signs of
+            // (det, trace): det < 0 means one of each.
+            let (p, q, off) = (f[(i, i)], f[(i + 1, i + 1)], s[i]);
+            let det = p * q - off * off;
+            if !det.is_finite() || !(p + q).is_finite() {
+                return None;
+            }
+            negative += if det < 0.0 {
+                1
+            } else if p + q >= 0.0 {
+                0
+            } else if det == 0.0 {
+                1
+            } else {
+                2
+            };
+            i += 2;
+        } else {
+            let p = f[(i, i)];
+            if !p.is_finite() {
+                return None;
+            }
+            negative += usize::from(p < 0.0);
+            i += 1;
+        }
+    }
+    Some(negative)
+}
+
+/// Bandwidth b of the first stage of [`TridiagonalReduction`]. The first stage costs
+/// (4/3) n³ flops in matrix products of width b (faster with larger b); the bulge chase costs
+/// about 6 n² b flops in small b × b kernels and the back-transformation of k vectors through
+/// it 2 n² k (both slower with larger b). 32 is about the balance for n ≈ 10³.
+pub const REDUCTION_BANDWIDTH: usize = 32;
+
+/// One panel of the first stage: Q_p = I − V T Vᵀ acting on rows `row0..n`, with V (m × r,
+/// unit lower trapezoidal, m = n − row0) stored in columns `col0..col0 + r` of the working
+/// matrix below row `row0 + c` of column `col0 + c`, and T (r × r upper triangular,
+/// column-major) here.
+#[derive(Debug, Clone)]
+struct Panel {
+    row0: usize,
+    col0: usize,
+    reflectors: usize,
+    t: Vec<f64>,
+}
+
+/// One reflector H = I − τ v vᵀ of the bulge chase, acting on rows `start..start + len`;
+/// v (with v₀ = 1) at `offset..offset + len` of the reflector store.
+#[derive(Debug, Clone, Copy)]
+struct ChaseReflector {
+    start: usize,
+    len: usize,
+    offset: usize,
+    tau: f64,
+}
+
+/// The orthogonal reduction A = Q T Qᵀ of a real symmetric matrix A to a symmetric tridiagonal
+/// T (same unit as A), computed sequentially (the result is a function of A alone) in two
+/// stages: blocked Householder panels reduce A to a band of width [`REDUCTION_BANDWIDTH`]
+/// with matrix products (the bulk of the (4/3) n³ flops, at matrix-product speed, where a
+/// one-stage reduction is limited by memory bandwidth), and a Householder bulge chase reduces
+/// the band to T in O(n² b). Q is kept (optionally) as its reflectors, so that eigenvectors of
+/// T can be carried back to eigenvectors of A at 4 n² k flops for k vectors.
+#[derive(Debug, Clone)]
+pub struct TridiagonalReduction {
+    tridiagonal: SymTridiagonal,
+    /// The working matrix of the first stage (column-major n × n): the panels' Householder
+    /// vectors; empty when Q was not kept.
+    panel_vectors: Vec<f64>,
+    panels: Vec<Panel>,
+    chase: Vec<ChaseReflector>,
+    chase_vectors: Vec<f64>,
+    keeps_q: bool,
+}
+
+/// Σ a_i b_i over the common length, in eight interleaved partial sums (a fixed order, so the
+/// result is deterministic; a single running sum is a chain of dependent additions that the
+/// compiler may not vectorize).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Euclidean norm; rescaled when the sum of squares could leave the floating-point range.
+fn norm2(x: &[f64]) -> f64 {
+    let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    if (1e-150..1e150).contains(&scale) {
+        return dot(x, x).sqrt();
+    }
+    let inv = 1.0 / scale;
+    scale * x.iter().map(|v| (v * inv) * (v * inv)).sum::<f64>().sqrt()
+}
+
+/// Turns `x` into a Householder reflector H = I − τ v vᵀ (v₀ = 1) with H x = β e₀ (LAPACK's
+/// dlarfg): on return x[0] = β and x[1..] = v[1..]; returns τ, 0 when x[1..] is already zero
+/// (H = I).
+fn make_reflector(x: &mut [f64]) -> f64 {
+    let Some((head, tail)) = x.split_first_mut() else {
+        return 0.0;
+    };
+    let tail_norm = norm2(tail);
+    if tail_norm == 0.0 {
+        return 0.0;
+    }
+    let alpha = *head;
+    let norm = alpha.hypot(tail_norm);
+    let beta = if alpha >= 0.0 { -norm } else { norm };
+    let tau = (beta - alpha) / beta;
+    let scale = 1.0 / (alpha - beta);
+    tail.iter_mut().for_each(|t| *t *= scale);
+    *head = beta;
+    tau
+}
+
+/// y ← (I − τ v vᵀ) y for the reflector whose v is `v` with v₀ taken as 1 (whatever is stored).
+fn apply_reflector(v: &[f64], tau: f64, y: &mut [f64]) {
+    let (y0, rest) = y.split_first_mut().expect("reflector of length ≥ 1");
+    let w = tau * (*y0 + dot(&v[1..], rest));
+    *y0 -= w;
+    rest.iter_mut().zip(&v[1..]).for_each(|(r, a)| *r -= w * a);
+}
+
+/// First stage: reduces the symmetric matrix in `a` (column-major n × n, lower triangle used and
+/// updated) to a band of lower bandwidth `b`; returns the panels (their V stays in `a`).
+fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
+    use faer::linalg::matmul::matmul;
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::{Accum, MatMut};
+    let mut panels = Vec::new();
+    let mut col0 = 0;
+    // A panel is needed while some column has entries more than b rows below the diagonal.
+    while col0 + b + 1 < n {
+        let row0 = col0 + b;
+        let m = n - row0;
+        let r = b.min(m);
+        // Householder QR of the panel a[row0.., col0..col0 + b], one column at a time (the panel
+        // is m × b: small next to the trailing update).
+        let mut taus = vec![0.0; r];
+        for c in 0..r {
+            let (left, right) = a.split_at_mut((col0 + c + 1) * n);
+            let x = &mut left[(col0 + c) * n + row0 + c..];
+            let tau = make_reflector(x);
+            taus[c] = tau;
+            if tau != 0.0 {
+                for c2 in c + 1..b {
+                    let y = &mut right[(c2 - c - 1) * n + row0 + c..(c2 - c) * n];
+                    apply_reflector(x, tau, y);
+                }
+            }
+        }
+        // T of Q = H_0 ⋯ H_{r−1} = I − V T Vᵀ (LAPACK's dlarft, forward, column-wise).
+        let mut t = vec![0.0; r * r];
+        let mut u = vec![0.0; r];
+        for c in 0..r {
+            t[c * r + c] = taus[c];
+            if taus[c] == 0.0 {
+                continue;
+            }
+            let vc = &a[(col0 + c) * n + row0 + c..(col0 + c + 1) * n];
+            for (i, ui) in u.iter_mut().enumerate().take(c) {
+                let vi = &a[(col0 + i) * n + row0 + c..(col0 + i + 1) * n];
+                *ui = vi[0] + dot(&vi[1..], &vc[1..]);
+            }
+            for row in 0..c {
+                let s: f64 = (row..c).map(|i| t[i * r + row] * u[i]).sum();
+                t[c * r + row] = -taus[c] * s;
+            }
+        }
+        // V explicit (zeros above its unit diagonal) for the products.
+        let mut v = vec![0.0; m * r];
+        for c in 0..r {
+            v[c * m + c] = 1.0;
+            v[c * m + c + 1..(c + 1) * m]
+                .copy_from_slice(&a[(col0 + c) * n + row0 + c + 1..(col0 + c + 1) * n]);
+        }
+        let vm = MatRef::from_column_major_slice(&v, m, r);
+        let tm = MatRef::from_column_major_slice(&t, r, r);
+        // Qᵀ A Q = A − Y Vᵀ − V Yᵀ with X = A V, W = X T, Y = W − ½ V (Tᵀ Vᵀ W); A is symmetric
+        // and only its lower triangle is read and written.
+        let mut w = Mat::<f64>::zeros(m, r);
+        {
+            let full = MatRef::from_column_major_slice(a, n, n);
+            let a22 = full.submatrix(row0, row0, m, m);
+            let mut x = Mat::<f64>::zeros(m, r);
+            triangular::matmul(
+                x.as_mut(),
+                BlockStructure::Rectangular,
+                Accum::Replace,
+                a22,
+                BlockStructure::TriangularLower,
+                vm,
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            triangular::matmul(
+                x.as_mut(),
+                BlockStructure::Rectangular,
+                Accum::Add,
+                a22.transpose(),
+                BlockStructure::StrictTriangularUpper,
+                vm,
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            matmul(w.as_mut(), Accum::Replace, x.as_ref(), tm, 1.0, Par::Seq);
+        }
+        let mut vw = Mat::<f64>::zeros(r, r);
+        matmul(
+            vw.as_mut(),
+            Accum::Replace,
+            vm.transpose(),
+            w.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        let mut z = Mat::<f64>::zeros(r, r);
+        matmul(
+            z.as_mut(),
+            Accum::Replace,
+            tm.transpose(),
+            vw.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(w.as_mut(), Accum::Add, vm, z.as_ref(), -0.5, Par::Seq);
+        let mut lhs = Mat::<f64>::zeros(m, 2 * r);
+        let mut rhs = Mat::<f64>::zeros(m, 2 * r);
+        lhs.as_mut().subcols_mut(0, r).copy_from(w.as_ref());
+        lhs.as_mut().subcols_mut(r, r).copy_from(vm);
+        rhs.as_mut().subcols_mut(0, r).copy_from(vm);
+        rhs.as_mut().subcols_mut(r, r).copy_from(w.as_ref());
+        let full = MatMut::from_column_major_slice_mut(a, n, n);
+        triangular::matmul(
+            full.submatrix_mut(row0, row0, m, m),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            lhs.as_ref(),
+            BlockStructure::Rectangular,
+            rhs.as_ref().transpose(),
+            BlockStructure::Rectangular,
+            -1.0,
+            Par::Seq,
+        );
+        panels.push(Panel {
+            row0,
+            col0,
+            reflectors: r,
+            t,
+        });
+        col0 += b;
+    }
+    panels
+}
+
+/// Second stage: reduces the symmetric band matrix `band` (lower band storage, A[i, c] at
+/// `c * ld + (i − c)`, lower bandwidth b at the start, ld = 2b rows per column for the bulge)
+/// to tridiagonal form by chasing each column's bulge down the band with Householder
+/// reflectors (Schwarz's / Lang's scheme, one column annihilated per reflector); the
+/// reflectors are recorded when `record` is given.
+fn chase_bulges(
+    band: &mut [f64],
+    n: usize,
+    b: usize,
+    ld: usize,
+    mut record: Option<(&mut Vec<ChaseReflector>, &mut Vec<f64>)>,
+) {
+    let mut v = vec![0.0; b];
+    let mut p = vec![0.0; b];
+    let mut t = vec![0.0; b];
+    for j in 0..n.saturating_sub(2) {
+        // Step s annihilates column `col` in rows r0 + 1..r1 (the rows of block s), applies the
+        // reflector to the rest of the previous block's columns from the left, to block s from
+        // both sides and to the block below from the right (which creates the next bulge).
+        let (mut col, mut r0, mut prev_end) = (j, j + 1, j + 1);
+        loop {
+            let r1 = (r0 + b).min(n);
+            let len = r1 - r0;
+            if len < 2 {
+                break;
+            }
+            let x = &mut band[col * ld + (r0 - col)..col * ld + (r1 - col)];
+            let v = &mut v[..len];
+            v.copy_from_slice(x);
+            let tau = make_reflector(v);
+            x[0] = v[0];
+            x[1..].fill(0.0);
+            v[0] = 1.0;
+            if tau != 0.0 {
+                for c in col + 1..prev_end {
+                    apply_reflector(v, tau, &mut band[c * ld + (r0 - c)..c * ld + (r1 - c)]);
+                }
+                // Two-sided on the diagonal block: p = τ A v, w = p − ½ τ (pᵀv) v,
+                // A ← A − v wᵀ − w vᵀ (lower triangle).
+                let p = &mut p[..len];
+                p.fill(0.0);
+                for k in 0..len {
+                    // Column k of the block from its diagonal down: A[k.., k].
+                    let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                    let vk = v[k];
+                    p[k..].iter_mut().zip(colk).for_each(|(x, a)| *x += a * vk);
+                    p[k] += dot(&colk[1..], &v[k + 1..]);
+                }
+                p.iter_mut().for_each(|x| *x *= tau);
+                let alpha = -0.5 * tau * dot(p, v);
+                p.iter_mut()
+                    .zip(v.iter())
+                    .for_each(|(x, y)| *x += alpha * y);
+                for k in 0..len {
+                    let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                    let (vk, wk) = (v[k], p[k]);
+                    for (i, a) in colk.iter_mut().enumerate() {
+                        *a -= v[k + i] * wk + p[k + i] * vk;
+                    }
+                }
+                // From the right on the block below: B ← B − τ (B v) vᵀ.
+                let r2 = (r1 + b).min(n);
+                if r2 > r1 {
+                    let t = &mut t[..r2 - r1];
+                    t.fill(0.0);
+                    for (c, &vk) in (r0..r1).zip(v.iter()) {
+                        let seg = &band[c * ld + (r1 - c)..c * ld + (r2 - c)];
+                        t.iter_mut().zip(seg).for_each(|(x, y)| *x += vk * y);
+                    }
+                    for (c, &vk) in (r0..r1).zip(v.iter()) {
+                        let f = tau * vk;
+                        let seg = &mut band[c * ld + (r1 - c)..c * ld + (r2 - c)];
+                        seg.iter_mut().zip(t.iter()).for_each(|(x, y)| *x -= f * y);
+                    }
+                }
+                if let Some((reflectors, vectors)) = record.as_mut() {
+                    reflectors.push(ChaseReflector {
+                        start: r0,
+                        len,
+                        offset: vectors.len(),
+                        tau,
+                    });
+                    vectors.extend_from_slice(v);
+                }
+            }
+            prev_end = r1;
+            col = r0;
+            r0 = r1;
+        }
+    }
+}
+
+impl TridiagonalReduction {
+    /// Reduces the real symmetric matrix whose lower triangle is `a`; with `keep_q` the
+    /// reflectors are kept for [`Self::apply_q`] (about 1.5 n² numbers).
+    pub fn new(a: MatRef<'_, f64>, keep_q: bool) -> Self {
+        let n = a.nrows();
+        assert_eq!(n, a.ncols(), "TridiagonalReduction needs a square matrix");
+        let mut work = vec![0.0; n * n];
+        for j in 0..n {
+            for i in j..n {
+                work[j * n + i] = a[(i, j)];
+            }
+        }
+        let b = REDUCTION_BANDWIDTH.min(n.saturating_sub(1)).max(1);
+        let panels = reduce_to_band(&mut work, n, b);
+        let ld = 2 * b;
+        let mut band = vec![0.0; n * ld];
+        for c in 0..n {
+            let rows = (b + 1).min(n - c);
+            band[c * ld..c * ld + rows].copy_from_slice(&work[c * n + c..c * n + c + rows]);
+        }
+        let (mut chase, mut chase_vectors) = (Vec::new(), Vec::new());
+        chase_bulges(
+            &mut band,
+            n,
+            b,
+            ld,
+            keep_q.then_some((&mut chase, &mut chase_vectors)),
+        );
+        let tridiagonal = SymTridiagonal {
+            diag: (0..n).map(|i| band[i * ld]).collect(),
+            off: (0..n.saturating_sub(1)).map(|i| band[i * ld + 1]).collect(),
+        };
+        Self {
+            tridiagonal,
+            panel_vectors: if keep_q { work } else { Vec::new() },
+            panels: if keep_q { panels } else { Vec::new() },
+            chase,
+            chase_vectors,
+            keeps_q: keep_q,
+        }
+    }
+
+    /// The tridiagonal T (same unit as A).
+    pub fn tridiagonal(&self) -> &SymTridiagonal {
+        &self.tridiagonal
+    }
+
+    /// True if Q was kept.
+    pub fn keeps_q(&self) -> bool {
+        self.keeps_q
+    }
+
+    /// z ← Q z for the column-major n × k matrix `z` (eigenvectors of T in, of A out);
+    /// sequential. Panics if Q was not kept or `z` does not have n rows.
+    pub fn apply_q(&self, z: &mut [f64]) {
+        use faer::linalg::matmul::matmul;
+        use faer::{Accum, MatMut};
+        assert!(self.keeps_q, "apply_q needs a reduction that kept Q");
+        let n = self.tridiagonal.len();
+        if n == 0 {
+            return;
+        }
+        assert_eq!(z.len() % n, 0, "apply_q needs n rows");
+        let k = z.len() / n;
+        if k == 0 {
+            return;
+        }
+        // The bulge chase's reflectors, last first, on z stored by rows (the k entries of a row
+        // contiguous, so each reflector works on one contiguous len × k block).
+        let mut rows = vec![0.0; n * k];
+        for c in 0..k {
+            for i in 0..n {
+                rows[i * k + c] = z[c * n + i];
+            }
+        }
+        let mut w = vec![0.0; k];
+        for h in self.chase.iter().rev() {
+            let v = &self.chase_vectors[h.offset..h.offset + h.len];
+            let block = &mut rows[h.start * k..(h.start + h.len) * k];
+            w.copy_from_slice(&block[..k]);
+            for (vi, row) in v[1..].iter().zip(block[k..].chunks_exact(k)) {
+                w.iter_mut().zip(row).for_each(|(x, y)| *x += vi * y);
+            }
+            w.iter_mut().for_each(|x| *x *= h.tau);
+            for (vi, row) in std::iter::once(&1.0)
+                .chain(&v[1..])
+                .zip(block.chunks_exact_mut(k))
+            {
+                row.iter_mut().zip(&w).for_each(|(y, x)| *y -= vi * x);
+            }
+        }
+        for c in 0..k {
+            for i in 0..n {
+                z[c * n + i] = rows[i * k + c];
+            }
+        }
+        // The panels, last first: z[row0..] ← (I − V T Vᵀ) z[row0..].
+        for p in self.panels.iter().rev() {
+            let (m, r) = (n - p.row0, p.reflectors);
+            let mut v = vec![0.0; m * r];
+            for c in 0..r {
+                v[c * m + c] = 1.0;
+                let col = p.col0 + c;
+                v[c * m + c + 1..(c + 1) * m]
+                    .copy_from_slice(&self.panel_vectors[col * n + p.row0 + c + 1..(col + 1) * n]);
+            }
+            let vm = MatRef::from_column_major_slice(&v, m, r);
+            let tm = MatRef::from_column_major_slice(&p.t, r, r);
+            let mut zs = MatMut::from_column_major_slice_mut(z, n, k);
+            let mut zsub = zs.as_mut().subrows_mut(p.row0, m);
+            let mut s = Mat::<f64>::zeros(r, k);
+            matmul(
+                s.as_mut(),
+                Accum::Replace,
+                vm.transpose(),
+                zsub.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            let mut ts = Mat::<f64>::zeros(r, k);
+            matmul(ts.as_mut(), Accum::Replace, tm, s.as_ref(), 1.0, Par::Seq);
+            matmul(zsub.as_mut(), Accum::Add, vm, ts.as_ref(), -1.0, Par::Seq);
+        }
+    }
+}
+
+/// The lowest eigenpairs of a real symmetric matrix (see [`lowest_symmetric_eigen`]).
+#[derive(Debug, Clone)]
+pub struct LowestEigen {
+    /// λ_0 ≤ … ≤ λ_{k−1} (same unit as the matrix).
+    pub values: Vec<f64>,
+    /// Column-major n × k: column j is the unit eigenvector of λ_j (empty without vectors).
+    pub vectors: Vec<f64>,
+    /// λ_k, the lowest eigenvalue not returned (`None` when all n were returned): every
+    /// eigenvalue below it is in `values`.
+    pub next: Option<f64>,
+    /// Matrix dimension n.
+    pub dimension: usize,
+}
+
+/// The lowest eigenpairs of the real symmetric matrix whose lower triangle is `a`:
+/// at least the `count` lowest and every eigenvalue ≤ `below` (plus the tolerance of the
+/// tridiagonal solver, 64 ε ‖T‖, so that no eigenvalue within rounding of `below` is left
+/// out), with unit eigenvectors when `vectors` is set. Sequential in the reduction
+/// ([`TridiagonalReduction`]); the tridiagonal eigenpairs come from
+/// [`crate::eigen::lowest_eigenpairs`] (Sturm counts prove that none below is missed) and
+/// their vectors are carried back through Q: O(n³) with a small constant plus O(n² k), where a
+/// full dense eigen-decomposition also pays for all n vectors.
+pub fn lowest_symmetric_eigen(
+    a: MatRef<'_, f64>,
+    count: usize,
+    below: f64,
+    vectors: bool,
+) -> Result<LowestEigen, EigenError> {
+    let n = a.nrows();
+    if below.is_nan() {
+        return Err(EigenError::Malformed(
+            "the energy bound of the wanted eigenvalues is NaN".into(),
+        ));
+    }
+    if n == 0 {
+        return Ok(LowestEigen {
+            values: Vec::new(),
+            vectors: Vec::new(),
+            next: None,
+            dimension: 0,
+        });
+    }
+    let reduction = TridiagonalReduction::new(a, vectors);
+    let t = reduction.tridiagonal();
+    t.check()?;
+    let options = SolverOptions::default();
+    let margin = options.residual_factor * f64::EPSILON * t.norm_bound();
+    let under = SturmData::new(&t.diag, &t.off).count_below(below + margin);
+    let k = count.max(under).min(n);
+    // One more than wanted: λ_k bounds what was left out.
+    let pairs = lowest_eigenpairs(t, (k + 1).min(n), &options)?;
+    let next = (k < n).then(|| pairs.values[k]);
+    let mut values = pairs.values;
+    values.truncate(k);
+    let mut z = Vec::new();
+    if vectors {
+        z = pairs.vectors;
+        z.truncate(n * k);
+        reduction.apply_q(&mut z);
+    }
+    Ok(LowestEigen {
+        values,
+        vectors: z,
+        next,
+        dimension: n,
+    })
 }

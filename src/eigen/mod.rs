@@ -2,11 +2,15 @@
 //!
 //! The spine of confine needs the k lowest eigenpairs of a real symmetric tridiagonal matrix
 //! (the finite-difference Hamiltonian). [`tridiagonal`] implements them with Sturm-count
-//! multisection (which proves completeness) and shifted inverse / Rayleigh-quotient iteration,
-//! in O(n) memory per vector.
+//! multisection (which proves completeness, [`isolate`]), shifted inverse / Rayleigh-quotient
+//! iteration on many levels at once ([`inverse`]) in O(n) memory per vector, and one
+//! Cholesky-QR pass ([`orthonormal`]).
 
 pub mod dense;
+mod inverse;
+mod isolate;
 pub mod lanczos;
+mod orthonormal;
 pub mod sturm;
 pub mod tridiagonal;
 

@@ -1,27 +1,29 @@
-//! The k lowest eigenpairs of a real symmetric tridiagonal matrix T.
+//! The k lowest eigenpairs of a real symmetric tridiagonal matrix T, in three stages.
 //!
-//! 1. **Isolation by Sturm multisection.** Starting from the Gershgorin interval, intervals are
-//!    split into [`LANES`]` + 1` parts with one multi-shift Sturm sweep ([`super::sturm`]) and
-//!    only the parts holding one of the k + 1 lowest eigenvalues are kept, until each holds
-//!    exactly one eigenvalue or is narrower than the resolution of the counts (a cluster).
-//!    The count at a point between λ_{k−1} and λ_k equals k: that is the proof that no level
-//!    below the k-th was missed.
-//! 2. **Refinement.** Each isolated interval is narrowed further until it is small against the
-//!    distance to its neighbours, so that a shift inside it makes inverse iteration contract
-//!    fast.
-//! 3. **Vectors.** Shifted inverse iteration with Rayleigh-quotient shifts (safeguarded: a
-//!    Rayleigh quotient outside the isolating interval is not used), one tridiagonal LU with
-//!    partial pivoting per step, O(n) work and memory. Unresolvable clusters use a fixed shift,
-//!    Gram–Schmidt against the cluster's vectors, and a Rayleigh–Ritz rotation inside the
-//!    cluster. Levels are independent and run in parallel (rayon).
-//! 4. **Orthonormality.** Inverse iteration leaves overlaps of order ε‖T‖/gap between distinct
-//!    levels. One Cholesky-QR pass (Gram matrix and triangular solve, faer) removes them; the
-//!    Rayleigh quotients and residuals are then recomputed and reported.
+//! 1. **Brackets** ([`super::isolate`]). Sturm-count multisection from the Gershgorin interval
+//!    isolates the k + 1 lowest eigenvalues (each in an interval holding exactly one, or in a
+//!    cluster narrower than the resolution of the counts), then narrows every simple level
+//!    until inverse iteration from its midpoint contracts by [`SolverOptions::contraction`] per
+//!    step. The count at a point between λ_{k−1} and λ_k equals k: that is the proof that no
+//!    level below the k-th was missed.
+//! 2. **Vectors** ([`super::inverse`]). Inverse iteration with Rayleigh-quotient shifts
+//!    (safeguarded: a quotient is used only where it is closer to its level than to any other
+//!    bracket), one tridiagonal LU with partial pivoting per step, 16 levels per sweep in SIMD
+//!    lanes, O(n) memory per level. Clusters use a fixed shift, Gram–Schmidt inside the cluster
+//!    and a Rayleigh–Ritz rotation. Groups of levels run in parallel (rayon).
+//! 3. **Orthonormality** ([`super::orthonormal`]). Inverse iteration leaves overlaps of order
+//!    ε‖T‖/gap between distinct levels; one Cholesky-QR pass removes them, and the same pass
+//!    measures the Rayleigh quotients, residuals and max |VᵀV − I| that are reported.
+//!
+//! Every stage is independent of the number of threads: the shifts of stage 1 follow from the
+//! counts alone, each level of stage 2 does the same arithmetic whichever levels share its
+//! sweep, and the sums of stage 3 are added in a fixed order.
 
-use super::sturm::{SturmData, LANES};
+use super::inverse::{self, IterationParams, LaneWorkspace, Level, PivotedLu, Solved, LANE_WIDTH};
+use super::isolate::{self, BracketGoal, Interval};
+use super::orthonormal;
+use super::sturm::SturmData;
 use super::{EigenError, SymTridiagonal};
-use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{linalg, Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -32,11 +34,10 @@ pub struct SolverOptions {
     pub residual_factor: f64,
     /// At most this many inverse-iteration steps per vector.
     pub max_iterations: usize,
-    /// Refine each eigenvalue (Laguerre steps) until the step is below this fraction of the
-    /// distance to the neighbouring levels before inverse iteration starts.
-    pub refine_fraction: f64,
-    /// At most this many refinement sweeps per batch of levels.
-    pub max_refine_sweeps: usize,
+    /// Each simple level's bracket is narrowed by Sturm bisection until its half-width is at
+    /// most this fraction of the distance from its midpoint to the neighbouring brackets, so
+    /// that the first inverse-iteration step shrinks every other component by that factor.
+    pub contraction: f64,
     /// Levels closer than `cluster_factor` · ε · ‖T‖ are computed together as one cluster
     /// (Gram–Schmidt and Rayleigh–Ritz inside it).
     pub cluster_factor: f64,
@@ -47,8 +48,7 @@ impl Default for SolverOptions {
         Self {
             residual_factor: 64.0,
             max_iterations: 12,
-            refine_fraction: 1e-6,
-            max_refine_sweeps: 60,
+            contraction: 0.0078125,
             cluster_factor: 1e3,
         }
     }
@@ -108,560 +108,6 @@ impl EigenPairs {
     pub fn vector(&self, j: usize) -> &[f64] {
         &self.vectors[j * self.dimension..(j + 1) * self.dimension]
     }
-}
-
-/// An interval (lo, hi] with Sturm counts: `count_lo` eigenvalues lie below `lo`,
-/// `count_hi` below `hi`.
-#[derive(Debug, Clone, Copy)]
-struct Interval {
-    lo: f64,
-    hi: f64,
-    count_lo: usize,
-    count_hi: usize,
-}
-
-impl Interval {
-    fn multiplicity(&self) -> usize {
-        self.count_hi - self.count_lo
-    }
-    fn width(&self) -> f64 {
-        self.hi - self.lo
-    }
-    fn mid(&self) -> f64 {
-        0.5 * (self.lo + self.hi)
-    }
-}
-
-/// One multisection sweep: splits `iv` into `LANES + 1` parts and returns the non-empty ones
-/// that hold an eigenvalue of index < `wanted`.
-fn multisect(sturm: &SturmData, iv: &Interval, wanted: usize) -> Vec<Interval> {
-    let step = iv.width() / (LANES as f64 + 1.0);
-    let mut xs = [0.0; LANES];
-    for (s, x) in xs.iter_mut().enumerate() {
-        *x = iv.lo + step * (s as f64 + 1.0);
-    }
-    let counts = sturm.counts_below(&xs);
-    let mut parts = Vec::with_capacity(LANES + 1);
-    let mut lo = iv.lo;
-    let mut count_lo = iv.count_lo;
-    for s in 0..=LANES {
-        let (hi, count_hi) = if s < LANES {
-            // Counts are monotone in exact arithmetic; clamp rounding noise so parts nest.
-            (xs[s], counts[s].clamp(count_lo, iv.count_hi))
-        } else {
-            (iv.hi, iv.count_hi)
-        };
-        if count_hi > count_lo && count_lo < wanted {
-            parts.push(Interval {
-                lo,
-                hi,
-                count_lo,
-                count_hi,
-            });
-        }
-        lo = hi;
-        count_lo = count_hi;
-    }
-    parts
-}
-
-/// Splits `iv` until every part holds one eigenvalue or is narrower than `resolution`.
-fn isolate(
-    sturm: &SturmData,
-    iv: Interval,
-    wanted: usize,
-    resolution: f64,
-    sweeps: &std::sync::atomic::AtomicUsize,
-) -> Vec<Interval> {
-    if iv.multiplicity() == 1 || iv.width() <= resolution {
-        return vec![iv];
-    }
-    sweeps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let parts = multisect(sturm, &iv, wanted);
-    if parts.len() == 1 {
-        // Only one part kept: keep splitting without spawning.
-        return isolate(sturm, parts[0], wanted, resolution, sweeps);
-    }
-    parts
-        .into_par_iter()
-        .flat_map_iter(|p| isolate(sturm, p, wanted, resolution, sweeps))
-        .collect()
-}
-
-/// Workspace for one shifted tridiagonal LU solve (LAPACK `dgttrf`/`dgtts2` layout, with the
-/// reciprocal pivots stored so that back substitution has no division on its critical path).
-struct LuWorkspace {
-    /// 1 / diagonal of U.
-    inv_u0: Vec<f64>,
-    /// First super-diagonal of U.
-    u1: Vec<f64>,
-    /// Second super-diagonal of U (fill-in from row swaps).
-    u2: Vec<f64>,
-}
-
-impl LuWorkspace {
-    fn new(n: usize) -> Self {
-        Self {
-            inv_u0: vec![0.0; n],
-            u1: vec![0.0; n],
-            u2: vec![0.0; n],
-        }
-    }
-
-    /// Overwrites `b` with the solution x of (T − σI) x = b and returns ‖x‖². Pivots smaller
-    /// than `pivot_floor` are raised to it: a perturbation of size ε‖T‖, harmless (and
-    /// customary) in inverse iteration where T − σI is nearly singular by design.
-    fn solve_shifted(
-        &mut self,
-        t: &SymTridiagonal,
-        sigma: f64,
-        pivot_floor: f64,
-        b: &mut [f64],
-    ) -> f64 {
-        let floor = |p: f64| {
-            if p.abs() < pivot_floor {
-                pivot_floor.copysign(if p == 0.0 { 1.0 } else { p })
-            } else {
-                p
-            }
-        };
-        let n = t.len();
-        if n == 1 {
-            b[0] /= floor(t.diag[0] - sigma);
-            return b[0] * b[0];
-        }
-        // Factor with partial pivoting and apply L⁻¹ to b in the same sweep.
-        let mut diag_i = t.diag[0] - sigma;
-        let mut super_i = t.off[0];
-        for i in 0..n - 1 {
-            let sub = t.off[i];
-            let diag_next = t.diag[i + 1] - sigma;
-            let super_next = if i + 1 < n - 1 { t.off[i + 1] } else { 0.0 };
-            // Swap rows only for a usable pivot: with |sub| below the floor (a decoupled
-            // block), 1/sub would overflow; the floored diagonal is the better pivot then.
-            if diag_i.abs() >= sub.abs() || sub.abs() < pivot_floor {
-                let inv = 1.0 / floor(diag_i);
-                let m = sub * inv;
-                self.inv_u0[i] = inv;
-                self.u1[i] = super_i;
-                self.u2[i] = 0.0;
-                b[i + 1] -= m * b[i];
-                diag_i = diag_next - m * super_i;
-                super_i = super_next;
-            } else {
-                let inv = 1.0 / sub;
-                let m = diag_i * inv;
-                self.inv_u0[i] = inv;
-                self.u1[i] = diag_next;
-                self.u2[i] = super_next;
-                let bi = b[i];
-                b[i] = b[i + 1];
-                b[i + 1] = bi - m * b[i];
-                diag_i = super_i - m * diag_next;
-                super_i = -m * super_next;
-            }
-        }
-        self.inv_u0[n - 1] = 1.0 / floor(diag_i);
-        // Back substitution with U, accumulating ‖x‖² on the way.
-        b[n - 1] *= self.inv_u0[n - 1];
-        b[n - 2] = (b[n - 2] - self.u1[n - 2] * b[n - 1]) * self.inv_u0[n - 2];
-        let mut norm2 = b[n - 1] * b[n - 1] + b[n - 2] * b[n - 2];
-        for i in (0..n - 2).rev() {
-            let x = (b[i] - self.u1[i] * b[i + 1] - self.u2[i] * b[i + 2]) * self.inv_u0[i];
-            b[i] = x;
-            norm2 += x * x;
-        }
-        norm2
-    }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four partial sums: vectorizes and is deterministic.
-    let mut s = [0.0; 4];
-    let chunks_a = a.chunks_exact(4);
-    let chunks_b = b.chunks_exact(4);
-    let (ra, rb) = (chunks_a.remainder(), chunks_b.remainder());
-    for (x, y) in chunks_a.zip(chunks_b) {
-        for l in 0..4 {
-            s[l] += x[l] * y[l];
-        }
-    }
-    let mut tail = 0.0;
-    for (x, y) in ra.iter().zip(rb) {
-        tail += x * y;
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
-fn normalize(v: &mut [f64]) -> f64 {
-    let norm = dot(v, v).sqrt();
-    if norm > 0.0 {
-        let inv = 1.0 / norm;
-        v.iter_mut().for_each(|x| *x *= inv);
-    }
-    norm
-}
-
-/// Rayleigh quotient ρ = vᵀTv / vᵀv and residual ‖Tv − ρv‖/‖v‖ of v ≠ 0, given ‖v‖² =
-/// `norm2`; v is scaled to unit norm on the way. Two sweeps, no stored Tv.
-fn rayleigh_normalize(t: &SymTridiagonal, v: &mut [f64], norm2: f64) -> (f64, f64) {
-    let n = v.len();
-    let (d, e) = (&t.diag, &t.off);
-    let mut vtv = 0.0;
-    if n == 1 {
-        vtv = d[0] * v[0] * v[0];
-    } else {
-        vtv += v[0] * (d[0] * v[0] + e[0] * v[1]);
-        for i in 1..n - 1 {
-            vtv += v[i] * (e[i - 1] * v[i - 1] + d[i] * v[i] + e[i] * v[i + 1]);
-        }
-        vtv += v[n - 1] * (e[n - 2] * v[n - 2] + d[n - 1] * v[n - 1]);
-    }
-    let rho = vtv / norm2;
-    // Residual on the unscaled vector, scaling each entry once its neighbours are used.
-    let scale = 1.0 / norm2.sqrt();
-    let mut r2 = 0.0;
-    let mut prev = 0.0; // unscaled v[i − 1]
-    for i in 0..n {
-        let here = v[i];
-        let mut y = d[i] * here - rho * here;
-        if i > 0 {
-            y += e[i - 1] * prev;
-        }
-        if i + 1 < n {
-            y += e[i] * v[i + 1];
-        }
-        r2 += y * y;
-        v[i] = here * scale;
-        prev = here;
-    }
-    (rho, r2.sqrt() * scale)
-}
-
-/// Rayleigh quotient ρ = vᵀTv and residual ‖Tv − ρv‖ of a unit vector; `tv` is scratch.
-/// The residual is formed as (T − ρ)v with the shift on the diagonal, and ρ is corrected by
-/// vᵀ(T − ρ)v: both stay accurate when T's diagonal is large against the spread of its
-/// eigenvalues (tight clusters).
-fn rayleigh(t: &SymTridiagonal, v: &[f64], tv: &mut [f64]) -> (f64, f64) {
-    t.matvec(v, tv);
-    let rho = dot(v, tv);
-    t.matvec_shifted(rho, v, tv);
-    let rho = rho + dot(v, tv);
-    t.matvec_shifted(rho, v, tv);
-    (rho, dot(tv, tv).sqrt())
-}
-
-/// A deterministic start vector with components along every eigenvector (pseudo-random).
-fn start_vector(n: usize, seed: u64, v: &mut [f64]) {
-    let mut state = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(0xD1B5_4A32_D192_ED03);
-    for x in v.iter_mut().take(n) {
-        // SplitMix64.
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        *x = (z >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-    }
-    normalize(v);
-}
-
-/// Per-thread scratch of the vector phase, allocated once per rayon task rather than per level:
-/// fresh pages cost a page fault each, which dominated the run time before this reuse.
-struct Workspace {
-    lu: LuWorkspace,
-    tv: Vec<f64>,
-    best: Vec<f64>,
-}
-
-impl Workspace {
-    fn new(n: usize) -> Self {
-        Self {
-            lu: LuWorkspace::new(n),
-            tv: vec![0.0; n],
-            best: vec![0.0; n],
-        }
-    }
-}
-
-/// Shared constants of one solve.
-struct Context<'a> {
-    t: &'a SymTridiagonal,
-    sturm: SturmData,
-    opts: &'a SolverOptions,
-    pivot_floor: f64,
-    residual_tol: f64,
-    /// Below this width Sturm counts cannot separate two eigenvalues.
-    resolution: f64,
-}
-
-/// Result of one level or cluster (its vectors are written into the caller's columns).
-struct Solved {
-    values: Vec<f64>,
-    iterations: usize,
-}
-
-/// Refines up to [`LANES`] simple eigenvalues at once by Laguerre's iteration on the
-/// characteristic polynomial (cubically convergent, and globally so for real-rooted
-/// polynomials), all lanes in one sweep of [`SturmData::laguerre_sums`]. Each sweep's exact
-/// Sturm count also shrinks the isolating interval; a step that leaves it (or is not finite)
-/// is replaced by bisection. Returns the refined shifts and the number of sweeps.
-fn refine_batch(
-    ctx: &Context,
-    ivs: &mut [Interval],
-    targets: &[f64],
-    resolution: f64,
-) -> (Vec<f64>, usize) {
-    let lanes = ivs.len();
-    debug_assert!(lanes <= LANES);
-    let n = ctx.t.len() as f64;
-    let mut xs: Vec<f64> = ivs.iter().map(Interval::mid).collect();
-    let mut done: Vec<bool> = ivs.iter().map(|iv| iv.width() <= resolution).collect();
-    let mut sweeps = 0;
-    for _ in 0..ctx.opts.max_refine_sweeps {
-        if done.iter().all(|&d| d) {
-            break;
-        }
-        let mut shifts = [0.0; LANES];
-        for s in 0..LANES {
-            shifts[s] = xs[s.min(lanes - 1)];
-        }
-        sweeps += 1;
-        let sums = ctx.sturm.laguerre_sums(&shifts);
-        for s in 0..lanes {
-            if done[s] {
-                continue;
-            }
-            let iv = &mut ivs[s];
-            let x = xs[s];
-            // x is above λ_j (j = count_lo) exactly when more than j eigenvalues lie below x.
-            if sums[s].count > iv.count_lo {
-                iv.hi = x;
-            } else {
-                iv.lo = x;
-            }
-            let (g, h) = (sums[s].g, sums[s].h);
-            let disc = ((n - 1.0) * (n * h - g * g)).max(0.0).sqrt();
-            let denom = if g >= 0.0 { g + disc } else { g - disc };
-            let next = x - n / denom;
-            let next = if next.is_finite() && next > iv.lo && next < iv.hi {
-                next
-            } else {
-                iv.mid()
-            };
-            if (next - x).abs() <= targets[s] || iv.width() <= resolution {
-                done[s] = true;
-            }
-            xs[s] = next;
-        }
-    }
-    (xs, sweeps)
-}
-
-/// Inverse iteration with safeguarded Rayleigh-quotient shifts for a simple eigenvalue; the
-/// unit eigenvector is written to `v`.
-fn solve_simple(
-    ctx: &Context,
-    ws: &mut Workspace,
-    iv: Interval,
-    shift: f64,
-    seed: u64,
-    v: &mut [f64],
-) -> Solved {
-    let n = ctx.t.len();
-    start_vector(n, seed, v);
-    let mut sigma = shift;
-    let mut best_residual = f64::INFINITY;
-    let mut best_rho = sigma;
-    let mut iterations = 0;
-    let mut rayleigh_shift = false;
-    for it in 0..ctx.opts.max_iterations {
-        iterations += 1;
-        let norm2 = ctx_solve(ctx, &mut ws.lu, sigma, v);
-        let (rho, res) = rayleigh_normalize(ctx.t, v, norm2);
-        // A small residual alone is not enough: the contamination by a neighbouring level m
-        // is only bounded by ‖r‖/gap_m, and ⟨K⟩ is first-order sensitive to it. One more solve
-        // from the Rayleigh quotient (|ρ − λ| ≈ ‖r‖²/gap) scales it by |ρ − λ|/gap_m, down to
-        // the rounding floor of the solve.
-        if res <= ctx.residual_tol && rayleigh_shift {
-            best_rho = rho;
-            break;
-        }
-        if res < best_residual {
-            best_residual = res;
-            best_rho = rho;
-            ws.best.copy_from_slice(v);
-        }
-        if it + 1 == ctx.opts.max_iterations {
-            v.copy_from_slice(&ws.best);
-        }
-        // Safeguard against converging to a neighbour: the Rayleigh quotient must stay in the
-        // isolating interval, widened by the count resolution (after Laguerre refinement the
-        // interval itself can be narrower than the rounding error of ρ).
-        rayleigh_shift = rho > iv.lo - ctx.resolution && rho <= iv.hi + ctx.resolution;
-        if rayleigh_shift {
-            sigma = rho;
-        }
-    }
-    Solved {
-        values: vec![best_rho],
-        iterations,
-    }
-}
-
-fn ctx_solve(ctx: &Context, lu: &mut LuWorkspace, sigma: f64, v: &mut [f64]) -> f64 {
-    lu.solve_shifted(ctx.t, sigma, ctx.pivot_floor, v)
-}
-
-/// Subtracts from `v` its projections on the (orthonormal) `basis`, twice for stability.
-fn orthogonalize_against(v: &mut [f64], basis: &[Vec<f64>]) {
-    for _ in 0..2 {
-        for b in basis {
-            let c = dot(v, b);
-            v.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
-        }
-    }
-}
-
-/// m eigenvalues closer together than the count resolution: inverse iteration at a fixed
-/// shift with Gram–Schmidt inside the cluster, then Rayleigh–Ritz on the cluster's span.
-fn solve_cluster(
-    ctx: &Context,
-    ws: &mut Workspace,
-    iv: Interval,
-    seed: u64,
-    out: &mut [f64],
-) -> Solved {
-    let n = ctx.t.len();
-    let m = iv.multiplicity();
-    let lu = &mut ws.lu;
-    let sigma = iv.mid();
-    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut iterations = 0;
-    for j in 0..m {
-        let mut v = vec![0.0; n];
-        start_vector(n, seed.wrapping_add(7919 * j as u64), &mut v);
-        orthogonalize_against(&mut v, &basis);
-        normalize(&mut v);
-        let mut extra = false;
-        for _ in 0..ctx.opts.max_iterations {
-            iterations += 1;
-            ctx_solve(ctx, lu, sigma, &mut v);
-            orthogonalize_against(&mut v, &basis);
-            let growth = normalize(&mut v);
-            if extra {
-                break;
-            }
-            // ‖(T − σ)v‖ ≤ 1/growth: once that is at the cluster's own width, v lies in the
-            // cluster's subspace up to levels outside it, which one more solve suppresses by
-            // another factor |σ − λ_cluster| / |σ − λ_outside| (Rayleigh–Ritz cannot).
-            extra = growth * (ctx.residual_tol + iv.width()) >= 1.0;
-        }
-        basis.push(v);
-    }
-    // Rayleigh–Ritz: diagonalize the m × m projection Vᵀ(T − σ)V and rotate the basis. The
-    // shift keeps the cluster's small spread from drowning in the rounding of T's diagonal.
-    let tv = &mut ws.tv;
-    let mut proj = faer::Mat::<f64>::zeros(m, m);
-    for j in 0..m {
-        ctx.t.matvec_shifted(sigma, &basis[j], tv);
-        for i in 0..m {
-            proj[(i, j)] = dot(&basis[i], tv);
-        }
-    }
-    let sym = faer::Mat::<f64>::from_fn(m, m, |i, j| 0.5 * (proj[(i, j)] + proj[(j, i)]));
-    let values = match super::dense::symmetric_eigen(sym.as_ref()) {
-        Some((s, u)) => {
-            for (c, w) in out.chunks_exact_mut(n).enumerate() {
-                w.fill(0.0);
-                for (r, b) in basis.iter().enumerate() {
-                    let coef = u[(r, c)];
-                    w.iter_mut().zip(b).for_each(|(x, y)| *x += coef * y);
-                }
-            }
-            (0..m).map(|i| s[i] + sigma).collect()
-        }
-        None => {
-            for (w, b) in out.chunks_exact_mut(n).zip(&basis) {
-                w.copy_from_slice(b);
-            }
-            (0..m).map(|i| sym[(i, i)] + sigma).collect()
-        }
-    };
-    Solved { values, iterations }
-}
-
-/// Rows per block of the deterministic blocked Gram matrix.
-const GRAM_BLOCK_ROWS: usize = 4096;
-
-/// The lower triangle of G = VᵀV for the column-major n × k matrix V (the upper triangle is
-/// left zero), in row blocks of fixed size summed in a fixed order (parallel and bitwise
-/// reproducible whatever the thread count).
-fn gram(vectors: &[f64], n: usize, k: usize) -> faer::Mat<f64> {
-    let blocks = n.div_ceil(GRAM_BLOCK_ROWS);
-    let v = MatRef::from_column_major_slice(vectors, n, k);
-    let partial: Vec<faer::Mat<f64>> = (0..blocks)
-        .into_par_iter()
-        .map(|b| {
-            let r0 = b * GRAM_BLOCK_ROWS;
-            let rows = GRAM_BLOCK_ROWS.min(n - r0);
-            let vb = v.subrows(r0, rows);
-            let mut g = faer::Mat::<f64>::zeros(k, k);
-            linalg::matmul::triangular::matmul(
-                g.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Replace,
-                vb.transpose(),
-                BlockStructure::Rectangular,
-                vb,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
-            g
-        })
-        .collect();
-    let mut g = faer::Mat::<f64>::zeros(k, k);
-    for p in &partial {
-        g += p;
-    }
-    g
-}
-
-/// max |G_ij − δ_ij| over the lower triangle of the symmetric G.
-fn orthogonality_error(g: &faer::Mat<f64>) -> f64 {
-    let k = g.nrows();
-    let mut worst = 0.0_f64;
-    for j in 0..k {
-        for i in j..k {
-            let target = if i == j { 1.0 } else { 0.0 };
-            worst = worst.max((g[(i, j)] - target).abs());
-        }
-    }
-    worst
-}
-
-/// Cholesky-QR: V ← V L⁻ᵀ with G = VᵀV = LLᵀ, so the columns become orthonormal while
-/// column j stays in the span of columns 0..=j. Returns false when G is not numerically
-/// positive definite (V is left unchanged then).
-fn cholesky_qr(vectors: &mut [f64], n: usize, k: usize, g: &faer::Mat<f64>) -> bool {
-    let Some(l) = super::dense::cholesky_lower(g.as_ref()) else {
-        return false;
-    };
-    let l = l.as_ref();
-    // Rows of V are independent: each row block r solves L xᵀ = rᵀ on its own, so the result
-    // does not depend on the thread count.
-    let v = MatMut::from_column_major_slice_mut(vectors, n, k);
-    v.par_row_chunks_mut(GRAM_BLOCK_ROWS).for_each(|block| {
-        linalg::triangular_solve::solve_lower_triangular_in_place(
-            l,
-            block.transpose_mut(),
-            Par::Seq,
-        );
-    });
-    true
 }
 
 /// The `k` lowest eigenpairs of `t`, ascending, with a report of their accuracy.
@@ -726,6 +172,66 @@ pub fn lowest_eigenpairs(
     Ok(pairs)
 }
 
+/// Shared constants of one solve.
+struct Context<'a> {
+    t: &'a SymTridiagonal,
+    sturm: SturmData,
+    opts: &'a SolverOptions,
+    /// Gershgorin bound on ‖T‖.
+    norm: f64,
+    /// Below this width Sturm counts cannot separate two eigenvalues.
+    resolution: f64,
+    params: IterationParams,
+}
+
+impl<'a> Context<'a> {
+    fn new(t: &'a SymTridiagonal, opts: &'a SolverOptions) -> Self {
+        let n = t.len();
+        let norm = t.norm_bound().max(f64::MIN_POSITIVE);
+        let eps = f64::EPSILON;
+        let resolution = 8.0 * eps * norm * (n as f64).sqrt().max(1.0);
+        Self {
+            t,
+            sturm: SturmData::new(&t.diag, &t.off),
+            opts,
+            norm,
+            resolution,
+            params: IterationParams {
+                pivot_floor: eps * norm,
+                residual_tol: opts.residual_factor * eps * norm,
+                max_iterations: opts.max_iterations,
+                resolution,
+            },
+        }
+    }
+
+    /// The Gershgorin interval widened so that its ends are clear of every eigenvalue.
+    fn whole(&self) -> Interval {
+        let (glo, ghi) = self.t.gershgorin();
+        let pad = 2.0 * self.resolution + f64::EPSILON * self.norm;
+        Interval {
+            lo: glo - pad,
+            hi: ghi + pad,
+            count_lo: 0,
+            count_hi: self.t.len(),
+        }
+    }
+
+    fn report(&self) -> SolverReport {
+        SolverReport {
+            dimension: self.t.len(),
+            norm_bound: self.norm,
+            max_residual: 0.0,
+            max_orthogonality_error: 0.0,
+            sturm_cutoff: self.whole().lo,
+            sturm_count_at_cutoff: 0,
+            sturm_sweeps: 0,
+            inverse_iterations: 0,
+            clusters: 0,
+        }
+    }
+}
+
 /// [`lowest_eigenpairs`] for a checked, non-zero matrix of moderate scale.
 fn solve_unscaled(
     t: &SymTridiagonal,
@@ -733,256 +239,55 @@ fn solve_unscaled(
     opts: &SolverOptions,
 ) -> Result<EigenPairs, EigenError> {
     let n = t.len();
-    let norm = t.norm_bound().max(f64::MIN_POSITIVE);
-    let eps = f64::EPSILON;
-    // Below this width the Sturm counts cannot separate two eigenvalues.
-    let resolution = 8.0 * eps * norm * (n as f64).sqrt().max(1.0);
-    let ctx = Context {
-        t,
-        sturm: SturmData::new(&t.diag, &t.off),
-        opts,
-        pivot_floor: eps * norm,
-        residual_tol: opts.residual_factor * eps * norm,
-        resolution,
-    };
-    let (glo, ghi) = t.gershgorin();
-    let pad = 2.0 * resolution + eps * norm;
-    let whole = Interval {
-        lo: glo - pad,
-        hi: ghi + pad,
-        count_lo: 0,
-        count_hi: n,
-    };
+    let ctx = Context::new(t, opts);
+    let mut report = ctx.report();
     if k == 0 {
         return Ok(EigenPairs {
             values: vec![],
             vectors: vec![],
             residuals: vec![],
             dimension: n,
-            report: SolverReport {
-                dimension: n,
-                norm_bound: norm,
-                max_residual: 0.0,
-                max_orthogonality_error: 0.0,
-                sturm_cutoff: whole.lo,
-                sturm_count_at_cutoff: 0,
-                sturm_sweeps: 0,
-                inverse_iterations: 0,
-                clusters: 0,
-            },
+            report,
         });
     }
-    // Isolate one more level than asked for (when there is one): its interval gives the
-    // gap above λ_{k−1} and the cutoff point of the completeness proof.
-    let wanted = (k + 1).min(n);
-    let sweeps = std::sync::atomic::AtomicUsize::new(0);
-    let mut intervals = isolate(&ctx.sturm, whole, wanted, resolution, &sweeps);
-    intervals.sort_by(|a, b| a.lo.total_cmp(&b.lo));
-
-    // Completeness: a point between the interval of λ_{k−1} and the next one up.
+    // Isolate one more level than asked for (when there is one): its bracket gives the gap
+    // above λ_{k−1} and the cutoff point of the completeness proof.
+    let brackets = isolate::bracket(
+        &ctx.sturm,
+        ctx.whole(),
+        &BracketGoal {
+            wanted: (k + 1).min(n),
+            solved: k,
+            resolution: ctx.resolution,
+            contraction: opts.contraction,
+        },
+    );
+    report.sturm_sweeps = brackets.sweeps;
+    let intervals = brackets.intervals;
+    // Completeness: a point between the bracket of λ_{k−1} and the next one up.
     let last = intervals
         .iter()
         .position(|iv| iv.count_hi >= k)
         .ok_or_else(|| EigenError::Internal("isolation lost the k-th level".into()))?;
-    let mut sturm_cutoff = intervals[last].hi;
-    let mut sturm_count_at_cutoff = ctx.sturm.count_below(sturm_cutoff);
+    report.sturm_cutoff = intervals[last].hi;
+    report.sturm_count_at_cutoff = ctx.sturm.count_below(report.sturm_cutoff);
 
-    // Distance of each interval to its neighbours, for the refinement target.
-    let gaps: Vec<f64> = (0..intervals.len())
-        .map(|j| {
-            let below = if j > 0 {
-                intervals[j].lo - intervals[j - 1].hi
-            } else {
-                f64::INFINITY
-            };
-            let above = if j + 1 < intervals.len() {
-                intervals[j + 1].lo - intervals[j].hi
-            } else {
-                ghi + pad - intervals[j].hi
-            };
-            below.min(above).max(0.0) + intervals[j].width()
-        })
-        .collect();
-
-    // Refine the simple levels in batches of LANES (one sweep serves a whole batch).
-    let isolated = &intervals[..=last];
-    let simple: Vec<usize> = (0..isolated.len())
-        .filter(|&j| isolated[j].multiplicity() == 1)
-        .collect();
-    // Per batch: (job index, narrowed interval, refined shift) and the sweeps it took.
-    type Batch = (Vec<(usize, Interval, f64)>, usize);
-    let refined: Vec<Batch> = simple
-        .par_chunks(LANES)
-        .map(|batch| {
-            let mut ivs: Vec<Interval> = batch.iter().map(|&j| isolated[j]).collect();
-            let targets: Vec<f64> = batch
-                .iter()
-                .map(|&j| (opts.refine_fraction * gaps[j]).max(ctx.pivot_floor))
-                .collect();
-            let (xs, sweeps) = refine_batch(&ctx, &mut ivs, &targets, resolution);
-            let out = batch
-                .iter()
-                .zip(ivs)
-                .zip(xs)
-                .map(|((&j, iv), x)| (j, iv, x))
-                .collect();
-            (out, sweeps)
-        })
-        .collect();
-    let mut shifts: Vec<Option<(Interval, f64)>> = vec![None; isolated.len()];
-    let mut refine_sweeps = 0;
-    for (batch, sweeps) in refined {
-        refine_sweeps += sweeps;
-        for (j, iv, x) in batch {
-            shifts[j] = Some((iv, x));
-        }
-    }
-
-    // Jobs: a simple level with its refined shift, or a cluster. Levels whose positions are
-    // closer than `cluster_gap` are solved together: inverse iteration cannot tell their
-    // vectors apart (each may hold ~ε‖T‖/gap of the other), Rayleigh–Ritz can.
-    let cluster_gap = opts.cluster_factor * eps * norm;
-    // Each entry: the job's interval (for a merged cluster: its levels' positions widened by
-    // `cluster_gap`, so that the shift sits in the middle of the cluster), and the shift of
-    // a simple level.
-    let mut jobs: Vec<(Interval, Option<f64>)> = Vec::with_capacity(isolated.len());
-    let mut job_hi = f64::NEG_INFINITY; // upper end of the last job's eigenvalue position(s)
-    for (j, iv) in isolated.iter().enumerate() {
-        let (job_iv, shift, lo, hi) = match shifts[j] {
-            Some((riv, x)) => (riv, Some(x), x, x),
-            None => (*iv, None, iv.lo, iv.hi),
-        };
-        match jobs.last_mut() {
-            Some((prev, prev_shift)) if lo - job_hi < cluster_gap => {
-                if let Some(x) = prev_shift.take() {
-                    // Turn a simple level into the start of a cluster around its position.
-                    prev.lo = x - cluster_gap;
-                }
-                prev.hi = hi + cluster_gap;
-                prev.count_hi = job_iv.count_hi;
-            }
-            _ => jobs.push((job_iv, shift)),
-        }
-        job_hi = hi;
-    }
-    // Levels above λ_{k−1} but within `cluster_gap` of it belong to its cluster: without them
-    // inverse iteration cannot separate the lowest ones from their near-degenerate neighbours.
-    if let Some((last_iv, last_shift)) = jobs.last_mut() {
-        let top = last_shift.unwrap_or(last_iv.hi);
-        let mut reach = top + cluster_gap;
-        let mut count = ctx.sturm.count_below(reach);
-        if count > last_iv.count_hi {
-            if let Some(x) = last_shift.take() {
-                last_iv.lo = x - cluster_gap;
-            }
-            // Grow until no further level lies within `cluster_gap` of the cluster's top.
-            while count > last_iv.count_hi && count <= n {
-                last_iv.count_hi = count;
-                last_iv.hi = reach;
-                reach += cluster_gap;
-                count = ctx.sturm.count_below(reach);
-            }
-        }
-    }
-    let clusters = jobs.iter().filter(|(_, s)| s.is_none()).count();
-
-    // Each job owns a disjoint run of columns of one n × m buffer.
-    let total: usize = jobs.iter().map(|(iv, _)| iv.multiplicity()).sum();
-    let mut columns = vec![0.0; n * total];
-    let mut slices: Vec<(usize, Interval, Option<f64>, &mut [f64])> =
-        Vec::with_capacity(jobs.len());
-    let mut rest: &mut [f64] = &mut columns;
-    for (j, (iv, shift)) in jobs.iter().enumerate() {
-        let (mine, tail) = rest.split_at_mut(n * iv.multiplicity());
-        slices.push((j, *iv, *shift, mine));
-        rest = tail;
-    }
-    let solved: Vec<Solved> = slices
-        .into_par_iter()
-        .map_init(
-            || Workspace::new(n),
-            |ws, (j, iv, shift, out)| match shift {
-                Some(x) => solve_simple(&ctx, ws, iv, x, j as u64, out),
-                None => solve_cluster(&ctx, ws, iv, j as u64, out),
-            },
-        )
-        .collect();
-
-    let mut values = Vec::with_capacity(total);
-    let mut inverse_iterations = 0;
-    let sturm_sweeps = sweeps.into_inner() + refine_sweeps;
-    for s in solved {
-        inverse_iterations += s.iterations;
-        values.extend(s.values);
-    }
-    // A cluster straddling the k-th level yields more than k pairs: keep the k lowest.
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let vectors = if total == k && order.iter().enumerate().all(|(i, &o)| i == o) {
-        columns.truncate(n * k);
-        columns
-    } else {
-        order.truncate(k);
-        let mut picked = vec![0.0; n * k];
-        for (dst, &src) in picked.chunks_exact_mut(n).zip(&order) {
-            dst.copy_from_slice(&columns[src * n..(src + 1) * n]);
-        }
-        picked
-    };
-    let mut vectors = vectors;
-
-    let g = gram(&vectors, n, k);
-    if orthogonality_error(&g) > 0.0 && !cholesky_qr(&mut vectors, n, k, &g) {
-        return Err(EigenError::Internal(
-            "the computed eigenvectors are numerically dependent".into(),
-        ));
-    }
-    let (values, residuals): (Vec<f64>, Vec<f64>) = vectors
-        .par_chunks_mut(n)
-        .map_init(
-            || vec![0.0; n],
-            |tv, v| {
-                normalize(v);
-                rayleigh(t, v, tv)
-            },
-        )
-        .unzip();
-    // Rounding can swap the order of (nearly) equal values: sort the pairs.
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let (values, residuals, vectors) = if order.iter().enumerate().all(|(i, &o)| i == o) {
-        (values, residuals, vectors)
-    } else {
-        let mut sorted = vec![0.0; n * k];
-        for (dst, &src) in sorted.chunks_exact_mut(n).zip(&order) {
-            dst.copy_from_slice(&vectors[src * n..(src + 1) * n]);
-        }
-        (
-            order.iter().map(|&i| values[i]).collect(),
-            order.iter().map(|&i| residuals[i]).collect(),
-            sorted,
-        )
-    };
-    let g = gram(&vectors, n, k);
+    let jobs = plan_jobs(&ctx, &intervals, last);
+    report.clusters = jobs.iter().filter(|job| job.level.is_none()).count();
+    let (estimates, mut vectors, iterations) = compute_vectors(&ctx, &jobs, k);
+    report.inverse_iterations = iterations;
+    let measured = orthonormal::orthonormalize(t, &mut vectors, k, &estimates)?;
+    report.max_orthogonality_error = orthonormal::orthogonality_error(&measured.gram);
+    let (values, residuals, vectors) = sort_pairs(measured.values, measured.residuals, vectors, n);
+    report.max_residual = residuals.iter().cloned().fold(0.0, f64::max);
     // A Rayleigh quotient may exceed the isolating interval by rounding (levels within the
     // count resolution of its end): move the cutoff above it and count again, so that every
     // returned value lies below the cutoff and the reported count stays what Sturm says.
     let top = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if top >= sturm_cutoff {
-        sturm_cutoff = top + resolution;
-        sturm_count_at_cutoff = ctx.sturm.count_below(sturm_cutoff);
+    if top >= report.sturm_cutoff {
+        report.sturm_cutoff = top + ctx.resolution;
+        report.sturm_count_at_cutoff = ctx.sturm.count_below(report.sturm_cutoff);
     }
-    let report = SolverReport {
-        dimension: n,
-        norm_bound: norm,
-        max_residual: residuals.iter().cloned().fold(0.0, f64::max),
-        max_orthogonality_error: orthogonality_error(&g),
-        sturm_cutoff,
-        sturm_count_at_cutoff,
-        sturm_sweeps,
-        inverse_iterations,
-        clusters,
-    };
     Ok(EigenPairs {
         values,
         vectors,
@@ -990,4 +295,199 @@ fn solve_unscaled(
         dimension: n,
         report,
     })
+}
+
+/// A unit of the vector phase: a simple level (with its shifts) or a cluster.
+struct Job {
+    /// The bracket; for a merged cluster, its levels' brackets widened by the cluster gap so
+    /// that the shift sits in the middle of the cluster.
+    iv: Interval,
+    /// `Some` for a simple level.
+    level: Option<Level>,
+}
+
+/// Turns the brackets of levels 0..=`last` into jobs. Levels closer than the cluster gap are
+/// solved together: inverse iteration cannot tell their vectors apart (each may hold ~ε‖T‖/gap
+/// of the other), Rayleigh–Ritz can. A simple level's position is its bracket's midpoint
+/// (tight brackets: within half a bracket of the eigenvalue).
+fn plan_jobs(ctx: &Context, intervals: &[Interval], last: usize) -> Vec<Job> {
+    let cluster_gap = ctx.opts.cluster_factor * f64::EPSILON * ctx.norm;
+    let mut jobs: Vec<Job> = Vec::with_capacity(last + 1);
+    let mut job_hi = f64::NEG_INFINITY; // position of the last job's top level
+    for iv in &intervals[..=last] {
+        let simple = iv.multiplicity() == 1;
+        let (lo, hi) = if simple {
+            (iv.mid(), iv.mid())
+        } else {
+            (iv.lo, iv.hi)
+        };
+        match jobs.last_mut() {
+            Some(prev) if lo - job_hi < cluster_gap => {
+                if prev.level.take().is_some() {
+                    // Turn a simple level into the start of a cluster around its position.
+                    prev.iv.lo = prev.iv.mid() - cluster_gap;
+                }
+                prev.iv.hi = hi + cluster_gap;
+                prev.iv.count_hi = iv.count_hi;
+            }
+            _ => jobs.push(Job {
+                iv: *iv,
+                level: simple.then_some(Level {
+                    index: iv.count_lo,
+                    lo: iv.lo,
+                    hi: iv.hi,
+                }),
+            }),
+        }
+        job_hi = hi;
+    }
+    extend_top_cluster(ctx, &mut jobs, cluster_gap);
+    jobs
+}
+
+/// Levels above λ_{k−1} but within the cluster gap of it belong to its cluster: without them
+/// inverse iteration cannot separate the lowest ones from their near-degenerate neighbours.
+fn extend_top_cluster(ctx: &Context, jobs: &mut [Job], cluster_gap: f64) {
+    let n = ctx.t.len();
+    let Some(top_job) = jobs.last_mut() else {
+        return;
+    };
+    let top = if top_job.level.is_some() {
+        top_job.iv.mid()
+    } else {
+        top_job.iv.hi
+    };
+    let mut reach = top + cluster_gap;
+    let mut count = ctx.sturm.count_below(reach);
+    if count <= top_job.iv.count_hi {
+        return;
+    }
+    if top_job.level.take().is_some() {
+        top_job.iv.lo = top - cluster_gap;
+    }
+    // Grow until no further level lies within the cluster gap of the cluster's top.
+    while count > top_job.iv.count_hi && count <= n {
+        top_job.iv.count_hi = count;
+        top_job.iv.hi = reach;
+        reach += cluster_gap;
+        count = ctx.sturm.count_below(reach);
+    }
+}
+
+/// Stage 2 for every job, in parallel: returns the eigenvalue estimates, the unit vectors
+/// (column-major n × k: the k lowest of the computed ones) and the number of steps.
+fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>, usize) {
+    let n = ctx.t.len();
+    let total: usize = jobs.iter().map(|job| job.iv.multiplicity()).sum();
+    let mut columns = vec![0.0; n * total];
+    let mut start = vec![0.0; n];
+    inverse::start_vector(0, &mut start);
+    let tasks = vector_tasks(jobs, n, &mut columns);
+    let solved: Vec<Solved> = tasks
+        .into_par_iter()
+        .map_init(
+            || (None, None),
+            |(lanes, single), task| match task {
+                VectorTask::Levels(levels, out) => {
+                    let ws = lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(n));
+                    inverse::solve_levels(ctx.t, &ctx.params, ws, &start, &levels, out)
+                }
+                VectorTask::Cluster(iv, seed, out) => {
+                    let lu = single.get_or_insert_with(|| PivotedLu::new(n));
+                    let bracket = (iv.lo, iv.hi, iv.multiplicity());
+                    inverse::solve_cluster(ctx.t, &ctx.params, lu, bracket, seed, out)
+                }
+            },
+        )
+        .collect();
+    let iterations = solved.iter().map(|s| s.iterations).sum();
+    let values: Vec<f64> = solved.into_iter().flat_map(|s| s.values).collect();
+    // A cluster straddling the k-th level yields more than k pairs: keep the k lowest.
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    order.truncate(k);
+    if order.iter().enumerate().all(|(i, &o)| i == o) {
+        columns.truncate(n * k);
+        return (values[..k].to_vec(), columns, iterations);
+    }
+    let mut picked = vec![0.0; n * k];
+    for (dst, &src) in picked.chunks_exact_mut(n).zip(&order) {
+        dst.copy_from_slice(&columns[src * n..(src + 1) * n]);
+    }
+    (
+        order.iter().map(|&i| values[i]).collect(),
+        picked,
+        iterations,
+    )
+}
+
+/// Work for one rayon task of the vector phase, with the columns it fills.
+enum VectorTask<'a> {
+    /// Consecutive simple levels, [`LANE_WIDTH`] at a time.
+    Levels(Vec<Level>, &'a mut [f64]),
+    /// A cluster, with the seed of its start vectors.
+    Cluster(Interval, u64, &'a mut [f64]),
+}
+
+/// Splits the columns among the jobs (in order): each cluster is a task, and each run of
+/// simple levels is cut into tasks of about equal size, two per thread. A level's result does
+/// not depend on the task it falls in, so the cut may follow the thread count.
+fn vector_tasks<'a>(jobs: &[Job], n: usize, columns: &'a mut [f64]) -> Vec<VectorTask<'a>> {
+    let simple = jobs.iter().filter(|job| job.level.is_some()).count();
+    let per_task = simple
+        .div_ceil(2 * rayon::current_num_threads())
+        .max(2 * LANE_WIDTH);
+    let mut tasks = Vec::new();
+    let mut rest = columns;
+    let mut j = 0;
+    while j < jobs.len() {
+        let run = jobs[j..]
+            .iter()
+            .take_while(|job| job.level.is_some())
+            .count();
+        if run == 0 {
+            let iv = jobs[j].iv;
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(n * iv.multiplicity());
+            tasks.push(VectorTask::Cluster(iv, j as u64, mine));
+            rest = tail;
+            j += 1;
+            continue;
+        }
+        let pieces = run.div_ceil(per_task);
+        for p in 0..pieces {
+            let size = run * (p + 1) / pieces - run * p / pieces;
+            let levels = jobs[j..j + size]
+                .iter()
+                .filter_map(|job| job.level)
+                .collect();
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(n * size);
+            tasks.push(VectorTask::Levels(levels, mine));
+            rest = tail;
+            j += size;
+        }
+    }
+    tasks
+}
+
+/// Rounding can swap the order of (nearly) equal values: sorts the pairs.
+fn sort_pairs(
+    values: Vec<f64>,
+    residuals: Vec<f64>,
+    vectors: Vec<f64>,
+    n: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    if order.iter().enumerate().all(|(i, &o)| i == o) {
+        return (values, residuals, vectors);
+    }
+    let mut sorted = vec![0.0; vectors.len()];
+    for (dst, &src) in sorted.chunks_exact_mut(n).zip(&order) {
+        dst.copy_from_slice(&vectors[src * n..(src + 1) * n]);
+    }
+    (
+        order.iter().map(|&i| values[i]).collect(),
+        order.iter().map(|&i| residuals[i]).collect(),
+        sorted,
+    )
 }

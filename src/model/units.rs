@@ -335,6 +335,19 @@ quantity_type!(
     Dimension::SpringConstant
 );
 
+/// Deserializes a quantity whose dimension is known at run time, as [`Energy`] and its siblings
+/// do for theirs: a number in atomic units or a string with a unit; the value in atomic units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuantitySeed(pub Dimension);
+
+impl<'de> de::DeserializeSeed<'de> for QuantitySeed {
+    type Value = f64;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<f64, D::Error> {
+        deserializer.deserialize_any(QuantityVisitor(self.0))
+    }
+}
+
 struct QuantityVisitor(Dimension);
 
 impl<'de> Visitor<'de> for QuantityVisitor {

@@ -835,95 +835,207 @@ pub fn binned_counts_with(
     orbitals: &Orbitals,
     settings: &BinningSettings,
 ) -> Result<BinnedCounts, ManyBodyError> {
-    let BinningSettings {
-        particles: n,
-        spin,
-        energy_max,
-        bin_width,
-        quanta_per_bin: r,
-    } = *settings;
-    check_particles(orbitals, n, spin)?;
-    if !(bin_width.is_finite() && bin_width > 0.0) {
-        return Err(ManyBodyError::BinWidth(bin_width));
-    }
-    if r == 0 {
-        return Err(ManyBodyError::QuantaPerBin(r));
-    }
-    if !energy_max.is_finite() {
-        return Err(ManyBodyError::InvalidEnergyMax(energy_max));
-    }
-    let c = spin.capacity();
-    let e = orbitals.energy();
-    let kin = orbitals.kinetic();
-    let m = e.len();
-    let e_ground = (0..n).fold(0.0, |acc, s| acc + orbitals.slot_energy(s, c));
-    if energy_max < e_ground {
-        return Err(ManyBodyError::EnergyBelowGround {
-            energy_max,
-            ground: e_ground,
-        });
-    }
-    let bins_f = ((energy_max - e_ground) / bin_width).floor() + 1.0;
-    let bytes = (n as f64 + 1.0) * bins_f * r as f64 * 16.0;
-    if bytes.is_nan() || bytes > MAX_TABLE_BYTES as f64 {
-        return Err(ManyBodyError::TableTooLarge {
-            bytes,
-            limit: MAX_TABLE_BYTES,
-            bins: bins_f,
-            quanta_per_bin: r,
-            particles: n,
-        });
-    }
-    let bins = bins_f as usize;
-    let width = bins * r; // ΔQ = 0..width−1 are counted
-    let x_max = (width - 1) as u64;
-    let quantum = bin_width / r as f64;
-
-    // Quantize (float-to-int `as` saturates; only orbitals with q ≤ limit are used).
-    let fermi = (n - 1) / c;
-    let spread = e[fermi] - e[0];
-    if spread / quantum > MAX_QUANTA_SPREAD {
-        return Err(ManyBodyError::ResolutionTooFine { quantum, spread });
-    }
-    let quantize = |ej: f64| ((ej - e[0]) / quantum).round() as u64;
-    let q_fermi = quantize(e[fermi]);
-    let limit = q_fermi + x_max;
-    let needed_energy = e[0] + quantum * (limit as f64 + 0.5);
-    if !orbitals.is_complete() && quantize(e[m - 1]) <= limit {
-        return Err(ManyBodyError::NeedMoreOrbitals {
-            needed_energy,
-            supplied: m,
-            highest: e[m - 1],
-        });
-    }
-    let used = e.partition_point(|&ej| quantize(ej) <= limit);
-    let q: Vec<u64> = e[..used].iter().map(|&ej| quantize(ej)).collect();
-    let slots = c * used;
-    let qs = |s: usize| q[s / c];
-    let mut pq = Vec::with_capacity(slots + 1);
-    pq.push(0u64);
-    for s in 0..slots {
-        pq.push(pq[s] + qs(s));
-    }
-
-    // Rigorous misbinning bound: h_max particle–hole moves, each off by at most max r − min r.
-    let mut h = 0usize;
-    let mut cost = 0u64;
-    while h < n && n + h < slots {
-        let add = qs(n + h) - qs(n - 1 - h);
-        if cost + add > x_max {
-            break;
+    let shape = TableShape::new(orbitals, settings)?;
+    let quantized = QuantizedOrbitals::new(orbitals, &shape)?;
+    let last = fill_table(&shape, &quantized, orbitals.kinetic());
+    let r = shape.quanta_per_bin;
+    let mut bins = Vec::with_capacity(shape.bins);
+    for b in 0..shape.bins {
+        let cells = last
+            .get(b * r..((b + 1) * r).min(last.len()))
+            .unwrap_or(&[]);
+        let count: f64 = cells.iter().map(|cell| cell[0]).sum();
+        let kinetic_sum: f64 = cells.iter().map(|cell| cell[1]).sum();
+        if !(count.is_finite() && kinetic_sum.is_finite()) {
+            return Err(ManyBodyError::CountOverflow { bin: b });
         }
-        cost += add;
-        h += 1;
+        bins.push(Bin {
+            e_lo: shape.e_ground + b as f64 * shape.bin_width,
+            count,
+            kinetic_sum,
+        });
     }
-    let (r_min, r_max) = e[..used]
-        .iter()
-        .zip(&q)
-        .map(|(&ej, &qj)| (ej - e[0]) - quantum * qj as f64)
-        .fold((0.0f64, 0.0f64), |(lo, hi), rj| (lo.min(rj), hi.max(rj)));
-    let energy_error_bound = h as f64 * (r_max - r_min);
+    Ok(BinnedCounts {
+        particles: shape.particles,
+        spin: shape.spin,
+        bin_width: shape.bin_width,
+        quantum: shape.quantum,
+        e_ground: shape.e_ground,
+        energy_max: shape.energy_max,
+        energy_error_bound: quantized.energy_error_bound,
+        orbitals_used: quantized.used,
+        needed_energy: quantized.needed_energy,
+        bins,
+    })
+}
 
+/// The validated settings of [`binned_counts_with`] and the size of its table (energies in
+/// Hartree).
+struct TableShape {
+    /// N.
+    particles: usize,
+    /// Spin convention.
+    spin: Spin,
+    /// Particles per orbital.
+    capacity: usize,
+    /// Quanta per bin.
+    quanta_per_bin: usize,
+    /// Bin width w.
+    bin_width: f64,
+    /// The requested E_max.
+    energy_max: f64,
+    /// N-particle ground-state energy E_gs.
+    e_ground: f64,
+    /// Number of bins B.
+    bins: usize,
+    /// Largest counted excitation ΔQ (quanta): B·quanta_per_bin − 1.
+    x_max: u64,
+    /// δ = w / quanta_per_bin.
+    quantum: f64,
+}
+
+impl TableShape {
+    /// Checks `settings` against `orbitals` and sizes the table (refused over
+    /// [`MAX_TABLE_BYTES`]).
+    fn new(orbitals: &Orbitals, settings: &BinningSettings) -> Result<Self, ManyBodyError> {
+        let BinningSettings {
+            particles: n,
+            spin,
+            energy_max,
+            bin_width,
+            quanta_per_bin: r,
+        } = *settings;
+        check_particles(orbitals, n, spin)?;
+        if !(bin_width.is_finite() && bin_width > 0.0) {
+            return Err(ManyBodyError::BinWidth(bin_width));
+        }
+        if r == 0 {
+            return Err(ManyBodyError::QuantaPerBin(r));
+        }
+        if !energy_max.is_finite() {
+            return Err(ManyBodyError::InvalidEnergyMax(energy_max));
+        }
+        let c = spin.capacity();
+        let e_ground = (0..n).fold(0.0, |acc, s| acc + orbitals.slot_energy(s, c));
+        if energy_max < e_ground {
+            return Err(ManyBodyError::EnergyBelowGround {
+                energy_max,
+                ground: e_ground,
+            });
+        }
+        let bins_f = ((energy_max - e_ground) / bin_width).floor() + 1.0;
+        let bytes = (n as f64 + 1.0) * bins_f * r as f64 * 16.0;
+        if bytes.is_nan() || bytes > MAX_TABLE_BYTES as f64 {
+            return Err(ManyBodyError::TableTooLarge {
+                bytes,
+                limit: MAX_TABLE_BYTES,
+                bins: bins_f,
+                quanta_per_bin: r,
+                particles: n,
+            });
+        }
+        let bins = bins_f as usize;
+        Ok(Self {
+            particles: n,
+            spin,
+            capacity: c,
+            quanta_per_bin: r,
+            bin_width,
+            energy_max,
+            e_ground,
+            bins,
+            // ΔQ = 0..width−1 are counted
+            x_max: (bins * r - 1) as u64,
+            quantum: bin_width / r as f64,
+        })
+    }
+
+    /// Cells per table row: ΔQ = 0..=x_max.
+    fn width(&self) -> usize {
+        self.x_max as usize + 1
+    }
+}
+
+/// The orbitals a counted state can occupy, in quanta (see [`binned_counts_with`]).
+struct QuantizedOrbitals {
+    /// Orbitals used (those with q_j ≤ q_F + ΔQ_max).
+    used: usize,
+    /// q_j = round((e_j − e_0)/δ) of each used orbital.
+    q: Vec<u64>,
+    /// Q_gs(n): prefix sums of the quantized spin-orbital energies (n = 0..=slots).
+    pq: Vec<u64>,
+    /// Orbitals with e_j ≤ this energy can be occupied by a counted state (Hartree).
+    needed_energy: f64,
+    /// The misbinning bound [`BinnedCounts::energy_error_bound`] (Hartree).
+    energy_error_bound: f64,
+}
+
+impl QuantizedOrbitals {
+    /// Quantizes the orbitals of `orbitals` that the table of `shape` can reach; refuses too
+    /// fine a quantum and truncated orbitals that might not reach the top edge.
+    fn new(orbitals: &Orbitals, shape: &TableShape) -> Result<Self, ManyBodyError> {
+        let (n, c, x_max, quantum) = (shape.particles, shape.capacity, shape.x_max, shape.quantum);
+        let e = orbitals.energy();
+        let m = e.len();
+        // Quantize (float-to-int `as` saturates; only orbitals with q ≤ limit are used).
+        let fermi = (n - 1) / c;
+        let spread = e[fermi] - e[0];
+        if spread / quantum > MAX_QUANTA_SPREAD {
+            return Err(ManyBodyError::ResolutionTooFine { quantum, spread });
+        }
+        let quantize = |ej: f64| ((ej - e[0]) / quantum).round() as u64;
+        let q_fermi = quantize(e[fermi]);
+        let limit = q_fermi + x_max;
+        let needed_energy = e[0] + quantum * (limit as f64 + 0.5);
+        if !orbitals.is_complete() && quantize(e[m - 1]) <= limit {
+            return Err(ManyBodyError::NeedMoreOrbitals {
+                needed_energy,
+                supplied: m,
+                highest: e[m - 1],
+            });
+        }
+        let used = e.partition_point(|&ej| quantize(ej) <= limit);
+        let q: Vec<u64> = e[..used].iter().map(|&ej| quantize(ej)).collect();
+        let slots = c * used;
+        let qs = |s: usize| q[s / c];
+        let mut pq = Vec::with_capacity(slots + 1);
+        pq.push(0u64);
+        for s in 0..slots {
+            pq.push(pq[s] + qs(s));
+        }
+
+        // Rigorous misbinning bound: h_max particle–hole moves, each off by at most max r − min r.
+        let mut h = 0usize;
+        let mut cost = 0u64;
+        while h < n && n + h < slots {
+            let add = qs(n + h) - qs(n - 1 - h);
+            if cost + add > x_max {
+                break;
+            }
+            cost += add;
+            h += 1;
+        }
+        let (r_min, r_max) = e[..used]
+            .iter()
+            .zip(&q)
+            .map(|(&ej, &qj)| (ej - e[0]) - quantum * qj as f64)
+            .fold((0.0f64, 0.0f64), |(lo, hi), rj| (lo.min(rj), hi.max(rj)));
+        Ok(Self {
+            used,
+            q,
+            pq,
+            needed_energy,
+            energy_error_bound: h as f64 * (r_max - r_min),
+        })
+    }
+}
+
+/// Runs the dynamic programme of [`binned_counts_with`] over the used orbitals (kinetic
+/// energies `kin`, Hartree) and returns the live part of row N: (count, K sum) per ΔQ.
+fn fill_table(shape: &TableShape, quantized: &QuantizedOrbitals, kin: &[f64]) -> Vec<Cell> {
+    let (n, c, x_max) = (shape.particles, shape.capacity, shape.x_max);
+    let (q, pq, used) = (&quantized.q, &quantized.pq, quantized.used);
+    let slots = c * used;
     // Live length of row nn once orbitals 0..next−1 are placed: the cheapest completion puts the
     // remaining N − nn particles in the lowest slots from orbital `next` on.
     let row_len = |nn: usize, next: usize| -> usize {
@@ -943,7 +1055,7 @@ pub fn binned_counts_with(
     // One table, updated in place: row nn (descending) reads rows nn − 1 and nn − 2 before they
     // are updated. Parallel steps cut the live rows into blocks; a block's two rows below its
     // lowest row belong to the block beneath and are read from copies taken before the step.
-    let mut rows: Vec<Vec<Cell>> = (0..=n).map(|_| vec![[0.0; 2]; width]).collect();
+    let mut rows: Vec<Vec<Cell>> = (0..=n).map(|_| vec![[0.0; 2]; shape.width()]).collect();
     let mut len = vec![0usize; n + 1];
     let mut new_len = vec![0usize; n + 1];
     len[0] = row_len(0, 0);
@@ -965,7 +1077,7 @@ pub fn binned_counts_with(
             capacity: c,
             q: q[j],
             kinetic: kin[j],
-            pq: &pq,
+            pq,
             len: &len,
             new_len: &new_len,
         };
@@ -973,79 +1085,13 @@ pub fn binned_counts_with(
             let (fixed, live) = rows.split_at_mut(first);
             step.update_block(first, &mut live[..=top - first], [None, None], fixed);
         } else {
-            // Blocks of about equal work, 2 per thread.
-            let blocks = (2 * threads).min(top - first + 1);
-            let mut starts = vec![first];
-            let mut acc = 0usize;
-            for (nn, &l) in new_len.iter().enumerate().take(top + 1).skip(first) {
-                if acc * blocks >= work * starts.len() && nn > *starts.last().unwrap_or(&first) {
-                    starts.push(nn);
-                }
-                acc += l;
-            }
-            // Copies of the rows just below each block (except the lowest block's, which no
-            // block updates).
-            saved.resize_with(2 * starts.len(), Vec::new);
-            for (b, &start) in starts.iter().enumerate().skip(1) {
-                for o in 1..=2usize {
-                    let copy = &mut saved[2 * b + o - 1];
-                    copy.clear();
-                    if start >= o + first {
-                        copy.extend_from_slice(&rows[start - o][..len[start - o]]);
-                    }
-                }
-            }
-            let (fixed, live) = rows.split_at_mut(first);
-            let mut live = &mut live[..=top - first];
-            let mut tasks = Vec::with_capacity(starts.len());
-            for b in (0..starts.len()).rev() {
-                let (rest, block) = std::mem::take(&mut live).split_at_mut(starts[b] - first);
-                live = rest;
-                // Rows below `first` are not updated in this step: read them in place.
-                let start = starts[b];
-                let below = [
-                    (b > 0 && start > first).then(|| saved[2 * b].as_slice()),
-                    (b > 0 && start > first + 1).then(|| saved[2 * b + 1].as_slice()),
-                ];
-                tasks.push((start, block, below));
-            }
-            let fixed: &[Vec<Cell>] = fixed;
-            tasks
-                .into_par_iter()
-                .for_each(|(start, block, below)| step.update_block(start, block, below, fixed));
+            step.update_in_blocks(&mut rows, first, top, 2 * threads, work, &mut saved);
         }
         std::mem::swap(&mut len, &mut new_len);
     }
-
-    let last = &rows[n][..len[n]];
-    let mut out = Vec::with_capacity(bins);
-    for b in 0..bins {
-        let cells = last
-            .get(b * r..((b + 1) * r).min(last.len()))
-            .unwrap_or(&[]);
-        let count: f64 = cells.iter().map(|cell| cell[0]).sum();
-        let kinetic_sum: f64 = cells.iter().map(|cell| cell[1]).sum();
-        if !(count.is_finite() && kinetic_sum.is_finite()) {
-            return Err(ManyBodyError::CountOverflow { bin: b });
-        }
-        out.push(Bin {
-            e_lo: e_ground + b as f64 * bin_width,
-            count,
-            kinetic_sum,
-        });
-    }
-    Ok(BinnedCounts {
-        particles: n,
-        spin,
-        bin_width,
-        quantum,
-        e_ground,
-        energy_max,
-        energy_error_bound,
-        orbitals_used: used,
-        needed_energy,
-        bins: out,
-    })
+    let mut last = std::mem::take(&mut rows[n]);
+    last.truncate(len[n]);
+    last
 }
 
 /// One DP cell: (count, count-weighted K sum).
@@ -1068,6 +1114,58 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
+    /// Updates the live rows first..=top of `rows` (`work` cells after the step) in about
+    /// `blocks` blocks of equal work, in parallel; `saved` is scratch for the copies of the two
+    /// rows below each block (except the lowest block's, which no block updates).
+    fn update_in_blocks(
+        &self,
+        rows: &mut [Vec<Cell>],
+        first: usize,
+        top: usize,
+        blocks: usize,
+        work: usize,
+        saved: &mut Vec<Vec<Cell>>,
+    ) {
+        let blocks = blocks.min(top - first + 1);
+        let mut starts = vec![first];
+        let mut acc = 0usize;
+        for (nn, &l) in self.new_len.iter().enumerate().take(top + 1).skip(first) {
+            if acc * blocks >= work * starts.len() && nn > *starts.last().unwrap_or(&first) {
+                starts.push(nn);
+            }
+            acc += l;
+        }
+        saved.resize_with(2 * starts.len(), Vec::new);
+        for (b, &start) in starts.iter().enumerate().skip(1) {
+            for o in 1..=2usize {
+                let copy = &mut saved[2 * b + o - 1];
+                copy.clear();
+                if start >= o + first {
+                    copy.extend_from_slice(&rows[start - o][..self.len[start - o]]);
+                }
+            }
+        }
+        let saved: &[Vec<Cell>] = saved;
+        let (fixed, live) = rows.split_at_mut(first);
+        let mut live = &mut live[..=top - first];
+        let mut tasks = Vec::with_capacity(starts.len());
+        for b in (0..starts.len()).rev() {
+            let (rest, block) = std::mem::take(&mut live).split_at_mut(starts[b] - first);
+            live = rest;
+            // Rows below `first` are not updated in this step: read them in place.
+            let start = starts[b];
+            let below = [
+                (b > 0 && start > first).then(|| saved[2 * b].as_slice()),
+                (b > 0 && start > first + 1).then(|| saved[2 * b + 1].as_slice()),
+            ];
+            tasks.push((start, block, below));
+        }
+        let fixed: &[Vec<Cell>] = fixed;
+        tasks
+            .into_par_iter()
+            .for_each(|(start, block, below)| self.update_block(start, block, below, fixed));
+    }
+
     /// Updates rows start..start + block.len() in place, highest first. Source rows below
     /// `start` come from `below` (copies of rows start − 1, start − 2 taken before the step) or,
     /// if None, from `fixed` (rows that no block updates in this step).

@@ -6,3 +6,19 @@ pub mod config;
 pub mod output;
 pub mod study;
 pub mod sweep;
+
+/// The text of `error` and of every cause in its chain, joined by ": " (each library error
+/// shows only its own part and returns its cause as `source()`).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
+}

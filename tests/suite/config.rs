@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use confine::checks::validate::{SquareWellCase, ValidateError};
 use confine::model::potential::{Piece, Shape};
 use confine::model::units::*;
 use confine::pipeline::config::*;
@@ -19,6 +20,20 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 #[track_caller]
 fn assert_close(got: f64, want: f64) {
     assert!(close(got, want, 1e-13), "got {got:e}, want {want:e}");
+}
+
+/// The type and the parameters (atomic units) of a preset potential.
+fn preset(p: &PotentialConfig) -> (&'static str, Vec<(&'static str, f64)>) {
+    let PotentialConfig::Preset(preset) = p else {
+        panic!("a preset expected: {p:?}")
+    };
+    (preset.type_name(), preset.parameters().collect())
+}
+
+/// (depth, half_width) (Hartree, bohr) of the square well a config's problem holds.
+fn square_well_of(c: &Config) -> Result<(f64, f64), ValidateError> {
+    let w = SquareWellCase::from_problem(&c.problem().unwrap())?;
+    Ok((w.depth, w.half_width))
 }
 
 fn q(text: &str, dim: Dimension) -> f64 {
@@ -215,18 +230,14 @@ fn paper_config_is_exactly_the_reference_case() {
     assert_eq!(c.system.box_half_width, 200.0);
     assert_eq!(c.system.mass, 1.0);
     assert_eq!(
-        c.potential,
-        PotentialConfig::SquareWell {
-            depth: 0.1,
-            half_width: 20.0,
-            mass_inside: None
-        }
+        preset(&c.potential),
+        ("square_well", vec![("depth", 0.1), ("half_width", 20.0)])
     );
     assert_eq!(c.grid.spacing, 0.25);
     assert_eq!(c.solve.levels, 200);
-    assert_eq!(c.is_square_well(), Some((0.1, 20.0)));
+    assert_eq!(square_well_of(&c).unwrap(), (0.1, 20.0));
+    assert_eq!(study.name, "paper");
     let p = c.problem().unwrap();
-    assert_eq!(p.name, "paper");
     assert_eq!((p.mass, p.spacing, p.levels), (1.0, 0.25, 200));
     assert_eq!(p.potential.box_half_width(), 200.0);
     assert_eq!(
@@ -249,7 +260,7 @@ fn every_shipped_config_loads_into_a_problem() {
             let study = load_study(&path).unwrap_or_else(|e| panic!("{e}"));
             for case in &study.cases {
                 let problem = case.config.problem().unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(problem.name, path.file_stem().unwrap().to_str().unwrap());
+                assert_eq!(study.name, path.file_stem().unwrap().to_str().unwrap());
                 assert!(problem.levels >= 1 && problem.spacing > 0.0 && problem.mass > 0.0);
             }
             names.push(study.name);
@@ -288,7 +299,7 @@ fn square_well_config_converts_units() {
     let nm = 18.897261246257702;
     assert_close(c.system.box_half_width, 5.0 * nm);
     assert_eq!(c.system.mass, 1.0);
-    let (depth, half_width) = c.is_square_well().unwrap();
+    let (depth, half_width) = square_well_of(&c).unwrap();
     assert_close(depth, 2.7 / 27.211386245988);
     assert_close(half_width, 0.5 * nm);
     assert_close(c.grid.spacing, 0.005 * nm);
@@ -308,7 +319,10 @@ fn double_and_triangular_wells_have_the_right_pieces() {
     assert_eq!(p.potential.pieces(), &[well(-12.0, -2.0), well(2.0, 12.0)]);
     assert_eq!(p.potential.box_half_width(), 60.0);
     assert!(p.potential.is_parity_symmetric());
-    assert_eq!(c.is_square_well(), None);
+    assert!(matches!(
+        square_well_of(&c),
+        Err(ValidateError::NotASquareWell { pieces: 2, .. })
+    ));
 
     let p = load(&manifest("configs/triangular_well.toml"))
         .unwrap()
@@ -369,8 +383,13 @@ fn piecewise_pieces_round_trip_into_shapes() {
     let c = parse(PIECEWISE, Path::new("inline/dot.toml")).unwrap();
     let nm = 18.897261246257702;
     let ev = 1.0 / 27.211386245988;
+    assert_eq!(
+        parse_study(PIECEWISE, Path::new("inline/dot.toml"))
+            .unwrap()
+            .name,
+        "dot"
+    );
     let p = c.problem().unwrap();
-    assert_eq!(p.name, "dot");
     assert_eq!(p.mass, 0.067);
     assert_close(p.spacing, 0.01 * nm);
     let pieces = p.potential.pieces();
@@ -424,7 +443,7 @@ fn a_single_symmetric_constant_piece_is_a_square_well() {
     );
     assert_ne!(text, PAPER);
     let c = parse(&text, Path::new("x.toml")).unwrap();
-    assert_eq!(c.is_square_well(), Some((0.1, 20.0)));
+    assert_eq!(square_well_of(&c).unwrap(), (0.1, 20.0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,7 +655,7 @@ fn wrong_shape_parameters_and_potential_types_are_rejected() {
         &[
             "potential.type",
             "unknown variant `square`",
-            "`square_well`, `piecewise`, `double_well`, `core_shell`, `harmonic`, `smooth_well`, `tabulated`",
+            "`square_well`, `double_well`, `core_shell`, `harmonic`, `smooth_well`, `piecewise`, `tabulated`",
         ],
     );
     rejects(
@@ -868,20 +887,15 @@ fn cases_override_any_key_of_the_base() {
     assert_eq!(names, ["ref", "deep"]);
     let (r, d) = (&study.cases[0].config, &study.cases[1].config);
     assert_eq!(
-        r.potential,
-        PotentialConfig::SquareWell {
-            depth: 0.1,
-            half_width: 20.0,
-            mass_inside: None
-        }
+        preset(&r.potential),
+        ("square_well", vec![("depth", 0.1), ("half_width", 20.0)])
     );
     assert_eq!(
-        d.potential,
-        PotentialConfig::SquareWell {
-            depth: 5.4 / HARTREE_IN_EV,
-            half_width: 20.0,
-            mass_inside: None
-        }
+        preset(&d.potential),
+        (
+            "square_well",
+            vec![("depth", 5.4 / HARTREE_IN_EV), ("half_width", 20.0)]
+        )
     );
     assert!((r.analysis.epsilon - 0.010 / HARTREE_IN_EV).abs() < 1e-18);
     assert_eq!(d.analysis.epsilon, r.analysis.epsilon);

@@ -3,13 +3,13 @@
 
 use confine::checks::analytic::FiniteWellInBox;
 use confine::checks::converge::self_convergence;
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 
 #[test]
 fn richardson_estimates_and_their_error_bars_hold_against_the_exact_well() {
     let v = Potential::square_well(60.0, 0.1, 20.0).unwrap();
-    let c = self_convergence(&v, 1.0, 0.25, 15, 4, &SolverOptions::default()).unwrap();
+    let c = self_convergence(&Problem::new(v.clone(), 1.0, 0.25, 15), 4).unwrap();
     let exact = FiniteWellInBox::new(0.1, 20.0, 60.0, 1.0, 1.0)
         .unwrap()
         .levels(15)
@@ -39,5 +39,5 @@ fn richardson_estimates_and_their_error_bars_hold_against_the_exact_well() {
 #[test]
 fn fewer_than_three_grids_is_an_error() {
     let v = Potential::square_well(60.0, 0.1, 20.0).unwrap();
-    assert!(self_convergence(&v, 1.0, 0.25, 3, 2, &SolverOptions::default()).is_err());
+    assert!(self_convergence(&Problem::new(v.clone(), 1.0, 0.25, 3), 2).is_err());
 }

@@ -4,16 +4,16 @@
 //! E = ⟨K⟩ + ⟨V⟩ + ⟨W⟩ evaluated independently on the 2-D grid, parity blocks against the full
 //! sectors, the energy-truncated basis and the errors. Small grids (L = 30, h = 0.5: n = 119).
 
-use confine::eigen::SolverOptions;
 use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
+use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
     convergence, convergence_of, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings,
-    StateSelection, Symmetry, TwoElectronIntegrals,
+    CiSpectrum, CiState, CiStates, StateSelection, Symmetry, TwoElectronIntegrals,
 };
 use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::physics::many_body::Spin;
-use confine::spectrum::{solve_aligned, Spectrum};
+use confine::spectrum::Spectrum;
 
 const L: f64 = 30.0;
 const H: f64 = 0.5;
@@ -38,7 +38,9 @@ fn lopsided() -> Potential {
 }
 
 fn spectrum(potential: &Potential, levels: usize) -> Spectrum {
-    solve_aligned(potential, H, 1.0, levels, &SolverOptions::default()).unwrap()
+    Problem::new(potential.clone(), 1.0, H, levels)
+        .spectrum()
+        .unwrap()
 }
 
 fn coulomb() -> SoftCoulomb {
@@ -472,6 +474,20 @@ fn bad_inputs_are_errors_with_clear_messages() {
         problem.solve(&nan),
         Err(CoulombError::NonFinite { .. })
     ));
+    let nan_bound = CiSettings {
+        states: CiStates::below(f64::NAN),
+        ..CiSettings::new(3)
+    };
+    for err in [
+        problem.solve(&nan_bound).unwrap_err(),
+        problem.energies(&nan_bound).unwrap_err(),
+    ] {
+        assert!(
+            err.to_string()
+                .contains("energy bound of the wanted CI states"),
+            "{err}"
+        );
+    }
     let empty = CiSettings {
         pair_energy_max: Some(-1.0),
         ..CiSettings::new(3)
@@ -565,4 +581,203 @@ fn a_rescaled_problem_equals_one_computed_for_the_new_interaction() {
         base.with_interaction(&other),
         Err(CoulombError::Input(_))
     ));
+}
+
+/// The paper's reference well (U0 = 0.1 Ha, a = 20 bohr, L = 200 bohr, h = 0.25 bohr:
+/// n = 1599 nodes) with its lowest `levels` orbitals.
+fn reference_case(levels: usize) -> (Potential, Spectrum) {
+    let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, levels)
+        .spectrum()
+        .unwrap();
+    (v, s)
+}
+
+#[test]
+fn states_below_e_max_equal_the_dense_solve_and_none_is_missed_on_the_reference_case() {
+    // The paper's Coulomb study: M = 70 orbitals (parity blocks of 1190–1260), E_max = 0.01 Ha.
+    let m = 70;
+    let e_max = 0.01;
+    let (v, s) = reference_case(m);
+    let problem = CiProblem::new(&v, &s, &coulomb(), m, Symmetry::Auto).unwrap();
+    let dense = problem
+        .solve(&CiSettings {
+            keep_coefficients: 3,
+            ..CiSettings::new(m)
+        })
+        .unwrap();
+    let partial = problem
+        .solve(&CiSettings {
+            states: CiStates::below(e_max),
+            keep_coefficients: 3,
+            ..CiSettings::new(m)
+        })
+        .unwrap();
+    assert_eq!(partial.dimension(), dense.dimension());
+    assert!(partial.states.len() < dense.states.len() / 5);
+    // Sylvester's law of inertia on each block at E_max, independent of both eigen-solvers.
+    let counts = problem.count_below(&CiSettings::new(m), e_max).unwrap();
+    for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+        assert!(partial.complete_below(exchange) > e_max);
+        assert_eq!(dense.complete_below(exchange), f64::INFINITY);
+        let below = |c: &CiSpectrum| -> Vec<CiState> {
+            c.sector(exchange)
+                .filter(|st| st.energy <= e_max)
+                .cloned()
+                .collect()
+        };
+        let (d, p) = (below(&dense), below(&partial));
+        assert_eq!(
+            p.len(),
+            counts[exchange as usize],
+            "{exchange:?}: inertia count"
+        );
+        assert_eq!(d.len(), p.len(), "{exchange:?}");
+        assert!(p.len() > 200, "{exchange:?}: {} states", p.len());
+        for (a, b) in d.iter().zip(&p) {
+            assert_eq!(a.sector_index, b.sector_index);
+            assert_eq!(
+                (a.exchange, a.parity),
+                (b.exchange, b.parity),
+                "{a:?} vs {b:?}"
+            );
+            for (x, y) in [
+                (a.energy, b.energy),
+                (a.kinetic, b.kinetic),
+                (a.potential, b.potential),
+                (a.interaction, b.interaction),
+            ] {
+                assert!((x - y).abs() <= 1e-12, "{a:?} vs {b:?}");
+            }
+        }
+        // The kept coefficient matrices are the same states (up to sign).
+        for (a, b) in dense.sector(exchange).zip(partial.sector(exchange)).take(3) {
+            let (ca, cb) = (a.coefficients.as_ref(), b.coefficients.as_ref());
+            let overlap: f64 = ca
+                .unwrap()
+                .iter()
+                .zip(cb.unwrap())
+                .map(|(x, y)| x * y)
+                .sum();
+            assert!((overlap.abs() - 1.0).abs() < 1e-10, "overlap {overlap}");
+        }
+    }
+    // The sector ranks of the partial spectrum are a prefix of each sector: nothing between.
+    let energies = problem
+        .energies(&CiSettings {
+            states: CiStates::below(e_max),
+            ..CiSettings::new(m)
+        })
+        .unwrap();
+    for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+        let all: Vec<f64> = dense.sector(exchange).map(|st| st.energy).collect();
+        let some = energies.sector(exchange);
+        assert!(some.len() >= counts[exchange as usize]);
+        for (x, y) in some.iter().zip(&all) {
+            assert!((x - y).abs() <= 1e-12);
+        }
+    }
+}
+
+#[test]
+fn the_lowest_states_of_each_sector_are_a_prefix_of_the_full_spectrum() {
+    let v = well();
+    let s = spectrum(&v, 14);
+    let problem = CiProblem::new(&v, &s, &coulomb(), 14, Symmetry::Auto).unwrap();
+    let full = problem.solve(&CiSettings::new(14)).unwrap();
+    for count in [1, 5, 40] {
+        let some = problem
+            .solve(&CiSettings {
+                states: CiStates::lowest(count),
+                ..CiSettings::new(14)
+            })
+            .unwrap();
+        for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+            let got: Vec<&CiState> = some.sector(exchange).collect();
+            assert!(got.len() >= count, "{count} {exchange:?}");
+            let limit = some.complete_below(exchange);
+            for (a, b) in got.iter().zip(full.sector(exchange)) {
+                assert!(a.energy < limit);
+                assert_eq!(a.sector_index, b.sector_index);
+                assert!((a.energy - b.energy).abs() < 1e-13);
+                assert!((a.kinetic - b.kinetic).abs() < 1e-11);
+            }
+            // The first state left out lies at or above the limit.
+            if let Some(next) = full.sector(exchange).nth(got.len()) {
+                assert!(next.energy >= limit - 1e-13, "{} vs {limit}", next.energy);
+            }
+        }
+    }
+    // A convergence check needs the compared states: refused when the solved spectrum lacks
+    // them, accepted (and equal to the full one) when it has them.
+    let two = problem
+        .solve(&CiSettings {
+            states: CiStates::lowest(2),
+            ..CiSettings::new(7)
+        })
+        .unwrap();
+    let err = convergence_of(&two, &problem, 14, StateSelection::Lowest(40)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("solve with CiStates covering them"),
+        "{err}"
+    );
+    let err = convergence_of(&two, &problem, 14, StateSelection::Below(0.5)).unwrap_err();
+    assert!(matches!(err, CoulombError::Input(_)), "{err}");
+    let a = convergence_of(&two, &problem, 14, StateSelection::Lowest(2)).unwrap();
+    let b = convergence(&problem, 7, 14, StateSelection::Lowest(2)).unwrap();
+    assert_eq!(a.rows.len(), 4);
+    for (x, y) in a.rows.iter().zip(&b.rows) {
+        assert!((x.coarse - y.coarse).abs() < 1e-13 && (x.fine - y.fine).abs() < 1e-13);
+    }
+}
+
+#[test]
+fn without_interaction_pair_states_are_exact_and_singlet_triplet_pairs_degenerate() {
+    // W off: the CI matrix is diag(e_i + e_j), so every state is one pair with E = e_i + e_j
+    // exactly, ⟨W⟩ = 0 exactly, and the singlet and triplet of a pair i < j are exactly
+    // degenerate (the thermodynamics then treats them as one level of multiplicity 4). A dense
+    // eigen-solve of the diagonal matrix perturbed some of them by an ulp (⟨W⟩ ~ 3e-17 Ha),
+    // which split the level.
+    let m = 40;
+    let (v, s) = reference_case(m);
+    let e = s.energies();
+    let off = SoftCoulomb::new(0.0, 1.0, 1.0).unwrap();
+    for states in [CiStates::All, CiStates::below(0.01)] {
+        let ci = solve_ci(
+            &v,
+            &s,
+            &off,
+            &CiSettings {
+                states,
+                ..CiSettings::new(m)
+            },
+        )
+        .unwrap();
+        for st in &ci.states {
+            let (i, j) = st.leading_pair;
+            assert_eq!(st.leading_weight, 1.0, "{st:?}");
+            assert_eq!(st.energy, e[i] + e[j], "{st:?}");
+            assert_eq!(st.interaction, 0.0, "{st:?}");
+        }
+        for (a, b) in ci.states.iter().zip(&ci.states[1..]) {
+            let (i, j) = a.leading_pair;
+            if a.exchange == Exchange::Symmetric && i < j && b.leading_pair == (i, j) {
+                assert_eq!(a.energy, b.energy);
+            }
+        }
+        let pairs = ci.states.iter().filter(|st| {
+            let (i, j) = st.leading_pair;
+            i < j && st.exchange == Exchange::Antisymmetric
+        });
+        let singlet_partner = |t: &CiState| {
+            ci.states.iter().any(|st| {
+                st.exchange == Exchange::Symmetric
+                    && st.leading_pair == t.leading_pair
+                    && st.energy == t.energy
+            })
+        };
+        assert!(pairs.clone().count() > 0);
+        assert!(pairs.into_iter().all(singlet_partner), "{states:?}");
+    }
 }

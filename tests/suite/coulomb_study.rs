@@ -76,11 +76,11 @@ fn coulomb_tables_and_figures_are_written() {
     let result = confine::pipeline::study::run_study(&s).unwrap();
     let dir = std::env::temp_dir().join(format!("confine-coulomb-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let figs = confine::pipeline::output::plots::FigureOutput {
+    let figs = confine::pipeline::output::figures::FigureOutput {
         png: false,
         svg: true,
     };
-    confine::pipeline::output::run::write_study(&result, &dir, &figs).unwrap();
+    confine::pipeline::output::write::write_study(&result, &dir, &figs).unwrap();
     let case = dir.join(&s.cases[0].name);
     let table = std::fs::read_to_string(case.join("coulomb.csv")).unwrap();
     let lines: Vec<&str> = table.lines().collect();
@@ -169,13 +169,13 @@ fn bad_coulomb_input_names_the_key() {
 fn a_basis_too_small_or_a_grid_over_the_memory_limit_is_refused_with_what_to_change() {
     // E/N up to 1 Ha needs pairs far above e_0 + e_9.
     let s = study("[coulomb]\norbitals = 10\nenergy_per_particle_max = 1.0\n").unwrap();
-    let e = run_case(&s.cases[0]).unwrap_err().to_string();
+    let e = confine::pipeline::error_chain(&run_case(&s.cases[0]).unwrap_err());
     assert!(e.contains("raise coulomb.orbitals to at least"), "{e}");
     let s = study(
         "[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\ngrid_check = { memory_limit = \"1 MiB\" }\n",
     )
     .unwrap();
-    let e = run_case(&s.cases[0]).unwrap_err().to_string();
+    let e = confine::pipeline::error_chain(&run_case(&s.cases[0]).unwrap_err());
     assert!(
         e.contains("MiB")
             && e.contains("memory limit of 1.0 MiB (coulomb.grid_check.memory_limit")
@@ -202,8 +202,8 @@ fn ci_agrees_with_the_grid_solve_on_the_check_config() {
 
 #[test]
 fn a_sweep_over_eps_r_reports_the_coulomb_shift_per_case() {
-    use confine::pipeline::output::plots::FigureOutput;
-    use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
+    use confine::pipeline::output::figures::FigureOutput;
+    use confine::pipeline::sweep::runner::{run_sweep, Silent, SweepOptions};
     let s = study(
         "[coulomb]\norbitals = 10\nenergy_per_particle_max = 0.0\n[sweep]\ncoulomb.eps_r = [1.0, 2.0, 8.0]\n",
     )

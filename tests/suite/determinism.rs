@@ -4,11 +4,10 @@
 //! 1, 2 and 3 threads; only wall times (JSON keys containing "seconds") may differ.
 
 use crate::common::{scratch, write_file};
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
-use confine::physics::coulomb::ci::{CiProblem, CiSettings, Symmetry};
+use confine::model::problem::Problem;
+use confine::physics::coulomb::ci::{CiProblem, CiSettings, CiStates, Symmetry};
 use confine::physics::coulomb::SoftCoulomb;
-use confine::spectrum::solve_aligned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,17 +25,39 @@ fn ci_states_are_bitwise_independent_of_the_thread_count() {
     // n = 479 grid nodes, M = 36 (D = 666 pairs, parity blocks of ≈ 170): large enough for
     // faer's threaded kernels to split their work.
     let v = Potential::square_well(60.0, 0.1, 20.0).unwrap();
-    let s = solve_aligned(&v, 0.25, 1.0, 40, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, 40).spectrum().unwrap();
     let w = SoftCoulomb::new(1.0, 1.0, 1.0).unwrap();
     let fingerprint = || {
         let problem = CiProblem::new(&v, &s, &w, 36, Symmetry::Auto).unwrap();
         let ci = problem.solve(&CiSettings::new(30)).unwrap();
         let fine = problem.energies(&CiSettings::new(36)).unwrap();
+        // The partial solver (tridiagonal reduction, Sturm/inverse iteration, back-transform).
+        let below = problem
+            .solve(&CiSettings {
+                states: CiStates::below(0.0),
+                ..CiSettings::new(30)
+            })
+            .unwrap();
+        let lowest = problem
+            .energies(&CiSettings {
+                states: CiStates::lowest(25),
+                ..CiSettings::new(36)
+            })
+            .unwrap();
+        assert!(below.states.len() > 20 && below.states.len() < ci.states.len() / 4);
         let mut bits: Vec<u64> = ci
             .states
             .iter()
+            .chain(&below.states)
             .flat_map(|st| [st.energy, st.kinetic, st.potential, st.interaction])
             .chain(fine.symmetric.iter().chain(&fine.antisymmetric).copied())
+            .chain(
+                lowest
+                    .symmetric
+                    .iter()
+                    .chain(&lowest.antisymmetric)
+                    .copied(),
+            )
             .map(f64::to_bits)
             .collect();
         let m = problem.orbitals();
@@ -59,7 +80,9 @@ fn ci_states_are_bitwise_independent_of_the_thread_count() {
 
 #[test]
 fn dense_symmetric_factorizations_are_exact_and_thread_independent() {
-    use confine::eigen::dense::{cholesky_lower, symmetric_eigen, symmetric_eigenvalues};
+    use confine::eigen::dense::{
+        cholesky_lower, lowest_symmetric_eigen, symmetric_eigen, symmetric_eigenvalues,
+    };
     use faer::Mat;
     // A random symmetric 300 × 300 matrix (entries in [−1, 1]); only its lower triangle is read.
     let n = 300;
@@ -128,6 +151,19 @@ fn dense_symmetric_factorizations_are_exact_and_thread_independent() {
     }
     // Not positive definite: refused, not a panic.
     assert!(cholesky_lower(a.as_ref()).is_none());
+    // The partial solver: the 40 lowest pairs, bitwise the same with 1 and 3 threads.
+    let partial = |threads| {
+        in_pool(threads, || {
+            let low = lowest_symmetric_eigen(a.as_ref(), 40, f64::NEG_INFINITY, true).unwrap();
+            low.values
+                .iter()
+                .chain(&low.vectors)
+                .chain(low.next.as_slice())
+                .map(|x| x.to_bits())
+                .collect::<Vec<u64>>()
+        })
+    };
+    assert!(partial(1) == partial(3));
 }
 
 /// Runs `confine run config --out DIR` with `threads` rayon threads; returns DIR.

@@ -1,5 +1,5 @@
 //! Fault injection (issue 10, items 2, 3 and 6). Runs are killed at exact points of the
-//! writer's commit (the `CONFINE_FAULT` test hook of `confine::pipeline::output::run`) and at random times
+//! writer's commit (the `CONFINE_FAULT` test hook of `confine::pipeline::output::commit`) and at random times
 //! (SIGKILL), then resumed; finished tables are truncated, deleted or altered, then resumed; runs
 //! share one `--out`; shards that do not belong together are merged. Each ends with the complete
 //! result, byte-identical to an undisturbed run, or with a clear refusal — never with a marker

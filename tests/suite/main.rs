@@ -25,6 +25,7 @@ mod mass;
 mod matrix_market;
 mod memory;
 mod output_names;
+mod partial_eigen;
 mod particles;
 mod plots;
 mod presets;

@@ -4,14 +4,13 @@
 //! energy lattice, within the documented misbinning bound otherwise) and against partition
 //! numbers, and the paper's reference well (U0 = 0.1, a = 20, L = 200).
 
-use confine::eigen::SolverOptions;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::physics::many_body::{
     binned_counts, binned_counts_with, enumerate, ground_state_energy, BinnedCounts,
     BinningSettings, EnumerationSettings, ManyBodyError, ManyBodyStates, Orbitals, Spin,
 };
 use confine::physics::thermo::window_averages;
-use confine::spectrum::solve_aligned;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
@@ -810,7 +809,9 @@ fn reference_orbitals() -> &'static Orbitals {
     static ORBITALS: OnceLock<Orbitals> = OnceLock::new();
     ORBITALS.get_or_init(|| {
         let well = Potential::square_well(200.0, 0.1, 20.0).unwrap();
-        let spectrum = solve_aligned(&well, 0.25, 1.0, 300, &SolverOptions::default()).unwrap();
+        let spectrum = Problem::new(well.clone(), 1.0, 0.25, 300)
+            .spectrum()
+            .unwrap();
         Orbitals::from_spectrum(&spectrum).unwrap()
     })
 }

@@ -4,15 +4,13 @@
 
 use std::path::Path;
 
-use confine::checks::validate::{
-    validate_square_well, validate_square_well_with_masses, SquareWellCase, Validation,
-};
+use confine::checks::validate::{validate_square_well, SquareWellCase, Validation};
 use confine::eigen::{lowest_eigenpairs, SolverOptions};
 use confine::model::grid::Grid;
 use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
+use confine::model::problem::Problem;
 use confine::pipeline::config::{load, parse};
-use confine::spectrum::solve_aligned;
 
 /// U₀ = 0.1 Ha, a = 20 bohr, L = 60 bohr; `mass` is the mass outside the well.
 fn case(mass: f64, levels: usize) -> SquareWellCase {
@@ -21,8 +19,17 @@ fn case(mass: f64, levels: usize) -> SquareWellCase {
         depth: 0.1,
         half_width: 20.0,
         mass,
+        mass_inside: None,
         spacing: 0.25,
         levels,
+    }
+}
+
+/// [`case`] with the effective mass `mass_inside` in the well.
+fn bdd_case(mass: f64, mass_inside: f64, levels: usize) -> SquareWellCase {
+    SquareWellCase {
+        mass_inside: Some(mass_inside),
+        ..case(mass, levels)
     }
 }
 
@@ -97,8 +104,7 @@ fn bdd_square_well_converges_at_order_two() {
     // m_out = 1): mass ratios of 5 either way, on h = 0.25, 0.125, 0.0625.
     for (m_in, m_out) in [(1.0, 0.2), (0.2, 1.0)] {
         let v =
-            validate_square_well_with_masses(&case(m_out, 15), m_in, 3, &SolverOptions::default())
-                .unwrap();
+            validate_square_well(&bdd_case(m_out, m_in, 15), 3, &SolverOptions::default()).unwrap();
         assert_eq!(v.levels.len(), 15);
         assert_eq!(v.mass_inside, m_in);
         assert_eq!(v.case.mass, m_out);
@@ -115,8 +121,8 @@ fn bdd_square_well_converges_at_order_two() {
 #[test]
 fn gaas_like_masses_converge_at_order_two() {
     // m* = 0.067 in the well, 0.092 in the barrier (GaAs / Al₀.₃Ga₀.₇As).
-    let v = validate_square_well_with_masses(&case(0.092, 15), 0.067, 3, &SolverOptions::default())
-        .unwrap();
+    let v =
+        validate_square_well(&bdd_case(0.092, 0.067, 15), 3, &SolverOptions::default()).unwrap();
     // Measured: at most 3.8e-9 Ha (level 14, E ≈ 0.89 Ha).
     assert_second_order(&v, 1e-8, 1e-8);
 }
@@ -125,7 +131,7 @@ fn gaas_like_masses_converge_at_order_two() {
 fn equal_masses_change_nothing() {
     let opts = SolverOptions::default();
     let plain = validate_square_well(&case(0.3, 10), 2, &opts).unwrap();
-    let same = validate_square_well_with_masses(&case(0.3, 10), 0.3, 2, &opts).unwrap();
+    let same = validate_square_well(&bdd_case(0.3, 0.3, 10), 2, &opts).unwrap();
     for (a, b) in plain.grids.iter().zip(&same.grids) {
         assert_eq!(a.energy, b.energy);
         assert_eq!(a.kinetic, b.kinetic);
@@ -145,8 +151,8 @@ fn equal_masses_change_nothing() {
     );
     assert_eq!(hv.matrix, hw.matrix);
     let (sv, sw) = (
-        solve_aligned(&v, 0.25, 0.3, 10, &opts).unwrap(),
-        solve_aligned(&w, 0.25, 0.3, 10, &opts).unwrap(),
+        Problem::new(v.clone(), 0.3, 0.25, 10).spectrum().unwrap(),
+        Problem::new(w.clone(), 0.3, 0.25, 10).spectrum().unwrap(),
     );
     assert_eq!(sv.levels, sw.levels);
 }
@@ -260,9 +266,10 @@ fn error_of(text: &str) -> String {
 fn config_masses_reach_the_problem() {
     for text in [WELL, PIECES] {
         let c = parse(text, Path::new("m.toml")).unwrap();
-        assert_eq!(c.is_square_well(), Some((0.1, 20.0)));
-        assert_eq!(c.square_well_masses(), Some((0.067, 0.092)));
         let p = c.problem().unwrap();
+        let w = SquareWellCase::from_problem(&p).unwrap();
+        assert_eq!((w.depth, w.half_width), (0.1, 20.0));
+        assert_eq!((w.well_mass(), w.mass), (0.067, 0.092));
         assert_eq!(p.mass, 0.092);
         assert_eq!(p.potential.pieces()[0].mass, Some(0.067));
         assert_eq!(p.potential.mass_on_interval(0.0, 1.0, p.mass), 0.067);
@@ -270,7 +277,8 @@ fn config_masses_reach_the_problem() {
     }
     let plain = WELL.replace("mass_inside = \"0.067 m_e\"\n", "");
     let c = parse(&plain, Path::new("m.toml")).unwrap();
-    assert_eq!(c.square_well_masses(), Some((0.092, 0.092)));
+    let w = SquareWellCase::from_problem(&c.problem().unwrap()).unwrap();
+    assert_eq!((w.well_mass(), w.mass), (0.092, 0.092));
     assert!(!c.problem().unwrap().potential.has_piece_masses());
 }
 
@@ -302,17 +310,10 @@ fn bad_masses_in_the_config_name_their_key() {
 fn gaas_profile_loads_and_solves() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/profiles/gaas_algaas_well.toml");
     let c = load(&path).unwrap();
-    let (m_in, m_out) = c.square_well_masses().unwrap();
-    assert_eq!((m_in, m_out), (0.067, 0.092));
     let p = c.problem().unwrap();
-    let s = solve_aligned(
-        &p.potential,
-        p.spacing,
-        p.mass,
-        p.levels,
-        &SolverOptions::default(),
-    )
-    .unwrap();
+    let w = SquareWellCase::from_problem(&p).unwrap();
+    assert_eq!((w.well_mass(), w.mass), (0.067, 0.092));
+    let s = p.spectrum().unwrap();
     // The lowest levels are bound in the well (below the barrier at V = 0).
     assert!(s.levels[0].energy < 0.0);
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);

@@ -7,10 +7,10 @@
 //! reason, unless `CONFINE_REQUIRE_SCIPY` is set (as `.ci/run` does), where it fails.
 
 use crate::common::{confine, scratch_dir, write_file};
-use confine::eigen::SolverOptions;
 use confine::model::grid::Grid;
 use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::physics::coulomb::grid2d::{solve_sector, GridOptions, SectorHamiltonian};
 use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use confine::pipeline::config;
@@ -18,7 +18,6 @@ use confine::pipeline::output::matrix::{
     assemble, grid_table_path, write_matrix, MatrixChoice, MatrixError,
     ONE_PARTICLE_BYTES_PER_NODE, TWO_ELECTRON_BYTES_PER_STATE,
 };
-use confine::spectrum;
 use sprs::CsMat;
 use std::path::Path;
 
@@ -453,7 +452,7 @@ fn scipy_reads_the_files_and_finds_confines_spectrum() {
     };
 
     let (v, _, h) = pdm_setup();
-    let s = spectrum::solve_aligned(&v, 0.25, 1.0, k, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, k).spectrum().unwrap();
     let result = &results[0];
     assert_eq!(floats(&result["shape"]), vec![h.len() as f64; 2]);
     assert_eq!(result["nnz"].as_u64(), Some(3 * h.len() as u64 - 2));

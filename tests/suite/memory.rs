@@ -110,11 +110,11 @@ fn measure_case(text: &str, figures: bool) -> (u64, u64) {
     let dir = scratch("memory");
     let ((estimate, result), peak) = peak_bytes(|| {
         let result = confine::pipeline::study::run_study(&s).expect("the case runs");
-        let figures = confine::pipeline::output::plots::FigureOutput {
+        let figures = confine::pipeline::output::figures::FigureOutput {
             png: figures,
             svg: figures,
         };
-        confine::pipeline::output::run::write_study(&result, &dir, &figures).expect("written");
+        confine::pipeline::output::write::write_study(&result, &dir, &figures).expect("written");
         // The plan plus what was admitted at run time (levels added for the canonical tail).
         (result.cases[0].memory_estimate, result)
     });
@@ -155,13 +155,7 @@ fn spectrum_estimates_bound_the_measured_peak() {
         let problem = s.cases[0].config.problem().unwrap();
         let ((estimate, solved), peak) = peak_bytes(|| {
             let (estimate, _) = spectrum_estimate(&problem, "solve.levels").unwrap();
-            let solved = confine::spectrum::solve_aligned(
-                &problem.potential,
-                problem.spacing,
-                problem.mass,
-                problem.levels,
-                &Default::default(),
-            );
+            let solved = problem.spectrum();
             (estimate.bytes, solved.is_ok())
         });
         assert!(solved, "{name}");
@@ -175,14 +169,7 @@ fn refinement_estimates_bound_the_measured_peak() {
     let problem = s.cases[0].config.problem().unwrap();
     let ((estimate, ok), peak) = peak_bytes(|| {
         let e = refinements_estimate(&problem, 5, 3).unwrap();
-        let c = confine::checks::converge::self_convergence(
-            &problem.potential,
-            problem.mass,
-            problem.spacing,
-            problem.levels,
-            5,
-            &Default::default(),
-        );
+        let c = confine::checks::converge::self_convergence(&problem, 5);
         (e.bytes, c.is_ok())
     });
     assert!(ok);

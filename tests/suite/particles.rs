@@ -114,7 +114,11 @@ fn each_escaping_electron_makes_a_temperature_drop() {
     let e5 = levels[5].energy;
     for p in &r.cases[0].particles {
         let n = p.particles;
-        let ke = p.nhc.iter().find(|s| s.definition == "T_KE").unwrap();
+        let ke = confine::pipeline::study::nhc_of(
+            &p.nhc,
+            confine::pipeline::study::TemperatureDefinition::KineticWindow,
+        )
+        .unwrap();
         // The first escape: N − 1 electrons in the lowest spin-orbitals and one crossing from
         // the top bound level E5 to the continuum (E ≈ 0): a drop between E_gs(N−1) + E5 and
         // E_gs(N−1) (spin ½: orbital j holds spin-orbitals 2j and 2j + 1).
@@ -152,7 +156,9 @@ fn impossible_particle_requests_are_refused_clearly() {
     let run = |particles: &str| -> Result<(), String> {
         let text = format!("{BASE}\n[particles]\n{particles}\n");
         let s = parse_study(&text, Path::new("bad.toml")).map_err(|e| e.to_string())?;
-        run_study(&s).map(|_| ()).map_err(|e| e.to_string())
+        run_study(&s)
+            .map(|_| ())
+            .map_err(|e| confine::pipeline::error_chain(&e))
     };
     let e = run("n = 0\nenergy_per_particle_max = 0.01").unwrap_err();
     assert!(e.contains("particles.n"), "{e}");

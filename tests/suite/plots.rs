@@ -7,9 +7,8 @@ use crate::common::scratch;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use confine::pipeline::output::plots::{
-    branches_figure, density_figure, entropy_figure, kinetic_figure, limit_figure,
-    temperature_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
+use confine::pipeline::output::figures::{
+    write_figure, BranchesFigure, BranchesPanel, DensityFigure, EntropyFigure, FigureOutput,
     KineticFigure, LimitFigure, PlotError, Series, TemperatureFigure,
 };
 
@@ -221,7 +220,7 @@ fn kinetic_figure_is_written_labelled_and_deterministic() {
     let dir = scratch("kinetic");
     let fig = kinetic_demo();
     let stem = dir.join("nested/fig1_kinetic");
-    let written = kinetic_figure(&stem, &fig, &BOTH).unwrap();
+    let written = write_figure(&stem, &fig, &BOTH).unwrap();
     let (png, svg) = paths(&stem);
     assert_eq!(written, vec![png.clone(), svg.clone()]);
     check_png(&png);
@@ -238,7 +237,7 @@ fn kinetic_figure_is_written_labelled_and_deterministic() {
     no_temporaries(&dir.join("nested"));
 
     let again = dir.join("nested/fig1_again");
-    kinetic_figure(&again, &fig, &BOTH).unwrap();
+    write_figure(&again, &fig, &BOTH).unwrap();
     let (png2, svg2) = paths(&again);
     assert_eq!(std::fs::read(&png).unwrap(), std::fs::read(&png2).unwrap());
     assert_eq!(std::fs::read(&svg).unwrap(), std::fs::read(&svg2).unwrap());
@@ -250,7 +249,7 @@ fn density_figure_is_written_labelled_and_deterministic() {
     let dir = scratch("density");
     let fig = density_demo();
     let stem = dir.join("fig2_density");
-    kinetic_or_density_roundtrip(&dir, &stem, |s, o| density_figure(s, &fig, o));
+    kinetic_or_density_roundtrip(&dir, &stem, |s, o| write_figure(s, &fig, o));
     check_svg(
         &paths(&stem).1,
         &[
@@ -270,7 +269,7 @@ fn temperature_figure_is_written_labelled_and_deterministic() {
     let dir = scratch("temperature");
     let fig = temperature_demo();
     let stem = dir.join("fig3_temperatures");
-    kinetic_or_density_roundtrip(&dir, &stem, |s, o| temperature_figure(s, &fig, o));
+    kinetic_or_density_roundtrip(&dir, &stem, |s, o| write_figure(s, &fig, o));
     check_svg(
         &paths(&stem).1,
         &[
@@ -314,14 +313,14 @@ fn only_the_requested_formats_are_written() {
         svg: true,
     };
     let stem = dir.join("only.svg.v2");
-    let written = kinetic_figure(&stem, &fig, &svg_only).unwrap();
+    let written = write_figure(&stem, &fig, &svg_only).unwrap();
     assert_eq!(written, vec![dir.join("only.svg.v2.svg")]);
     assert!(!dir.join("only.svg.v2.png").exists());
     let none = FigureOutput {
         png: false,
         svg: false,
     };
-    assert!(kinetic_figure(&dir.join("none"), &fig, &none)
+    assert!(write_figure(&dir.join("none"), &fig, &none)
         .unwrap()
         .is_empty());
     assert!(!dir.join("none.svg").exists());
@@ -345,7 +344,7 @@ fn non_finite_points_are_skipped_and_empty_figures_draw_a_frame() {
             Series::new("single", vec![2.0], vec![2.0]),
         ],
     };
-    kinetic_figure(&dir.join("k"), &kinetic, &BOTH).unwrap();
+    write_figure(&dir.join("k"), &kinetic, &BOTH).unwrap();
     check_svg(
         &dir.join("k.svg"),
         &["with gaps", "all NaN", "empty", "single"],
@@ -356,7 +355,7 @@ fn non_finite_points_are_skipped_and_empty_figures_draw_a_frame() {
         potential: vec![0.0, -1.0, -1.0, inf],
         states: vec![Series::new("s", vec![-1.0, 0.0, 1.0], vec![0.0, nan, 0.5])],
     };
-    density_figure(&dir.join("d"), &density, &BOTH).unwrap();
+    write_figure(&dir.join("d"), &density, &BOTH).unwrap();
 
     let temperature = TemperatureFigure {
         curves: vec![
@@ -368,19 +367,19 @@ fn non_finite_points_are_skipped_and_empty_figures_draw_a_frame() {
         kelvin_per_hartree: KELVIN_PER_HARTREE,
         title: String::new(),
     };
-    temperature_figure(&dir.join("t"), &temperature, &BOTH).unwrap();
+    write_figure(&dir.join("t"), &temperature, &BOTH).unwrap();
 
     // Nothing finite at all: an empty, labelled frame.
-    kinetic_figure(&dir.join("empty_k"), &KineticFigure::default(), &BOTH).unwrap();
+    write_figure(&dir.join("empty_k"), &KineticFigure::default(), &BOTH).unwrap();
     check_svg(&dir.join("empty_k.svg"), &["E_n (Ha)", "⟨K⟩_n (Ha)"]);
-    density_figure(&dir.join("empty_d"), &DensityFigure::default(), &BOTH).unwrap();
+    write_figure(&dir.join("empty_d"), &DensityFigure::default(), &BOTH).unwrap();
     check_svg(&dir.join("empty_d.svg"), &["x (bohr)", "V (Ha)"]);
     let empty_t = TemperatureFigure {
         ev_per_hartree: EV_PER_HARTREE,
         kelvin_per_hartree: KELVIN_PER_HARTREE,
         ..Default::default()
     };
-    temperature_figure(&dir.join("empty_t"), &empty_t, &BOTH).unwrap();
+    write_figure(&dir.join("empty_t"), &empty_t, &BOTH).unwrap();
     check_svg(&dir.join("empty_t.svg"), &["T (K)", "E (eV)"]);
     // A single point and a constant series have degenerate ranges.
     let flat = KineticFigure {
@@ -390,7 +389,7 @@ fn non_finite_points_are_skipped_and_empty_figures_draw_a_frame() {
             vec![0.0, 0.0, 0.0],
         )],
     };
-    kinetic_figure(&dir.join("flat"), &flat, &BOTH).unwrap();
+    write_figure(&dir.join("flat"), &flat, &BOTH).unwrap();
     no_temporaries(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -401,7 +400,7 @@ fn bad_input_is_an_error_not_a_panic() {
     let mismatched = KineticFigure {
         series: vec![Series::new("bad", vec![1.0, 2.0], vec![1.0])],
     };
-    let err = kinetic_figure(&dir.join("m"), &mismatched, &BOTH).unwrap_err();
+    let err = write_figure(&dir.join("m"), &mismatched, &BOTH).unwrap_err();
     assert!(matches!(err, PlotError::InvalidInput(_)), "{err}");
     assert!(err.to_string().contains("bad"), "{err}");
 
@@ -411,28 +410,28 @@ fn bad_input_is_an_error_not_a_panic() {
         states: vec![],
     };
     assert!(matches!(
-        density_figure(&dir.join("d"), &density, &BOTH),
+        write_figure(&dir.join("d"), &density, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
 
     let mut temperature = temperature_demo();
     temperature.kelvin_per_hartree = f64::NAN;
     assert!(matches!(
-        temperature_figure(&dir.join("t"), &temperature, &BOTH),
+        write_figure(&dir.join("t"), &temperature, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
     temperature.kelvin_per_hartree = KELVIN_PER_HARTREE;
     temperature.ev_per_hartree = 0.0;
-    assert!(temperature_figure(&dir.join("t"), &temperature, &BOTH).is_err());
+    assert!(write_figure(&dir.join("t"), &temperature, &BOTH).is_err());
 
     let huge = KineticFigure {
         series: vec![Series::new("huge", vec![-1e308, 1e308], vec![0.0, 1.0])],
     };
     assert!(matches!(
-        kinetic_figure(&dir.join("h"), &huge, &BOTH),
+        write_figure(&dir.join("h"), &huge, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
-    assert!(kinetic_figure(Path::new("/"), &kinetic_demo(), &BOTH).is_err());
+    assert!(write_figure(Path::new("/"), &kinetic_demo(), &BOTH).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -443,7 +442,7 @@ fn unwritable_output_directory_is_an_error_not_a_panic() {
     let file = dir.join("a_regular_file");
     std::fs::write(&file, b"not a directory").unwrap();
     let stem = file.join("figures/fig1");
-    let err = kinetic_figure(&stem, &kinetic_demo(), &BOTH).unwrap_err();
+    let err = write_figure(&stem, &kinetic_demo(), &BOTH).unwrap_err();
     assert!(matches!(err, PlotError::Io { .. }), "{err}");
     assert!(err.to_string().contains("a_regular_file"), "{err}");
     for out in [
@@ -456,8 +455,8 @@ fn unwritable_output_directory_is_an_error_not_a_panic() {
             svg: true,
         },
     ] {
-        assert!(density_figure(&file.join("x"), &density_demo(), &out).is_err());
-        assert!(temperature_figure(&file.join("x"), &temperature_demo(), &out).is_err());
+        assert!(write_figure(&file.join("x"), &density_demo(), &out).is_err());
+        assert!(write_figure(&file.join("x"), &temperature_demo(), &out).is_err());
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -469,12 +468,12 @@ fn demo() {
     let dir = PathBuf::from(
         std::env::var("CONFINE_PLOT_DEMO_DIR").unwrap_or_else(|_| "/tmp/confine-plot-demo".into()),
     );
-    kinetic_figure(&dir.join("fig1_kinetic"), &kinetic_demo(), &BOTH).unwrap();
-    density_figure(&dir.join("fig2_density"), &density_demo(), &BOTH).unwrap();
-    temperature_figure(&dir.join("fig3_temperatures"), &temperature_demo(), &BOTH).unwrap();
-    branches_figure(&dir.join("fig4_branches"), &branches_demo(), &BOTH).unwrap();
-    entropy_figure(&dir.join("fig5_entropy"), &entropy_demo(), &BOTH).unwrap();
-    limit_figure(&dir.join("limit"), &limit_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("fig1_kinetic"), &kinetic_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("fig2_density"), &density_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("fig3_temperatures"), &temperature_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("fig4_branches"), &branches_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("fig5_entropy"), &entropy_demo(), &BOTH).unwrap();
+    write_figure(&dir.join("limit"), &limit_demo(), &BOTH).unwrap();
     eprintln!("figures in {}", dir.display());
 }
 
@@ -693,9 +692,7 @@ fn branches_figure_is_written_labelled_and_deterministic() {
     };
     let stem = dir.join("fig4_branches");
     // 2 × 2 panels of 1100 × 760 under a 70 px title strip.
-    sized_roundtrip(&dir, &stem, (2200, 1590), |s, o| {
-        branches_figure(s, &fig, o)
-    });
+    sized_roundtrip(&dir, &stem, (2200, 1590), |s, o| write_figure(s, &fig, o));
     let svg_path = paths(&stem).1;
     check_svg(
         &svg_path,
@@ -721,19 +718,19 @@ fn branches_figure_is_written_labelled_and_deterministic() {
         title: String::new(),
         panels: vec![branches_panel(1, 40, 0.02)],
     };
-    branches_figure(&dir.join("one"), &one, &BOTH).unwrap();
+    write_figure(&dir.join("one"), &one, &BOTH).unwrap();
     check_png_size(&dir.join("one.png"), (1600, 1000));
     let two = BranchesFigure {
         title: "two".to_string(),
         panels: (1..=2).map(|n| branches_panel(n, 40, 0.02)).collect(),
     };
-    branches_figure(&dir.join("two"), &two, &BOTH).unwrap();
+    write_figure(&dir.join("two"), &two, &BOTH).unwrap();
     check_png_size(&dir.join("two.png"), (2200, 1000));
     let three = BranchesFigure {
         title: String::new(),
         panels: (1..=3).map(|n| branches_panel(n, 30, 0.02)).collect(),
     };
-    branches_figure(&dir.join("three"), &three, &BOTH).unwrap();
+    write_figure(&dir.join("three"), &three, &BOTH).unwrap();
     check_png_size(&dir.join("three.png"), (2200, 1520));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -754,7 +751,7 @@ fn branches_figure_with_millions_of_points_is_fast_and_small() {
     };
     let stem = dir.join("big");
     let start = Instant::now();
-    branches_figure(&stem, &fig, &BOTH).unwrap();
+    write_figure(&stem, &fig, &BOTH).unwrap();
     let elapsed = start.elapsed();
     assert!(
         elapsed < Duration::from_secs(5),
@@ -780,7 +777,7 @@ fn entropy_figure_is_written_labelled_and_deterministic() {
         canonical: canon,
     };
     let stem = dir.join("fig5_entropy");
-    sized_roundtrip(&dir, &stem, (1600, 1000), |s, o| entropy_figure(s, &fig, o));
+    sized_roundtrip(&dir, &stem, (1600, 1000), |s, o| write_figure(s, &fig, o));
     let svg_path = paths(&stem).1;
     check_svg(
         &svg_path,
@@ -807,7 +804,7 @@ fn limit_figure_is_written_labelled_and_deterministic() {
     let dir = scratch("limit");
     let fig = limit_demo();
     let stem = dir.join("limit");
-    sized_roundtrip(&dir, &stem, (2200, 1000), |s, o| limit_figure(s, &fig, o));
+    sized_roundtrip(&dir, &stem, (2200, 1000), |s, o| write_figure(s, &fig, o));
     check_svg(
         &paths(&stem).1,
         &[
@@ -848,7 +845,7 @@ fn non_positive_values_on_log_axes_are_skipped() {
         ],
         ..Default::default()
     };
-    limit_figure(&dir.join("bad"), &with_bad, &BOTH).unwrap();
+    write_figure(&dir.join("bad"), &with_bad, &BOTH).unwrap();
     // Exactly as if the non-positive values were missing (NaN).
     let nan = f64::NAN;
     let with_nan = LimitFigure {
@@ -863,7 +860,7 @@ fn non_positive_values_on_log_axes_are_skipped() {
         ],
         ..Default::default()
     };
-    limit_figure(&dir.join("nan"), &with_nan, &BOTH).unwrap();
+    write_figure(&dir.join("nan"), &with_nan, &BOTH).unwrap();
     for ext in ["png", "svg"] {
         assert_eq!(
             std::fs::read(dir.join(format!("bad.{ext}"))).unwrap(),
@@ -880,7 +877,7 @@ fn non_positive_values_on_log_axes_are_skipped() {
         drops: vec![Series::new("zeros", vec![0.0, -1.0], vec![0.0, 0.0])],
         ..Default::default()
     };
-    limit_figure(&dir.join("all_bad"), &all_bad, &BOTH).unwrap();
+    write_figure(&dir.join("all_bad"), &all_bad, &BOTH).unwrap();
     check_svg(
         &dir.join("all_bad.svg"),
         &["zeros", "\nN\n</text>", "relative drop"],
@@ -890,7 +887,7 @@ fn non_positive_values_on_log_axes_are_skipped() {
         drops: vec![Series::new("narrow", vec![10.0, 12.0], vec![0.30, 0.31])],
         ..Default::default()
     };
-    limit_figure(&dir.join("narrow"), &narrow, &BOTH).unwrap();
+    write_figure(&dir.join("narrow"), &narrow, &BOTH).unwrap();
     check_svg(
         &dir.join("narrow.svg"),
         &["\n11.0\n</text>", "\n12.0\n</text>", "\n0.300\n</text>"],
@@ -900,7 +897,7 @@ fn non_positive_values_on_log_axes_are_skipped() {
         drops: vec![Series::new("wide", vec![1.0, 1e9], vec![1e-12, 1.0])],
         ..Default::default()
     };
-    limit_figure(&dir.join("wide"), &wide, &BOTH).unwrap();
+    write_figure(&dir.join("wide"), &wide, &BOTH).unwrap();
     check_svg(
         &dir.join("wide.svg"),
         &[
@@ -920,12 +917,12 @@ fn new_figures_survive_empty_and_non_finite_data() {
     let nan = f64::NAN;
     let inf = f64::INFINITY;
     // Nothing at all: labelled frames.
-    branches_figure(&dir.join("b0"), &BranchesFigure::default(), &BOTH).unwrap();
+    write_figure(&dir.join("b0"), &BranchesFigure::default(), &BOTH).unwrap();
     check_png(&dir.join("b0.png"));
     check_svg(&dir.join("b0.svg"), &["E/N (Ha)", "T (Ha)"]);
-    entropy_figure(&dir.join("e0"), &EntropyFigure::default(), &BOTH).unwrap();
+    write_figure(&dir.join("e0"), &EntropyFigure::default(), &BOTH).unwrap();
     check_svg(&dir.join("e0.svg"), &["E/N (Ha)", "S/N (k_B)"]);
-    limit_figure(&dir.join("l0"), &LimitFigure::default(), &BOTH).unwrap();
+    write_figure(&dir.join("l0"), &LimitFigure::default(), &BOTH).unwrap();
     check_svg(
         &dir.join("l0.svg"),
         &["\nN\n</text>", "relative drop", "E/N (Ha)", "S/N (k_B)"],
@@ -960,7 +957,7 @@ fn new_figures_survive_empty_and_non_finite_data() {
             },
         ],
     };
-    branches_figure(&dir.join("b1"), &branches, &BOTH).unwrap();
+    write_figure(&dir.join("b1"), &branches, &BOTH).unwrap();
     check_svg(&dir.join("b1.svg"), &["N = 1", "N = 2", "N = 3", "T_E^(K)"]);
     let entropy = EntropyFigure {
         title: String::new(),
@@ -970,7 +967,7 @@ fn new_figures_survive_empty_and_non_finite_data() {
         ],
         canonical: vec![Series::new("N = 1 canonical", vec![nan], vec![nan])],
     };
-    entropy_figure(&dir.join("e1"), &entropy, &BOTH).unwrap();
+    write_figure(&dir.join("e1"), &entropy, &BOTH).unwrap();
     check_svg(&dir.join("e1.svg"), &["N = 1", "N = 2", "N = 1 canonical"]);
     let limit = LimitFigure {
         title: String::new(),
@@ -978,7 +975,7 @@ fn new_figures_survive_empty_and_non_finite_data() {
         entropies: vec![Series::new("N = 1", vec![0.0, nan], vec![nan, 1.0])],
         canonical: Some(Series::new("canonical", vec![], vec![])),
     };
-    limit_figure(&dir.join("l1"), &limit, &BOTH).unwrap();
+    write_figure(&dir.join("l1"), &limit, &BOTH).unwrap();
     check_svg(&dir.join("l1.svg"), &["drop", "N = 1", "canonical"]);
     // Degenerate (single-valued) ranges.
     let flat = LimitFigure {
@@ -986,7 +983,7 @@ fn new_figures_survive_empty_and_non_finite_data() {
         entropies: vec![Series::new("flat", vec![0.0, 0.0], vec![1.0, 1.0])],
         ..Default::default()
     };
-    limit_figure(&dir.join("flat"), &flat, &BOTH).unwrap();
+    write_figure(&dir.join("flat"), &flat, &BOTH).unwrap();
     no_temporaries(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1003,7 +1000,7 @@ fn new_figures_report_bad_input_as_errors() {
             window: Series::default(),
         }],
     };
-    let err = branches_figure(&dir.join("b"), &branches, &BOTH).unwrap_err();
+    let err = write_figure(&dir.join("b"), &branches, &BOTH).unwrap_err();
     assert!(matches!(err, PlotError::InvalidInput(_)), "{err}");
     assert!(err.to_string().contains("lopsided"), "{err}");
     let window = BranchesFigure {
@@ -1015,7 +1012,7 @@ fn new_figures_report_bad_input_as_errors() {
         }],
     };
     assert!(matches!(
-        branches_figure(&dir.join("w"), &window, &BOTH),
+        write_figure(&dir.join("w"), &window, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
     let too_many = BranchesFigure {
@@ -1023,7 +1020,7 @@ fn new_figures_report_bad_input_as_errors() {
         panels: vec![BranchesPanel::default(); 40],
     };
     assert!(matches!(
-        branches_figure(&dir.join("many"), &too_many, &BOTH),
+        write_figure(&dir.join("many"), &too_many, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
     let entropy = EntropyFigure {
@@ -1031,7 +1028,7 @@ fn new_figures_report_bad_input_as_errors() {
         ..Default::default()
     };
     assert!(matches!(
-        entropy_figure(&dir.join("e"), &entropy, &BOTH),
+        write_figure(&dir.join("e"), &entropy, &BOTH),
         Err(PlotError::InvalidInput(_))
     ));
     for limit in [
@@ -1049,7 +1046,7 @@ fn new_figures_report_bad_input_as_errors() {
         },
     ] {
         assert!(matches!(
-            limit_figure(&dir.join("l"), &limit, &BOTH),
+            write_figure(&dir.join("l"), &limit, &BOTH),
             Err(PlotError::InvalidInput(_))
         ));
     }
@@ -1059,7 +1056,7 @@ fn new_figures_report_bad_input_as_errors() {
     let file = dir.join("a_regular_file");
     std::fs::write(&file, b"x").unwrap();
     assert!(matches!(
-        limit_figure(&file.join("l"), &limit_demo(), &BOTH),
+        write_figure(&file.join("l"), &limit_demo(), &BOTH),
         Err(PlotError::Io { .. })
     ));
     let _ = std::fs::remove_dir_all(&dir);

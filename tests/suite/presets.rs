@@ -8,12 +8,11 @@ use std::path::Path;
 
 use confine::checks::analytic::FiniteWellInBox;
 use confine::checks::converge::self_convergence;
-use confine::eigen::SolverOptions;
 use confine::model::grid::Grid;
 use confine::model::potential::Potential;
+use confine::model::problem::Problem;
 use confine::model::units::{parse_quantity, Dimension, BOHR_IN_NM, HARTREE_IN_EV};
 use confine::pipeline::config::{self, Config, ConfigError, PotentialConfig};
-use confine::spectrum;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     config::parse(text, Path::new("configs/x.toml"))
@@ -33,15 +32,7 @@ fn with_potential(box_half_width: &str, potential: &str, spacing: &str, levels: 
 
 fn levels_of(c: &Config, count: usize) -> Vec<f64> {
     let p = c.problem().unwrap();
-    spectrum::solve_aligned(
-        &p.potential,
-        p.spacing,
-        p.mass,
-        count,
-        &SolverOptions::default(),
-    )
-    .unwrap()
-    .energies()
+    p.spectrum_with_levels(count).unwrap().energies()
 }
 
 /// |a_n − b_n| ≤ tol for every n.
@@ -151,9 +142,8 @@ fn presets_equal_their_hand_written_piecewise_equivalents() {
     }
     // The core-shell well in eV through the preset equals the piecewise one in Hartree.
     let c = ok(&with_potential("\"10 nm\"", CORE_SHELL, "\"0.01 nm\"", 1));
-    let PotentialConfig::CoreShell { core_depth, .. } = c.potential else {
-        panic!("{:?}", c.potential)
-    };
+    assert_eq!(c.potential.type_name(), "core_shell", "{:?}", c.potential);
+    let core_depth = c.potential.parameter("core_depth").unwrap();
     assert!((core_depth - 2.7 / HARTREE_IN_EV).abs() <= f64::EPSILON * core_depth);
     // The double well's barrier can be raised above the outside level.
     let raised = ok(&with_potential(
@@ -187,14 +177,13 @@ fn harmonic_given_by_omega_or_spring_is_the_same_well() {
         "0.1",
         6,
     ));
-    let PotentialConfig::Harmonic {
-        spring,
-        omega,
-        depth,
-    } = by_omega.potential
-    else {
-        panic!()
-    };
+    assert_eq!(by_omega.potential.type_name(), "harmonic");
+    let parameter = |name| by_omega.potential.parameter(name);
+    let (spring, omega, depth) = (
+        parameter("spring").unwrap(),
+        parameter("omega").unwrap(),
+        parameter("depth"),
+    );
     assert!((spring - 0.0008).abs() <= 2.0 * f64::EPSILON * 0.0008);
     assert_eq!((omega, depth), (0.04, None));
     assert_same_levels(
@@ -217,10 +206,10 @@ fn harmonic_given_by_omega_or_spring_is_the_same_well() {
         "0.1",
         2,
     ));
-    assert_eq!(
-        cut.potential.harmonic_edge(40.0),
-        Some((2.0f64 * 0.1 / 0.0008).sqrt())
-    );
+    let edge = (2.0f64 * 0.1 / 0.0008).sqrt();
+    let cut = cut.problem().unwrap();
+    let cut_piece = &cut.potential.pieces()[0];
+    assert_eq!((cut_piece.from, cut_piece.to), (-edge, edge));
     // A cut beyond the box: the parabola fills the box.
     let wide = ok(&with_potential(
         "10.0",
@@ -228,8 +217,9 @@ fn harmonic_given_by_omega_or_spring_is_the_same_well() {
         "0.1",
         2,
     ));
-    assert_eq!(wide.potential.harmonic_edge(10.0), None);
-    assert_eq!(wide.problem().unwrap().potential.pieces()[0].to, 10.0);
+    let wide = wide.problem().unwrap();
+    let wide_piece = &wide.potential.pieces()[0];
+    assert_eq!((wide_piece.from, wide_piece.to), (-10.0, 10.0));
 }
 
 #[test]
@@ -264,12 +254,11 @@ fn smooth_well_converges_at_order_two() {
     let c = ok(&with_potential("100.0", SMOOTH, "0.1", 8));
     let p = c.problem().unwrap();
     let conv = self_convergence(
-        &p.potential,
-        p.mass,
-        p.spacing,
-        8,
+        &Problem {
+            levels: 8,
+            ..p.clone()
+        },
         3,
-        &SolverOptions::default(),
     )
     .unwrap();
     assert!(conv.warnings.is_empty(), "{:?}", conv.warnings);
@@ -309,12 +298,11 @@ fn smooth_well_tends_to_the_square_well_as_the_edge_sharpens() {
         );
         let p = ok(&text).problem().unwrap();
         let conv = self_convergence(
-            &p.potential,
-            p.mass,
-            p.spacing,
-            2,
+            &Problem {
+                levels: 2,
+                ..p.clone()
+            },
             3,
-            &SolverOptions::default(),
         )
         .unwrap();
         for (c, x) in conv.levels.iter().zip(&exact) {

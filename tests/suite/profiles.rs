@@ -2,7 +2,7 @@
 //! converges at order 2 (its convergence table is `confine converge configs/profiles/X.toml`).
 
 use confine::checks::converge::self_convergence;
-use confine::eigen::SolverOptions;
+use confine::model::problem::Problem;
 use confine::pipeline::config::load_study;
 use std::path::Path;
 
@@ -18,12 +18,11 @@ fn example_profiles_converge_at_order_two() {
         let study = load_study(&path).unwrap_or_else(|e| panic!("{e}"));
         let p = study.cases[0].config.problem().unwrap();
         let c = self_convergence(
-            &p.potential,
-            p.mass,
-            p.spacing,
-            6,
+            &Problem {
+                levels: 6,
+                ..p.clone()
+            },
             3,
-            &SolverOptions::default(),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
@@ -57,12 +56,11 @@ fn the_truncated_harmonic_profile_lies_below_the_oscillator_ladder() {
         .problem()
         .unwrap();
     let c = self_convergence(
-        &p.potential,
-        p.mass,
-        p.spacing,
-        4,
+        &Problem {
+            levels: 4,
+            ..p.clone()
+        },
         3,
-        &SolverOptions::default(),
     )
     .unwrap();
     let omega = (0.0005f64 / p.mass).sqrt();

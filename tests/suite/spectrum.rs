@@ -2,13 +2,15 @@
 //! against the exact finite well, a dense solver's invariants and the convergence theory.
 
 use confine::checks::analytic::{FiniteWellInBox, Parity};
-use confine::checks::validate::{observed_order, validate_square_well, SquareWellCase};
+use confine::checks::refinement::observed_order;
+use confine::checks::validate::{validate, validate_square_well, SquareWellCase, ValidateError};
 use confine::eigen::sturm::SturmData;
 use confine::eigen::{lowest_eigenpairs, SolverOptions};
 use confine::model::grid::Grid;
 use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
-use confine::spectrum::{self, solve_aligned};
+use confine::model::problem::Problem;
+use confine::spectrum;
 
 fn reference_case(levels: usize) -> SquareWellCase {
     SquareWellCase {
@@ -16,6 +18,7 @@ fn reference_case(levels: usize) -> SquareWellCase {
         depth: 0.1,
         half_width: 20.0,
         mass: 1.0,
+        mass_inside: None,
         spacing: 0.25,
         levels,
     }
@@ -26,7 +29,7 @@ fn paper_digits_come_out_on_the_default_grid() {
     let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
     // h = 0.0625 bohr: the discretization error of E5 (3e-6 Ha) is below the quoted digit;
     // at h = 0.25 it is 5e-5 Ha and E5 would round to −0.0150.
-    let s = solve_aligned(&v, 0.0625, 1.0, 10, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.0625, 10).spectrum().unwrap();
     let e = s.energies();
     // The paper quotes E0 = −0.0975, E5 = −0.0149, E6 = 0.000145 (fig. 2).
     assert_eq!(format!("{:.4}", e[0]), "-0.0975");
@@ -91,6 +94,58 @@ fn reference_case_converges_at_order_two_and_richardson_reaches_1e_9() {
 }
 
 #[test]
+fn validate_finds_the_well_in_the_problem_and_refuses_other_potentials() {
+    // The same numbers whether the well comes from the problem or is spelled out.
+    let well = Potential::square_well(200.0, 0.1, 20.0).unwrap();
+    let problem = Problem::new(well, 1.0, 0.25, 8);
+    let case = SquareWellCase::from_problem(&problem).unwrap();
+    assert_eq!(
+        (case.box_half_width, case.depth, case.half_width, case.mass),
+        (200.0, 0.1, 20.0, 1.0)
+    );
+    assert_eq!(
+        (case.mass_inside, case.spacing, case.levels),
+        (None, 0.25, 8)
+    );
+    let from_problem = validate(&problem, 2).unwrap();
+    let spelled_out =
+        validate_square_well(&reference_case(8), 2, &SolverOptions::default()).unwrap();
+    for (a, b) in from_problem.grids.iter().zip(&spelled_out.grids) {
+        assert_eq!(a.energy, b.energy);
+    }
+    assert_eq!(from_problem.levels.len(), 8);
+
+    // One constant piece that is not a centred well with V < 0 has no exact solution here.
+    let one_piece = |from: f64, to: f64, shape: Shape| {
+        let piece = Piece {
+            from,
+            to,
+            shape,
+            mass: None,
+        };
+        Problem::new(Potential::new(60.0, vec![piece]).unwrap(), 1.0, 0.25, 4)
+    };
+    let constant = |value| Shape::Constant { value };
+    let linear = Shape::Linear {
+        start: -0.1,
+        end: 0.0,
+    };
+    for (problem, why) in [
+        (one_piece(-10.0, 20.0, constant(-0.1)), "not centred"),
+        (one_piece(-20.0, 20.0, constant(0.1)), "a barrier"),
+        (one_piece(-60.0, 60.0, constant(-0.1)), "the whole box"),
+        (one_piece(-20.0, 20.0, linear), "not constant"),
+    ] {
+        let e = validate(&problem, 2).unwrap_err();
+        assert!(
+            matches!(e, ValidateError::NotASquareWell { pieces: 1, .. }),
+            "{why}: {e}"
+        );
+        assert!(e.to_string().contains("square_well"), "{why}: {e}");
+    }
+}
+
+#[test]
 fn coarsest_pair_richardson_is_about_1e_8() {
     // DESIGN.md measured ~2e-8 for Richardson from the coarsest pair (0.25, 0.125).
     let v = validate_square_well(&reference_case(50), 2, &SolverOptions::default()).unwrap();
@@ -110,6 +165,7 @@ fn piecewise_uniform_grid_converges_at_order_two() {
         depth: 0.1,
         half_width: 20.1,
         mass: 1.0,
+        mass_inside: None,
         spacing: 0.25,
         levels: 20,
     };
@@ -151,7 +207,8 @@ fn unaligned_jump_is_far_less_accurate_than_an_aligned_one() {
             .unwrap()
             .values[0]
             - exact;
-        let aligned = solve_aligned(&v, h, 1.0, 1, &SolverOptions::default())
+        let aligned = Problem::new(v.clone(), 1.0, h, 1)
+            .spectrum()
             .unwrap()
             .levels[0]
             .energy
@@ -186,7 +243,7 @@ fn kinetic_plus_potential_equals_the_matrix_eigenvalue() {
 #[test]
 fn sturm_count_proves_no_level_missed() {
     let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
-    let s = solve_aligned(&v, 0.25, 1.0, 200, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, 200).spectrum().unwrap();
     let h = Hamiltonian::new(&v, &s.grid, 1.0).unwrap();
     let sturm = SturmData::new(&h.matrix.diag, &h.matrix.off);
     assert_eq!(s.report.sturm_count_at_cutoff, 200);
@@ -211,7 +268,7 @@ fn sturm_count_proves_no_level_missed() {
 fn parity_of_the_symmetric_well_matches_the_exact_solution() {
     let v = Potential::square_well(100.0, 0.1, 20.0).unwrap();
     assert!(v.is_parity_symmetric());
-    let s = solve_aligned(&v, 0.25, 1.0, 30, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 0.25, 30).spectrum().unwrap();
     let exact = FiniteWellInBox::new(0.1, 20.0, 100.0, 1.0, 1.0)
         .unwrap()
         .levels(30)
@@ -243,7 +300,7 @@ fn wavefunctions_and_well_probabilities_approach_the_exact_ones() {
     let mut prob_err = vec![];
     let mut psi_err = vec![];
     for h in [0.25, 0.125] {
-        let s = solve_aligned(&v, h, 1.0, 12, &SolverOptions::default()).unwrap();
+        let s = Problem::new(v.clone(), 1.0, h, 12).spectrum().unwrap();
         let mut worst_p = 0.0_f64;
         let mut worst_psi = 0.0_f64;
         for (n, ex) in exact.iter().enumerate() {
@@ -300,8 +357,8 @@ fn piecewise_shapes_solve_consistently() {
     )
     .unwrap();
     let omega = (k_spring / m).sqrt();
-    let s1 = solve_aligned(&v, 0.1, m, 8, &SolverOptions::default()).unwrap();
-    let s2 = solve_aligned(&v, 0.05, m, 8, &SolverOptions::default()).unwrap();
+    let s1 = Problem::new(v.clone(), m, 0.1, 8).spectrum().unwrap();
+    let s2 = Problem::new(v.clone(), m, 0.05, 8).spectrum().unwrap();
     for n in 0..8 {
         let exact = omega * (n as f64 + 0.5);
         let (e1, e2) = (s1.levels[n].energy - exact, s2.levels[n].energy - exact);
@@ -309,7 +366,8 @@ fn piecewise_shapes_solve_consistently() {
         let p = observed_order(e1, e2);
         assert!((p - 2.0).abs() < 0.1, "level {n}: order {p}");
         let rich =
-            confine::checks::validate::richardson(s1.levels[n].energy, s2.levels[n].energy) - exact;
+            confine::checks::refinement::richardson(s1.levels[n].energy, s2.levels[n].energy)
+                - exact;
         assert!(
             rich.abs() < 1e-2 * e2.abs(),
             "level {n}: Richardson error {rich:e} vs {e2:e}"
@@ -320,20 +378,24 @@ fn piecewise_shapes_solve_consistently() {
 #[test]
 fn too_many_levels_and_unresolvable_grids_are_errors() {
     let v = Potential::square_well(10.0, 0.1, 2.0).unwrap();
-    let err = solve_aligned(&v, 1.0, 1.0, 50, &SolverOptions::default()).unwrap_err();
+    let err = Problem::new(v.clone(), 1.0, 1.0, 50)
+        .spectrum()
+        .unwrap_err();
     assert!(
         matches!(err, spectrum::SpectrumError::TooManyLevels { .. }),
         "{err}"
     );
     // 19 nodes, 19 levels: the top level has about 2 points per half wavelength.
-    let err = solve_aligned(&v, 1.0, 1.0, 19, &SolverOptions::default()).unwrap_err();
+    let err = Problem::new(v.clone(), 1.0, 1.0, 19)
+        .spectrum()
+        .unwrap_err();
     assert!(
         matches!(err, spectrum::SpectrumError::Unresolved { .. }),
         "{err}"
     );
     assert!(err.to_string().contains("grid.spacing"));
     // Marginal resolution is computed, with a warning.
-    let s = solve_aligned(&v, 1.0, 1.0, 3, &SolverOptions::default()).unwrap();
+    let s = Problem::new(v.clone(), 1.0, 1.0, 3).spectrum().unwrap();
     assert!(s.points_per_half_wavelength < 10.0);
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
 }
@@ -406,8 +468,8 @@ fn reference_case_on_a_hundred_thousand_nodes() {
         .levels(100)
         .unwrap();
     let v = Potential::square_well(200.0, 0.1, 20.0).unwrap();
-    let coarse = solve_aligned(&v, 0.008, 1.0, 100, &SolverOptions::default()).unwrap();
-    let fine = solve_aligned(&v, 0.004, 1.0, 100, &SolverOptions::default()).unwrap();
+    let coarse = Problem::new(v.clone(), 1.0, 0.008, 100).spectrum().unwrap();
+    let fine = Problem::new(v.clone(), 1.0, 0.004, 100).spectrum().unwrap();
     assert_eq!(fine.grid.interior_len(), 99_999);
     assert_eq!(fine.report.sturm_count_at_cutoff, 100);
     assert!(fine.report.max_orthogonality_error < 1e-12);
@@ -422,7 +484,7 @@ fn reference_case_on_a_hundred_thousand_nodes() {
             "level {n}: order {p} ({ec:e}, {ef:e})"
         );
         let rich =
-            confine::checks::validate::richardson(coarse.levels[n].energy, fine.levels[n].energy);
+            confine::checks::refinement::richardson(coarse.levels[n].energy, fine.levels[n].energy);
         assert!(
             (rich - ex.energy).abs() < 1e-10,
             "level {n}: {:e}",

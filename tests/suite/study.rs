@@ -3,9 +3,9 @@
 
 use crate::common::scratch;
 use confine::pipeline::config::parse_study;
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::output::run::write_study;
-use confine::pipeline::study::{run_study, StudyError};
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::output::write::write_study;
+use confine::pipeline::study::{nhc_of, run_study, StudyError, TemperatureDefinition};
 use std::path::Path;
 use std::process::Command;
 
@@ -50,12 +50,12 @@ fn the_drop_between_the_last_bound_and_first_unbound_level_is_found() {
     let e5 = case.levels[5].energy;
     let e6 = case.levels[6].energy;
     assert!(e5 < 0.0 && e6 > 0.0);
-    for definition in ["T_K", "T_mu", "T_KE"] {
-        let set = case
-            .nhc
-            .iter()
-            .find(|s| s.definition == definition)
-            .unwrap();
+    for definition in [
+        TemperatureDefinition::Kinetic,
+        TemperatureDefinition::Microcanonical,
+        TemperatureDefinition::KineticWindow,
+    ] {
+        let set = nhc_of(&case.nhc, definition).unwrap();
         let hit = set
             .intervals
             .iter()
@@ -65,7 +65,7 @@ fn the_drop_between_the_last_bound_and_first_unbound_level_is_found() {
         assert!(hit.relative_drop > 0.9, "{definition}: {hit:?}");
     }
     // The canonical temperature has a positive heat capacity everywhere.
-    let tc = case.nhc.iter().find(|s| s.definition == "T_C").unwrap();
+    let tc = nhc_of(&case.nhc, TemperatureDefinition::Canonical).unwrap();
     assert!(tc.intervals.is_empty(), "{:?}", tc.intervals);
     // Table invariants: T_K = 2<K>, K + V = E, S = ln(n + 1) for a non-degenerate spectrum.
     for l in &case.levels {

@@ -4,10 +4,10 @@
 //! which counts solves and so needs a process of its own.)
 
 use crate::common::{scratch, square_well};
+use confine::pipeline::config::sweep::Shard;
 use confine::pipeline::config::{parse_study, ConfigError, PotentialConfig};
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::sweep::run::{merge, run_sweep, Silent, SweepOptions};
-use confine::pipeline::sweep::Shard;
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::sweep::runner::{merge, run_sweep, MergeError, Silent, SweepOptions};
 use std::path::Path;
 use std::process::Command;
 
@@ -21,10 +21,8 @@ fn study(sweep: &str) -> Result<confine::pipeline::config::Study, ConfigError> {
 }
 
 fn depth(c: &confine::pipeline::config::Case) -> f64 {
-    match c.config.potential {
-        PotentialConfig::SquareWell { depth, .. } => depth,
-        _ => panic!("square well expected"),
-    }
+    assert_eq!(c.config.potential.type_name(), "square_well");
+    c.config.potential.parameter("depth").unwrap()
 }
 
 #[test]
@@ -60,10 +58,7 @@ fn zip_pairs_the_values_and_needs_equal_lengths() {
     assert_eq!(s.cases.len(), 3);
     for (c, (d, a)) in s.cases.iter().zip([(0.3, 2.0), (0.4, 3.0), (0.5, 4.0)]) {
         assert_eq!(depth(c), d);
-        match c.config.potential {
-            PotentialConfig::SquareWell { half_width, .. } => assert_eq!(half_width, a),
-            _ => unreachable!(),
-        }
+        assert_eq!(c.config.potential.parameter("half_width"), Some(a));
     }
     let e = study("[sweep]\nmode = \"zip\"\npotential.depth = [0.3, 0.4]\npotential.half_width = [2.0, 3.0, 4.0]\n").unwrap_err();
     assert!(e.to_string().contains("same number of values"), "{e}");
@@ -287,6 +282,14 @@ fn merged_shards_equal_the_unsharded_summary() {
     // A directory that is not a sweep output.
     let e = merge(&[root.join("nope")], &root.join("x"), &figs).unwrap_err();
     assert!(e.to_string().contains("summary.json"), "{e}");
+    // The I/O error is the typed cause, printed once (by whoever prints the chain).
+    assert!(matches!(e, MergeError::Unreadable { .. }), "{e:?}");
+    let cause = std::error::Error::source(&e).expect("the I/O error is the source");
+    assert!(
+        cause.downcast_ref::<std::io::Error>().is_some(),
+        "{cause:?}"
+    );
+    assert!(!e.to_string().contains(&cause.to_string()), "{e}");
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -3,8 +3,8 @@
 
 use crate::common::{scratch, square_well};
 use confine::pipeline::config::parse_study;
-use confine::pipeline::output::plots::FigureOutput;
-use confine::pipeline::sweep::run::{run_sweep, Silent, SweepOptions};
+use confine::pipeline::output::figures::FigureOutput;
+use confine::pipeline::sweep::runner::{run_sweep, Silent, SweepOptions};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 

@@ -8,13 +8,14 @@
 //! the average of V over its dual cell, V = (h₋V(x⁻) + h₊V(x⁺))/(h₋ + h₊) with h∓ the spacings
 //! on either side — the mean ½[V(x⁻) + V(x⁺)] on a uniform grid. This keeps the
 //! finite-difference eigenvalues second-order accurate across jumps (DESIGN.md); on a
-//! piecewise-uniform grid the plain mean would leave an O(h) error ∝ (h₊ − h₋)·[V].
+//! piecewise-uniform grid the plain mean would leave an O(h) error ∝ (h₊ − h₋)·\[V\].
 //!
 //! A piece may carry its own effective mass (BenDaniel–Duke, H = −½ d/dx (1/m(x)) d/dx + V);
 //! pieces without one, and the region outside every piece, use the system mass. Mass jumps sit at
 //! piece ends, hence on breakpoints, so every grid interval lies inside one region and takes its
 //! mass ([`Potential::mass_on_interval`]).
 
+pub mod presets;
 pub mod tabulated;
 
 use serde::Serialize;
@@ -303,42 +304,6 @@ impl Potential {
             box_half_width,
             pieces,
         })
-    }
-
-    /// The paper's well: V = −depth for |x| < half_width, 0 elsewhere inside the box.
-    pub fn square_well(
-        box_half_width: f64,
-        depth: f64,
-        half_width: f64,
-    ) -> Result<Self, PotentialError> {
-        Self::new(
-            box_half_width,
-            vec![Piece {
-                from: -half_width,
-                to: half_width,
-                shape: Shape::Constant { value: -depth },
-                mass: None,
-            }],
-        )
-    }
-
-    /// The square well with effective mass `mass_inside` (mₑ) on the well (−half_width,
-    /// half_width); the rest of the box keeps the system mass.
-    pub fn square_well_with_mass(
-        box_half_width: f64,
-        depth: f64,
-        half_width: f64,
-        mass_inside: f64,
-    ) -> Result<Self, PotentialError> {
-        Self::new(
-            box_half_width,
-            vec![Piece {
-                from: -half_width,
-                to: half_width,
-                shape: Shape::Constant { value: -depth },
-                mass: Some(mass_inside),
-            }],
-        )
     }
 
     /// Half-width L of the box (bohr).

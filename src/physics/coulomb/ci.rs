@@ -25,15 +25,21 @@
 //!
 //!   ⟨ij|H|kl⟩_± = (e_i + e_j) δ_(ij),(kl) + 2 f_ij f_kl (⟨ij|W|kl⟩ ± ⟨ij|W|lk⟩),
 //!
-//! diagonalized per sector (and per total parity p_i p_j when the orbitals have parities) with
-//! faer's dense self-adjoint eigen-solver.
+//! diagonalized per sector (and per total parity p_i p_j when the orbitals have parities):
+//! completely with faer's dense self-adjoint eigen-solver ([`CiStates::All`]), or, when only the
+//! low states are used ([`CiStates::Lowest`]: the states below E_max of the thermodynamics, the
+//! few a convergence check compares), by one tridiagonal reduction per block and eigenpairs of
+//! the wanted states only ([`crate::eigen::dense::lowest_symmetric_eigen`]; a Sturm count proves
+//! that none below is missed). Without interaction (λ = 0) the matrix is the diagonal e_i + e_j
+//! and its eigenpairs are read off, exactly.
 //!
 //! **Thread count.** Every result is bitwise the same whatever the number of threads (a sweep
 //! sharded over machines with different core counts merges to the unsharded result): the
 //! integrals are products over a fixed partition into column blocks, each block sequential
 //! inside, and the CI blocks are diagonalized concurrently, each sequentially
-//! ([`crate::eigen::dense`]). faer's threaded kernels would split their sums by thread count. As the basis grows with M the eigenvalues decrease
-//! monotonically (Cauchy interlacing; the M basis is a subspace of the M′ > M one).
+//! ([`crate::eigen::dense`]). faer's threaded kernels would split their sums by thread count.
+//! As the basis grows with M the eigenvalues decrease monotonically (Cauchy interlacing; the M
+//! basis is a subspace of the M′ > M one), so the M′ check needs only the lowest states of M′.
 //!
 //! **Observables.** A CI state Ψ(x₁, x₂) = Σ_ab A_ab ψ_a(x₁) ψ_b(x₂) with A = ±Aᵀ, Σ A_ab² = 1,
 //! has ⟨K₁ + K₂⟩ = 2 tr(Aᵀ K A) with the one-body kinetic matrix K_ik = ⟨i|K|k⟩ of the grid
@@ -52,7 +58,9 @@
 
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::checks::analytic::Parity;
-use crate::eigen::dense::{symmetric_eigen, symmetric_eigenvalues};
+use crate::eigen::dense::{
+    eigenvalues_below, lowest_symmetric_eigen, symmetric_eigen, symmetric_eigenvalues,
+};
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
 use crate::physics::many_body::Spin;
@@ -456,15 +464,55 @@ pub struct CiSettings {
     pub pair_energy_max: Option<f64>,
     /// Keep the coefficient matrices A of this many lowest states per exchange sector.
     pub keep_coefficients: usize,
+    /// Which states of each exchange sector to compute.
+    pub states: CiStates,
 }
 
 impl CiSettings {
-    /// The full basis of the lowest `orbitals` orbitals (M), no coefficients kept.
+    /// The full basis of the lowest `orbitals` orbitals (M), every state, no coefficients kept.
     pub fn new(orbitals: usize) -> Self {
         Self {
             orbitals,
             pair_energy_max: None,
             keep_coefficients: 0,
+            states: CiStates::All,
+        }
+    }
+}
+
+/// Which eigenstates of each exchange sector a CI solve computes (energies in Hartree).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum CiStates {
+    /// Every state: each block is diagonalized completely (dense eigen-decomposition).
+    All,
+    /// At least the `count` lowest states of each sector and every state with E ≤ `energy_max`
+    /// (Hartree; −∞ for none by energy). Each block is reduced to tridiagonal form once and only
+    /// these eigenpairs are computed and carried back
+    /// ([`crate::eigen::dense::lowest_symmetric_eigen`]); a few states just above may come
+    /// along, but the states of a sector are always all those below
+    /// [`CiSpectrum::complete_below`].
+    Lowest {
+        /// Lowest states per sector, at least.
+        count: usize,
+        /// Every state with E ≤ this (Hartree).
+        energy_max: f64,
+    },
+}
+
+impl CiStates {
+    /// The `count` lowest states of each sector.
+    pub fn lowest(count: usize) -> Self {
+        Self::Lowest {
+            count,
+            energy_max: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Every state with E ≤ `energy_max` (Hartree), and at least the lowest of each sector.
+    pub fn below(energy_max: f64) -> Self {
+        Self::Lowest {
+            count: 1,
+            energy_max,
         }
     }
 }
@@ -474,6 +522,16 @@ struct Block {
     exchange: Exchange,
     parity: Option<Parity>,
     pairs: Vec<(usize, usize)>,
+}
+
+/// The wanted eigenpairs of one block (Hartree).
+struct BlockEigen {
+    /// Eigenvalues, ascending.
+    values: Vec<f64>,
+    /// d × k eigenvectors (0 × 0 when not asked for).
+    vectors: Mat<f64>,
+    /// The lowest eigenvalue left out, if any.
+    next: Option<f64>,
 }
 
 /// Size of one diagonalized block (a sector, or a sector of one total parity).
@@ -536,6 +594,9 @@ pub struct CiSpectrum {
     pub pair_energy_max: Option<f64>,
     /// The diagonalized blocks.
     pub blocks: Vec<BlockSize>,
+    /// Per exchange sector (symmetric, antisymmetric), the energy below which `states` holds
+    /// every state of the sector (Hartree; +∞ when all states were computed).
+    pub complete_below: [f64; 2],
     /// The interaction.
     pub interaction: SoftCoulomb,
     /// Wall times (s).
@@ -671,6 +732,15 @@ impl CiProblem {
                 });
             }
         }
+        if let CiStates::Lowest { energy_max, .. } = settings.states {
+            if energy_max.is_nan() {
+                return Err(CoulombError::NonFinite {
+                    what: "energy bound of the wanted CI states",
+                    index: 0,
+                    value: energy_max,
+                });
+            }
+        }
         let m = settings.orbitals;
         let e = &self.energy;
         let classes: Vec<Option<Parity>> = match &self.parity {
@@ -731,7 +801,8 @@ impl CiProblem {
         Ok(blocks)
     }
 
-    /// The CI matrix of one block, column-major d × d (Hartree).
+    /// The lower triangle of the CI matrix of one block, column-major d × d (Hartree; the
+    /// solvers read only the lower triangle, the upper one is left zero).
     fn block_matrix(&self, block: &Block) -> Vec<f64> {
         let pairs = &block.pairs;
         let d = pairs.len();
@@ -742,41 +813,189 @@ impl CiProblem {
         let f = |i: usize, j: usize| if i == j { 0.5 } else { FRAC_1_SQRT_2 };
         let g = &self.integrals;
         let e = &self.energy;
+        // Where ⟨ij|W|kl⟩ = G[(ik), (jl)] sits, by (i, k): a table instead of the pair index
+        // arithmetic in the inner loop. For a column (k, l) and a fixed j the column of G is
+        // fixed and consecutive i walk down it.
+        let m = g.orbitals;
+        let slot: Vec<Slot> = (0..m * m)
+            .map(|x| g.slot[pair_index(x / m, x % m)])
+            .collect();
+        let entry = |row: Slot, col: Slot| {
+            if row.class == col.class {
+                g.blocks[row.class as usize].col_as_slice(col.local as usize)[row.local as usize]
+            } else {
+                0.0
+            }
+        };
         let mut h = vec![0.0; d * d];
         h.par_chunks_mut(d).enumerate().for_each(|(s, col)| {
             let (k, l) = pairs[s];
             let fkl = 2.0 * f(k, l);
-            for (r, (x, &(i, j))) in col.iter_mut().zip(pairs).enumerate() {
-                let w = g.value(i, j, k, l) + sign * g.value(i, j, l, k);
-                *x = fkl * f(i, j) * w;
-                if r == s {
-                    *x += e[i] + e[j];
-                }
+            for (x, &(i, j)) in col[s..].iter_mut().zip(&pairs[s..]) {
+                let direct = entry(slot[i * m + k], slot[j * m + l]);
+                let exchange = entry(slot[i * m + l], slot[j * m + k]);
+                *x = fkl * f(i, j) * (direct + sign * exchange);
             }
+            col[s] += e[k] + e[l];
         });
         h
     }
 
-    /// The eigenvalues of each exchange sector (Hartree), without eigenvectors (faster).
+    /// True when W is switched off (λ = 0): every integral is exactly zero and the CI matrix
+    /// is the diagonal e_i + e_j.
+    fn interaction_off(&self) -> bool {
+        self.interaction.strength == 0.0
+    }
+
+    /// The wanted eigenvalues of one block, ascending, their eigenvectors (d × k, if
+    /// `vectors`), and the lowest eigenvalue left out (`None` if none was); energies in Hartree.
+    fn block_eigen(
+        &self,
+        block: &Block,
+        states: CiStates,
+        vectors: bool,
+        timings: &mut CiTimings,
+    ) -> Result<BlockEigen, CoulombError> {
+        let d = block.pairs.len();
+        let failed = || CoulombError::DenseEigen { dimension: d };
+        if self.interaction_off() {
+            // Without W the block is diagonal: its eigenpairs are the pair energies and the unit
+            // vectors, sorted (stably, so equal energies keep the order of the pairs).
+            let start = Instant::now();
+            let diagonal = self.block_diagonal(block);
+            let mut order: Vec<usize> = (0..d).collect();
+            order.sort_by(|&a, &b| diagonal[a].total_cmp(&diagonal[b]));
+            let k = match states {
+                CiStates::All => d,
+                CiStates::Lowest { count, energy_max } => {
+                    let below = order.iter().take_while(|&&r| diagonal[r] <= energy_max);
+                    count.max(below.count()).min(d)
+                }
+            };
+            let values: Vec<f64> = order[..k].iter().map(|&r| diagonal[r]).collect();
+            let next = order.get(k).map(|&r| diagonal[r]);
+            let z = if vectors {
+                Mat::<f64>::from_fn(d, k, |r, c| if order[c] == r { 1.0 } else { 0.0 })
+            } else {
+                Mat::<f64>::zeros(0, 0)
+            };
+            timings.diagonalization_seconds += start.elapsed().as_secs_f64();
+            return Ok(BlockEigen {
+                values,
+                vectors: z,
+                next,
+            });
+        }
+        let start = Instant::now();
+        let h = self.block_matrix(block);
+        let h = MatRef::from_column_major_slice(&h, d, d);
+        timings.assembly_seconds += start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let (values, z, next) = match (states, vectors) {
+            (CiStates::All, true) => {
+                let (values, z) = symmetric_eigen(h).ok_or_else(failed)?;
+                (values, z, None)
+            }
+            (CiStates::All, false) => {
+                let values = symmetric_eigenvalues(h).ok_or_else(failed)?;
+                (values, Mat::<f64>::zeros(0, 0), None)
+            }
+            (CiStates::Lowest { count, energy_max }, _) => {
+                let low =
+                    lowest_symmetric_eigen(h, count, energy_max, vectors).map_err(|_| failed())?;
+                let k = low.values.len();
+                let z = if vectors {
+                    MatRef::from_column_major_slice(&low.vectors, d, k).to_owned()
+                } else {
+                    Mat::<f64>::zeros(0, 0)
+                };
+                (low.values, z, low.next)
+            }
+        };
+        timings.diagonalization_seconds += start.elapsed().as_secs_f64();
+        Ok(BlockEigen {
+            values,
+            vectors: z,
+            next,
+        })
+    }
+
+    /// The diagonal of the CI matrix of one block (Hartree), as [`Self::block_matrix`] has it.
+    fn block_diagonal(&self, block: &Block) -> Vec<f64> {
+        let sign = match block.exchange {
+            Exchange::Symmetric => 1.0,
+            Exchange::Antisymmetric => -1.0,
+        };
+        let f = |i: usize, j: usize| if i == j { 0.5 } else { FRAC_1_SQRT_2 };
+        let g = &self.integrals;
+        block
+            .pairs
+            .iter()
+            .map(|&(i, j)| {
+                let fij = f(i, j);
+                let w = g.value(i, j, i, j) + sign * g.value(i, j, j, i);
+                2.0 * fij * fij * w + (self.energy[i] + self.energy[j])
+            })
+            .collect()
+    }
+
+    /// Number of states of each exchange sector (symmetric, antisymmetric) of the basis of
+    /// `settings` with E < `energy` (Hartree), by Sylvester's law of inertia: the negative
+    /// pivots of the Bunch–Kaufman LDLᵀ factorization of each block's H − E
+    /// ([`crate::eigen::dense::eigenvalues_below`]). Independent of the eigen-solvers (a check
+    /// that none of them missed a state), O(d³/3) per block.
+    pub fn count_below(
+        &self,
+        settings: &CiSettings,
+        energy: f64,
+    ) -> Result<[usize; 2], CoulombError> {
+        if !energy.is_finite() {
+            return Err(CoulombError::NonFinite {
+                what: "energy of a state count",
+                index: 0,
+                value: energy,
+            });
+        }
+        let counts = self
+            .blocks(settings)?
+            .par_iter()
+            .map(|block| {
+                let d = block.pairs.len();
+                let h = self.block_matrix(block);
+                eigenvalues_below(MatRef::from_column_major_slice(&h, d, d), energy)
+                    .map(|c| (block.exchange, c))
+                    .ok_or(CoulombError::DenseEigen { dimension: d })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = [0; 2];
+        for (exchange, c) in counts {
+            out[exchange as usize] += c;
+        }
+        Ok(out)
+    }
+
+    /// The eigenvalues of each exchange sector (Hartree), without eigenvectors (faster): all of
+    /// them, or those `settings.states` asks for.
     pub fn energies(&self, settings: &CiSettings) -> Result<SectorEnergies, CoulombError> {
+        // Blocks in parallel, each diagonalized sequentially: the eigenvalues do not depend on
+        // the number of threads.
+        let blocks = self.blocks(settings)?;
+        let solved = blocks
+            .par_iter()
+            .map(|block| {
+                let mut t = CiTimings::default();
+                self.block_eigen(block, settings.states, false, &mut t)
+                    .map(|b| (block.exchange, b.values, b.next))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let complete = complete_below(solved.iter().map(|(x, _, next)| (*x, *next)));
         let mut out = SectorEnergies {
             symmetric: Vec::new(),
             antisymmetric: Vec::new(),
         };
-        // Blocks in parallel, each diagonalized sequentially: the eigenvalues do not depend on
-        // the number of threads.
-        let solved = self
-            .blocks(settings)?
-            .into_par_iter()
-            .map(|block| {
-                let d = block.pairs.len();
-                let h = self.block_matrix(&block);
-                symmetric_eigenvalues(MatRef::from_column_major_slice(&h, d, d))
-                    .map(|values| (block.exchange, values))
-                    .ok_or(CoulombError::DenseEigen { dimension: d })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for (exchange, values) in solved {
+        for (exchange, values, _) in solved {
+            let limit = complete[exchange as usize];
+            let values = values.into_iter().filter(|&e| e < limit);
             match exchange {
                 Exchange::Symmetric => out.symmetric.extend(values),
                 Exchange::Antisymmetric => out.antisymmetric.extend(values),
@@ -787,7 +1006,8 @@ impl CiProblem {
         Ok(out)
     }
 
-    /// Diagonalizes both sectors and computes every state's E, ⟨K₁ + K₂⟩, ⟨V₁ + V₂⟩ and ⟨W⟩.
+    /// Diagonalizes both sectors and computes E, ⟨K₁ + K₂⟩, ⟨V₁ + V₂⟩ and ⟨W⟩ of every state,
+    /// or of the states `settings.states` asks for.
     pub fn solve(&self, settings: &CiSettings) -> Result<CiSpectrum, CoulombError> {
         let blocks = self.blocks(settings)?;
         let m = settings.orbitals;
@@ -797,10 +1017,16 @@ impl CiProblem {
             .par_iter()
             .map(|block| self.solve_block(block, settings))
             .collect::<Result<Vec<_>, _>>()?;
+        let complete = complete_below(
+            blocks
+                .iter()
+                .zip(&solved)
+                .map(|(b, (_, _, next))| (b.exchange, *next)),
+        );
         let mut timings = CiTimings::default();
         let mut states = Vec::new();
         let mut sizes = Vec::new();
-        for (block, (block_states, t)) in blocks.iter().zip(solved) {
+        for (block, (block_states, t, _)) in blocks.iter().zip(solved) {
             sizes.push(BlockSize {
                 exchange: block.exchange,
                 parity: block.parity,
@@ -809,7 +1035,10 @@ impl CiProblem {
             timings.assembly_seconds += t.assembly_seconds;
             timings.diagonalization_seconds += t.diagonalization_seconds;
             timings.observables_seconds += t.observables_seconds;
-            states.extend(block_states);
+            // A state above the lowest one another block of its sector left out might not be
+            // the next of its sector: drop it, so that the sector ranks are exact.
+            let limit = complete[block.exchange as usize];
+            states.extend(block_states.into_iter().filter(|s| s.energy < limit));
         }
         // Rank within the sector, then drop coefficients beyond the lowest `keep` per sector.
         states.sort_by(|a, b| {
@@ -837,33 +1066,31 @@ impl CiProblem {
             orbitals: m,
             pair_energy_max: settings.pair_energy_max,
             blocks: sizes,
+            complete_below: complete,
             interaction: self.interaction,
             timings,
         })
     }
 
-    /// The states of one block and the wall times of its stages (s).
+    /// The states of one block, the wall times of its stages (s) and the lowest eigenvalue it
+    /// left out (Hartree; `None` if none).
     fn solve_block(
         &self,
         block: &Block,
         settings: &CiSettings,
-    ) -> Result<(Vec<CiState>, CiTimings), CoulombError> {
+    ) -> Result<(Vec<CiState>, CiTimings, Option<f64>), CoulombError> {
         let m = settings.orbitals;
-        let d = block.pairs.len();
         let mut timings = CiTimings::default();
-        let start = Instant::now();
-        let h = self.block_matrix(block);
-        timings.assembly_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let (values, vectors) = symmetric_eigen(MatRef::from_column_major_slice(&h, d, d))
-            .ok_or(CoulombError::DenseEigen { dimension: d })?;
-        drop(h);
-        timings.diagonalization_seconds = start.elapsed().as_secs_f64();
+        let BlockEigen {
+            values,
+            vectors,
+            next,
+        } = self.block_eigen(block, settings.states, true, &mut timings)?;
         let start = Instant::now();
         let vectors = vectors.as_ref();
         let kinetic = self.kinetic_expectations(m, block, vectors);
-        let keep = settings.keep_coefficients.min(d);
-        let states: Vec<CiState> = (0..d)
+        let keep = settings.keep_coefficients.min(values.len());
+        let states: Vec<CiState> = (0..values.len())
             .into_par_iter()
             .map(|s| {
                 let c = vectors.col(s);
@@ -893,7 +1120,7 @@ impl CiProblem {
             })
             .collect();
         timings.observables_seconds = start.elapsed().as_secs_f64();
-        Ok((states, timings))
+        Ok((states, timings, next))
     }
 
     /// ⟨K₁ + K₂⟩ = 2 tr(Aᵀ K A) (Hartree) for every eigenvector (column of `vectors`).
@@ -928,6 +1155,19 @@ impl CiProblem {
             .collect();
         parts.concat()
     }
+}
+
+/// Per exchange sector (indexed by `Exchange as usize`), the energy below which every state of
+/// the sector was computed: the lowest eigenvalue any of its blocks left out (+∞ if none did).
+fn complete_below(blocks: impl Iterator<Item = (Exchange, Option<f64>)>) -> [f64; 2] {
+    let mut limit = [f64::INFINITY; 2];
+    for (exchange, next) in blocks {
+        if let Some(e) = next {
+            let l = &mut limit[exchange as usize];
+            *l = l.min(e);
+        }
+    }
+    limit
 }
 
 /// Calls `set(a, b, A_ab)` for every nonzero of the coefficient matrix of the CI vector `c`.
@@ -987,9 +1227,14 @@ impl CiSpectrum {
         self.sector(exchange).next()
     }
 
-    /// Total CI dimension (spatial states of both sectors).
+    /// Total CI dimension (spatial states of both sectors, computed or not).
     pub fn dimension(&self) -> usize {
-        self.states.len()
+        self.blocks.iter().map(|b| b.dimension).sum()
+    }
+
+    /// The energy below which every state of `exchange` was computed (Hartree; +∞ if all were).
+    pub fn complete_below(&self, exchange: Exchange) -> f64 {
+        self.complete_below[exchange as usize]
     }
 
     /// The states for the thermodynamics (N = 2): spin ½ gives singlets (g = 1) and triplets
@@ -1064,12 +1309,20 @@ pub fn convergence(
     selection: StateSelection,
 ) -> Result<CiConvergence, CoulombError> {
     check_convergence(problem, coarse, fine, selection)?;
-    let small = problem.energies(&CiSettings::new(coarse))?;
+    let states = match selection {
+        StateSelection::Lowest(k) => CiStates::lowest(k.max(1)),
+        StateSelection::Below(e) => CiStates::below(e),
+    };
+    let small = problem.energies(&CiSettings {
+        states,
+        ..CiSettings::new(coarse)
+    })?;
     compare_with_fine(problem, coarse, small, fine, selection)
 }
 
 /// [`convergence`] for a spectrum already solved in the full basis of its M orbitals: only the
-/// M′ = `fine` basis is diagonalized again.
+/// M′ = `fine` basis is diagonalized again. The solved spectrum must hold the compared states
+/// (all of them, or every state below the limit of `selection`).
 pub fn convergence_of(
     solved: &CiSpectrum,
     problem: &CiProblem,
@@ -1084,6 +1337,21 @@ pub fn convergence_of(
         ));
     }
     check_convergence(problem, coarse, fine, selection)?;
+    for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
+        let limit = solved.complete_below(exchange);
+        let covered = match selection {
+            StateSelection::Below(e) => e < limit,
+            StateSelection::Lowest(k) => {
+                limit == f64::INFINITY || solved.sector(exchange).count() >= k
+            }
+        };
+        if !covered {
+            return Err(CoulombError::Input(format!(
+                "the solved M = {coarse} spectrum holds the {} states below {limit} Ha only, not all the states a convergence check of {selection:?} compares; solve with CiStates covering them",
+                exchange.spin_name()
+            )));
+        }
+    }
     let sector = |exchange| solved.sector(exchange).map(|s| s.energy).collect();
     let small = SectorEnergies {
         symmetric: sector(Exchange::Symmetric),
@@ -1122,14 +1390,25 @@ fn compare_with_fine(
     fine: usize,
     selection: StateSelection,
 ) -> Result<CiConvergence, CoulombError> {
-    let large = problem.energies(&CiSettings::new(fine))?;
-    let mut rows = Vec::new();
-    for exchange in [Exchange::Symmetric, Exchange::Antisymmetric] {
-        let (a, b) = (small.sector(exchange), large.sector(exchange));
-        let count = match selection {
+    let counts = [Exchange::Symmetric, Exchange::Antisymmetric].map(|exchange| {
+        let a = small.sector(exchange);
+        match selection {
             StateSelection::Lowest(k) => k.min(a.len()),
             StateSelection::Below(e) => a.iter().take_while(|&&x| x <= e).count(),
-        };
+        }
+    });
+    // The M′ basis contains the M one, so each sector has at least as many states: its lowest
+    // `count` are all the comparison needs.
+    let large = problem.energies(&CiSettings {
+        states: CiStates::lowest(counts[0].max(counts[1]).max(1)),
+        ..CiSettings::new(fine)
+    })?;
+    let mut rows = Vec::new();
+    for (exchange, count) in [Exchange::Symmetric, Exchange::Antisymmetric]
+        .into_iter()
+        .zip(counts)
+    {
+        let (a, b) = (small.sector(exchange), large.sector(exchange));
         rows.extend((0..count).map(|index| ConvergenceRow {
             exchange,
             index,

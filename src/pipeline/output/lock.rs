@@ -10,16 +10,38 @@
 //!
 //! Within one process the lock is re-entrant: [`OutputLock::acquire`] on a directory this
 //! process already holds returns another guard of the same lock (the CLI takes the lock before
-//! computing, the writers take it again before writing). The first acquisition in a process
-//! finishes the commits that a killed writer left in the directory and removes its staging
-//! areas ([`super::run::recover`]). A directory that the acquisition created is removed again on
+//! computing, the writers take it again before writing). What must happen once per holding
+//! before anyone writes (finishing the commits of a killed writer:
+//! [`super::commit::lock_output`]) runs through [`OutputLock::once`]; the lock itself knows
+//! nothing of the files. A directory that the acquisition created is removed again on
 //! release if nothing was written into it, so a failed run leaves no empty `--out` behind.
 
-use super::run::OutputError;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+/// Why an output directory could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// The directory or its lock file could not be created, opened or locked.
+    #[error("{}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the lock on the output directory.
+    #[error("{} is being written by another confine process ({holder}): wait until it ends, or choose another output directory", dir.display())]
+    Locked {
+        /// The output directory.
+        dir: PathBuf,
+        /// The holder as its lock file describes it (pid, start time, command).
+        holder: String,
+    },
+}
 
 /// Name of the lock file inside a locked output directory.
 pub const LOCK_FILE: &str = ".confine-lock";
@@ -39,6 +61,8 @@ struct Held {
     file: File,
     /// Directories the acquisition created, deepest first.
     created: Vec<PathBuf>,
+    /// Whether the work of [`OutputLock::once`] is done for this holding.
+    once_done: Mutex<bool>,
 }
 
 /// Locks this process holds, by canonical directory. Also serialises acquisition and release
@@ -50,11 +74,11 @@ const ATTEMPTS: usize = 100;
 
 impl OutputLock {
     /// Creates `dir` if needed and locks it for this process; refuses with
-    /// [`OutputError::Locked`] (naming the holder) while another process holds it.
-    pub fn acquire(dir: &Path) -> Result<Self, OutputError> {
+    /// [`LockError::Locked`] (naming the holder) while another process holds it.
+    pub fn acquire(dir: &Path) -> Result<Self, LockError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| OutputError::Io { path, source }
+            move |source| LockError::Io { path, source }
         };
         let mut registry = HELD.lock().unwrap_or_else(PoisonError::into_inner);
         let mut created = Vec::new();
@@ -101,7 +125,7 @@ impl OutputLock {
                         registry = HELD.lock().unwrap_or_else(PoisonError::into_inner);
                         continue;
                     }
-                    return Err(OutputError::Locked {
+                    return Err(LockError::Locked {
                         dir: dir.to_path_buf(),
                         holder: describe_holder(&holder),
                     });
@@ -119,17 +143,12 @@ impl OutputLock {
                 dir: canonical.clone(),
                 file,
                 created,
+                once_done: Mutex::new(false),
             });
-            // Leftovers of a killed writer: only now, with the lock held, is nobody else writing.
-            if let Err(e) = super::run::recover(&canonical) {
-                drop(registry); // releasing takes the registry
-                drop(held);
-                return Err(e);
-            }
             registry.push((canonical, Arc::downgrade(&held)));
             return Ok(Self { held });
         }
-        Err(OutputError::Io {
+        Err(LockError::Io {
             path: dir.join(LOCK_FILE),
             source: std::io::Error::other(format!(
                 "the lock file kept disappearing while taking it ({ATTEMPTS} attempts)"
@@ -140,6 +159,22 @@ impl OutputLock {
     /// The locked directory (canonical path).
     pub fn dir(&self) -> &Path {
         &self.held.dir
+    }
+
+    /// Runs `f` on the locked directory once per holding of the lock: the first caller runs it
+    /// while later callers (other guards of this process) wait for it; after a failure the next
+    /// caller runs it again.
+    pub fn once<E>(&self, f: impl FnOnce(&Path) -> Result<(), E>) -> Result<(), E> {
+        let mut done = self
+            .held
+            .once_done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !*done {
+            f(&self.held.dir)?;
+            *done = true;
+        }
+        Ok(())
     }
 }
 

@@ -33,10 +33,10 @@ fn quote(text: &str) -> String {
 
 impl Csv {
     /// A table with the given header (each name should carry its unit, e.g. `energy [Ha]`).
-    pub fn new(header: &[&str]) -> Self {
+    pub fn new<S: AsRef<str>>(header: &[S]) -> Self {
         let mut text = header
             .iter()
-            .map(|h| quote(h))
+            .map(|h| quote(h.as_ref()))
             .collect::<Vec<_>>()
             .join(",");
         text.push('\n');

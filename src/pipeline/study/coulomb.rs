@@ -17,17 +17,17 @@ use super::particles::{
     canonical_table, check_energy_grid, nhc_sets, states_thermodynamics, ParticleResult,
 };
 use super::plan::grid_check_limit;
-use super::StudyError;
+use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_of, CiConvergence, CiProblem, CiSettings, CiState, StateSelection, Symmetry,
+    convergence_of, CiConvergence, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
+    StateSelection, Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
-use crate::physics::thermo::microcanonical::{convex_intruder, Difference};
+use crate::physics::thermo::microcanonical::convex_intruder;
 use crate::physics::thermo::StateList;
 use crate::pipeline::config::CoulombConfig;
-use crate::resources::Budget;
 use crate::spectrum::Spectrum;
 use serde::Serialize;
 use std::time::Instant;
@@ -107,24 +107,18 @@ impl CoulombResult {
     }
 }
 
-/// Settings of the thermodynamics shared with the rest of the case.
+/// Settings of the Coulomb study: its table and the thermodynamics shared with the case.
 pub struct CoulombSettings<'a> {
     /// The `[coulomb]` table.
     pub config: &'a CoulombConfig,
-    /// The run's memory limit and what its planned work holds: caps the 2-D grid check's
-    /// memory and bounds the energy grids sized at run time.
-    pub budget: Budget,
-    /// ε of T_E^(K) (Hartree, total energy).
-    pub epsilon: f64,
-    /// T^(μ) scheme.
-    pub difference: Difference,
-    /// Temperatures of the canonical tables (Hartree), ascending.
-    pub temperatures: Vec<f64>,
-    /// Largest allowed share of Z in omitted states (see the module doc).
-    pub truncation_tolerance: f64,
+    /// ε, T^(μ) difference, canonical temperatures, tolerance (see the module doc) and the run's
+    /// memory budget (it also caps the 2-D grid check's memory).
+    pub thermo: &'a ThermoSettings,
 }
 
-/// Runs W off and every ε_r of `settings.config` on the orbitals of `spectrum`.
+/// Runs W off and every ε_r of `settings.config` on the orbitals of `spectrum`: checks the
+/// basis, builds the CI problem once, then per variant solves it (with the optional grid check
+/// and convergence) and computes the thermodynamics of its states below E_max.
 pub fn run_coulomb(
     case: &str,
     potential: &Potential,
@@ -132,18 +126,79 @@ pub fn run_coulomb(
     settings: &CoulombSettings,
 ) -> Result<CoulombResult, StudyError> {
     let start = Instant::now();
+    let name = CaseName(case);
     let cfg = settings.config;
-    let unsupported = |message: String| StudyError::Unsupported {
-        case: case.to_string(),
-        message,
-    };
+    let level_spacing = check_basis(name, cfg, spectrum)?;
+    let basis = cfg.check_orbitals.unwrap_or(cfg.orbitals);
+    let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(|e| name.coulomb(e))?;
+    let label = CoulombConfig::variant_label;
+    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![(label(None), None, off)];
+    for &e in &cfg.eps_r {
+        let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(|e| name.coulomb(e))?;
+        all.push((label(Some(e)), Some(e), w));
+    }
+    // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
+    // variant rescales them by λ/ε_r (0 for W off).
+    let unit = SoftCoulomb::new(1.0, 1.0, cfg.softening).map_err(|e| name.coulomb(e))?;
+    let base = CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto)
+        .map_err(|e| name.coulomb(e))?;
+    let mut variants = Vec::with_capacity(all.len());
+    let mut grid_check = Vec::new();
+    for (label, eps_r, w) in all {
+        let t0 = Instant::now();
+        let problem = base.with_interaction(&w).map_err(|e| name.coulomb(e))?;
+        let energy_max = 2.0 * cfg.energy_per_particle_max;
+        // Only the states used: those below E_max, and the lowest the grid check compares.
+        let ci = problem
+            .solve(&CiSettings {
+                states: CiStates::Lowest {
+                    count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
+                    energy_max,
+                },
+                ..CiSettings::new(cfg.orbitals)
+            })
+            .map_err(|e| name.coulomb(e))?;
+        if let (Some(_), Some(_)) = (&cfg.grid_check, eps_r) {
+            grid_check.extend(check_on_grid(
+                name, &label, potential, spectrum, &w, &ci, settings,
+            )?);
+        }
+        let convergence = match (eps_r, cfg.check_orbitals) {
+            (Some(_), Some(fine)) => Some(
+                convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
+                    .map_err(|e| name.coulomb(e))?,
+            ),
+            _ => None,
+        };
+        let mut variant = variant_thermodynamics(name, &label, &ci, settings)?;
+        variant.eps_r = eps_r;
+        variant.convergence = convergence;
+        variant.result.seconds = t0.elapsed().as_secs_f64();
+        variants.push(variant);
+    }
+    Ok(CoulombResult {
+        orbitals: cfg.orbitals,
+        level_spacing,
+        variants,
+        grid_check,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Checks that the M orbitals hold every pair state below E_max and that some pair lies below
+/// it; returns the unit of the ground-state shifts, e₁ − e₀ (Hartree).
+fn check_basis(
+    name: CaseName<'_>,
+    cfg: &CoulombConfig,
+    spectrum: &Spectrum,
+) -> Result<f64, StudyError> {
     let energies = spectrum.energies();
     let m = cfg.orbitals;
     let energy_max = 2.0 * cfg.energy_per_particle_max;
     let top_pair = energies[0] + energies[m - 1];
     if top_pair < energy_max {
         let needed = energies.iter().position(|&e| energies[0] + e >= energy_max);
-        return Err(unsupported(format!(
+        return Err(name.unsupported(format!(
             "coulomb.orbitals = {m} holds pair states up to e_0 + e_{} = {top_pair:.6} Ha, below E_max = 2 x coulomb.energy_per_particle_max = {energy_max:.6} Ha: {}",
             m - 1,
             match needed {
@@ -153,7 +208,7 @@ pub fn run_coulomb(
         )));
     }
     if energies[0] * 2.0 > energy_max {
-        return Err(unsupported(format!(
+        return Err(name.unsupported(format!(
             "coulomb.energy_per_particle_max = {} Ha lies below the lowest orbital e_0 = {:.6} Ha: no two-electron state is below it",
             cfg.energy_per_particle_max, energies[0]
         )));
@@ -166,165 +221,151 @@ pub fn run_coulomb(
         .position(|l| !l.unresolved_splitting)
         .map_or(1, |k| k + 1)
         .min(energies.len() - 1);
-    let level_spacing = energies[resolved] - energies[0];
-    let coulomb_err = |e: crate::physics::coulomb::CoulombError| unsupported(e.to_string());
-    let basis = cfg.check_orbitals.unwrap_or(m);
-    let mut variants = Vec::with_capacity(cfg.eps_r.len() + 1);
-    let mut grid_check = Vec::new();
-    let off = SoftCoulomb::new(0.0, 1.0, cfg.softening).map_err(coulomb_err)?;
-    let label = CoulombConfig::variant_label;
-    let mut all: Vec<(String, Option<f64>, SoftCoulomb)> = vec![(label(None), None, off)];
-    for &e in &cfg.eps_r {
-        let w = SoftCoulomb::new(cfg.strength, e, cfg.softening).map_err(coulomb_err)?;
-        all.push((label(Some(e)), Some(e), w));
+    Ok(energies[resolved] - energies[0])
+}
+
+/// The CI states of variant `label` compared with a direct 2-D grid solve of the same
+/// Hamiltonian (`[coulomb.grid_check]`), per exchange sector.
+fn check_on_grid(
+    name: CaseName<'_>,
+    label: &str,
+    potential: &Potential,
+    spectrum: &Spectrum,
+    w: &SoftCoulomb,
+    ci: &CiSpectrum,
+    settings: &CoulombSettings,
+) -> Result<Vec<GridCheckRow>, StudyError> {
+    let Some(gc) = &settings.config.grid_check else {
+        return Ok(Vec::new());
+    };
+    let options = GridOptions {
+        levels: gc.levels,
+        memory_limit_bytes: grid_check_limit(gc.memory_limit_bytes, &settings.thermo.budget.limit)
+            .bytes,
+        ..Default::default()
+    };
+    let solution = grid2d::solve(potential, &spectrum.grid, spectrum.mass, w, &options)
+        .map_err(|e| name.coulomb(e))?;
+    let mut rows = Vec::new();
+    for (exchange, sector) in [
+        (Exchange::Symmetric, &solution.symmetric),
+        (Exchange::Antisymmetric, &solution.antisymmetric),
+    ] {
+        for (index, (g, c)) in sector.states.iter().zip(ci.sector(exchange)).enumerate() {
+            rows.push(GridCheckRow {
+                variant: label.to_string(),
+                sector: exchange.spin_name(),
+                index,
+                ci: c.energy,
+                grid: g.energy,
+                difference: c.energy - g.energy,
+                grid_residual: g.residual,
+            });
+        }
     }
-    // K_ik and the integrals of the unit kernel 1/√(r² + s²) once, for M′ orbitals; every
-    // variant rescales them by λ/ε_r (0 for W off).
-    let unit = SoftCoulomb::new(1.0, 1.0, cfg.softening).map_err(coulomb_err)?;
-    let base =
-        CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto).map_err(coulomb_err)?;
-    for (label, eps_r, w) in all {
-        let t0 = Instant::now();
-        let problem = base.with_interaction(&w).map_err(coulomb_err)?;
-        let ci = problem.solve(&CiSettings::new(m)).map_err(coulomb_err)?;
-        if let (Some(gc), Some(_)) = (&cfg.grid_check, eps_r) {
-            let options = GridOptions {
-                levels: gc.levels,
-                memory_limit_bytes: grid_check_limit(gc.memory_limit_bytes, &settings.budget.limit)
-                    .bytes,
-                ..Default::default()
-            };
-            let solution = grid2d::solve(potential, &spectrum.grid, spectrum.mass, &w, &options)
-                .map_err(coulomb_err)?;
-            for (exchange, sector) in [
-                (Exchange::Symmetric, &solution.symmetric),
-                (Exchange::Antisymmetric, &solution.antisymmetric),
-            ] {
-                for (index, (g, c)) in sector.states.iter().zip(ci.sector(exchange)).enumerate() {
-                    grid_check.push(GridCheckRow {
-                        variant: label.clone(),
-                        sector: exchange.spin_name(),
-                        index,
-                        ci: c.energy,
-                        grid: g.energy,
-                        difference: c.energy - g.energy,
-                        grid_residual: g.residual,
-                    });
-                }
-            }
-        }
-        let conv = match (eps_r, cfg.check_orbitals) {
-            (Some(_), Some(fine)) => Some(
-                convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
-                    .map_err(coulomb_err)?,
-            ),
-            _ => None,
-        };
-        let kept: Vec<_> = ci
-            .states
-            .iter()
-            .filter(|s| s.energy <= energy_max)
-            .filter_map(|s| s.exchange.multiplicity(cfg.spin).map(|g| (s, g)))
-            .collect();
-        if kept.is_empty() {
-            return Err(unsupported(format!(
-                "{label}: no two-electron state lies below E_max = {energy_max:.6} Ha; raise coulomb.energy_per_particle_max"
-            )));
-        }
-        let ground = kept[0].0;
-        let list = StateList::new(
-            kept.iter().map(|(s, _)| s.energy).collect(),
-            kept.iter().map(|(s, _)| s.kinetic.max(0.0)).collect(),
-            kept.iter().map(|(_, g)| *g).collect(),
-            2,
-        )
-        .map_err(|error| StudyError::Thermo {
-            case: case.to_string(),
-            error,
-        })?;
-        let occupations: Vec<u32> = kept
-            .iter()
-            .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
-            .collect();
-        let thermo_err = |error| StudyError::Thermo {
-            case: case.to_string(),
-            error,
-        };
-        check_energy_grid(
-            &settings.budget,
-            ground.energy,
-            energy_max,
-            settings.epsilon,
-            "coulomb.energy_per_particle_max",
-        )
-        .map_err(|error| StudyError::Memory {
-            case: case.to_string(),
-            error,
-        })?;
-        let (mut rows, points, table) = states_thermodynamics(
-            &list,
-            ground.energy,
-            energy_max,
-            settings.epsilon,
-            settings.difference,
-            occupations,
-        )
-        .map_err(thermo_err)?;
-        // Canonical sums over the kept states, at temperatures where the first omitted state
-        // (above E_max) weighs at most tolerance / (number of kept states).
-        let total = list.total_multiplicity() as f64;
-        let gap = energy_max - ground.energy;
-        let t_limit = gap / (total / settings.truncation_tolerance).ln();
-        let temperatures: Vec<f64> = settings
-            .temperatures
-            .iter()
-            .copied()
-            .filter(|&t| t <= t_limit)
-            .collect();
-        let mut warnings = Vec::new();
-        if temperatures.len() < settings.temperatures.len() {
-            warnings.push(format!(
-                "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
-            ));
-        }
-        let canonical = canonical_table(&list, &temperatures, &mut rows).map_err(thermo_err)?;
-        let bound = temperatures
-            .last()
-            .map_or(0.0, |&t| total * (-gap / t).exp());
-        let nhc = nhc_sets(&rows, Some(&table)).map_err(thermo_err)?;
-        let result = ParticleResult {
-            particles: 2,
-            spin: cfg.spin,
-            method: "configuration interaction",
-            energy_max,
-            ground_energy: ground.energy,
-            occupations: Some(list.len()),
-            states: total,
-            orbitals_needed: m,
-            per_state: Some(table),
-            grid: rows,
-            canonical,
-            canonical_bound: bound,
-            nhc,
-            intruder: convex_intruder(&points, 1e-12),
-            warnings,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        variants.push(CoulombVariant {
-            label,
-            eps_r,
-            result,
-            convergence: conv,
-            ground_interaction: ground.interaction,
-            ground_spin: ground.exchange.spin_name(),
-            states: kept.iter().map(|(s, _)| (*s).clone()).collect(),
-        });
+    Ok(rows)
+}
+
+/// The N = 2 thermodynamics of the CI states of variant `label` below E_max: the same as for
+/// enumerated non-interacting states, with the canonical sums limited to the temperatures where
+/// the first omitted state weighs at most the tolerance (see the module doc). The variant's
+/// ε_r, convergence and wall time are left for the caller.
+fn variant_thermodynamics(
+    name: CaseName<'_>,
+    label: &str,
+    ci: &CiSpectrum,
+    settings: &CoulombSettings,
+) -> Result<CoulombVariant, StudyError> {
+    let cfg = settings.config;
+    let thermo = settings.thermo;
+    let energy_max = 2.0 * cfg.energy_per_particle_max;
+    let kept: Vec<_> = ci
+        .states
+        .iter()
+        .filter(|s| s.energy <= energy_max)
+        .filter_map(|s| s.exchange.multiplicity(cfg.spin).map(|g| (s, g)))
+        .collect();
+    if kept.is_empty() {
+        return Err(name.unsupported(format!(
+            "{label}: no two-electron state lies below E_max = {energy_max:.6} Ha; raise coulomb.energy_per_particle_max"
+        )));
     }
-    Ok(CoulombResult {
-        orbitals: m,
-        level_spacing,
-        variants,
-        grid_check,
-        seconds: start.elapsed().as_secs_f64(),
+    let ground = kept[0].0;
+    let list = StateList::new(
+        kept.iter().map(|(s, _)| s.energy).collect(),
+        kept.iter().map(|(s, _)| s.kinetic.max(0.0)).collect(),
+        kept.iter().map(|(_, g)| *g).collect(),
+        2,
+    )
+    .map_err(|e| name.thermo(e))?;
+    let occupations: Vec<u32> = kept
+        .iter()
+        .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
+        .collect();
+    check_energy_grid(
+        &thermo.budget,
+        ground.energy,
+        energy_max,
+        thermo.epsilon,
+        "coulomb.energy_per_particle_max",
+    )
+    .map_err(|e| name.memory(e))?;
+    let (mut rows, points, table) = states_thermodynamics(
+        &list,
+        ground.energy,
+        energy_max,
+        thermo.epsilon,
+        thermo.difference,
+        occupations,
+    )
+    .map_err(|e| name.thermo(e))?;
+    // Canonical sums over the kept states, at temperatures where the first omitted state
+    // (above E_max) weighs at most tolerance / (number of kept states).
+    let total = list.total_multiplicity() as f64;
+    let gap = energy_max - ground.energy;
+    let t_limit = gap / (total / thermo.truncation_tolerance).ln();
+    let temperatures: Vec<f64> = thermo
+        .temperatures
+        .iter()
+        .copied()
+        .filter(|&t| t <= t_limit)
+        .collect();
+    let mut warnings = Vec::new();
+    if temperatures.len() < thermo.temperatures.len() {
+        warnings.push(format!(
+            "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
+        ));
+    }
+    let canonical = canonical_table(&list, &temperatures, &mut rows).map_err(|e| name.thermo(e))?;
+    let bound = temperatures
+        .last()
+        .map_or(0.0, |&t| total * (-gap / t).exp());
+    let nhc = nhc_sets(&rows, Some(&table)).map_err(|e| name.thermo(e))?;
+    let result = ParticleResult {
+        particles: 2,
+        spin: cfg.spin,
+        method: "configuration interaction",
+        energy_max,
+        ground_energy: ground.energy,
+        occupations: Some(list.len()),
+        states: total,
+        orbitals_needed: cfg.orbitals,
+        per_state: Some(table),
+        grid: rows,
+        canonical,
+        canonical_bound: bound,
+        nhc,
+        intruder: convex_intruder(&points, 1e-12),
+        warnings,
+        seconds: 0.0,
+    };
+    Ok(CoulombVariant {
+        label: label.to_string(),
+        eps_r: None,
+        result,
+        convergence: None,
+        ground_interaction: ground.interaction,
+        ground_spin: ground.exchange.spin_name(),
+        states: kept.iter().map(|(s, _)| (*s).clone()).collect(),
     })
 }

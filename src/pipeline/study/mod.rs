@@ -1,11 +1,19 @@
-//! Runs a study: every case of a config through spectrum → thermodynamics, into tables that
+//! Runs a study: every case of a config through named stages, into tables that
 //! [`crate::pipeline::output`] writes.
 //!
-//! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree):
-//! levels with E_n, ⟨K⟩_n, ⟨V⟩_n, T^(K)_n = 2⟨K⟩_n, the Hertz entropy S = ln Ω(E_n) and
-//! T^(μ) (eq. 2); the canonical U(T), S(T), C(T) on a log-spaced temperature range; T^(C)(E)
-//! and the window average T_E^(K) (eqs. 4–7) on an energy grid; and the negative-heat-capacity
-//! intervals of each temperature definition.
+//! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree), in order:
+//!
+//! 1. **spectrum** ([`solve_spectrum`]): levels with E_n, ⟨K⟩_n, ⟨V⟩_n, extended until the
+//!    omitted levels are negligible in the canonical sums (below);
+//! 2. **one-particle thermodynamics** ([`one_particle`]): T^(K)_n = 2⟨K⟩_n, the Hertz entropy
+//!    S = ln Ω(E_n) and T^(μ) (eq. 2); the canonical U(T), S(T), C(T) on a log-spaced
+//!    temperature range; T^(C)(E) and the window average T_E^(K) (eqs. 4–7) on an energy grid;
+//!    the negative-heat-capacity intervals of each [`TemperatureDefinition`];
+//! 3. **N-particle ensembles** of `[particles]` ([`particles::run_particles`]);
+//! 4. **Coulomb variants** of `[coulomb]` ([`coulomb::run_coulomb`]).
+//!
+//! Stages 2–4 share one [`ThermoSettings`] (ε, T^(μ) difference, temperatures, tolerance,
+//! memory budget).
 //!
 //! Canonical sums must not depend on how many levels happened to be computed: every omitted
 //! level lies above the Sturm cutoff E_c of the solve and there are at most N_grid − k of them,
@@ -16,19 +24,25 @@
 pub mod coulomb;
 pub mod particles;
 pub mod plan;
+pub mod temperature;
+
+pub use temperature::TemperatureDefinition;
 
 use crate::eigen::sturm::SturmData;
-use crate::eigen::SolverOptions;
 use crate::model::hamiltonian::Hamiltonian;
+use crate::model::problem::Problem;
+use crate::physics::coulomb::CoulombError;
 use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, truncation_bound, CanonicalPoint,
 };
 use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
-use crate::physics::thermo::microcanonical::{hertz_entropy, per_state_microcanonical_temperature};
+use crate::physics::thermo::microcanonical::{
+    hertz_entropy, per_state_microcanonical_temperature, Difference,
+};
 use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
 use crate::physics::thermo::{StateList, ThermoError};
-use crate::pipeline::config::{Case, Config, Study, TemperatureRange};
-use crate::resources::{self, ResourceError};
+use crate::pipeline::config::{AnalysisConfig, Case, Config, ConfigError, Study, TemperatureRange};
+use crate::resources::{self, Budget, ResourceError};
 use crate::spectrum::{self, Spectrum, SpectrumError};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,43 +52,120 @@ use thiserror::Error;
 /// Relative tolerance below which a temperature decrease is treated as rounding noise.
 pub const NHC_RELATIVE_TOLERANCE: f64 = 1e-9;
 
-/// Why a case or a study could not be run.
+/// Why a case or a study could not be run. The message names the case; the cause is the
+/// error's `source()` (print the chain, e.g. with [`crate::pipeline::error_chain`]).
 #[derive(Debug, Error)]
 pub enum StudyError {
+    /// The case's config does not make a problem.
+    #[error("case {case}")]
+    Config {
+        /// Case name.
+        case: String,
+        /// The cause.
+        #[source]
+        error: ConfigError,
+    },
     /// The spectrum failed.
-    // The cause's text is part of the message, so it is not also exposed as `source()`: an
-    // error chain printed cause by cause would repeat it ("X: X").
-    #[error("case {case}: {error}")]
+    #[error("case {case}")]
     Spectrum {
         /// Case name.
         case: String,
         /// The cause.
+        #[source]
         error: SpectrumError,
     },
     /// A thermodynamic quantity failed.
-    #[error("case {case}: {error}")]
+    #[error("case {case}")]
     Thermo {
         /// Case name.
         case: String,
         /// The cause.
+        #[source]
         error: ThermoError,
     },
     /// A unit of work does not fit in the memory limit.
-    #[error("case {case}: {error}")]
+    #[error("case {case}")]
     Memory {
         /// Case name.
         case: String,
         /// The refused estimate and the limit.
+        #[source]
         error: ResourceError,
     },
-    /// The requested temperature range needs levels the grid cannot provide.
+    /// The two-electron computation failed.
+    #[error("case {case}")]
+    Coulomb {
+        /// Case name.
+        case: String,
+        /// The cause.
+        #[source]
+        error: CoulombError,
+    },
+    /// The request needs what the grid or the configured limits cannot provide.
     #[error("case {case}: {message}")]
     Unsupported {
         /// Case name.
         case: String,
-        /// What is needed and how to get it.
+        /// What is needed and which key to change.
         message: String,
     },
+}
+
+/// The case a stage works for: names it in every error of the stage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaseName<'a>(pub(crate) &'a str);
+
+impl CaseName<'_> {
+    pub(crate) fn spectrum(self, error: SpectrumError) -> StudyError {
+        StudyError::Spectrum {
+            case: self.0.to_string(),
+            error,
+        }
+    }
+
+    pub(crate) fn thermo(self, error: ThermoError) -> StudyError {
+        StudyError::Thermo {
+            case: self.0.to_string(),
+            error,
+        }
+    }
+
+    pub(crate) fn memory(self, error: ResourceError) -> StudyError {
+        StudyError::Memory {
+            case: self.0.to_string(),
+            error,
+        }
+    }
+
+    pub(crate) fn coulomb(self, error: CoulombError) -> StudyError {
+        StudyError::Coulomb {
+            case: self.0.to_string(),
+            error,
+        }
+    }
+
+    pub(crate) fn unsupported(self, message: impl Into<String>) -> StudyError {
+        StudyError::Unsupported {
+            case: self.0.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The thermodynamic settings of a case, shared by its one-particle, N-particle and Coulomb
+/// stages.
+#[derive(Debug, Clone)]
+pub struct ThermoSettings {
+    /// ε of the window average T_E^(K) (Hartree, total energy).
+    pub epsilon: f64,
+    /// Finite difference of T^(μ).
+    pub difference: Difference,
+    /// Temperatures of the canonical tables (Hartree), ascending.
+    pub temperatures: Vec<f64>,
+    /// Largest share of Z the omitted levels, orbitals or states may carry.
+    pub truncation_tolerance: f64,
+    /// What work sized at run time (energy grids, extensions) may allocate.
+    pub budget: Budget,
 }
 
 /// One row of `levels.csv` (Hartree unless stated).
@@ -116,10 +207,28 @@ pub struct EnergyRow {
 /// The negative-heat-capacity intervals of one temperature definition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NhcSet {
-    /// "T_K", "T_mu", "T_C" or "T_KE".
-    pub definition: &'static str,
+    /// The temperature definition.
+    pub definition: TemperatureDefinition,
     /// The intervals, ascending in energy.
     pub intervals: Vec<NhcInterval>,
+}
+
+impl NhcSet {
+    /// The intervals of `definition` on the (energy, temperature) `points` (Hartree).
+    pub fn of(
+        definition: TemperatureDefinition,
+        points: &[(f64, Option<f64>)],
+    ) -> Result<Self, ThermoError> {
+        Ok(Self {
+            definition,
+            intervals: nhc_intervals(points, NHC_RELATIVE_TOLERANCE)?,
+        })
+    }
+}
+
+/// The set of `definition` (any parameters) in `sets`, if computed.
+pub fn nhc_of(sets: &[NhcSet], definition: TemperatureDefinition) -> Option<&NhcSet> {
+    sets.iter().find(|s| s.definition == definition)
 }
 
 /// How the canonical sums were made independent of the number of computed levels.
@@ -223,49 +332,139 @@ fn default_temperatures(energies: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Computes the spectrum and all thermodynamics of one case. The case is planned first
-/// ([`plan::checked_plan`]): work that does not fit in the memory limit is refused before
-/// anything is allocated.
+/// Computes the spectrum and all thermodynamics of one case, stage by stage (see the module
+/// doc). The case is planned first ([`plan::checked_plan`]): work that does not fit in the
+/// memory limit is refused before anything is allocated.
 pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     let plan = plan::checked_plan(case)?;
     let budget = plan.budget();
     let cfg = &case.config;
-    let name = case.name.clone();
-    let memory_err = |error| StudyError::Memory {
-        case: name.clone(),
+    let problem = cfg.problem().map_err(|error| StudyError::Config {
+        case: case.name.clone(),
         error,
-    };
-    let spectrum_err = |error| StudyError::Spectrum {
-        case: name.clone(),
-        error,
-    };
-    let thermo_err = |error| StudyError::Thermo {
-        case: name.clone(),
-        error,
-    };
-    let problem = cfg.problem().map_err(|e| StudyError::Unsupported {
-        case: name.clone(),
-        message: e.to_string(),
     })?;
-    let options = SolverOptions::default();
     let start = Instant::now();
+    let solved = solve_spectrum(&case.name, &problem, &cfg.analysis, &plan, &budget)?;
+    let spectrum_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let mut warnings = solved.warnings.clone();
+    let thermo = ThermoSettings {
+        epsilon: cfg.analysis.epsilon,
+        difference: cfg.analysis.difference,
+        temperatures: solved.temperature_range.points(),
+        truncation_tolerance: cfg.analysis.truncation_tolerance,
+        budget: budget.clone(),
+    };
+    let one = one_particle(&case.name, &solved, &cfg.analysis, &thermo)?;
+    warnings.extend(one.warnings.iter().cloned());
+    let particle_results = match &cfg.particles {
+        Some(pc) => {
+            let mut source = particles::OrbitalSource::new(
+                &problem.potential,
+                problem.mass,
+                solved.spectrum.clone(),
+            )
+            .with_budget(budget.clone(), plan.grid);
+            let settings = particles::ParticleSettings {
+                config: pc,
+                state_limit: plan.state_limit.unwrap_or(pc.state_limit),
+                thermo: &thermo,
+            };
+            let results = particles::run_particles(&case.name, &mut source, &settings)?;
+            for r in &results {
+                warnings.extend(r.warnings.iter().cloned());
+            }
+            results
+        }
+        None => Vec::new(),
+    };
+    let coulomb_result = match &cfg.coulomb {
+        Some(cc) => {
+            let settings = coulomb::CoulombSettings {
+                config: cc,
+                thermo: &thermo,
+            };
+            let r =
+                coulomb::run_coulomb(&case.name, &problem.potential, &solved.spectrum, &settings)?;
+            for v in &r.variants {
+                warnings.extend(v.result.warnings.iter().cloned());
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    Ok(CaseResult {
+        name: case.name.clone(),
+        config: cfg.clone(),
+        truncation: solved.truncation(),
+        spectrum: solved.spectrum,
+        levels: one.levels,
+        canonical: one.canonical,
+        temperatures: one.temperatures,
+        nhc: one.nhc,
+        particles: particle_results,
+        coulomb: coulomb_result,
+        warnings,
+        spectrum_seconds,
+        thermo_seconds: start.elapsed().as_secs_f64(),
+        memory_estimate: budget.accounted(),
+    })
+}
+
+/// The spectrum of a case, extended for the canonical sums (stage 1).
+#[derive(Debug, Clone)]
+pub struct SolvedSpectrum {
+    /// The levels (with wave functions): the requested ones and those added for the tail.
+    pub spectrum: Spectrum,
+    /// Levels asked for in the config.
+    pub requested: usize,
+    /// Grid nodes (the largest possible number of levels).
+    pub nodes: usize,
+    /// The temperatures of the canonical tables (configured, or the default from the levels).
+    pub temperature_range: TemperatureRange,
+    /// Bound on the share of Z of the omitted levels at the highest temperature.
+    pub bound: f64,
+    /// The configured tolerance for `bound`.
+    pub tolerance: f64,
+    /// The solver's warnings on the requested levels, and the extension's.
+    pub warnings: Vec<String>,
+}
+
+impl SolvedSpectrum {
+    /// How the canonical sums were made independent of the number of computed levels.
+    pub fn truncation(&self) -> Truncation {
+        Truncation {
+            requested_levels: self.requested,
+            computed_levels: self.spectrum.levels.len(),
+            cutoff: self.spectrum.report.sturm_cutoff,
+            max_omitted: self.nodes - self.spectrum.levels.len(),
+            max_temperature: self.temperature_range.to,
+            bound: self.bound,
+            tolerance: self.tolerance,
+        }
+    }
+}
+
+/// Stage 1 for case `case`: solves the requested levels and extends them (once) until the omitted levels carry
+/// at most `analysis.truncation_tolerance` of Z at the highest temperature, or refuses.
+pub fn solve_spectrum(
+    case: &str,
+    problem: &Problem,
+    analysis: &AnalysisConfig,
+    plan: &plan::CasePlan,
+    budget: &Budget,
+) -> Result<SolvedSpectrum, StudyError> {
+    let name = CaseName(case);
     // The default temperature range starts from the first excitation energy: with one level
     // requested, the second is solved too (the canonical sums need it anyway).
-    let solved_levels = if cfg.analysis.temperatures.is_none() {
+    let solved_levels = if analysis.temperatures.is_none() {
         problem.levels.max(2).min(plan.nodes)
     } else {
         problem.levels
     };
-    let mut spec = spectrum::solve_aligned(
-        &problem.potential,
-        problem.spacing,
-        problem.mass,
-        solved_levels,
-        &options,
-    )
-    .map_err(spectrum_err)?;
-    let requested = problem.levels;
-    let analysis = &cfg.analysis;
+    let spec = problem
+        .spectrum_with_levels(solved_levels)
+        .map_err(|e| name.spectrum(e))?;
     let temperature_range = analysis.temperatures.unwrap_or_else(|| {
         let (from, to) = default_temperatures(&spec.energies());
         TemperatureRange {
@@ -274,87 +473,212 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             points: plan::DEFAULT_TEMPERATURE_POINTS,
         }
     });
-    let (t_min, t_max) = (temperature_range.from, temperature_range.to);
-
-    // Truncation of the canonical sums: extend the spectrum once if the bound is too large.
-    let nodes = spec.grid.interior_len();
-    let bound_of = |s: &Spectrum| -> Result<f64, StudyError> {
-        let states = StateList::single_particle(s.energies(), s.kinetic()).map_err(thermo_err)?;
-        truncation_bound(
-            &states,
-            s.report.sturm_cutoff,
-            (nodes - s.levels.len()) as f64,
-            t_max,
-        )
-        .map_err(thermo_err)
+    let mut solved = SolvedSpectrum {
+        requested: problem.levels,
+        nodes: spec.grid.interior_len(),
+        temperature_range,
+        bound: 0.0,
+        tolerance: analysis.truncation_tolerance,
+        // Warnings concern the requested levels; levels added below only carry the tail.
+        warnings: spec.warnings.clone(),
+        spectrum: spec,
     };
-    let mut bound = bound_of(&spec)?;
-    // Warnings concern the requested levels; levels added below only carry the Boltzmann tail.
-    let mut warnings = spec.warnings.clone();
-    if bound > analysis.truncation_tolerance {
-        // Z' ≥ 1, so a cutoff with (N − k)·e^{−(E_c − E_0)/T} ≤ tol suffices.
-        let e0 = spec.levels[0].energy;
-        let needed = e0 + t_max * ((nodes as f64).ln() - analysis.truncation_tolerance.ln());
-        let h = Hamiltonian::new(&problem.potential, &spec.grid, problem.mass)
-            .map_err(|e| spectrum_err(e.into()))?;
-        let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(needed);
-        let levels = (count + 1).min(nodes);
-        let refuse = |why: String| {
-            StudyError::Unsupported {
-            case: name.clone(),
-            message: format!(
-                "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha for a truncation bound of {:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing",
-                analysis.truncation_tolerance
-            ),
-        }
-        };
-        if levels >= nodes {
-            return Err(refuse(format!(
-                "that is {count} levels but the grid has only {nodes} nodes"
-            )));
-        }
-        let pieces = problem.potential.pieces().len();
-        let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
-        budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
-        spec = spectrum::solve(
-            &problem.potential,
-            &spec.grid,
-            problem.mass,
-            levels,
-            &options,
-        )
-        .map_err(|e| match e {
-            SpectrumError::Unresolved { .. } => refuse(e.to_string()),
-            other => spectrum_err(other),
-        })?;
-        bound = bound_of(&spec)?;
+    solved.bound = truncation_of(name, &solved)?;
+    if solved.bound > solved.tolerance {
+        extend_for_truncation(name, problem, plan, budget, &mut solved)?;
     }
-    if bound > analysis.truncation_tolerance {
-        return Err(StudyError::Unsupported {
-            case: name.clone(),
-            message: format!(
-                "the omitted levels may still carry {bound:.1e} of Z at T = {t_max:.4e} Ha (tolerance {:.0e})",
-                analysis.truncation_tolerance
-            ),
-        });
+    let t_max = solved.temperature_range.to;
+    if solved.bound > solved.tolerance {
+        return Err(name.unsupported(format!(
+            "the omitted levels may still carry {:.1e} of Z at T = {t_max:.4e} Ha (tolerance {:.0e})",
+            solved.bound, solved.tolerance
+        )));
     }
-    let spectrum_seconds = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    if spec.levels.len() > requested {
-        warnings.push(format!(
-            "the spectrum was extended from {requested} to {} levels so that omitted levels carry at most {bound:.1e} of Z at T = {t_max:.4e} Ha",
-            spec.levels.len()
+    if solved.spectrum.levels.len() > solved.requested {
+        solved.warnings.push(format!(
+            "the spectrum was extended from {} to {} levels so that omitted levels carry at most {:.1e} of Z at T = {t_max:.4e} Ha",
+            solved.requested,
+            solved.spectrum.levels.len(),
+            solved.bound
         ));
     }
+    Ok(solved)
+}
 
+/// The truncation bound of `solved`'s spectrum at its highest temperature.
+fn truncation_of(name: CaseName<'_>, solved: &SolvedSpectrum) -> Result<f64, StudyError> {
+    let s = &solved.spectrum;
+    let states =
+        StateList::single_particle(s.energies(), s.kinetic()).map_err(|e| name.thermo(e))?;
+    truncation_bound(
+        &states,
+        s.report.sturm_cutoff,
+        (solved.nodes - s.levels.len()) as f64,
+        solved.temperature_range.to,
+    )
+    .map_err(|e| name.thermo(e))
+}
+
+/// Solves every level below the cutoff the truncation bound asks for (once), or refuses with
+/// what to change.
+fn extend_for_truncation(
+    name: CaseName<'_>,
+    problem: &Problem,
+    plan: &plan::CasePlan,
+    budget: &Budget,
+    solved: &mut SolvedSpectrum,
+) -> Result<(), StudyError> {
+    let (nodes, tolerance) = (solved.nodes, solved.tolerance);
+    let t_max = solved.temperature_range.to;
+    // Z' ≥ 1, so a cutoff with (N − k)·e^{−(E_c − E_0)/T} ≤ tol suffices.
+    let e0 = solved.spectrum.levels[0].energy;
+    let needed = e0 + t_max * ((nodes as f64).ln() - tolerance.ln());
+    let h = Hamiltonian::new(&problem.potential, &solved.spectrum.grid, problem.mass)
+        .map_err(|e| name.spectrum(e.into()))?;
+    let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(needed);
+    let levels = (count + 1).min(nodes);
+    let refuse = |why: String| {
+        name.unsupported(format!(
+            "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
+        ))
+    };
+    if levels >= nodes {
+        return Err(refuse(format!(
+            "that is {count} levels but the grid has only {nodes} nodes"
+        )));
+    }
+    let pieces = problem.potential.pieces().len();
+    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
+    budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
+    solved.spectrum = spectrum::solve(
+        &problem.potential,
+        &solved.spectrum.grid,
+        problem.mass,
+        levels,
+        &problem.options,
+    )
+    .map_err(|e| match e {
+        SpectrumError::Unresolved { .. } => refuse(e.to_string()),
+        other => name.spectrum(other),
+    })?;
+    solved.bound = truncation_of(name, solved)?;
+    Ok(())
+}
+
+/// The one-particle thermodynamics of a case (stage 2).
+#[derive(Debug, Clone)]
+pub struct OneParticle {
+    /// Per-level table.
+    pub levels: Vec<LevelRow>,
+    /// Canonical table.
+    pub canonical: Vec<CanonicalPoint>,
+    /// Energy-grid table.
+    pub temperatures: Vec<EnergyRow>,
+    /// NHC intervals of every temperature definition.
+    pub nhc: Vec<NhcSet>,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+}
+
+/// Stage 2 for case `case`: per level T^(K), S, T^(μ); the canonical table at `thermo.temperatures`; T^(C)(E)
+/// and T_E^(K) on the energy grid; the NHC intervals of every [`TemperatureDefinition`].
+pub fn one_particle(
+    case: &str,
+    solved: &SolvedSpectrum,
+    analysis: &AnalysisConfig,
+    thermo: &ThermoSettings,
+) -> Result<OneParticle, StudyError> {
+    let name = CaseName(case);
+    let spec = &solved.spectrum;
     let energies = spec.energies();
     let states =
-        StateList::single_particle(energies.clone(), spec.kinetic()).map_err(thermo_err)?;
-    let t_kinetic = kinetic_temperature(&states);
-    let entropy = hertz_entropy(&states);
-    let t_micro = per_state_microcanonical_temperature(&states, analysis.difference);
-    let levels: Vec<LevelRow> = spec
-        .levels
+        StateList::single_particle(energies.clone(), spec.kinetic()).map_err(|e| name.thermo(e))?;
+    let levels = level_rows(spec, &states, thermo.difference);
+    let canonical = canonical_curve(&states, &thermo.temperatures).map_err(|e| name.thermo(e))?;
+    // The energy grid covers the requested levels (not the extension for the canonical tail).
+    let e_top = energies[solved.requested.min(energies.len()) - 1];
+    let grid = match analysis.energy_grid {
+        Some(g) => g.points(),
+        None => {
+            let step = thermo.epsilon / 4.0;
+            let count = ((e_top - energies[0]) / step).floor() + 1.0;
+            thermo
+                .budget
+                .admit(&resources::energy_grid_estimate(
+                    count,
+                    "analysis.epsilon",
+                    "the default energy grid (steps of analysis.epsilon/4 from E_0 to the highest requested level)",
+                ))
+                .map_err(|e| name.memory(e))?;
+            (0..count as usize)
+                .map(|i| energies[0] + step * i as f64)
+                .collect()
+        }
+    };
+    let range = solved.temperature_range;
+    let windows = window_averages(&states, &grid, thermo.epsilon).map_err(|e| name.thermo(e))?;
+    let t_canonical =
+        canonical_temperatures(&states, &grid, range.from, range.to).map_err(|e| name.thermo(e))?;
+    let temperatures: Vec<EnergyRow> = grid
+        .iter()
+        .zip(&windows)
+        .zip(t_canonical)
+        .map(|((&e, w), tc)| EnergyRow {
+            energy: e,
+            t_canonical: tc.ok(),
+            t_window: w.temperature,
+            window_states: w.weight,
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(w) = empty_grid_warning(analysis, &energies, &temperatures) {
+        warnings.push(w);
+    }
+    let n_req = solved.requested.min(levels.len());
+    let nhc = TemperatureDefinition::ALL
+        .into_iter()
+        .map(|d| NhcSet::of(d, &one_particle_points(d, &levels[..n_req], &temperatures)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| name.thermo(e))?;
+    Ok(OneParticle {
+        levels,
+        canonical,
+        temperatures,
+        nhc,
+        warnings,
+    })
+}
+
+/// The (energy, temperature) points of `definition` for one particle: per requested level
+/// (T^(K), T^(μ)) or on the energy grid (T^(C), T_E^(K)).
+fn one_particle_points(
+    definition: TemperatureDefinition,
+    levels: &[LevelRow],
+    grid: &[EnergyRow],
+) -> Vec<(f64, Option<f64>)> {
+    match definition {
+        TemperatureDefinition::Kinetic => levels
+            .iter()
+            .map(|l| (l.energy, Some(l.t_kinetic)))
+            .collect(),
+        TemperatureDefinition::Microcanonical => {
+            levels.iter().map(|l| (l.energy, l.t_micro)).collect()
+        }
+        TemperatureDefinition::Canonical => {
+            grid.iter().map(|r| (r.energy, r.t_canonical)).collect()
+        }
+        TemperatureDefinition::KineticWindow => {
+            grid.iter().map(|r| (r.energy, r.t_window)).collect()
+        }
+    }
+}
+
+/// One [`LevelRow`] per level of `spec` (whose states are `states`).
+fn level_rows(spec: &Spectrum, states: &StateList, difference: Difference) -> Vec<LevelRow> {
+    let t_kinetic = kinetic_temperature(states);
+    let entropy = hertz_entropy(states);
+    let t_micro = per_state_microcanonical_temperature(states, difference);
+    spec.levels
         .iter()
         .enumerate()
         .map(|(i, l)| LevelRow {
@@ -368,152 +692,28 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             piece_probability: l.piece_probability.clone(),
             residual: l.residual,
         })
-        .collect();
+        .collect()
+}
 
-    let temperatures_grid = temperature_range.points();
-    let canonical = canonical_curve(&states, &temperatures_grid).map_err(thermo_err)?;
-
-    // The energy grid covers the requested levels (not the extension for the canonical tail).
-    let e_top = energies[requested.min(energies.len()) - 1];
-    let grid = match analysis.energy_grid {
-        Some(g) => g.points(),
-        None => {
-            let step = analysis.epsilon / 4.0;
-            let count = ((e_top - energies[0]) / step).floor() + 1.0;
-            budget
-                .admit(&resources::energy_grid_estimate(
-                    count,
-                    "analysis.epsilon",
-                    "the default energy grid (steps of analysis.epsilon/4 from E_0 to the highest requested level)",
-                ))
-                .map_err(memory_err)?;
-            (0..count as usize)
-                .map(|i| energies[0] + step * i as f64)
-                .collect()
-        }
-    };
-    let windows = window_averages(&states, &grid, analysis.epsilon).map_err(thermo_err)?;
-    let t_canonical = canonical_temperatures(&states, &grid, t_min, t_max).map_err(thermo_err)?;
-    let temperatures: Vec<EnergyRow> = grid
-        .iter()
-        .zip(&windows)
-        .zip(t_canonical)
-        .map(|((&e, w), tc)| EnergyRow {
-            energy: e,
-            t_canonical: tc.ok(),
-            t_window: w.temperature,
-            window_states: w.weight,
-        })
-        .collect();
-
-    if let (Some(g), Some(&first), Some(&last)) = (analysis.energy_grid, grid.first(), grid.last())
-    {
-        let (e0, e_max) = (energies[0], energies[energies.len() - 1]);
-        if last + analysis.epsilon <= e0 || first > e_max {
-            let canonical_too = temperatures.iter().all(|r| r.t_canonical.is_none());
-            warnings.push(format!(
-                "analysis.energy_grid (from = {} to = {} Ha) lies entirely {} the computed levels ({e0:.6e} to {e_max:.6e} Ha): no window [E, E + epsilon) holds a level, so the T_E^(K) column of temperatures.csv is empty{}; put the grid inside the spectrum{}",
-                g.from,
-                g.to,
-                if first > e_max { "above" } else { "below" },
-                if canonical_too { " and so is T^(C)" } else { "" },
-                if first > e_max { " or raise solve.levels" } else { "" }
-            ));
-        }
+/// The warning for a configured energy grid that lies entirely outside the computed levels.
+fn empty_grid_warning(
+    analysis: &AnalysisConfig,
+    energies: &[f64],
+    temperatures: &[EnergyRow],
+) -> Option<String> {
+    let g = analysis.energy_grid?;
+    let (first, last) = (temperatures.first()?.energy, temperatures.last()?.energy);
+    let (e0, e_max) = (energies[0], energies[energies.len() - 1]);
+    if !(last + analysis.epsilon <= e0 || first > e_max) {
+        return None;
     }
-
-    let n_req = requested.min(levels.len());
-    let mut nhc = Vec::new();
-    let per_level = |f: &dyn Fn(&LevelRow) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
-        levels[..n_req].iter().map(|l| (l.energy, f(l))).collect()
-    };
-    for (definition, points) in [
-        ("T_K", per_level(&|l| Some(l.t_kinetic))),
-        ("T_mu", per_level(&|l| l.t_micro)),
-        (
-            "T_C",
-            temperatures
-                .iter()
-                .map(|r| (r.energy, r.t_canonical))
-                .collect(),
-        ),
-        (
-            "T_KE",
-            temperatures
-                .iter()
-                .map(|r| (r.energy, r.t_window))
-                .collect(),
-        ),
-    ] {
-        let intervals = nhc_intervals(&points, NHC_RELATIVE_TOLERANCE).map_err(thermo_err)?;
-        nhc.push(NhcSet {
-            definition,
-            intervals,
-        });
-    }
-    let particle_results = match &cfg.particles {
-        Some(pc) => {
-            let mut source =
-                particles::OrbitalSource::new(&problem.potential, problem.mass, spec.clone())
-                    .with_budget(budget.clone(), plan.grid);
-            let settings = particles::ParticleSettings {
-                config: pc,
-                state_limit: plan.state_limit.unwrap_or(pc.state_limit),
-                budget: budget.clone(),
-                epsilon: analysis.epsilon,
-                difference: analysis.difference,
-                temperatures: temperatures_grid.clone(),
-                truncation_tolerance: analysis.truncation_tolerance,
-            };
-            let results = particles::run_particles(&name, &mut source, &settings)?;
-            for r in &results {
-                warnings.extend(r.warnings.iter().cloned());
-            }
-            results
-        }
-        None => Vec::new(),
-    };
-    let coulomb_result = match &cfg.coulomb {
-        Some(cc) => {
-            let settings = coulomb::CoulombSettings {
-                config: cc,
-                budget: budget.clone(),
-                epsilon: analysis.epsilon,
-                difference: analysis.difference,
-                temperatures: temperatures_grid.clone(),
-                truncation_tolerance: analysis.truncation_tolerance,
-            };
-            let r = coulomb::run_coulomb(&name, &problem.potential, &spec, &settings)?;
-            for v in &r.variants {
-                warnings.extend(v.result.warnings.iter().cloned());
-            }
-            Some(r)
-        }
-        None => None,
-    };
-    let truncation = Truncation {
-        requested_levels: requested,
-        computed_levels: spec.levels.len(),
-        cutoff: spec.report.sturm_cutoff,
-        max_omitted: nodes - spec.levels.len(),
-        max_temperature: t_max,
-        bound,
-        tolerance: analysis.truncation_tolerance,
-    };
-    Ok(CaseResult {
-        name,
-        config: cfg.clone(),
-        spectrum: spec,
-        levels,
-        canonical,
-        temperatures,
-        nhc,
-        truncation,
-        particles: particle_results,
-        coulomb: coulomb_result,
-        warnings,
-        spectrum_seconds,
-        thermo_seconds: start.elapsed().as_secs_f64(),
-        memory_estimate: budget.accounted(),
-    })
+    let canonical_too = temperatures.iter().all(|r| r.t_canonical.is_none());
+    Some(format!(
+        "analysis.energy_grid (from = {} to = {} Ha) lies entirely {} the computed levels ({e0:.6e} to {e_max:.6e} Ha): no window [E, E + epsilon) holds a level, so the T_E^(K) column of temperatures.csv is empty{}; put the grid inside the spectrum{}",
+        g.from,
+        g.to,
+        if first > e_max { "above" } else { "below" },
+        if canonical_too { " and so is T^(C)" } else { "" },
+        if first > e_max { " or raise solve.levels" } else { "" }
+    ))
 }

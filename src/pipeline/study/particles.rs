@@ -10,14 +10,14 @@
 //! concave envelope. The thermodynamics is the same code as for one particle: a
 //! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
-use super::{NhcSet, StudyError, NHC_RELATIVE_TOLERANCE};
+use super::{CaseName, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
 use crate::physics::many_body::{
-    binned_counts_with, enumerate, BinningSettings, EnumerationSettings, ManyBodyError, Orbitals,
-    Spin,
+    binned_counts_with, enumerate, BinningSettings, EnumerationSettings, ManyBodyError,
+    ManyBodyStates, Orbitals, Spin,
 };
 use crate::physics::thermo::canonical::{
     canonical_curve, canonical_temperatures, CanonicalModel, CanonicalPoint,
@@ -28,7 +28,6 @@ use crate::physics::thermo::microcanonical::{
     convex_intruder, hertz_entropy, per_state_microcanonical_temperature, ConvexIntruder,
     Difference,
 };
-use crate::physics::thermo::nhc::nhc_intervals;
 use crate::physics::thermo::{StateList, ThermoError};
 use crate::pipeline::config::{CountingMethod, ParticlesConfig};
 use crate::resources::{self, Budget, GridSize};
@@ -325,34 +324,23 @@ pub(crate) fn nhc_sets(
     rows: &[ParticleRow],
     per_state: Option<&StateTable>,
 ) -> Result<Vec<NhcSet>, ThermoError> {
-    let mut nhc = Vec::new();
-    let grid_points: Vec<(f64, Option<f64>)> =
-        rows.iter().map(|r| (r.energy, r.t_window)).collect();
-    nhc.push(NhcSet {
-        definition: "T_KE",
-        intervals: nhc_intervals(&grid_points, NHC_RELATIVE_TOLERANCE)?,
-    });
+    let window: Vec<(f64, Option<f64>)> = rows.iter().map(|r| (r.energy, r.t_window)).collect();
+    let mut nhc = vec![NhcSet::of(TemperatureDefinition::KineticWindow, &window)?];
     if let Some(t) = per_state {
-        let tk: Vec<(f64, Option<f64>)> = t
+        let kinetic: Vec<(f64, Option<f64>)> = t
             .energy
             .iter()
             .zip(&t.t_kinetic)
             .map(|(&e, &k)| (e, Some(k)))
             .collect();
-        nhc.push(NhcSet {
-            definition: "T_K",
-            intervals: nhc_intervals(&tk, NHC_RELATIVE_TOLERANCE)?,
-        });
-        let tm: Vec<(f64, Option<f64>)> = t
+        nhc.push(NhcSet::of(TemperatureDefinition::Kinetic, &kinetic)?);
+        let micro: Vec<(f64, Option<f64>)> = t
             .energy
             .iter()
             .copied()
             .zip(t.t_micro.iter().copied())
             .collect();
-        nhc.push(NhcSet {
-            definition: "T_mu",
-            intervals: nhc_intervals(&tm, NHC_RELATIVE_TOLERANCE)?,
-        });
+        nhc.push(NhcSet::of(TemperatureDefinition::Microcanonical, &micro)?);
     }
     Ok(nhc)
 }
@@ -388,16 +376,8 @@ pub struct ParticleSettings<'a> {
     /// The largest number of states an enumeration may list (`particles.state_limit`, or its
     /// default lowered to what fits in memory: [`super::plan::CasePlan::state_limit`]).
     pub state_limit: usize,
-    /// What work sized at run time (the N-particle energy grids) may allocate.
-    pub budget: Budget,
-    /// ε of T_E^(K) (Hartree, total energy).
-    pub epsilon: f64,
-    /// T^(μ) scheme.
-    pub difference: Difference,
-    /// Temperatures of the canonical tables (Hartree), ascending.
-    pub temperatures: Vec<f64>,
-    /// Largest allowed share of Z in omitted orbitals.
-    pub truncation_tolerance: f64,
+    /// ε, T^(μ) difference, canonical temperatures, tolerance and memory budget of the case.
+    pub thermo: &'a ThermoSettings,
 }
 
 /// Runs every N of `settings` on the orbitals of `source`.
@@ -410,38 +390,59 @@ pub fn run_particles(
         .config
         .counts
         .iter()
-        .map(|&n| run_one(case, source, settings, n))
+        .map(|&n| run_one(CaseName(case), source, settings, n))
         .collect()
 }
 
+/// The states of N particles up to E_max, counted one way or the other: the energy-grid rows,
+/// the entropy corners (E/N, S/N) and what the count found.
+struct Counted {
+    /// "enumerated" or "binned".
+    method: &'static str,
+    /// N-particle ground-state energy (Hartree).
+    ground: f64,
+    /// Occupations enumerated (None when binned).
+    occupations: Option<usize>,
+    /// States with E ≤ E_max, spin copies included.
+    states: f64,
+    /// Orbitals that states up to E_max can occupy.
+    orbitals_needed: usize,
+    /// Per-state table (enumerated only).
+    per_state: Option<StateTable>,
+    /// The energy grid (T^(C) not yet filled in).
+    rows: Vec<ParticleRow>,
+    /// Corners (E/N, S/N) of the entropy staircase.
+    corners: Vec<(f64, f64)>,
+}
+
+/// N-particle stage for one N: count the states (enumerated, or binned when asked or when the
+/// enumeration would be too long with `method = "auto"`), then the canonical N-fermion gas,
+/// then the NHC intervals and the dent of S/N.
 fn run_one(
-    case: &str,
+    name: CaseName<'_>,
     source: &mut OrbitalSource,
     settings: &ParticleSettings,
     n: usize,
 ) -> Result<ParticleResult, StudyError> {
     let start = Instant::now();
     let cfg = settings.config;
-    let spin = cfg.spin;
     let energy_max = n as f64 * cfg.energy_per_particle_max;
-    let thermo_err = |error| StudyError::Thermo {
-        case: case.to_string(),
-        error,
-    };
-    let eps = settings.epsilon;
     let mut warnings = Vec::new();
     let enumerate_first = matches!(cfg.method, CountingMethod::Enumerate | CountingMethod::Auto);
-    let settings_enum = EnumerationSettings {
+    let enumeration = EnumerationSettings {
         particles: n,
-        spin,
+        spin: cfg.spin,
         energy_max,
         state_limit: settings.state_limit,
     };
     let enumerated = if enumerate_first {
-        match with_orbitals(source, case, n, |o| enumerate(o, &settings_enum)) {
+        match with_orbitals(source, name.0, n, |o| enumerate(o, &enumeration)) {
             Ok(states) => Some(states),
             Err(e) if cfg.method == CountingMethod::Auto => {
-                warnings.push(format!("N = {n}: {e}; counted on energy bins instead"));
+                warnings.push(format!(
+                    "N = {n}: {}; counted on energy bins instead",
+                    crate::pipeline::error_chain(&e)
+                ));
                 None
             }
             Err(e) => return Err(e),
@@ -449,135 +450,25 @@ fn run_one(
     } else {
         None
     };
-
-    let (method, ground, occupations, states_total, orbitals_needed, per_state, mut rows, points) =
-        if let Some(states) = enumerated {
-            let list = states
-                .to_state_list()
-                .map_err(|e| StudyError::Unsupported {
-                    case: case.to_string(),
-                    message: e.to_string(),
-                })?;
-            let ground = states.ground_energy();
-            check_energy_grid(
-                &settings.budget,
-                ground,
-                energy_max,
-                eps,
-                "particles.energy_per_particle_max",
-            )
-            .map_err(|error| StudyError::Memory {
-                case: case.to_string(),
-                error,
-            })?;
-            let (rows, points, table) = states_thermodynamics(
-                &list,
-                ground,
-                energy_max,
-                eps,
-                settings.difference,
-                states.occupations().to_vec(),
-            )
-            .map_err(thermo_err)?;
-            (
-                "enumerated",
-                ground,
-                Some(states.len()),
-                states.total_states() as f64,
-                states.orbitals_needed(),
-                Some(table),
-                rows,
-                points,
-            )
-        } else {
-            let width = cfg.bin_width.unwrap_or(eps / 4.0);
-            let binning = BinningSettings::new(n, spin, energy_max, width);
-            let bins = with_orbitals(source, case, n, |o| binned_counts_with(o, &binning))?;
-            let windows = bins
-                .window_kinetic(eps)
-                .map_err(|e| StudyError::Unsupported {
-                    case: case.to_string(),
-                    message: format!("{e} (particles.bin_width must divide analysis.epsilon)"),
-                })?;
-            let cumulative = bins.cumulative_counts();
-            let edges = bins.upper_edges();
-            let rows: Vec<ParticleRow> = bins
-                .bins
-                .iter()
-                .enumerate()
-                .map(|(b, bin)| {
-                    let omega = if b == 0 { 0.0 } else { cumulative[b - 1] };
-                    ParticleRow {
-                        energy: bin.e_lo,
-                        omega,
-                        entropy_per_particle: omega.ln() / n as f64,
-                        t_window: windows.get(b).and_then(|w| w.temperature),
-                        t_canonical: None,
-                    }
-                })
-                .collect();
-            let points: Vec<(f64, f64)> = edges
-                .iter()
-                .zip(&cumulative)
-                .filter(|(_, &c)| c > 0.0)
-                .map(|(&e, &c)| (e / n as f64, c.ln() / n as f64))
-                .collect();
-            if bins.energy_error_bound > 0.0 {
-                warnings.push(format!(
-                    "N = {n}: binned energies are exact to {:.1e} Ha (quantum {:.1e} Ha); a state within that of a bin edge may sit in the neighbouring bin",
-                    bins.energy_error_bound, bins.quantum
-                ));
-            }
-            (
-                "binned",
-                bins.e_ground,
-                None,
-                bins.total_count(),
-                bins.orbitals_used,
-                None,
-                rows,
-                points,
-            )
-        };
-
-    // The canonical N-fermion gas over every computed orbital, where the omitted orbitals
-    // carry at most the tolerance.
-    let spectrum = source.spectrum();
-    let orbital_energy = spectrum.energies();
-    let nodes = spectrum.grid.interior_len();
-    let gas = FermionGas::new(orbital_energy.clone(), n, spin.capacity()).map_err(thermo_err)?;
-    let omitted = (nodes - orbital_energy.len()) as f64;
-    let cutoff = spectrum.report.sturm_cutoff;
-    let mut temperatures = Vec::new();
-    let mut bound = 0.0_f64;
-    for &t in &settings.temperatures {
-        let b = fermion_truncation_bound(&gas, cutoff, omitted, t).map_err(thermo_err)?;
-        if b > settings.truncation_tolerance {
-            warnings.push(format!(
-                "N = {n}: canonical table stops at T = {t:.4e} Ha, where the {} computed orbitals no longer bound the omitted share of Z below {:.0e}",
-                orbital_energy.len(),
-                settings.truncation_tolerance
-            ));
-            break;
-        }
-        bound = bound.max(b);
-        temperatures.push(t);
-    }
-    let canonical = canonical_table(&gas, &temperatures, &mut rows).map_err(thermo_err)?;
-
-    let nhc = nhc_sets(&rows, per_state.as_ref()).map_err(thermo_err)?;
-    let intruder = convex_intruder(&points, 1e-12);
+    let mut counted = match enumerated {
+        Some(states) => enumerated_thermodynamics(name, settings, &states, energy_max)?,
+        None => binned_states(name, source, settings, n, energy_max, &mut warnings)?,
+    };
+    let (canonical, bound) =
+        fermion_canonical(name, source, settings, n, &mut counted.rows, &mut warnings)?;
+    let nhc = nhc_sets(&counted.rows, counted.per_state.as_ref()).map_err(|e| name.thermo(e))?;
+    let intruder = convex_intruder(&counted.corners, 1e-12);
     Ok(ParticleResult {
         particles: n,
-        spin,
-        method,
+        spin: cfg.spin,
+        method: counted.method,
         energy_max,
-        ground_energy: ground,
-        occupations,
-        states: states_total,
-        orbitals_needed,
-        per_state,
-        grid: rows,
+        ground_energy: counted.ground,
+        occupations: counted.occupations,
+        states: counted.states,
+        orbitals_needed: counted.orbitals_needed,
+        per_state: counted.per_state,
+        grid: counted.rows,
         canonical,
         canonical_bound: bound,
         nhc,
@@ -585,4 +476,143 @@ fn run_one(
         warnings,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The thermodynamics of the enumerated states of N particles up to `energy_max` (Hartree).
+fn enumerated_thermodynamics(
+    name: CaseName<'_>,
+    settings: &ParticleSettings,
+    states: &ManyBodyStates,
+    energy_max: f64,
+) -> Result<Counted, StudyError> {
+    let eps = settings.thermo.epsilon;
+    let list = states
+        .to_state_list()
+        .map_err(|e| name.unsupported(e.to_string()))?;
+    let ground = states.ground_energy();
+    check_energy_grid(
+        &settings.thermo.budget,
+        ground,
+        energy_max,
+        eps,
+        "particles.energy_per_particle_max",
+    )
+    .map_err(|e| name.memory(e))?;
+    let (rows, corners, table) = states_thermodynamics(
+        &list,
+        ground,
+        energy_max,
+        eps,
+        settings.thermo.difference,
+        states.occupations().to_vec(),
+    )
+    .map_err(|e| name.thermo(e))?;
+    Ok(Counted {
+        method: "enumerated",
+        ground,
+        occupations: Some(states.len()),
+        states: states.total_states() as f64,
+        orbitals_needed: states.orbitals_needed(),
+        per_state: Some(table),
+        rows,
+        corners,
+    })
+}
+
+/// The states of N particles up to `energy_max` (Hartree) counted exactly on energy bins of
+/// `particles.bin_width` (default ε/4), with Ω, S/N and T_E^(K) on the bin edges.
+fn binned_states(
+    name: CaseName<'_>,
+    source: &mut OrbitalSource,
+    settings: &ParticleSettings,
+    n: usize,
+    energy_max: f64,
+    warnings: &mut Vec<String>,
+) -> Result<Counted, StudyError> {
+    let eps = settings.thermo.epsilon;
+    let width = settings.config.bin_width.unwrap_or(eps / 4.0);
+    let binning = BinningSettings::new(n, settings.config.spin, energy_max, width);
+    let bins = with_orbitals(source, name.0, n, |o| binned_counts_with(o, &binning))?;
+    let windows = bins.window_kinetic(eps).map_err(|e| {
+        name.unsupported(format!(
+            "{e} (particles.bin_width must divide analysis.epsilon)"
+        ))
+    })?;
+    let cumulative = bins.cumulative_counts();
+    let edges = bins.upper_edges();
+    let rows: Vec<ParticleRow> = bins
+        .bins
+        .iter()
+        .enumerate()
+        .map(|(b, bin)| {
+            let omega = if b == 0 { 0.0 } else { cumulative[b - 1] };
+            ParticleRow {
+                energy: bin.e_lo,
+                omega,
+                entropy_per_particle: omega.ln() / n as f64,
+                t_window: windows.get(b).and_then(|w| w.temperature),
+                t_canonical: None,
+            }
+        })
+        .collect();
+    let corners: Vec<(f64, f64)> = edges
+        .iter()
+        .zip(&cumulative)
+        .filter(|(_, &c)| c > 0.0)
+        .map(|(&e, &c)| (e / n as f64, c.ln() / n as f64))
+        .collect();
+    if bins.energy_error_bound > 0.0 {
+        warnings.push(format!(
+            "N = {n}: binned energies are exact to {:.1e} Ha (quantum {:.1e} Ha); a state within that of a bin edge may sit in the neighbouring bin",
+            bins.energy_error_bound, bins.quantum
+        ));
+    }
+    Ok(Counted {
+        method: "binned",
+        ground: bins.e_ground,
+        occupations: None,
+        states: bins.total_count(),
+        orbitals_needed: bins.orbitals_used,
+        per_state: None,
+        rows,
+        corners,
+    })
+}
+
+/// The canonical table of the N-fermion gas over every computed orbital, at the temperatures
+/// where the omitted orbitals carry at most the tolerance, with T^(C)(E) filled into `rows`;
+/// returns it with the largest truncation bound used.
+fn fermion_canonical(
+    name: CaseName<'_>,
+    source: &OrbitalSource,
+    settings: &ParticleSettings,
+    n: usize,
+    rows: &mut [ParticleRow],
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<CanonicalPoint>, f64), StudyError> {
+    let thermo = settings.thermo;
+    let spectrum = source.spectrum();
+    let orbital_energy = spectrum.energies();
+    let nodes = spectrum.grid.interior_len();
+    let gas = FermionGas::new(orbital_energy.clone(), n, settings.config.spin.capacity())
+        .map_err(|e| name.thermo(e))?;
+    let omitted = (nodes - orbital_energy.len()) as f64;
+    let cutoff = spectrum.report.sturm_cutoff;
+    let mut temperatures = Vec::new();
+    let mut bound = 0.0_f64;
+    for &t in &thermo.temperatures {
+        let b = fermion_truncation_bound(&gas, cutoff, omitted, t).map_err(|e| name.thermo(e))?;
+        if b > thermo.truncation_tolerance {
+            warnings.push(format!(
+                "N = {n}: canonical table stops at T = {t:.4e} Ha, where the {} computed orbitals no longer bound the omitted share of Z below {:.0e}",
+                orbital_energy.len(),
+                thermo.truncation_tolerance
+            ));
+            break;
+        }
+        bound = bound.max(b);
+        temperatures.push(t);
+    }
+    let canonical = canonical_table(&gas, &temperatures, rows).map_err(|e| name.thermo(e))?;
+    Ok((canonical, bound))
 }

@@ -12,9 +12,10 @@
 
 use super::StudyError;
 use crate::model::grid::{Grid, GridError};
+use crate::model::problem::Problem;
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::Exchange;
-use crate::pipeline::config::{Case, Config, CountingMethod, Problem, Study};
+use crate::pipeline::config::{Case, Config, CountingMethod, Study};
 use crate::resources::{self, Budget, Estimate, GridSize, MemoryLimit, ResourceError};
 use crate::spectrum::SpectrumError;
 
@@ -354,9 +355,10 @@ pub struct Calibration {
 
 impl Calibration {
     /// Runs the reference case (the paper's square well, 1599 nodes, 200 levels, the default
-    /// tables) twice and writes its output once (with `figures`) into a temporary directory that
-    /// is removed again; keeps the faster times.
-    pub fn measure(figures: &crate::pipeline::output::plots::FigureOutput) -> Self {
+    /// tables) twice and keeps the faster times; returns them with the reference result, whose
+    /// output the caller times (`output_seconds` is 0 here: the study layer does not write;
+    /// `confine::pipeline::sweep::runner::calibrate` does both).
+    pub fn compute() -> (Self, Option<super::StudyResult>) {
         let text = "[system]\nbox_half_width = 200.0\n[potential]\ntype = \"square_well\"\n\
                     depth = 0.1\nhalf_width = 20.0\n[grid]\nspacing = 0.25\n[solve]\nlevels = 200\n";
         let mut best = Self {
@@ -370,7 +372,7 @@ impl Calibration {
         let Ok(study) =
             crate::pipeline::config::parse_study(text, std::path::Path::new("calibration.toml"))
         else {
-            return best;
+            return (best, None);
         };
         let mut result = None;
         for _ in 0..2 {
@@ -382,21 +384,12 @@ impl Calibration {
                 result = Some(r);
             }
         }
-        if let Some(r) = result {
-            let dir =
-                std::env::temp_dir().join(format!("confine-calibration-{}", std::process::id()));
-            let one = super::StudyResult {
-                study: study.clone(),
-                cases: vec![r],
-                seconds: 0.0,
-            };
-            let start = std::time::Instant::now();
-            if crate::pipeline::output::run::write_study(&one, &dir, figures).is_ok() {
-                best.output_seconds = start.elapsed().as_secs_f64();
-            }
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        best
+        let reference = result.map(|r| super::StudyResult {
+            study: study.clone(),
+            cases: vec![r],
+            seconds: 0.0,
+        });
+        (best, reference)
     }
 
     /// Estimated wall time of a case (s): the reference spectrum scaled by nodes × levels, its
