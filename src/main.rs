@@ -7,7 +7,7 @@ mod commands;
 mod progress;
 
 use clap::{Parser, Subcommand};
-use commands::{run_converge, run_merge, run_spectrum, run_study, run_validate};
+use commands::{run_converge, run_matrix, run_merge, run_spectrum, run_study, run_validate};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,6 +98,34 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         refinements: usize,
     },
+    /// Write a case's assembled Hamiltonian as a Matrix Market file (Hartree), with a CSV of its
+    /// rows (nodes, positions, dual widths w, potential).
+    ///
+    /// One particle: the symmetrized H~ = W^-1/2 A W^-1/2 on the interior nodes (non-uniform
+    /// in general). Its eigenvalues are the energies; a unit eigenvector phi is not the wave
+    /// function: psi_j = phi_j / sqrt(w_j), w = the dual_width column of the grid table.
+    /// Two electrons: one exchange sector of the [coulomb] grid-check Hamiltonian in the
+    /// orthonormal pair basis (rows = the (a, b) pairs of the table).
+    Matrix {
+        /// The TOML config file.
+        config: PathBuf,
+        /// The Matrix Market file to write, e.g. H.mtx (its table goes to H.grid.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// Which case of a config with [[cases]] or a [sweep] (default: the first).
+        #[arg(long)]
+        case: Option<String>,
+        /// Write a two-electron exchange sector instead of the one-particle H~.
+        #[arg(long, value_name = "SECTOR")]
+        two_electron: Option<TwoElectronSector>,
+        /// With --two-electron: which of coulomb.eps_r (needed when it lists several).
+        #[arg(long, value_name = "EPS_R", requires = "two_electron")]
+        eps_r: Option<f64>,
+        /// Largest memory the assembly may use, e.g. "4 GiB" (overrides [resources]
+        /// memory_limit).
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<String>,
+    },
     /// Compare a square-well config (potential.type = "square_well") with the exact solution
     /// on grids h, h/2, h/4, …
     Validate {
@@ -107,6 +135,15 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         refinements: usize,
     },
+}
+
+/// The two-electron exchange sectors `confine matrix --two-electron` can write.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TwoElectronSector {
+    /// The symmetric spatial sector (spin singlet).
+    Singlet,
+    /// The antisymmetric spatial sector (spin triplet).
+    Triplet,
 }
 
 fn main() -> ExitCode {
@@ -140,6 +177,20 @@ fn main() -> ExitCode {
             no_figures,
         } => run_merge(&dirs, &out, no_figures),
         Command::Spectrum { target } => run_spectrum(&target),
+        Command::Matrix {
+            config,
+            out,
+            case,
+            two_electron,
+            eps_r,
+            memory_limit,
+        } => run_matrix(
+            &config,
+            &out,
+            case.as_deref(),
+            (two_electron, eps_r),
+            memory_limit.as_deref(),
+        ),
         Command::Validate {
             target: t,
             refinements,

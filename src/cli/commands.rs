@@ -339,3 +339,39 @@ pub(crate) fn run_converge(target: &Target, refinements: usize) -> Result<String
     }
     .to_string())
 }
+
+/// `confine matrix`: the assembled Hamiltonian of a case (or a two-electron sector) as Matrix
+/// Market, with its grid table.
+pub(crate) fn run_matrix(
+    config_path: &std::path::Path,
+    out: &std::path::Path,
+    case: Option<&str>,
+    (two_electron, eps_r): (Option<crate::TwoElectronSector>, Option<f64>),
+    memory_limit: Option<&str>,
+) -> Result<String> {
+    use confine::physics::coulomb::Exchange;
+    use confine::pipeline::output::matrix::{self, MatrixChoice};
+    let mut study = config::load_study(config_path)?;
+    apply_memory_limit(&mut study, memory_limit)?;
+    let choice = match two_electron {
+        None => MatrixChoice::OneParticle,
+        Some(sector) => MatrixChoice::TwoElectron {
+            exchange: match sector {
+                crate::TwoElectronSector::Singlet => Exchange::Symmetric,
+                crate::TwoElectronSector::Triplet => Exchange::Antisymmetric,
+            },
+            eps_r,
+        },
+    };
+    let assembled = matrix::assemble(&study, case, choice)?;
+    let (mtx, table) = matrix::write_matrix(out, &assembled)?;
+    Ok(format!(
+        "{}: {} x {}, {} entries (Hartree)\n{}\n{}\n",
+        assembled.description,
+        assembled.matrix.rows(),
+        assembled.matrix.cols(),
+        assembled.matrix.nnz(),
+        mtx.display(),
+        table.display()
+    ))
+}

@@ -7,4 +7,5 @@ pub mod grid;
 pub mod hamiltonian;
 pub mod potential;
 pub mod problem;
+pub mod sparse;
 pub mod units;

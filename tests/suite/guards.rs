@@ -275,7 +275,6 @@ fn a_million_row_table_is_refused_under_the_limit() {
          file = \"guard_table.csv\"\n[grid]\nspacing = 0.5\n[solve]\nlevels = 20\n",
     );
     let dir = scratch_dir("guard-table");
-    let start = Instant::now();
     let o = Command::new(binary())
         .args(["run", path_str(&cfg), "--memory-limit", "1 GiB", "--out"])
         .arg(&dir)
@@ -288,7 +287,6 @@ fn a_million_row_table_is_refused_under_the_limit() {
         err.contains("potential.file") && err.contains("rows"),
         "{err}"
     );
-    assert!(start.elapsed() < Duration::from_secs(5), "{err}");
     assert!(!dir.join("metadata.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
     // 41 MB: not left behind in the temp directory.

@@ -22,6 +22,7 @@ mod fermions;
 mod guards;
 mod many_body;
 mod mass;
+mod matrix_market;
 mod memory;
 mod nhc_listing;
 mod numerics;

@@ -12,6 +12,7 @@
 
 pub mod ci;
 pub mod grid2d;
+pub mod sparse;
 
 use crate::eigen::lanczos::LanczosError;
 use crate::model::hamiltonian::HamiltonianError;

@@ -10,6 +10,7 @@
 pub mod commit;
 pub mod figures;
 pub mod lock;
+pub mod matrix;
 pub mod result_figures;
 pub mod study_tables;
 pub mod tables;

@@ -1,0 +1,378 @@
+//! `confine matrix`: the assembled Hamiltonian of a config case in Matrix Market format (through
+//! `sprs::io`), with a CSV table saying what each row is.
+//!
+//! # Which matrix is written
+//!
+//! * **One particle** (default): the symmetrized H̃ = W^{−½} A W^{−½} (Hartree) on the N interior
+//!   nodes of the grid confine builds for the case (aligned to the potential's breakpoints, so
+//!   in general non-uniform), position-dependent masses included; see
+//!   [`crate::model::sparse`]. Its eigenvalues are the energies E_n (Hartree) that
+//!   `confine spectrum` prints. A unit eigenvector φ (Σ φ_j² = 1) is **not** the wave function:
+//!   ψ_j = φ_j / √w_j (bohr^−½, Σ_j w_j ψ_j² = 1) with w_j the `dual_width` column of the grid
+//!   table. In SciPy: `E, phi = eigh(H.toarray()); psi = phi / sqrt(w)[:, None]`.
+//! * **Two electrons** (`--two-electron singlet|triplet`): the exchange sector of
+//!   H̃₁ ⊗ I + I ⊗ H̃₁ + W(x₁ − x₂) of the `[coulomb]` grid check (same grid, interaction
+//!   λ / (ε_r √(r² + s²)) from `coulomb.strength`, `coulomb.eps_r` and `coulomb.softening`) in
+//!   the orthonormal pair basis; see [`crate::physics::coulomb::sparse`]. Row k is the pair
+//!   (a, b) of the grid table; the wave function of a unit eigenvector c is
+//!   ψ(x_a, x_b) = c_k / √(w_a w_b) for a = b and c_k / √(2 w_a w_b) (the triplet with the sign
+//!   of b − a) otherwise.
+//!
+//! The file is `coordinate real general` with both triangles stored, so a reader needs no
+//! symmetry convention, and every value is written in Rust's shortest round-trip form: reading
+//! it back gives the in-memory matrix bit for bit.
+//!
+//! # Files
+//!
+//! `--out H.mtx` writes `H.mtx` and `H.grid.csv` (an `--out` without the `.mtx` extension gets
+//! `.grid.csv` appended). Each is written to a hidden temporary file in the same directory and
+//! renamed into place when complete, so an interrupted or failed export never leaves a
+//! half-written file under either name. (The staging protocol of [`super::run`] is for output
+//! directories with a manifest and a lock; these are two single files at a path the user names.)
+
+use super::tables::{Cell, Csv};
+use crate::model::grid::Grid;
+use crate::model::hamiltonian::Hamiltonian;
+use crate::physics::coulomb::grid2d::SectorHamiltonian;
+use crate::physics::coulomb::{Exchange, SoftCoulomb};
+use crate::pipeline::config::{ConfigError, Study};
+use sprs::CsMat;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use thiserror::Error;
+
+/// Which assembled Hamiltonian of a case to export.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MatrixChoice {
+    /// The one-particle H̃ (Hartree) on the interior nodes.
+    OneParticle,
+    /// One exchange sector of the two-electron grid Hamiltonian (Hartree); `eps_r` picks one of
+    /// `coulomb.eps_r` (`None`: the only one).
+    TwoElectron {
+        /// Symmetric (singlet) or antisymmetric (triplet) sector.
+        exchange: Exchange,
+        /// The relative dielectric constant ε_r (dimensionless), one of `coulomb.eps_r`.
+        eps_r: Option<f64>,
+    },
+}
+
+/// An assembled Hamiltonian and the table of its rows.
+#[derive(Debug, Clone)]
+pub struct AssembledMatrix {
+    /// The symmetric matrix (Hartree), CSR, both triangles stored.
+    pub matrix: CsMat<f64>,
+    /// One row per matrix row: its node or node pair, positions (bohr), dual widths (bohr) and
+    /// potential (Hartree).
+    pub rows: Csv,
+    /// What the matrix is, for messages, e.g. "one-particle H~ (N = 239)".
+    pub description: String,
+}
+
+/// Why a matrix could not be assembled or written. Every message starts with the file it is
+/// about (the config, or the output file).
+#[derive(Debug, Error)]
+pub enum MatrixError {
+    /// The config could not be read, or names no such case, or a key does not allow the export.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The matrix would not fit in the memory limit.
+    #[error("{}: {source}", config.display())]
+    Memory {
+        /// The config file.
+        config: PathBuf,
+        /// The refusal, naming the key that sizes the matrix.
+        source: crate::resources::ResourceError,
+    },
+    /// The grid, the Hamiltonian or the interaction could not be built.
+    #[error("{}: {message}", config.display())]
+    Build {
+        /// The config file.
+        config: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// An output file could not be written.
+    #[error("{}: cannot write: {message}", path.display())]
+    Io {
+        /// The output file.
+        path: PathBuf,
+        /// The cause, and what would work.
+        message: String,
+    },
+}
+
+/// Upper bound of the bytes per two-electron basis state while a sector matrix is assembled
+/// and tabulated: ≤ 5 stored entries a row in the triplets (24 B each) and the CSR (16 B each),
+/// the upper-triangle CSC (≤ 3 a row), the diagonal, and the table text with its growth
+/// (measured by the test `assembly_stays_within_its_memory_estimate`).
+pub const TWO_ELECTRON_BYTES_PER_STATE: u64 = 1024;
+
+/// Upper bound of the bytes per grid node of the one-particle matrix and its table: the grid,
+/// the Hamiltonian's five vectors, the CSR (3 entries a row, 16 B each, and its row pointer)
+/// and ~100 B of table text (measured by the test `assembly_stays_within_its_memory_estimate`).
+pub const ONE_PARTICLE_BYTES_PER_NODE: u64 = 256;
+
+fn invalid(study: &Study, key: &str, message: String) -> MatrixError {
+    MatrixError::Config(ConfigError::Invalid {
+        path: study.path.clone(),
+        key: key.to_string(),
+        message,
+    })
+}
+
+/// Builds the matrix `choice` of the case `case` (`None`: the first) of `study` on the grid
+/// confine solves it on.
+pub fn assemble(
+    study: &Study,
+    case: Option<&str>,
+    choice: MatrixChoice,
+) -> Result<AssembledMatrix, MatrixError> {
+    let cfg = &study.case(case)?.config;
+    let problem = cfg.problem()?;
+    let build = |message: String| MatrixError::Build {
+        config: study.path.clone(),
+        message,
+    };
+    // Sized before anything is allocated: the grid's node count follows from its segments.
+    let nodes = crate::pipeline::study::plan::grid_size(&problem)
+        .map_err(|e| build(format!("grid.spacing: {e}")))?
+        .nodes as u64;
+    let (what, bytes) = match choice {
+        MatrixChoice::OneParticle => (
+            format!("the one-particle matrix on {nodes} nodes"),
+            nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE),
+        ),
+        MatrixChoice::TwoElectron { exchange, .. } => {
+            let states = match exchange {
+                Exchange::Symmetric => nodes.saturating_mul(nodes + 1) / 2,
+                Exchange::Antisymmetric => nodes.saturating_mul(nodes.saturating_sub(1)) / 2,
+            };
+            (
+                format!(
+                    "the {} sector matrix ({states} pair states on {nodes} nodes)",
+                    exchange.spin_name()
+                ),
+                states
+                    .saturating_mul(TWO_ELECTRON_BYTES_PER_STATE)
+                    .saturating_add(nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE)),
+            )
+        }
+    };
+    let estimate = crate::resources::Estimate::new("grid.spacing", what, bytes);
+    crate::resources::check(&estimate, &cfg.memory_limit()).map_err(|source| {
+        MatrixError::Memory {
+            config: study.path.clone(),
+            source,
+        }
+    })?;
+    let potential = &problem.potential;
+    let grid = Grid::aligned(
+        potential.box_half_width(),
+        &potential.breakpoints(),
+        problem.spacing,
+    )
+    .map_err(|e| build(format!("grid.spacing: {e}")))?;
+    let h1 = Hamiltonian::new(potential, &grid, problem.mass)
+        .map_err(|e| build(format!("system.mass: {e}")))?;
+    let x = grid.interior();
+    let w = h1.dual_widths();
+    let v = h1.potential_on_nodes();
+    match choice {
+        MatrixChoice::OneParticle => {
+            let mut rows = Csv::new(&["row", "x [bohr]", "dual_width [bohr]", "V [Ha]"]);
+            for j in 0..h1.len() {
+                rows.row(&[
+                    Cell::Int(j as u64 + 1),
+                    Cell::Num(x[j]),
+                    Cell::Num(w[j]),
+                    Cell::Num(v[j]),
+                ]);
+            }
+            Ok(AssembledMatrix {
+                matrix: h1.to_csmat(),
+                rows,
+                description: format!("one-particle H~ (N = {})", h1.len()),
+            })
+        }
+        MatrixChoice::TwoElectron { exchange, eps_r } => {
+            let Some(coulomb) = &cfg.coulomb else {
+                return Err(invalid(
+                    study,
+                    "coulomb",
+                    "is missing: --two-electron needs a [coulomb] table (strength, eps_r, \
+                     softening) for the interaction"
+                        .to_string(),
+                ));
+            };
+            let listed = coulomb
+                .eps_r
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let eps = match eps_r {
+                Some(e) if coulomb.eps_r.contains(&e) => e,
+                Some(e) => {
+                    return Err(invalid(
+                        study,
+                        "coulomb.eps_r",
+                        format!("has no value {e} (from --eps-r); the values are: {listed}"),
+                    ))
+                }
+                None if coulomb.eps_r.len() == 1 => coulomb.eps_r[0],
+                None => {
+                    return Err(invalid(
+                        study,
+                        "coulomb.eps_r",
+                        format!(
+                            "holds {} values ({listed}): choose one with --eps-r",
+                            coulomb.eps_r.len()
+                        ),
+                    ))
+                }
+            };
+            let interaction = SoftCoulomb::new(coulomb.strength, eps, coulomb.softening)
+                .map_err(|e| build(e.to_string()))?;
+            let sector = SectorHamiltonian::new(&h1, &grid, &interaction, exchange)
+                .map_err(|e| build(e.to_string()))?;
+            let mut rows = Csv::new(&[
+                "row",
+                "a",
+                "b",
+                "x_a [bohr]",
+                "x_b [bohr]",
+                "dual_width_a [bohr]",
+                "dual_width_b [bohr]",
+                "V_a + V_b [Ha]",
+                "W [Ha]",
+            ]);
+            for (k, (a, b)) in sector.basis().pairs().enumerate() {
+                rows.row(&[
+                    Cell::Int(k as u64 + 1),
+                    Cell::Int(a as u64 + 1),
+                    Cell::Int(b as u64 + 1),
+                    Cell::Num(x[a]),
+                    Cell::Num(x[b]),
+                    Cell::Num(w[a]),
+                    Cell::Num(w[b]),
+                    Cell::Num(v[a] + v[b]),
+                    Cell::Num(interaction.at_separation(x[a] - x[b])),
+                ]);
+            }
+            Ok(AssembledMatrix {
+                matrix: sector.to_csmat(),
+                rows,
+                description: format!(
+                    "two-electron {} sector, eps_r = {eps} (D = {}, N = {nodes})",
+                    exchange.spin_name(),
+                    sector.dimension()
+                ),
+            })
+        }
+    }
+}
+
+/// The grid table written beside the matrix file `out`: `H.mtx` → `H.grid.csv`, any other name
+/// gets `.grid.csv` appended.
+pub fn grid_table_path(out: &Path) -> PathBuf {
+    if out.extension().is_some_and(|e| e == "mtx") {
+        out.with_extension("grid.csv")
+    } else {
+        let mut s = out.as_os_str().to_owned();
+        s.push(".grid.csv");
+        PathBuf::from(s)
+    }
+}
+
+/// Writes `assembled` as Matrix Market to `out` (through `sprs::io`) and its row table to
+/// [`grid_table_path`]`(out)`, each by a temporary file renamed into place; returns the two
+/// paths written.
+pub fn write_matrix(
+    out: &Path,
+    assembled: &AssembledMatrix,
+) -> Result<(PathBuf, PathBuf), MatrixError> {
+    let table = grid_table_path(out);
+    for path in [out, table.as_path()] {
+        if path.is_dir() {
+            return Err(MatrixError::Io {
+                path: path.to_path_buf(),
+                message: "is a directory; give --out a file name, e.g. H.mtx".to_string(),
+            });
+        }
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(MatrixError::Io {
+                path: out.to_path_buf(),
+                message: format!(
+                    "the directory {} does not exist; create it first",
+                    dir.display()
+                ),
+            });
+        }
+    }
+    let matrix_tmp = write_temp(out, |w| {
+        sprs::io::write_matrix_market_to_bufwrite(w, &assembled.matrix)
+    })?;
+    let table_tmp = match write_temp(&table, |w| w.write_all(assembled.rows.as_str().as_bytes())) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = std::fs::remove_file(&matrix_tmp);
+            return Err(e);
+        }
+    };
+    // The table first: a present matrix file always has its table beside it.
+    for (tmp, path) in [(&table_tmp, &table), (&matrix_tmp, &out.to_path_buf())] {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            let _ = std::fs::remove_file(&table_tmp);
+            let _ = std::fs::remove_file(&matrix_tmp);
+            return Err(MatrixError::Io {
+                path: path.clone(),
+                message: e.to_string(),
+            });
+        }
+    }
+    Ok((out.to_path_buf(), table))
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes a hidden temporary file next to `path` with `fill` and syncs it; on failure removes
+/// it and names `path` in the error.
+fn write_temp(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<PathBuf, MatrixError> {
+    let io_error = |e: std::io::Error| MatrixError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let name = path.file_name().ok_or_else(|| MatrixError::Io {
+        path: path.to_path_buf(),
+        message: "has no file name; give --out a file name, e.g. H.mtx".to_string(),
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let file = std::fs::File::create(&tmp).map_err(io_error)?;
+    let mut writer = std::io::BufWriter::new(file);
+    let written = fill(&mut writer)
+        .and_then(|()| writer.flush())
+        .and_then(|()| writer.get_ref().sync_all());
+    if let Err(e) = written {
+        drop(writer);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(e));
+    }
+    Ok(tmp)
+}
