@@ -4,9 +4,12 @@
 use crate::common::{scratch, square_well};
 use confine::pipeline::config::parse_study;
 use confine::pipeline::output::figures::FigureOutput;
-use confine::pipeline::sweep::runner::{run_sweep, Silent, SweepOptions};
+use confine::pipeline::output::OutputError;
+use confine::pipeline::sweep::runner::{run_sweep, Outcome, Progress, Silent, SweepOptions};
+use confine::pipeline::sweep::summary::SummaryRow;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[test]
 fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
@@ -69,6 +72,75 @@ fn an_interrupted_sweep_recomputes_only_the_unfinished_cases() {
         "stale staging removed"
     );
     assert!(case1.join("metadata.json").exists() && case3.join("levels.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A progress that asks the run to stop once `after` cases have finished (Ctrl-C in Python).
+struct CancelAfter {
+    after: usize,
+    finished: AtomicUsize,
+}
+
+impl Progress for CancelAfter {
+    fn start(&self, _: usize, _: usize) {}
+    fn finished(&self, _: &SummaryRow, _: Outcome, _: f64) {
+        self.finished.fetch_add(1, Ordering::SeqCst);
+    }
+    fn cancelled(&self) -> bool {
+        self.finished.load(Ordering::SeqCst) >= self.after
+    }
+}
+
+#[test]
+fn a_cancelled_sweep_stops_at_a_case_boundary_and_resumes() {
+    let points = 24;
+    let text = square_well(20.0, 0.5, 4.0, 0.1, 20)
+        + &format!("[sweep]\npotential.depth = {{ from = 0.3, to = 0.7, points = {points} }}\n");
+    let study = parse_study(&text, Path::new("cancel.toml")).unwrap();
+    let dir = scratch("cancel");
+    let options = SweepOptions {
+        figures: FigureOutput {
+            png: false,
+            svg: false,
+        },
+        ..Default::default()
+    };
+    let progress = CancelAfter {
+        after: 1,
+        finished: AtomicUsize::new(0),
+    };
+    let error = run_sweep(&study, &dir, &options, &progress).unwrap_err();
+    let finished = progress.finished.load(Ordering::SeqCst);
+    match error {
+        OutputError::Interrupted { finished: f, total } => {
+            assert_eq!((f, total), (finished, points));
+        }
+        other => panic!("expected Interrupted, got {other}"),
+    }
+    // No case starts once cancelled: at most the cases already running (one per thread) finish.
+    assert!(
+        finished >= 1 && finished <= rayon::current_num_threads(),
+        "{finished}"
+    );
+    assert!(
+        !dir.join("summary.csv").exists(),
+        "no summary of an interrupted sweep"
+    );
+    let complete = study
+        .cases
+        .iter()
+        .filter(|c| dir.join(&c.name).join("metadata.json").exists())
+        .count();
+    assert_eq!(
+        complete, finished,
+        "every finished case is committed, no other"
+    );
+    let resumed = run_sweep(&study, &dir, &options, &Silent).unwrap();
+    assert_eq!(
+        (resumed.reused, resumed.computed),
+        (finished, points - finished)
+    );
+    assert!(dir.join("summary.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -43,6 +43,15 @@ pub enum OutputError {
     /// The output directory could not be locked (another process holds it, or an I/O error).
     #[error(transparent)]
     Lock(#[from] lock::LockError),
+    /// The run was cancelled ([`crate::pipeline::sweep::runner::Progress::cancelled`]) before
+    /// every case was computed: the finished cases are committed, the summary is not written.
+    #[error("interrupted after {finished} of {total} case(s): the finished cases are kept, and running the same command again resumes from them")]
+    Interrupted {
+        /// Cases done (computed, failed or reused) when the run stopped.
+        finished: usize,
+        /// Cases of the run.
+        total: usize,
+    },
 }
 
 /// Maps an I/O error on `path` to [`OutputError::Io`].

@@ -46,6 +46,11 @@ pub trait Progress: Sync {
     fn start(&self, total: usize, reused: usize);
     /// A case is done (computed or failed); `seconds` is its wall time.
     fn finished(&self, row: &SummaryRow, outcome: Outcome, seconds: f64);
+    /// True when the run should stop (e.g. Ctrl-C in a Python session): no case starts after
+    /// it returns true, the cases already running finish and are committed.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that reports nothing.
@@ -125,15 +130,25 @@ pub fn run_sweep(
         png: options.case_figures && options.figures.png,
         svg: options.case_figures && options.figures.svg,
     };
+    let total = reused + todo.len();
     let fresh: Vec<(SummaryRow, Outcome)> = todo
         .into_par_iter()
-        .map(|(i, hash)| {
+        .filter_map(|(i, hash)| {
+            if progress.cancelled() {
+                return None;
+            }
             let t0 = Instant::now();
             let (row, outcome) = run_one_case(study, i, hash, dir, &case_figures);
             progress.finished(&row, outcome, t0.elapsed().as_secs_f64());
-            (row, outcome)
+            Some((row, outcome))
         })
         .collect();
+    if reused + fresh.len() < total {
+        return Err(OutputError::Interrupted {
+            finished: reused + fresh.len(),
+            total,
+        });
+    }
     let computed = fresh
         .iter()
         .filter(|(_, o)| *o == Outcome::Computed)
