@@ -324,6 +324,12 @@ fn in_sweep(e: ConfigError, name: &str, swept: &[SweptValue]) -> ConfigError {
         .map(|v| format!("sweep.{} = {}", v.key, v.text))
         .collect();
     let prefix = format!("sweep case {name} ({})", values.join(", "));
+    with_prefix(e, &prefix, " (is every swept key a config key?)")
+}
+
+/// Puts `prefix` in front of the key of an invalid value, or of the message (followed by
+/// `parse_hint`) of a parse error; other errors are returned as they are.
+fn with_prefix(e: ConfigError, prefix: &str, parse_hint: &str) -> ConfigError {
     match e {
         ConfigError::Invalid { path, key, message } => ConfigError::Invalid {
             path,
@@ -332,7 +338,7 @@ fn in_sweep(e: ConfigError, name: &str, swept: &[SweptValue]) -> ConfigError {
         },
         ConfigError::Parse { path, message } => ConfigError::Parse {
             path,
-            message: format!("{prefix}: {message} (is every swept key a config key?)"),
+            message: format!("{prefix}: {message}{parse_hint}"),
         },
         other => other,
     }
@@ -352,19 +358,7 @@ fn merge_tables(base: &mut toml::Table, over: toml::Table) {
 
 /// Puts "cases[i] (name)" in front of the key of an error found in a case's merged config.
 fn in_case(e: ConfigError, index: usize, name: &str) -> ConfigError {
-    let prefix = format!("cases[{index}] ({name})");
-    match e {
-        ConfigError::Invalid { path, key, message } => ConfigError::Invalid {
-            path,
-            key: format!("{prefix}: {key}"),
-            message,
-        },
-        ConfigError::Parse { path, message } => ConfigError::Parse {
-            path,
-            message: format!("{prefix}: {message}"),
-        },
-        other => other,
-    }
+    with_prefix(e, &format!("cases[{index}] ({name})"), "")
 }
 
 /// Identifies a case's results: a hash of its resolved config (in atomic units, without the

@@ -255,17 +255,9 @@ fn temperature(fig: &TemperatureFigure) -> Result<Layout<'_>, PlotError> {
             });
         }
     }
-    let (bx, mut by) = bounds_of(curves.iter().map(|c| &c.data));
-    let pad_lo = if !by.is_empty() && by.lo < 0.0 {
-        0.05
-    } else {
-        0.0
-    };
-    if !by.is_empty() {
-        by.include(0.0);
-    }
+    let (bx, by) = bounds_of(curves.iter().map(|c| &c.data));
     let x = bx.axis(0.03, 0.03, "energy")?;
-    let y = by.axis(pad_lo, 0.06, "temperature")?;
+    let y = by.temperature_axis()?;
     let top = (x.0 * fig.ev_per_hartree, x.1 * fig.ev_per_hartree);
     let right = (y.0 * fig.kelvin_per_hartree, y.1 * fig.kelvin_per_hartree);
     for (name, (lo, hi)) in [("energy in eV", top), ("temperature in K", right)] {
@@ -321,16 +313,8 @@ fn branches(fig: &BranchesFigure) -> Result<Layout<'_>, PlotError> {
         }
         prepared.push((panel, states_label, window));
     }
-    let pad_lo = if !by.is_empty() && by.lo < 0.0 {
-        0.05
-    } else {
-        0.0
-    };
-    if !by.is_empty() {
-        by.include(0.0);
-    }
     let x = bx.axis(0.03, 0.03, "energy per particle")?;
-    let y = by.axis(pad_lo, 0.06, "temperature")?;
+    let y = by.temperature_axis()?;
     let (size, grid) = panel_grid(prepared.len(), !fig.title.is_empty());
     let mut panels: Vec<Panel<'_>> = prepared
         .into_iter()

@@ -83,6 +83,20 @@ impl Bounds {
         self.lo > self.hi
     }
 
+    /// The temperature axis of the T(E) figures: the data range with T = 0 included, padded
+    /// below only when the data go negative.
+    pub(super) fn temperature_axis(mut self) -> Result<(f64, f64), PlotError> {
+        let pad_lo = if !self.is_empty() && self.lo < 0.0 {
+            0.05
+        } else {
+            0.0
+        };
+        if !self.is_empty() {
+            self.include(0.0);
+        }
+        self.axis(pad_lo, 0.06, "temperature")
+    }
+
     /// Axis range: the data range padded by `pad_lo`/`pad_hi` (fractions of the span); [0, 1]
     /// without data; a degenerate span is widened around its value.
     pub(super) fn axis(
