@@ -27,7 +27,7 @@
 //! `--out H.mtx` writes `H.mtx` and `H.grid.csv` (an `--out` without the `.mtx` extension gets
 //! `.grid.csv` appended). Each is written to a hidden temporary file in the same directory and
 //! renamed into place when complete, so an interrupted or failed export never leaves a
-//! half-written file under either name. (The staging protocol of [`super::run`] is for output
+//! half-written file under either name. (The staging protocol of [`super::commit`] is for output
 //! directories with a manifest and a lock; these are two single files at a path the user names.)
 
 use super::tables::{Cell, Csv};
