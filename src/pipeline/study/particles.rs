@@ -115,9 +115,6 @@ pub struct ParticleResult {
 /// Largest number of grid energies at which T^(C)(E) of the N-fermion gas is tabulated.
 pub const CANONICAL_POINTS: usize = 400;
 
-/// Largest number of enumerated occupations written to `states.csv`.
-pub const STATES_CSV_LIMIT: usize = 200_000;
-
 /// The orbitals for the N-particle states: the computed spectrum, extended (once, by a Sturm
 /// count) when some state below E_max could occupy a level above it.
 pub struct OrbitalSource<'a> {
