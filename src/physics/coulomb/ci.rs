@@ -1238,7 +1238,8 @@ impl CiSpectrum {
     }
 
     /// The states for the thermodynamics (N = 2): spin ½ gives singlets (g = 1) and triplets
-    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1).
+    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1). Energies within
+    /// [`degeneracy_tolerance`] are made equal (one level).
     pub fn to_state_list(&self, spin: Spin) -> Result<StateList, CoulombError> {
         let mut energy = Vec::with_capacity(self.states.len());
         let mut kinetic = Vec::with_capacity(self.states.len());
@@ -1250,8 +1251,21 @@ impl CiSpectrum {
                 multiplicity.push(g);
             }
         }
-        Ok(StateList::new(energy, kinetic, multiplicity, 2)?)
+        let tolerance = degeneracy_tolerance(energy.iter().copied());
+        Ok(StateList::new(energy, kinetic, multiplicity, 2)?.with_degenerate_within(tolerance))
     }
+}
+
+/// CI energies closer than this are one level of the thermodynamics (Hartree): 1e-12 of the
+/// largest |E| (about 4500 ε). The blocks (singlet/triplet, even/odd) are diagonalized
+/// separately, so states degenerate in exact arithmetic (e.g. the singlet and the triplet of one
+/// pair without interaction) differ by rounding, a few ε‖H‖, and the dense and the partial
+/// solver round differently; ‖H‖ of a block (at most 2 e_M plus the largest interaction
+/// element) stays within a few hundred times the |E| of the states a study keeps. A physical
+/// splitting this small is 1e-9 of an energy-grid step (1e-4 Ha) and would change no reported
+/// quantity but T^(μ) at the split, which it would make an artefact of rounding.
+pub fn degeneracy_tolerance(energies: impl IntoIterator<Item = f64>) -> f64 {
+    1e-12 * energies.into_iter().map(f64::abs).fold(0.0, f64::max)
 }
 
 /// Which states a convergence check compares (per exchange sector).
