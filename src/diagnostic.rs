@@ -237,3 +237,44 @@ pub fn group(all: &[Diagnostic], severity: Severity) -> Vec<Group<'_>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_kind_lists_the_cases_once() {
+        let w =
+            |case: &str, m: &str| Diagnostic::warning(Kind::CoulombCanonicalRange, m).in_case(case);
+        let all = vec![
+            w("a", "W off: x"),
+            w("a", "eps_r = 1: y"),
+            w("b", "W off: z"),
+            Diagnostic::note(Kind::SpectrumExtended, "n").in_case("a"),
+        ];
+        let groups = group(&all, Severity::Warning);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].cases(), ["a", "b"]);
+        assert_eq!(
+            groups[0].to_string(),
+            "warning: Coulomb canonical table ends below T_max in 2 cases (a, b); e.g. case a: W off: x (3 in all; each is listed in its case's metadata.json)"
+        );
+        let notes = group(&all, Severity::Note);
+        assert_eq!(notes[0].to_string(), "note: case a: n");
+        // Without cases (e.g. `confine spectrum`), each message on its own line.
+        let free = [
+            Diagnostic::warning(Kind::UnresolvedSplittings, "p"),
+            Diagnostic::warning(Kind::UnresolvedSplittings, "q"),
+        ];
+        assert_eq!(
+            group(&free, Severity::Warning)[0].to_string(),
+            "warning: level splittings below the solver's resolution (2 times):\n  p\n  q"
+        );
+        let many: Vec<Diagnostic> = (0..7)
+            .map(|i| Diagnostic::warning(Kind::UnderResolvedLevels, "m").in_case(&format!("c{i}")))
+            .collect();
+        assert!(group(&many, Severity::Warning)[0]
+            .to_string()
+            .contains("in 7 cases (c0, c1, c2, c3, c4 and 2 more)"));
+    }
+}

@@ -299,8 +299,15 @@ fn a_sweep_prints_one_line_per_kind_not_one_per_case() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Every shipped config runs without a warning (release: the paper config takes seconds there;
-/// CI runs it with `cargo test --release -- --ignored`).
+/// Configs whose reported quantities use levels with fewer than 10 points per half wavelength
+/// at their h = 0.25 bohr: the default energy grid (every requested level, up to 1.2 Ha and
+/// 2.1 Ha) and the orbitals of N >= 8 electrons / of the CI. They warn once, by design of the
+/// criterion (docs/NUMERICS.md); a finer grid would move their reported numbers.
+const COARSE_SHIPPED: [&str; 2] = ["coulomb_check", "thermodynamic_limit"];
+
+/// Every other shipped config runs without a warning, and those two with exactly the one
+/// under-resolution warning (release: the paper config takes seconds there; CI runs it with
+/// `cargo test --release -- --ignored`).
 #[test]
 #[ignore]
 fn shipped_configs_print_no_warning() {
@@ -322,11 +329,27 @@ fn shipped_configs_print_no_warning() {
         let o = run(&["run", s(&path), "--no-figures", "--out", s(&dir)]);
         let text = err(&o);
         assert!(o.status.success(), "{}: {text}", path.display());
-        assert!(
-            !text.to_lowercase().contains("warning"),
-            "{}: {text}",
-            path.display()
-        );
+        let warnings: Vec<&str> = text
+            .lines()
+            .filter(|l| l.to_lowercase().contains("warning"))
+            .collect();
+        let coarse = COARSE_SHIPPED.contains(&name.as_str())
+            && path.parent().is_some_and(|p| p.ends_with("configs"));
+        if coarse {
+            assert_eq!(warnings.len(), 1, "{}: {text}", path.display());
+            assert!(
+                warnings[0].starts_with(&format!("warning: case {name}: levels ")),
+                "{text}"
+            );
+            let meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("metadata.json")).unwrap())
+                    .unwrap();
+            let w = meta["cases"][0]["warnings"].as_array().unwrap();
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert_eq!(w[0]["kind"], "under_resolved_levels");
+        } else {
+            assert!(warnings.is_empty(), "{}: {text}", path.display());
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -104,21 +104,21 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
             ),
         )
     } else {
-        let reason = match direct.first() {
-            Some(l) => format!(
-                "level {} (E = {:.4e} Ha, {:.1} points) enters the reported results",
-                l.n, l.energy, l.points_per_half_wavelength
+        let reason = match (direct.first(), direct.last()) {
+            (Some(lo), Some(hi)) => format!(
+                "reported quantities use {} (level {}: E = {:.4e} Ha, {:.1} points); a grid.spacing {:.2} times the present one resolves them",
+                if lo.n == hi.n { format!("level {}", lo.n) } else { format!("levels {}-{}", lo.n, hi.n) },
+                hi.n,
+                hi.energy,
+                hi.points_per_half_wavelength,
+                hi.points_per_half_wavelength / WARN_POINTS_PER_HALF_WAVELENGTH
             ),
-            None => format!(
-                "the canonical state at T = {:.4e} Ha has a mean relative error of {thermal:.1e}, above the {standard:.1e} of a resolved level",
+            _ => format!(
+                "the canonical state at T = {:.4e} Ha has a mean relative error of {thermal:.1e}, above the {standard:.1e} of a resolved level; refine grid.spacing or lower analysis.temperatures.to",
                 used.max_temperature
             ),
         };
-        let suggested = first_spacing_hint(last);
-        Diagnostic::warning(
-            Kind::UnderResolvedLevels,
-            format!("{what}, and {reason}; refine grid.spacing{suggested}, or lower the energy range or temperatures reported"),
-        )
+        Diagnostic::warning(Kind::UnderResolvedLevels, format!("{what}, and {reason}"))
     };
     Some(
         diagnostic
@@ -132,10 +132,4 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
             .with("thermal_relative_error", thermal)
             .with("resolved_relative_error", standard),
     )
-}
-
-/// How much finer the grid must be for `level` to reach the standard (a factor on the spacing).
-fn first_spacing_hint(level: &Level) -> String {
-    let factor = level.points_per_half_wavelength / WARN_POINTS_PER_HALF_WAVELENGTH;
-    format!(" by a factor {factor:.2}")
 }
