@@ -58,6 +58,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod diagnostic;
 pub mod eigen;
 pub mod hash;
 pub mod model;

@@ -122,6 +122,7 @@ fn levels_csv(case: &CaseResult) -> Csv {
     ];
     header.extend(pieces);
     header.push("residual [Ha]".into());
+    header.push("discretization_error [Ha]".into());
     let mut t = Csv::new(&header);
     for l in &case.levels {
         let mut cells = vec![
@@ -135,6 +136,7 @@ fn levels_csv(case: &CaseResult) -> Csv {
         ];
         cells.extend(l.piece_probability.iter().map(|p| Cell::Num(*p)));
         cells.push(Cell::Num(l.residual));
+        cells.push(Cell::Num(l.discretization_error));
         t.row(&cells);
     }
     t

@@ -101,7 +101,8 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                         "seconds": v.result.seconds,
                     })).collect::<Vec<_>>(),
                 })),
-                "warnings": c.warnings,
+                "warnings": c.diagnostics.iter().filter(|d| d.is_warning()).collect::<Vec<_>>(),
+                "notes": c.diagnostics.iter().filter(|d| !d.is_warning()).collect::<Vec<_>>(),
                 "seconds": {"spectrum": c.spectrum_seconds, "thermodynamics": c.thermo_seconds},
             })
         })

@@ -354,11 +354,19 @@ fn variant_thermodynamics(
         .copied()
         .filter(|&t| t <= t_limit)
         .collect();
-    let mut warnings = Vec::new();
+    let mut diagnostics = Vec::new();
     if temperatures.len() < thermo.temperatures.len() {
-        warnings.push(format!(
-            "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
-        ));
+        diagnostics.push(
+            super::particles::canonical_range_diagnostic(
+                crate::diagnostic::Kind::CoulombCanonicalRange,
+                temperatures.last().copied(),
+                format!(
+                    "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
+                ),
+            )
+            .with("temperature_limit", t_limit)
+            .with("energy_max", energy_max),
+        );
     }
     let canonical = canonical_table(&list, &temperatures, &mut rows).map_err(|e| name.thermo(e))?;
     let bound = temperatures
@@ -380,7 +388,7 @@ fn variant_thermodynamics(
         canonical_bound: bound,
         nhc,
         intruder: convex_intruder(&points, 1e-12),
-        warnings,
+        diagnostics,
         seconds: 0.0,
         stages: StageTimes::default(),
     };
