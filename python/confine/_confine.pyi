@@ -50,6 +50,7 @@ class Problem:
         dielectric: float = 1.0,
         strength: float = 1.0,
         grid_check: bool = False,
+        check_orbitals: Optional[int] = None,
     ) -> Dict[str, Any]: ...
 
 class Spectrum:

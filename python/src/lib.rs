@@ -6,10 +6,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+use confine::checks::analytic::Parity;
 use confine::checks::{converge::self_convergence, validate::validate};
 use confine::model::potential::Potential;
 use confine::model::problem::Problem;
-use confine::physics::coulomb::ci::{solve_ci, CiSettings, CiState, CiStates};
+use confine::physics::coulomb::ci::{
+    convergence_of, CiProblem, CiSettings, CiState, CiStates, ConvergenceRow, StateSelection,
+    Symmetry,
+};
 use confine::physics::coulomb::grid2d::{self, GridOptions};
 use confine::physics::coulomb::SoftCoulomb;
 use confine::physics::many_body::{self, EnumerationSettings, Orbitals, Spin};
@@ -420,11 +424,15 @@ impl PyProblem {
     /// λ/(ε_r √((x₁−x₂)² + s²)) (`strength` λ, `dielectric` ε_r, `softening` s in bohr): CI in
     /// the lowest `orbitals` orbitals, at least the `states` lowest states of each exchange
     /// sector. Dict of arrays per state: `energy`, `kinetic` ⟨K₁+K₂⟩, `potential` ⟨V₁+V₂⟩,
-    /// `interaction` ⟨W⟩ (Hartree), `spin` ("singlet"/"triplet"), `sector_index`; with
-    /// `grid_check=True` also `grid`: the lowest states of each sector by a direct solve on the
-    /// 2-D grid of this problem (`singlet`, `triplet` energies in Hartree, `max_residual`,
-    /// `seconds`). The GIL is released.
-    #[pyo3(signature = (orbitals, states = 10, softening = 1.0, dielectric = 1.0, strength = 1.0, grid_check = false))]
+    /// `interaction` ⟨W⟩ (Hartree), `spin` ("singlet"/"triplet"), `sector_index`, `parity`
+    /// ("even"/"odd", or None without the mirror symmetry), `leading_pair` (n×2 orbital indices
+    /// of the largest CI coefficient) and `leading_weight` (its squared coefficient); with
+    /// `check_orbitals=M′` also `convergence`: the same states in M′ > M orbitals (`coarse`,
+    /// `fine`, `change` in Hartree, `spin`, `index` per compared state, `max_abs_change`);
+    /// with `grid_check=True` also `grid`: the lowest states of each sector by a direct solve
+    /// on the 2-D grid of this problem (`singlet`, `triplet` energies in Hartree,
+    /// `max_residual`, `seconds`). The GIL is released.
+    #[pyo3(signature = (orbitals, states = 10, softening = 1.0, dielectric = 1.0, strength = 1.0, grid_check = false, check_orbitals = None))]
     #[allow(clippy::too_many_arguments)]
     fn coulomb_pair(
         &self,
@@ -435,25 +443,44 @@ impl PyProblem {
         dielectric: f64,
         strength: f64,
         grid_check: bool,
+        check_orbitals: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
         let problem = &self.problem;
         let origin = self.origin.display().to_string();
         let fail = |what: &str, e: &dyn std::error::Error| {
             confine_error(format!("{origin}: {what}: {}", error_chain(e)))
         };
-        let (ci, ci_seconds, grid) = solve(py, || {
+        let (ci, convergence, ci_seconds, grid) = solve(py, || {
             let interaction = SoftCoulomb::new(strength, dielectric, softening)
                 .map_err(|e| fail("two electrons", &e))?;
             let start = std::time::Instant::now();
+            let basis = check_orbitals.unwrap_or(orbitals).max(orbitals);
             let spectrum = problem
-                .spectrum_with_levels(problem.levels.max(orbitals))
+                .spectrum_with_levels(problem.levels.max(basis))
                 .map_err(|e| fail("computing the spectrum", &e))?;
             let settings = CiSettings {
                 states: CiStates::lowest(states),
                 ..CiSettings::new(orbitals)
             };
-            let ci = solve_ci(&problem.potential, &spectrum, &interaction, &settings)
+            // The integrals of the larger basis serve both solves (as `confine run` does).
+            let ci_problem = CiProblem::new(
+                &problem.potential,
+                &spectrum,
+                &interaction,
+                basis,
+                Symmetry::Auto,
+            )
+            .map_err(|e| fail("two electrons (CI)", &e))?;
+            let ci = ci_problem
+                .solve(&settings)
                 .map_err(|e| fail("two electrons (CI)", &e))?;
+            let convergence = match check_orbitals {
+                Some(fine) => Some(
+                    convergence_of(&ci, &ci_problem, fine, StateSelection::Lowest(states))
+                        .map_err(|e| fail("two electrons (CI check in M')", &e))?,
+                ),
+                None => None,
+            };
             let ci_seconds = start.elapsed().as_secs_f64();
             let grid = if grid_check {
                 let start = std::time::Instant::now();
@@ -473,7 +500,7 @@ impl PyProblem {
             } else {
                 None
             };
-            Ok((ci, ci_seconds, grid))
+            Ok((ci, convergence, ci_seconds, grid))
         })?;
         let dict = PyDict::new(py);
         let column = |f: fn(&CiState) -> f64| ci.states.iter().map(f).collect::<Vec<_>>();
@@ -485,6 +512,44 @@ impl PyProblem {
         dict.set_item("spin", spin)?;
         let rank: Vec<u64> = ci.states.iter().map(|s| s.sector_index as u64).collect();
         dict.set_item("sector_index", rank.into_pyarray(py))?;
+        let parity: Vec<Option<&str>> = ci
+            .states
+            .iter()
+            .map(|s| {
+                s.parity.map(|p| match p {
+                    Parity::Even => "even",
+                    Parity::Odd => "odd",
+                })
+            })
+            .collect();
+        dict.set_item("parity", parity)?;
+        let pairs: Vec<Vec<u64>> = ci
+            .states
+            .iter()
+            .map(|s| vec![s.leading_pair.0 as u64, s.leading_pair.1 as u64])
+            .collect();
+        let pairs = numpy::PyArray2::from_vec2(py, &pairs)
+            .map_err(|e| confine_error(format!("leading pairs: {e}")))?;
+        dict.set_item("leading_pair", pairs)?;
+        dict.set_item(
+            "leading_weight",
+            column(|s| s.leading_weight).into_pyarray(py),
+        )?;
+        if let Some(c) = convergence {
+            let check = PyDict::new(py);
+            check.set_item("coarse_orbitals", c.coarse_orbitals)?;
+            check.set_item("fine_orbitals", c.fine_orbitals)?;
+            let row = |f: fn(&ConvergenceRow) -> f64| c.rows.iter().map(f).collect::<Vec<_>>();
+            check.set_item("coarse", row(|r| r.coarse).into_pyarray(py))?;
+            check.set_item("fine", row(|r| r.fine).into_pyarray(py))?;
+            check.set_item("change", row(|r| r.change).into_pyarray(py))?;
+            let spin: Vec<&str> = c.rows.iter().map(|r| r.exchange.spin_name()).collect();
+            check.set_item("spin", spin)?;
+            let index: Vec<u64> = c.rows.iter().map(|r| r.index as u64).collect();
+            check.set_item("index", index.into_pyarray(py))?;
+            check.set_item("max_abs_change", c.max_abs_change())?;
+            dict.set_item("convergence", check)?;
+        }
         dict.set_item("orbitals", ci.orbitals)?;
         dict.set_item("seconds", ci_seconds)?;
         if let Some((g, seconds)) = grid {

@@ -229,6 +229,35 @@ def test_coulomb_pair_ci_and_grid_check():
     assert on["energy"][0] > off["energy"][0]
 
 
+def test_coulomb_pair_reports_parity_leading_pair_and_the_check_in_a_larger_basis():
+    well = confine.square_well(0.1, 20.0, box_half_width=60.0, spacing=0.5, levels=30)
+    e = well.spectrum().energy
+    off = well.coulomb_pair(20, states=3, strength=0.0)
+    n = len(off["spin"])
+    assert off["leading_pair"].shape == (n, 2) and off["leading_weight"].shape == (n,)
+    # Without the interaction each state is one pair: weight 1, energy e_i + e_j, and the
+    # parity of the pair is (-1)^(i+j) (orbital i of the symmetric well has parity (-1)^i).
+    for k in range(n):
+        i, j = off["leading_pair"][k]
+        assert abs(off["leading_weight"][k] - 1.0) < 1e-12
+        assert abs(off["energy"][k] - (e[i] + e[j])) < 1e-12
+        assert off["parity"][k] == ("even" if (i + j) % 2 == 0 else "odd")
+    assert list(off["leading_pair"][0]) == [0, 0] and off["spin"][0] == "singlet"
+    # The check in M' = 26 orbitals: the same states, variationally lower, and the change is
+    # the largest difference; without the interaction nothing changes at all.
+    on = well.coulomb_pair(20, states=3, check_orbitals=26)
+    c = on["convergence"]
+    assert (c["coarse_orbitals"], c["fine_orbitals"]) == (20, 26)
+    assert np.all(c["fine"] <= c["coarse"] + 1e-12)
+    assert np.allclose(c["change"], c["fine"] - c["coarse"], rtol=0, atol=1e-15)
+    assert c["max_abs_change"] == np.max(np.abs(c["change"])) > 0
+    for spin in ("singlet", "triplet"):
+        lowest = [x for x, s in zip(on["energy"], on["spin"]) if s == spin][:3]
+        assert np.allclose(lowest, [x for x, s in zip(c["coarse"], c["spin"]) if s == spin], rtol=0, atol=1e-12)
+    flat = well.coulomb_pair(20, states=3, strength=0.0, check_orbitals=26)["convergence"]
+    assert flat["max_abs_change"] < 1e-12
+
+
 def test_relative_table_paths_resolve_against_the_config_file(tmp_path, monkeypatch):
     (tmp_path / "well.csv").write_text("x [bohr],V [Ha]\n-20.0,-0.1\n20.0,-0.1\n")
     text = (
