@@ -12,7 +12,7 @@ use confine::pipeline::error_chain;
 use confine::pipeline::output::commit::lock_output;
 use confine::pipeline::output::figures::FigureOutput;
 use confine::pipeline::output::write::write_study;
-use confine::pipeline::study::run_study;
+use confine::pipeline::study::{run_study_with, Cancel};
 use confine::pipeline::sweep::runner::{self, Outcome, Progress, SweepOptions};
 use confine::pipeline::sweep::summary::SummaryRow;
 use pyo3::prelude::*;
@@ -126,11 +126,13 @@ fn work(
         "running {} case(s) of {path}",
         study.cases.len()
     )));
-    let result =
-        run_study(&study).map_err(|e| format!("{path}: running the study: {}", error_chain(&e)))?;
+    let flag = Arc::clone(&progress.cancel);
+    let cancel = Cancel::when(move || flag.load(Ordering::Relaxed));
+    let result = run_study_with(&study, &cancel);
     if progress.cancelled() {
         return Err(format!("{path}: interrupted: nothing written"));
     }
+    let result = result.map_err(|e| format!("{path}: running the study: {}", error_chain(&e)))?;
     write_study(&result, &dir, &figures).map_err(|e| {
         format!(
             "writing the results to {}: {}",
@@ -150,8 +152,10 @@ fn work(
 /// Runs the study of the config file `config` (as `confine run CONFIG --out OUT`), writing
 /// into `out` (default `out/<config stem>`), with `figures` (PNG and SVG) or without. Progress
 /// goes to the logger "confine" (level INFO) and to `progress(line)` when given. Ctrl-C stops
-/// a sweep at the next case boundary (finished cases are committed, a re-run resumes) and
-/// abandons a plain study before anything is written; it raises KeyboardInterrupt. Returns a
+/// a sweep at the next case boundary (finished cases are committed, a re-run resumes) and a
+/// plain study at the next stage boundary of its cases, before anything is written; the call
+/// returns once the work has stopped (the output directory is unlocked) and raises
+/// KeyboardInterrupt. Returns a
 /// dict: `out`, `cases`, `computed`, `reused`, `failed`, `seconds`.
 #[pyfunction]
 #[pyo3(signature = (config, out = None, figures = true, progress = None))]
@@ -216,14 +220,14 @@ fn run(
         }
         if let Err(e) = py.check_signals() {
             cancel.store(true, Ordering::Relaxed);
-            if !is_sweep {
-                // The worker discards its result (it checks `cancel` before writing).
-                return Err(e);
-            }
-            logger.call_method1(
-                "warning",
-                ("interrupted: finishing the cases in progress, starting no new one",),
-            )?;
+            // Wait for the worker: it stops at its next case (sweep) or stage (study) boundary
+            // and releases the output lock, so the same call can be made again at once.
+            let message = if is_sweep {
+                "interrupted: finishing the cases in progress, starting no new one"
+            } else {
+                "interrupted: stopping at the next stage; nothing will be written"
+            };
+            logger.call_method1("warning", (message,))?;
             interrupted.get_or_insert(e);
         }
     };

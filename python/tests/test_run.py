@@ -3,6 +3,8 @@
 import logging
 import os
 import signal
+import threading
+import time
 
 import pytest
 
@@ -63,3 +65,34 @@ def test_ctrl_c_stops_a_sweep_at_a_case_boundary(tmp_path):
     report = confine.run(config, out, figures=False)
     assert report["reused"] == len(cases) and report["computed"] == points - len(cases)
     assert (out / "summary.csv").stat().st_size > 0
+
+
+def test_ctrl_c_stops_a_plain_study_and_releases_its_output(tmp_path):
+    # One case with N = 1..4 electrons and two Coulomb variants: seconds of work in stages.
+    config = tmp_path / "heavy.toml"
+    config.write_text(
+        paper_base_text()
+        + "\n[particles]\nn = [1, 2, 3, 4]\nspin = \"half\"\nenergy_per_particle_max = 0.03\n"
+        + "[coulomb]\neps_r = [1.0, 12.9]\norbitals = 60\ncheck_orbitals = 70\n"
+        + "energy_per_particle_max = -0.04\n"
+    )
+    out = tmp_path / "out"
+
+    # Ctrl-C while Python waits for the computation (not inside a progress callback).
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            confine.run(config, out, figures=False)
+    finally:
+        timer.cancel()
+    # The work has stopped when the call returns: no computation goes on in the background
+    # (this process uses no CPU while it sleeps), nothing is written, no staging is left.
+    cpu = time.process_time()
+    time.sleep(1.0)
+    assert time.process_time() - cpu < 0.1, "the study kept computing after Ctrl-C"
+    assert not (out / "metadata.json").exists()
+    if out.exists():
+        assert [p.name for p in out.iterdir() if p.name != ".confine-lock"] == []
+    report = confine.run(config, out, figures=False)
+    assert report["computed"] == 1 and (out / "metadata.json").stat().st_size > 0

@@ -246,3 +246,47 @@ fn run_cli_writes_outputs_and_refuses_unwritable_directories() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("analysis.epsilon"));
     assert!(!bad_out.exists(), "a failed run left {bad_out:?}");
 }
+
+/// A cancelled study stops at a stage boundary with `Cancelled`, whichever stage the request
+/// arrives in, and an uncancelled one is unaffected.
+#[test]
+fn a_cancelled_study_stops_at_the_next_stage_boundary() {
+    use confine::pipeline::study::{run_study_with, Cancel, StudyError};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let text = crate::common::square_well(40.0, 0.1, 4.0, 0.1, 60)
+        + "[particles]\nn = [1, 2, 3]\nspin = \"half\"\nenergy_per_particle_max = 0.05\n";
+    let study =
+        confine::pipeline::config::parse_study(&text, std::path::Path::new("c.toml")).unwrap();
+    // Count the checks of a full run, then cancel at each of them in turn.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let full = run_study_with(
+        &study,
+        &Cancel::when(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            false
+        }),
+    )
+    .unwrap();
+    let checks = seen.load(Ordering::Relaxed);
+    assert!(
+        checks >= 6,
+        "case start, after the spectrum and one-particle stages, each N: {checks}"
+    );
+    assert_eq!(full.cases[0].particles.len(), 3);
+    for stop_at in 0..checks {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        let cancel = Cancel::when(move || c.fetch_add(1, Ordering::Relaxed) >= stop_at);
+        match run_study_with(&study, &cancel) {
+            Err(StudyError::Cancelled { case }) => assert_eq!(case, study.cases[0].name),
+            other => panic!("stop at check {stop_at}: {other:?}"),
+        }
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            stop_at + 1,
+            "no work after the stop"
+        );
+    }
+}

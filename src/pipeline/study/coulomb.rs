@@ -153,6 +153,7 @@ pub fn run_coulomb(
     let mut variants = Vec::with_capacity(all.len());
     let mut grid_check = Vec::new();
     for (label, eps_r, w) in all {
+        settings.thermo.cancel.check(name)?;
         let t0 = Instant::now();
         let energy_max = 2.0 * cfg.energy_per_particle_max;
         let (problem, ci) = stages
@@ -176,6 +177,7 @@ pub fn run_coulomb(
             })?;
             grid_check.extend(rows);
         }
+        settings.thermo.cancel.check(name)?;
         let convergence = match (eps_r, cfg.check_orbitals) {
             (Some(_), Some(fine)) => Some(
                 stages

@@ -112,6 +112,56 @@ pub enum StudyError {
         /// What is needed and which key to change.
         message: String,
     },
+    /// The run was cancelled ([`Cancel`]) before the case was finished.
+    #[error("case {case}: cancelled before it was finished")]
+    Cancelled {
+        /// Case name.
+        case: String,
+    },
+}
+
+/// A request to stop a study early (e.g. Ctrl-C in a Python session), checked between cases
+/// and between the stages of a case (after the spectrum, the one-particle thermodynamics, each
+/// N of `[particles]`, the Coulomb integrals and each Coulomb variant): a cancelled study
+/// returns [`StudyError::Cancelled`] within one stage, and nothing of it is written.
+#[derive(Clone, Default)]
+pub struct Cancel(Option<std::sync::Arc<dyn Fn() -> bool + Send + Sync>>);
+
+impl Cancel {
+    /// Never cancels.
+    pub fn never() -> Self {
+        Self(None)
+    }
+
+    /// Cancels once `requested()` returns true.
+    pub fn when(requested: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(requested)))
+    }
+
+    /// True once the stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.as_ref().is_some_and(|f| f())
+    }
+
+    /// `Err(Cancelled)` for case `name` once the stop was requested.
+    pub(crate) fn check(&self, name: CaseName<'_>) -> Result<(), StudyError> {
+        if self.requested() {
+            return Err(StudyError::Cancelled {
+                case: name.0.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Cancel(when)"
+        } else {
+            "Cancel(never)"
+        })
+    }
 }
 
 /// The case a stage works for: names it in every error of the stage.
@@ -169,6 +219,8 @@ pub struct ThermoSettings {
     pub truncation_tolerance: f64,
     /// What work sized at run time (energy grids, extensions) may allocate.
     pub budget: Budget,
+    /// When to stop early.
+    pub cancel: Cancel,
 }
 
 /// One row of `levels.csv` (Hartree unless stated).
@@ -308,20 +360,22 @@ pub struct StudyResult {
 /// after the other otherwise) and returns the results in file order; the first failing case
 /// stops the study with its error.
 pub fn run_study(study: &Study) -> Result<StudyResult, StudyError> {
+    run_study_with(study, &Cancel::never())
+}
+
+/// [`run_study`] that stops with [`StudyError::Cancelled`] once `cancel` is requested.
+pub fn run_study_with(study: &Study, cancel: &Cancel) -> Result<StudyResult, StudyError> {
     let start = Instant::now();
     let parallel = study.cases.len().min(rayon::current_num_threads());
+    let one = |case: &Case| run_case_with(case, cancel);
     let cases = if plan::StudyPlan::new(study).concurrency() >= parallel {
         study
             .cases
             .par_iter()
-            .map(run_case)
+            .map(one)
             .collect::<Result<Vec<_>, _>>()?
     } else {
-        study
-            .cases
-            .iter()
-            .map(run_case)
-            .collect::<Result<Vec<_>, _>>()?
+        study.cases.iter().map(one).collect::<Result<Vec<_>, _>>()?
     };
     Ok(StudyResult {
         study: study.clone(),
@@ -345,6 +399,14 @@ fn default_temperatures(energies: &[f64]) -> (f64, f64) {
 /// doc). The case is planned first ([`plan::checked_plan`]): work that does not fit in the
 /// memory limit is refused before anything is allocated.
 pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
+    run_case_with(case, &Cancel::never())
+}
+
+/// [`run_case`] that stops with [`StudyError::Cancelled`] at the next stage boundary once
+/// `cancel` is requested.
+pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyError> {
+    let name = CaseName(&case.name);
+    cancel.check(name)?;
     let plan = plan::checked_plan(case)?;
     let budget = plan.budget();
     let cfg = &case.config;
@@ -371,11 +433,14 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         temperatures: solved.temperature_range.points(),
         truncation_tolerance: cfg.analysis.truncation_tolerance,
         budget: budget.clone(),
+        cancel: cancel.clone(),
     };
+    cancel.check(name)?;
     let one = stages.time("one_particle", || {
         one_particle(&case.name, &solved, &cfg.analysis, &thermo)
     })?;
     diagnostics.extend(one.diagnostics.iter().cloned());
+    cancel.check(name)?;
     let particle_results = match &cfg.particles {
         Some(pc) => {
             let mut source = particles::OrbitalSource::new(

@@ -392,7 +392,10 @@ pub fn run_particles(
         .config
         .counts
         .iter()
-        .map(|&n| run_one(CaseName(case), source, settings, n))
+        .map(|&n| {
+            settings.thermo.cancel.check(CaseName(case))?;
+            run_one(CaseName(case), source, settings, n)
+        })
         .collect()
 }
 
