@@ -113,7 +113,8 @@ fn timing_mode(spec: &str) -> Result<(), String> {
     println!(
         "{{\"n\":{n},\"k\":{k},\"repeats\":{repeats},\"threads\":{},\"best_seconds\":{best:e},\
          \"seconds\":[{}],\"norm_bound\":{:e},\"max_residual\":{:e},\
-         \"max_orthogonality_error\":{:e},\"sturm_count_at_cutoff\":{},\"e0\":{:e},\
+         \"max_orthogonality_error\":{:e},\"sturm_count_at_cutoff\":{},\"sturm_sweeps\":{},\
+         \"inverse_iterations\":{},\"clusters\":{},\"e0\":{:e},\
          \"e_last\":{:e},\"kinetic0\":{:e},\"values\":[{}],\"kinetic\":[{}]}}",
         rayon::current_num_threads(),
         list(&seconds),
@@ -121,6 +122,9 @@ fn timing_mode(spec: &str) -> Result<(), String> {
         p.report.max_residual,
         p.report.max_orthogonality_error,
         p.report.sturm_count_at_cutoff,
+        p.report.sturm_sweeps,
+        p.report.inverse_iterations,
+        p.report.clusters,
         p.values[0],
         p.values[k - 1],
         kin[0],

@@ -94,16 +94,18 @@ fn select(mask: u64, yes: f64, no: f64) -> f64 {
 }
 
 impl<const L: usize> Rhs<'_, L> {
+    /// b of one row, from that row's start component `s` and previous iterate `xi`.
     #[inline(always)]
-    fn row(&self, x: &[[f64; L]], i: usize) -> [f64; L] {
-        let s = self.start[i];
-        let xi = &x[i];
+    fn row(&self, s: f64, xi: &[f64; L]) -> [f64; L] {
         std::array::from_fn(|l| select(mask(self.fresh[l]), s, xi[l] * self.scale[l]))
     }
 }
 
-/// Iterates of `L` levels (row-interleaved) and the scratch of their steps.
+/// Iterates of `L` levels (row-interleaved) of one matrix and the scratch of their steps.
 pub(super) struct LaneWorkspace<const L: usize> {
+    /// (e_{i−1}, e_i, d_i) of every row i, with e_{−1} = e_{n−1} = 0: the sweeps read one
+    /// stream and need no test for the first and last rows.
+    rows: Vec<[f64; 3]>,
     /// Row i of every lane; holds b before a step and x after it.
     pub x: Vec<[f64; L]>,
     /// 1/q_i of every row and lane.
@@ -139,20 +141,20 @@ fn factor_row<const L: usize>(
     inv
 }
 
-/// (e_{i−1} or 0, e_i or 0, d_i) of row i.
-#[inline(always)]
-fn coefficients(t: &SymTridiagonal, i: usize) -> (f64, f64, f64) {
-    let n = t.diag.len();
-    let e_prev = if i > 0 { t.off[i - 1] } else { 0.0 };
-    let e = if i + 1 < n { t.off[i] } else { 0.0 };
-    (e_prev, e, t.diag[i])
-}
-
 impl<const L: usize> LaneWorkspace<L> {
-    /// Workspace for matrices of dimension n.
-    pub fn new(n: usize) -> Self {
+    /// Workspace for the matrix `t`.
+    pub fn new(t: &SymTridiagonal) -> Self {
+        let n = t.len();
         let zero = [0.0; L];
+        let rows = (0..n)
+            .map(|i| {
+                let e_prev = if i > 0 { t.off[i - 1] } else { 0.0 };
+                let e = if i + 1 < n { t.off[i] } else { 0.0 };
+                [e_prev, e, t.diag[i]]
+            })
+            .collect();
         Self {
+            rows,
             x: vec![zero; n],
             inv: vec![zero; n],
             checkpoints: vec![zero; n.div_ceil(CHUNK_ROWS)],
@@ -165,28 +167,26 @@ impl<const L: usize> LaneWorkspace<L> {
     /// before they are overwritten). Returns the sums of every lane.
     pub fn step(
         &mut self,
-        t: &SymTridiagonal,
         sigma: &[f64; L],
         pivot_floor: f64,
         rhs: &Rhs<'_, L>,
         out: &mut Output<'_, '_, L>,
     ) -> [StepSums; L] {
-        let n = t.len();
-        debug_assert_eq!(self.x.len(), n);
-        let negative = self.factor(t, sigma, pivot_floor, rhs);
+        let n = self.rows.len();
+        let negative = self.factor(sigma, pivot_floor, rhs);
         let mut sums = Sums::<L>::default();
         // x_{i+1} and x_{i+2} of the rows below the current chunk.
         let mut below = ([0.0; L], [0.0; L]);
         for c in (0..self.checkpoints.len()).rev() {
             let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
-            self.forward_substitute(t, rhs, c, rows.clone());
-            below = self.back_substitute(t, sigma, rows, below, out, &mut sums);
+            self.forward_substitute(rhs, c, rows.clone());
+            below = self.back_substitute(sigma, rows, below, out, &mut sums);
         }
         // Row 0 of w, now that x_0 and x_1 are known.
         let (x0, x1) = below;
-        let e0 = if n > 1 { t.off[0] } else { 0.0 };
+        let [_, e0, d0] = self.rows[0];
         for l in 0..L {
-            let w = (t.diag[0] - sigma[l]) * x0[l] + e0 * x1[l];
+            let w = (d0 - sigma[l]) * x0[l] + e0 * x1[l];
             sums.add(l, x0[l], w);
         }
         std::array::from_fn(|l| StepSums {
@@ -199,24 +199,23 @@ impl<const L: usize> LaneWorkspace<L> {
 
     /// The forward sweep: stores 1/q_i of every row and y at the start of every chunk; returns
     /// the number of negative pivots (the Sturm count at σ) of every lane.
-    fn factor(
-        &mut self,
-        t: &SymTridiagonal,
-        sigma: &[f64; L],
-        floor: f64,
-        rhs: &Rhs<'_, L>,
-    ) -> [u32; L] {
+    fn factor(&mut self, sigma: &[f64; L], floor: f64, rhs: &Rhs<'_, L>) -> [u32; L] {
         let mut carry = Carry {
             l: [0.0; L],
             y: [0.0; L],
             negative: [0; L],
         };
+        let n = self.rows.len();
         for (c, checkpoint) in self.checkpoints.iter_mut().enumerate() {
             *checkpoint = carry.y;
-            let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(t.len());
-            for i in rows {
-                let b = rhs.row(&self.x, i);
-                self.inv[i] = factor_row(&mut carry, sigma, floor, coefficients(t, i), &b);
+            let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+            let inputs = self.rows[rows.clone()]
+                .iter()
+                .zip(&self.x[rows.clone()])
+                .zip(&rhs.start[rows.clone()]);
+            for (inv, ((&[e_prev, e, d], x), &s)) in self.inv[rows].iter_mut().zip(inputs) {
+                let b = rhs.row(s, x);
+                *inv = factor_row(&mut carry, sigma, floor, (e_prev, e, d), &b);
             }
         }
         carry.negative
@@ -224,28 +223,24 @@ impl<const L: usize> LaneWorkspace<L> {
 
     /// Recomputes y_i = b_i − l_{i−1} y_{i−1} of the chunk's rows from its checkpoint, with
     /// l_{i−1} = e_{i−1}/q_{i−1} exactly as the forward sweep formed it.
-    fn forward_substitute(
-        &mut self,
-        t: &SymTridiagonal,
-        rhs: &Rhs<'_, L>,
-        c: usize,
-        rows: std::ops::Range<usize>,
-    ) {
+    fn forward_substitute(&mut self, rhs: &Rhs<'_, L>, c: usize, rows: std::ops::Range<usize>) {
         let mut y = self.checkpoints[c];
         let mut l_prev = [0.0; L];
         if rows.start > 0 {
-            let e = t.off[rows.start - 1];
+            let e = self.rows[rows.start][0];
             let inv = &self.inv[rows.start - 1];
             l_prev = std::array::from_fn(|l| e * inv[l]);
         }
-        for i in rows.clone() {
-            let b = rhs.row(&self.x, i);
+        let inputs = self.rows[rows.clone()]
+            .iter()
+            .zip(&self.inv[rows.clone()])
+            .zip(self.x[rows.clone()].iter().zip(&rhs.start[rows.clone()]));
+        for (out, ((&[_, e, _], inv), (x, &s))) in self.y.iter_mut().zip(inputs) {
+            let b = rhs.row(s, x);
             for l in 0..L {
                 y[l] = b[l] - l_prev[l] * y[l];
             }
-            self.y[i - rows.start] = y;
-            let (_, e, _) = coefficients(t, i);
-            let inv = &self.inv[i];
+            *out = y;
             l_prev = std::array::from_fn(|l| e * inv[l]);
         }
     }
@@ -254,44 +249,47 @@ impl<const L: usize> LaneWorkspace<L> {
     /// x of the two rows below it; returns x of its first two rows.
     fn back_substitute(
         &mut self,
-        t: &SymTridiagonal,
         sigma: &[f64; L],
         rows: std::ops::Range<usize>,
         (mut x1, mut x2): ([f64; L], [f64; L]),
         out: &mut Output<'_, '_, L>,
         sums: &mut Sums<L>,
     ) -> ([f64; L], [f64; L]) {
-        let n = t.len();
+        // Finished lanes leave before the chunk's rows are overwritten.
+        for l in 0..L {
+            if let Some((c, scale)) = out.copy[l] {
+                let column = &mut out.columns[c][rows.clone()];
+                for (dst, row) in column.iter_mut().zip(&self.x[rows.clone()]) {
+                    *dst = row[l] * scale;
+                }
+            }
+        }
         let keep: [u64; L] = std::array::from_fn(|l| mask(!out.write[l]));
-        let targets: Vec<(usize, usize, f64)> = (0..L)
-            .filter_map(|l| out.copy[l].map(|(c, scale)| (l, c, scale)))
-            .collect();
+        // (e_{i+1}, d_{i+1}) of the row below; zero below the last row, where x_{i+1} = x_{i+2}
+        // = 0 too, so that the last row adds nothing to the sums.
+        let [_, mut e_next, mut d_next] = self.rows.get(rows.end).copied().unwrap_or([0.0; 3]);
         // Local accumulators: kept in registers across the loop.
         let (mut xx, mut wx, mut ww) = (sums.xx, sums.wx, sums.ww);
-        for i in rows.clone().rev() {
-            let (y, inv) = (&self.y[i - rows.start], &self.inv[i]);
-            let (_, e, _) = coefficients(t, i);
+        let inputs = self.rows[rows.clone()]
+            .iter()
+            .zip(&self.inv[rows.clone()])
+            .zip(&self.y[..rows.len()]);
+        for (row, ((&[_, e, d], inv), y)) in self.x[rows].iter_mut().zip(inputs).rev() {
             let mut xi = [0.0; L];
             for l in 0..L {
                 xi[l] = y[l] * inv[l] - (e * inv[l]) * x1[l];
             }
-            if i + 1 < n {
-                // Row i + 1 of w = (T − σ)x is complete now that x_i is known.
-                let (_, e_next, d) = coefficients(t, i + 1);
-                for l in 0..L {
-                    let w = (e * xi[l] + (d - sigma[l]) * x1[l]) + e_next * x2[l];
-                    xx[l] += x1[l] * x1[l];
-                    wx[l] += w * x1[l];
-                    ww[l] += w * w;
-                }
-            }
-            let row = &mut self.x[i];
-            for &(l, c, scale) in &targets {
-                out.columns[c][i] = row[l] * scale;
+            // Row i + 1 of w = (T − σ)x is complete now that x_i is known.
+            for l in 0..L {
+                let w = (e * xi[l] + (d_next - sigma[l]) * x1[l]) + e_next * x2[l];
+                xx[l] += x1[l] * x1[l];
+                wx[l] += w * x1[l];
+                ww[l] += w * w;
             }
             for l in 0..L {
                 row[l] = select(keep[l], row[l], xi[l]);
             }
+            (e_next, d_next) = (e, d);
             x2 = x1;
             x1 = xi;
         }
@@ -453,7 +451,7 @@ pub(super) fn solve_levels<const L: usize>(
             columns: &mut columns,
             copy: std::mem::replace(&mut finished, [None; L]),
         };
-        let sums = ws.step(t, &sigma, params.pivot_floor, &rhs, &mut out);
+        let sums = ws.step(&sigma, params.pivot_floor, &rhs, &mut out);
         rhs.fresh = [false; L];
         for (l, slot) in lanes.iter_mut().enumerate() {
             let Some(lane) = slot else {
@@ -793,7 +791,7 @@ mod tests {
         let mut start = vec![0.0; n];
         start_vector(11, &mut start);
         let sigma: [f64; 8] = std::array::from_fn(|l| -1.3 + 0.37 * l as f64);
-        let mut ws = LaneWorkspace::<8>::new(n);
+        let mut ws = LaneWorkspace::<8>::new(&t);
         // Lanes 0..4 start from `start`; lanes 4..8 continue from a previous iterate (scaled).
         for (i, row) in ws.x.iter_mut().enumerate() {
             *row = std::array::from_fn(|l| (l as f64 + 1.0) * (i as f64 * 0.01).sin());
@@ -803,8 +801,8 @@ mod tests {
             fresh: std::array::from_fn(|l| l < 4),
             scale: std::array::from_fn(|l| 0.5 / (l as f64 + 1.0)),
         };
-        let b: Vec<[f64; 8]> = (0..n).map(|i| rhs.row(&ws.x, i)).collect();
-        let sums = ws.step(&t, &sigma, 1e-300, &rhs, &mut write_all(&mut []));
+        let b: Vec<[f64; 8]> = (0..n).map(|i| rhs.row(start[i], &ws.x[i])).collect();
+        let sums = ws.step(&sigma, 1e-300, &rhs, &mut write_all(&mut []));
         let mut tx = vec![0.0; n];
         for l in 0..8 {
             let x: Vec<f64> = ws.x.iter().map(|r| r[l]).collect();
@@ -842,14 +840,14 @@ mod tests {
             fresh: std::array::from_fn(|m| m == l),
             scale: [0.0; 8],
         };
-        let mut alone = LaneWorkspace::<1>::new(n);
+        let mut alone = LaneWorkspace::<1>::new(&t);
         let one = Rhs::<1> {
             start: &start,
             fresh: [true],
             scale: [0.0],
         };
-        let s1 = alone.step(&t, &[0.25], 1e-300, &one, &mut write_all(&mut []));
-        let mut ws = LaneWorkspace::<8>::new(n);
+        let s1 = alone.step(&[0.25], 1e-300, &one, &mut write_all(&mut []));
+        let mut ws = LaneWorkspace::<8>::new(&t);
         let old: Vec<[f64; 8]> = (0..n).map(|i| [i as f64; 8]).collect();
         ws.x.clone_from(&old);
         let mut column = vec![0.0; n];
@@ -860,7 +858,7 @@ mod tests {
             copy: std::array::from_fn(|l| (l == 2).then_some((0, 0.5))),
         };
         let sigma: [f64; 8] = std::array::from_fn(|l| if l == 5 { 0.25 } else { l as f64 });
-        let s8 = ws.step(&t, &sigma, 1e-300, &fresh(5), &mut out);
+        let s8 = ws.step(&sigma, 1e-300, &fresh(5), &mut out);
         for i in 0..n {
             assert_eq!(ws.x[i][5].to_bits(), alone.x[i][0].to_bits());
             assert_eq!(ws.x[i][2], old[i][2]);
@@ -896,7 +894,7 @@ mod tests {
                 max_iterations,
                 resolution: 8.0 * f64::EPSILON * norm * (n as f64).sqrt(),
             };
-            let mut ws = LaneWorkspace::<8>::new(n);
+            let mut ws = LaneWorkspace::<8>::new(&t);
             let mut out = vec![0.0; n * levels.len()];
             let solved = solve_levels(&t, &params, &mut ws, &start, &levels, &mut out);
             assert!(

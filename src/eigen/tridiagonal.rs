@@ -389,7 +389,7 @@ fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>
             || (None, None),
             |(lanes, single), task| match task {
                 VectorTask::Levels(levels, out) => {
-                    let ws = lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(n));
+                    let ws = lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(ctx.t));
                     inverse::solve_levels(ctx.t, &ctx.params, ws, &start, &levels, out)
                 }
                 VectorTask::Cluster(iv, seed, out) => {
