@@ -402,16 +402,25 @@ fn shipped_configs_print_no_warning() {
             .filter(|l| l.to_lowercase().contains("warning"))
             .collect();
         assert!(warnings.is_empty(), "{}: {text}", path.display());
-        let meta: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("metadata.json")).unwrap())
-                .unwrap();
-        for case in meta["cases"].as_array().unwrap() {
-            assert_eq!(
-                case["warnings"].as_array().map_or(0, Vec::len),
-                0,
-                "{}: {case}",
-                path.display()
-            );
+        // A study writes one metadata.json, a sweep one per case directory.
+        let mut metas = vec![dir.join("metadata.json")];
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            metas.push(entry.unwrap().path().join("metadata.json"));
+        }
+        let metas: Vec<_> = metas.into_iter().filter(|m| m.is_file()).collect();
+        assert!(!metas.is_empty(), "{}: no metadata.json", path.display());
+        for m in metas {
+            let meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+            let cases = meta["cases"].as_array().cloned().unwrap_or_default();
+            for case in cases.iter().chain(std::iter::once(&meta)) {
+                assert_eq!(
+                    case["warnings"].as_array().map_or(0, Vec::len),
+                    0,
+                    "{}: {case}",
+                    m.display()
+                );
+            }
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
