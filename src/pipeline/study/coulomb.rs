@@ -49,8 +49,12 @@ pub struct CoulombVariant {
     /// Spin label of the ground state ("singlet" or "triplet").
     pub ground_spin: &'static str,
     /// The CI states below E_max that enter the thermodynamics, ascending (with ⟨K⟩, ⟨V⟩, ⟨W⟩,
-    /// exchange sector, parity and leading orbital pair).
+    /// exchange sector, parity and leading orbital pair; coefficients dropped).
     pub states: Vec<CiState>,
+    /// Per state of `states`, the occupation n_k = 2 Σ_b A_kb² of each of the M orbitals
+    /// (dimensionless, Σ_k n_k = 2): how much of the state's energy error each orbital's
+    /// discretization error makes ([`super::resolution`]).
+    pub orbital_occupations: Vec<Vec<f64>>,
 }
 
 /// One state compared between CI and the 2-D grid solve (Hartree).
@@ -166,6 +170,9 @@ pub fn run_coulomb(
                         count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
                         energy_max,
                     },
+                    // A of every state below E_max, for the orbital occupations the
+                    // resolution criterion weighs the orbitals' errors with.
+                    keep_coefficients: usize::MAX,
                     ..CiSettings::new(cfg.orbitals)
                 })?;
                 Ok((problem, ci))
@@ -401,6 +408,39 @@ fn variant_thermodynamics(
         convergence: None,
         ground_interaction: ground.interaction,
         ground_spin: ground.exchange.spin_name(),
-        states: kept.iter().map(|(s, _)| (*s).clone()).collect(),
+        orbital_occupations: kept
+            .iter()
+            .map(|(s, _)| orbital_occupations(s, ci.orbitals))
+            .collect(),
+        states: kept
+            .iter()
+            .map(|(s, _)| CiState {
+                coefficients: None,
+                ..(*s).clone()
+            })
+            .collect(),
     })
+}
+
+/// n_k = Σ_b A_kb² + Σ_a A_ak² of the `m` orbitals of `state` (Σ_k n_k = 2); from the leading
+/// pair alone (weight 1) when its coefficients were not kept.
+fn orbital_occupations(state: &CiState, m: usize) -> Vec<f64> {
+    let mut n = vec![0.0; m];
+    match &state.coefficients {
+        Some(a) => {
+            for b in 0..m {
+                for k in 0..m {
+                    let w = a[b * m + k] * a[b * m + k];
+                    n[k] += w;
+                    n[b] += w;
+                }
+            }
+        }
+        None => {
+            let (i, j) = state.leading_pair;
+            n[i] += 1.0;
+            n[j] += 1.0;
+        }
+    }
+    n
 }

@@ -484,14 +484,20 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         orbitals: particle_results
             .iter()
             .map(|p| p.orbitals_needed)
-            .chain(
-                cfg.coulomb
-                    .iter()
-                    .map(|c| c.check_orbitals.unwrap_or(0).max(c.orbitals)),
-            )
             .max()
             .unwrap_or(0),
         max_temperature: solved.temperature_range.to,
+        ci_states: coulomb_result
+            .iter()
+            .flat_map(|r| &r.variants)
+            .flat_map(|v| v.states.iter().zip(&v.orbital_occupations))
+            .map(|(s, n)| resolution::CiStateUse {
+                energy: s.energy,
+                leading_pair: s.leading_pair,
+                occupations: n.clone(),
+            })
+            .collect(),
+        potential_minimum: problem.potential.min_value(),
     };
     diagnostics.extend(resolution::under_resolution(&solved.spectrum.levels, &used));
     let diagnostics = diagnostics

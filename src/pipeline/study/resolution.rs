@@ -10,7 +10,10 @@
 //! 1. its energy lies in the energy range the study reports on: up to the last point of the
 //!    energy grid plus ε (temperatures.csv, the figures), or up to the end of an interval
 //!    listed in nhc.csv; or
-//! 2. it is one of the orbitals the N-particle states or the Coulomb CI are built from; or
+//! 2. it is one of the orbitals the N-particle states are built from, or an orbital of the
+//!    leading pair of a reported Coulomb CI state; or a CI state's first-order error from its
+//!    admixtures of coarse orbitals, Σ_k n_k δe_k (n_k its occupation of orbital k, at most
+//!    2(1 − leading weight) in all), exceeds the standard times its energy above 2 V_min; or
 //! 3. the canonical tables reach it: at the highest temperature of the study the Boltzmann mean
 //!    of the levels' relative errors, Σ_n w_n (π/p_n)²/12, exceeds the standard (the canonical
 //!    state is then, on average, less resolved than a single level may be).
@@ -37,15 +40,56 @@ fn relative_error(points: f64) -> f64 {
 }
 
 /// What the reported quantities of a case take from its levels.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReportedUse {
     /// Highest energy of a reported per-energy quantity (Hartree): the energy grid's last
     /// point plus ε, or the end of a listed NHC interval.
     pub energy_top: f64,
-    /// The lowest this many levels are orbitals of N-particle states or of the Coulomb CI.
+    /// The lowest this many levels are orbitals of N-particle states.
     pub orbitals: usize,
     /// Highest temperature of the canonical tables (Hartree).
     pub max_temperature: f64,
+    /// The reported Coulomb CI states (those below E_max of every variant; the M → M′ table
+    /// compares the same states), empty without `[coulomb]`.
+    pub ci_states: Vec<CiStateUse>,
+    /// Smallest value of V (Hartree): the bottom the CI energies are measured from.
+    pub potential_minimum: f64,
+}
+
+/// What one reported two-electron CI state takes from the orbitals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiStateUse {
+    /// E (Hartree).
+    pub energy: f64,
+    /// The orbital pair (i, j) of its largest CI coefficient.
+    pub leading_pair: (usize, usize),
+    /// Occupation n_k of each basis orbital k (dimensionless, Σ_k n_k = 2).
+    pub occupations: Vec<f64>,
+}
+
+impl CiStateUse {
+    /// First-order discretization error of the state's energy from the orbitals of `levels`
+    /// other than its leading pair that have fewer than [`WARN_POINTS_PER_HALF_WAVELENGTH`]
+    /// points (Hartree): Σ_k n_k δe_k over those orbitals.
+    pub fn coarse_admixture_error(&self, levels: &[Level]) -> f64 {
+        let (i, j) = self.leading_pair;
+        self.occupations
+            .iter()
+            .zip(levels)
+            .filter(|(_, l)| {
+                l.n != i
+                    && l.n != j
+                    && l.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH
+            })
+            // fold from +0: an empty f64 sum is −0, which would print as "-0.0e0".
+            .fold(0.0, |sum, (n, l)| sum + n * l.discretization_error)
+    }
+
+    /// The largest coarse admixture error the run accepts for this state (Hartree): the
+    /// relative error of a resolved level times its energy above 2 V_min.
+    pub fn tolerated_error(&self, potential_minimum: f64) -> f64 {
+        resolved_relative_error() * (self.energy - 2.0 * potential_minimum)
+    }
 }
 
 /// The Boltzmann mean Σ_n w_n (π/p_n)²/12 of the relative discretization errors of `levels`
@@ -74,10 +118,24 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
     let (first, last) = (coarse.first()?, coarse.last()?);
     let standard = resolved_relative_error();
     let thermal = thermal_relative_error(levels, used.max_temperature);
+    let leading = |n: usize| {
+        used.ci_states
+            .iter()
+            .any(|s| s.leading_pair.0 == n || s.leading_pair.1 == n)
+    };
     let direct: Vec<&&Level> = coarse
         .iter()
-        .filter(|l| l.energy <= used.energy_top || l.n < used.orbitals)
+        .filter(|l| l.energy <= used.energy_top || l.n < used.orbitals || leading(l.n))
         .collect();
+    // The CI state whose coarse admixtures weigh most against its tolerance.
+    let admixture = used
+        .ci_states
+        .iter()
+        .map(|s| {
+            let error = s.coarse_admixture_error(levels);
+            (s, error, error / s.tolerated_error(used.potential_minimum))
+        })
+        .max_by(|a, b| a.2.total_cmp(&b.2));
     let fewest = coarse
         .iter()
         .map(|l| l.points_per_half_wavelength)
@@ -95,12 +153,23 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
         "{span} (E = {:.4e} to {:.4e} Ha) have fewer than {WARN_POINTS_PER_HALF_WAVELENGTH} grid points per half wavelength (down to {fewest:.1}; estimated discretization error up to {largest_error:.1e} Ha, column discretization_error of levels.csv)",
         first.energy, last.energy
     );
-    let diagnostic = if direct.is_empty() && thermal <= standard {
+    let admixed = admixture.filter(|a| a.2 > 1.0);
+    let diagnostic = if direct.is_empty() && thermal <= standard && admixed.is_none() {
         Diagnostic::note(
             Kind::UnderResolvedLevels,
             format!(
-                "{what}; no reported quantity uses them: they lie above E = {:.4e} Ha (the energy grid plus epsilon and the listed NHC intervals) and above the {} orbital(s) of the N-particle and Coulomb states, and the canonical state at T = {:.4e} Ha has a mean relative error of {thermal:.1e}, within the {standard:.1e} of a resolved level",
-                used.energy_top, used.orbitals, used.max_temperature
+                "{what}; no reported quantity uses them: they lie above E = {:.4e} Ha (the energy grid plus epsilon and the listed NHC intervals) and above the {} orbital(s) of the N-particle states, {}, and the canonical state at T = {:.4e} Ha has a mean relative error of {thermal:.1e}, within the {standard:.1e} of a resolved level",
+                used.energy_top,
+                used.orbitals,
+                match admixture {
+                    Some((s, error, _)) => format!(
+                        "no leading pair of a Coulomb CI state holds them and their admixtures move a CI energy by at most {error:.1e} Ha (state E = {:.4e} Ha, {:.1e} Ha tolerated)",
+                        s.energy,
+                        s.tolerated_error(used.potential_minimum)
+                    ),
+                    None => "no Coulomb CI uses them".to_string(),
+                },
+                used.max_temperature
             ),
         )
     } else {
@@ -112,6 +181,11 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
                 hi.energy,
                 hi.points_per_half_wavelength,
                 hi.points_per_half_wavelength / WARN_POINTS_PER_HALF_WAVELENGTH
+            ),
+            _ if let Some((s, error, _)) = admixed => format!(
+                "the admixtures of them move the Coulomb CI state at E = {:.4e} Ha by up to {error:.1e} Ha (sum of occupation times discretization error), above the {:.1e} Ha of a resolved level at its energy above 2 V_min; refine grid.spacing or lower coulomb.orbitals",
+                s.energy,
+                s.tolerated_error(used.potential_minimum)
             ),
             _ => format!(
                 "the canonical state at T = {:.4e} Ha has a mean relative error of {thermal:.1e}, above the {standard:.1e} of a resolved level; refine grid.spacing or lower analysis.temperatures.to",
@@ -128,6 +202,8 @@ pub fn under_resolution(levels: &[Level], used: &ReportedUse) -> Option<Diagnost
             .with("largest_discretization_error", largest_error)
             .with("reported_energy_top", used.energy_top)
             .with("orbitals_used", used.orbitals as f64)
+            .with("ci_admixture_error", admixture.map_or(0.0, |a| a.1))
+            .with("ci_admixture_ratio", admixture.map_or(0.0, |a| a.2))
             .with("max_temperature", used.max_temperature)
             .with("thermal_relative_error", thermal)
             .with("resolved_relative_error", standard),
