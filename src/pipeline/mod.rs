@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod output;
+pub mod radial_report;
 pub mod report;
 pub mod study;
 pub mod sweep;

@@ -32,6 +32,7 @@ mod particles;
 mod plots;
 mod presets;
 mod profiles;
+mod radial;
 mod random_configs;
 mod report;
 mod slurm_scripts;
