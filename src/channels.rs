@@ -16,6 +16,9 @@ use crate::model::grid::{Grid, GridError};
 use crate::model::hamiltonian::{Hamiltonian, HamiltonianError};
 use crate::model::potential::{Potential, PotentialError};
 use crate::model::radial::{channel_hamiltonian, first_unknown, Geometry};
+use crate::spectrum::{
+    points_per_half_wavelength, MIN_POINTS_PER_HALF_WAVELENGTH, WARN_POINTS_PER_HALF_WAVELENGTH,
+};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -40,8 +43,8 @@ pub enum ChannelError {
     /// The eigen-solver failed.
     #[error(transparent)]
     Eigen(#[from] EigenError),
-    /// The request needs more levels than a channel's grid holds, or more channels than
-    /// [`MAX_CHANNELS`]: the cap is beyond what the grid can represent.
+    /// The request lies beyond what the grid resolves, needs every level of a channel's grid,
+    /// or more channels than [`MAX_CHANNELS`].
     #[error("the energy cap {cap:e} Ha cannot be reached: {reason}")]
     Unreachable {
         /// The cap (Hartree).
@@ -226,6 +229,33 @@ impl RadialProblem {
         )?)
     }
 
+    /// Refuses an energy the grid cannot represent: fewer than
+    /// [`MIN_POINTS_PER_HALF_WAVELENGTH`] nodes per half wavelength at the bottom of V with the
+    /// heaviest mass (as the slab's spectrum does).
+    fn check_resolved(&self, grid: &Grid, energy: f64) -> Result<(), ChannelError> {
+        let heaviest = self
+            .potential
+            .pieces()
+            .iter()
+            .filter_map(|p| p.mass)
+            .fold(self.mass, f64::max);
+        let spacing = grid.max_spacing();
+        let points =
+            points_per_half_wavelength(energy, self.potential.min_value(), heaviest, spacing);
+        if points < MIN_POINTS_PER_HALF_WAVELENGTH {
+            return Err(ChannelError::Unreachable {
+                cap: energy,
+                reason: format!(
+                    "the radial grid resolves it with only {points:.1} points per half \
+                     wavelength (spacing {spacing} bohr, at least {MIN_POINTS_PER_HALF_WAVELENGTH} \
+                     are needed); use grid.spacing <= {:.3e} bohr or fewer levels",
+                    spacing * points / WARN_POINTS_PER_HALF_WAVELENGTH
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The `k` lowest levels of channel `channel` on `grid` (for nested-grid checks), ascending.
     pub fn channel_levels(
         &self,
@@ -284,6 +314,9 @@ impl RadialProblem {
             return Err(ChannelError::NoLevels);
         }
         let grid = self.grid()?;
+        if let Selection::Below(cap) = selection {
+            self.check_resolved(&grid, cap)?;
+        }
         let mut found: Vec<(RadialLevel, Vec<f64>)> = Vec::new();
         let mut solved = Vec::new();
         let mut cap = match selection {
@@ -320,15 +353,6 @@ impl RadialProblem {
                     ),
                 });
             }
-            if let Selection::Lowest(k) = selection {
-                if k > n {
-                    return Err(EigenError::TooManyLevels {
-                        requested: k,
-                        available: n,
-                    }
-                    .into());
-                }
-            }
             found.extend(self.solve_channel(&h, channel, wanted)?);
             solved.push(ChannelSolve {
                 channel,
@@ -355,6 +379,9 @@ impl RadialProblem {
                     MAX_CHANNELS - 1
                 ),
             });
+        }
+        if let Some(top) = found.last() {
+            self.check_resolved(&grid, top.0.energy)?;
         }
         let (levels, amplitudes): (Vec<RadialLevel>, Vec<Vec<f64>>) = found
             .into_iter()

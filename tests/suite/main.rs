@@ -33,6 +33,7 @@ mod plots;
 mod presets;
 mod profiles;
 mod radial;
+mod radial_cli;
 mod random_configs;
 mod report;
 mod slurm_scripts;
