@@ -9,7 +9,8 @@ use confine::checks::validate_radial::validate_radial;
 use confine::model::potential::{Piece, Potential, Shape};
 use confine::model::radial::Geometry;
 use confine::physics::many_body::{enumerate, EnumerationSettings, Spin};
-use confine::physics::radial::{orbitals, state_list};
+use confine::physics::radial::{one_particle_thermodynamics, orbitals, state_list, ThermoSettings};
+use confine::physics::thermo::microcanonical::Difference;
 use confine::physics::thermo::{hertz_entropy, kinetic_temperature, StateList};
 use confine::Problem;
 
@@ -588,4 +589,109 @@ fn bad_radial_input_is_a_clear_error() {
         ),
         Err(ChannelError::Slab)
     ));
+}
+
+/// The sphere reference case's settings: canonical table 1e-4..0.15 Ha, energy grid −0.1..0.05
+/// Ha in steps of 1e-4, ε = 4e-4 Ha (configs/paper.toml's analysis).
+fn reference_settings() -> ThermoSettings {
+    ThermoSettings {
+        temperatures: (0..200)
+            .map(|i| 1e-4 * (1500.0f64).powf(i as f64 / 199.0))
+            .collect(),
+        energy_grid: (0..1501).map(|i| -0.1 + 1e-4 * i as f64).collect(),
+        epsilon: 4e-4,
+        difference: Difference::Centered,
+        nhc_tolerance: 0.0,
+    }
+}
+
+/// The sphere reference case (U0 = 0.1 Ha, a = 20, R = 200 bohr, h = 0.25) with every level
+/// below 0.05 Ha in every channel.
+fn reference_sphere() -> confine::channels::RadialSpectrum {
+    RadialProblem::new(core(200.0, 0.1, 20.0, None), 1.0, 0.25, Geometry::Sphere)
+        .unwrap()
+        .spectrum(Selection::Below(0.05), None)
+        .unwrap()
+}
+
+#[test]
+fn sphere_thermodynamics_weighs_each_level_by_its_degeneracy() {
+    let spectrum = reference_sphere();
+    let states = state_list(&spectrum).unwrap();
+    let thermo = one_particle_thermodynamics(&states, &reference_settings()).unwrap();
+    // U(T) against the direct sum over every orbital (each of the 2l + 1 separately).
+    for point in thermo.canonical.iter().step_by(20) {
+        let t = point.temperature;
+        let e0 = spectrum.levels[0].energy;
+        let (mut z, mut u) = (0.0, 0.0);
+        for level in &spectrum.levels {
+            for _ in 0..level.degeneracy {
+                let w = (-(level.energy - e0) / t).exp();
+                z += w;
+                u += w * level.energy;
+            }
+        }
+        assert!(
+            (point.energy - u / z).abs() <= 1e-12 * (u / z).abs(),
+            "T = {t}: {} vs {}",
+            point.energy,
+            u / z
+        );
+    }
+    for (t, level) in thermo.t_kinetic.iter().zip(&spectrum.levels) {
+        assert!((t - 2.0 / 3.0 * level.kinetic).abs() < 1e-15);
+    }
+    // T^(K) falls where the levels leave the core: the first unbound levels have far less
+    // kinetic energy than the bound ones below them (the paper's effect, now in 3-D).
+    let biggest = thermo
+        .nhc_kinetic
+        .iter()
+        .max_by(|a, b| a.relative_drop.total_cmp(&b.relative_drop))
+        .unwrap();
+    println!(
+        "{} T^(K) NHC intervals; largest {biggest:?}; {} T_E^(K) intervals",
+        thermo.nhc_kinetic.len(),
+        thermo.nhc_window.len()
+    );
+    assert!(
+        biggest.e_start < 0.0 && biggest.e_end > 0.0 && biggest.relative_drop > 0.5,
+        "{biggest:?}"
+    );
+    // Two electrons in the same levels through the same functions (d = 3, N = 2).
+    let orbitals = orbitals(&spectrum).unwrap();
+    let pairs = enumerate(&orbitals, &EnumerationSettings::new(2, Spin::Half, -0.15)).unwrap();
+    let two = pairs.to_state_list().unwrap().with_dimension(3).unwrap();
+    let thermo2 = one_particle_thermodynamics(
+        &two,
+        &ThermoSettings {
+            energy_grid: vec![-0.19, -0.18],
+            ..reference_settings()
+        },
+    )
+    .unwrap();
+    assert!((thermo2.t_kinetic[0] - two.kinetic()[0] / 3.0).abs() < 1e-15);
+}
+
+/// The benchmark of the issue: the sphere reference case, every level below 0.05 Ha (above the
+/// well top) in all channels, and the full N = 1 thermodynamics in at most 1 s. Run in release:
+/// `cargo test --release --test suite radial::sphere_reference_benchmark -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn sphere_reference_benchmark() {
+    let start = std::time::Instant::now();
+    let spectrum = reference_sphere();
+    let solved = start.elapsed().as_secs_f64();
+    let thermo =
+        one_particle_thermodynamics(&state_list(&spectrum).unwrap(), &reference_settings())
+            .unwrap();
+    let total = start.elapsed().as_secs_f64();
+    let states: u64 = spectrum.degeneracies().iter().sum();
+    println!(
+        "sphere reference below 0.05 Ha: {} levels ({states} states) in channels 0..{}, spectrum {solved:.3} s, with thermodynamics {total:.3} s ({} canonical points, {} grid energies)",
+        spectrum.levels.len(),
+        spectrum.completeness.next_channel.unwrap(),
+        thermo.canonical.len(),
+        thermo.t_window.len()
+    );
+    assert!(total <= 1.0, "{total} s");
 }
