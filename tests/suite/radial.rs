@@ -28,6 +28,8 @@ fn core(r: f64, u0: f64, a: f64, mass_inside: Option<f64>) -> Potential {
     .unwrap()
 }
 
+// The constants below are mpmath's output as printed (17 significant digits), kept verbatim.
+#[allow(clippy::excessive_precision)]
 /// (order, x, first kind, second kind, modified first kind, modified second kind), computed
 /// once with mpmath 1.3.0 at 30 digits: spherical ones as √(π/2x) times J, Y, I of order
 /// l + ½ and k_l = √(π/2x) K_{l+½} · 2/π (so that k_0 = e^{−x}/x).
@@ -98,6 +100,7 @@ const SPHERICAL: [(usize, f64, f64, f64, f64, f64); 8] = [
     ),
 ];
 
+#[allow(clippy::excessive_precision)]
 /// The same for the cylindrical J_m, Y_m, I_m, K_m (mpmath besselj, bessely, besseli, besselk).
 const CYLINDRICAL: [(usize, f64, f64, f64, f64, f64); 8] = [
     (
@@ -194,6 +197,7 @@ fn bessel_functions_match_mpmath() {
 }
 
 #[test]
+#[allow(clippy::excessive_precision)]
 fn hard_disk_and_hard_sphere_levels_are_the_bessel_zeros() {
     // Zeros from mpmath besseljzero (order m, and l + 1/2 for the spherical j_l).
     let disk = [
