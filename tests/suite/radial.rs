@@ -8,7 +8,7 @@ use confine::checks::radial_exact::RadialWellExact;
 use confine::checks::validate_radial::validate_radial;
 use confine::model::potential::{Piece, Potential, Shape};
 use confine::model::radial::Geometry;
-use confine::physics::many_body::{enumerate, EnumerationSettings, Spin};
+use confine::physics::many_body::{binned_counts, enumerate, EnumerationSettings, Spin};
 use confine::physics::radial::{one_particle_thermodynamics, orbitals, state_list, ThermoSettings};
 use confine::physics::thermo::microcanonical::Difference;
 use confine::physics::thermo::{hertz_entropy, kinetic_temperature, StateList};
@@ -515,6 +515,17 @@ fn closed_shells_fill_a_hard_sphere() {
         let states = enumerate(&orbitals, &settings).unwrap();
         assert!((states.ground_energy() - ground).abs() < 1e-12, "N = {n}");
         assert_eq!(states.total_states(), multiplicity, "N = {n}");
+        // The binned counting (dynamic programming over the orbitals) counts the same shell:
+        // one bin from E_gs up to halfway to the first excitation.
+        let next = enumerate(
+            &orbitals,
+            &EnumerationSettings::new(n, Spin::Half, ground + 0.1),
+        )
+        .unwrap();
+        let gap = next.energy().iter().find(|&&e| e > ground + 1e-9).unwrap() - ground;
+        let binned =
+            binned_counts(&orbitals, n, Spin::Half, ground + 0.5 * gap, 0.5 * gap).unwrap();
+        assert_eq!(binned.total_count(), multiplicity as f64, "N = {n}: binned");
     }
 }
 
