@@ -3,6 +3,7 @@
 //! (tables, metadata, figures).
 
 pub mod config;
+pub mod geometry_study;
 pub mod output;
 pub mod radial_report;
 pub mod report;

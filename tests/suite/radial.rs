@@ -710,3 +710,42 @@ fn sphere_reference_benchmark() {
     );
     assert!(total <= 1.0, "{total} s");
 }
+
+#[test]
+fn geometry_study_finds_the_drop_at_the_top_of_the_well_in_every_geometry() {
+    let text =
+        "[system]\nbox_half_width = 60.0\n[potential]\ntype = \"square_well\"\ndepth = 0.1\n\
+                half_width = 20.0\n[grid]\nspacing = 0.25\n[solve]\nlevels = 10\n\
+                [[cases]]\nname = \"slab\"\n\
+                [[cases]]\nname = \"cylinder\"\nsystem.geometry = \"cylinder\"\n\
+                [[cases]]\nname = \"sphere\"\nsystem.geometry = \"sphere\"\n";
+    let study = confine::pipeline::config::parse_study(text, std::path::Path::new("geometry.toml"))
+        .unwrap();
+    let rows = confine::pipeline::geometry_study::geometry_nhc(&study, 0.05).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.geometry).collect::<Vec<_>>(),
+        ["slab", "cylinder", "sphere"]
+    );
+    for r in &rows {
+        let k = r.kinetic.as_ref().unwrap();
+        assert!(
+            k.e_start < 0.0 && k.e_end > 0.0 && k.relative_drop > 0.9,
+            "{}: {k:?}",
+            r.geometry
+        );
+    }
+    // The first level above the well is the slab's odd level = the sphere's s level.
+    let (slab, sphere) = (
+        rows[0].kinetic.as_ref().unwrap(),
+        rows[2].kinetic.as_ref().unwrap(),
+    );
+    assert!(
+        (slab.e_end - sphere.e_end).abs() < 1e-13,
+        "{} vs {}",
+        slab.e_end,
+        sphere.e_end
+    );
+    // States count the degeneracies: 2l + 1 in the sphere, 1 or 2 in the cylinder.
+    assert!(rows[2].states > 5 * rows[2].levels as u64 && rows[0].states == rows[0].levels as u64);
+    assert!(rows[1].states < 2 * rows[1].levels as u64 && rows[1].states > rows[1].levels as u64);
+}
