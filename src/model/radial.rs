@@ -4,7 +4,7 @@
 //! radial effective mass m(r), ψ = R(r) Y_lm (sphere) or R(r) e^{imφ} (cylinder cross-section, a
 //! 2-D disk) and each angular channel is a 1-D problem on [0, R]. Both are discretized on the
 //! radial grid with a node on every breakpoint ([`Grid::aligned_radial`]) into the one operator
-//! of [`Hamiltonian::from_parts`], so the eigen-solver, the spectrum's observables and
+//! of `Hamiltonian::from_parts`, so the eigen-solver, the spectrum's observables and
 //! everything above take them as they take the slab.
 //!
 //! **Sphere**, channel l: u = r R(r), u(0) = u(R) = 0, and the BenDaniel–Duke operator

@@ -749,3 +749,30 @@ fn geometry_study_finds_the_drop_at_the_top_of_the_well_in_every_geometry() {
     assert!(rows[2].states > 5 * rows[2].levels as u64 && rows[0].states == rows[0].levels as u64);
     assert!(rows[1].states < 2 * rows[1].levels as u64 && rows[1].states > rows[1].levels as u64);
 }
+
+#[test]
+fn radial_densities_integrate_to_one_and_vanish_where_psi_does() {
+    for geometry in [Geometry::Sphere, Geometry::Cylinder] {
+        let problem =
+            RadialProblem::new(core(60.0, 0.1, 20.0, Some(0.4)), 1.0, 0.25, geometry).unwrap();
+        let spectrum = problem.spectrum(Selection::Lowest(12), None).unwrap();
+        let nodes = spectrum.grid.nodes();
+        for (i, level) in spectrum.levels.iter().enumerate() {
+            let density = spectrum.radial_density(i);
+            // Trapezoid rule on the nodes: the discrete norm Σ W ψ² = 1 up to its O(h²) difference.
+            let integral: f64 = nodes
+                .windows(2)
+                .zip(density.windows(2))
+                .map(|(r, d)| 0.5 * (r[1] - r[0]) * (d[0] + d[1]))
+                .sum();
+            assert!(
+                (integral - 1.0).abs() < 1e-3,
+                "{geometry:?} level {i}: {integral}"
+            );
+            assert_eq!(*density.last().unwrap(), 0.0);
+            // r² |R|² (sphere) and r |R|² (cylinder) vanish on the axis; the cylinder's m = 0 has
+            // R(0) ≠ 0 but r R² = 0 there too.
+            assert_eq!(density[0], 0.0, "{geometry:?} l = {}", level.channel);
+        }
+    }
+}
