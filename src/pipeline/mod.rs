@@ -5,6 +5,7 @@
 pub mod config;
 pub mod geometry_study;
 pub mod output;
+pub mod radial_figures;
 pub mod radial_report;
 pub mod report;
 pub mod study;
