@@ -212,3 +212,38 @@ fn bad_geometry_input_is_a_clear_error_and_writes_nothing() {
     let o = confine(&["spectrum", "configs/paper.toml", "--channel", "1"]);
     assert_clean_failure(&o, &["--channel", "sphere"]);
 }
+
+#[test]
+fn every_preset_reads_as_a_function_of_r() {
+    let presets = [
+        "type = \"square_well\"\ndepth = 0.1\nhalf_width = 10.0",
+        "type = \"double_well\"\ndepth = 0.1\nwell_width = 5.0\nbarrier_width = 4.0",
+        "type = \"core_shell\"\ncore_depth = 0.2\ncore_half_width = 5.0\nshell_depth = 0.1\nshell_half_width = 12.0",
+        "type = \"harmonic\"\nspring = 0.001\ndepth = 0.05",
+        "type = \"smooth_well\"\ndepth = 0.1\nhalf_width = 10.0\nedge_width = 1.0",
+    ];
+    for body in presets {
+        let text = format!(
+            "[system]\ngeometry = \"sphere\"\nbox_half_width = 40.0\n[potential]\n{body}\n\
+             [grid]\nspacing = 0.25\n[solve]\nlevels = 5\n"
+        );
+        let cfg = confine::pipeline::config::parse(&text, std::path::Path::new("p.toml")).unwrap();
+        let slab = cfg.potential.potential(cfg.system.box_half_width).unwrap();
+        let radial = cfg.radial_problem().unwrap().unwrap();
+        let pieces = radial.potential.pieces();
+        assert_eq!(pieces[0].from, 0.0, "{body}");
+        assert!(pieces.iter().all(|p| p.from >= 0.0), "{body}");
+        // V(r) is the slab profile at x = r ≥ 0.
+        for r in [0.5, 3.0, 7.5, 11.0, 20.0, 39.0] {
+            assert_eq!(
+                radial.potential.value_right(r),
+                slab.value_right(r),
+                "{body} at r = {r}"
+            );
+        }
+        let spectrum = radial
+            .spectrum(confine::channels::Selection::Lowest(5), None)
+            .unwrap();
+        assert!(spectrum.levels[0].energy < 0.0, "{body}");
+    }
+}
