@@ -104,9 +104,11 @@ pub fn one_particle_thermodynamics(
     let (t_min, t_max) = match settings.temperatures.as_slice() {
         [first, .., last] => (*first, *last),
         _ => {
-            return Err(ThermoError::Model(
-                "the canonical table needs at least two temperatures".into(),
-            ))
+            return Err(ThermoError::InvalidParameter {
+                name: "the number of canonical temperatures",
+                expected: "at least 2",
+                value: settings.temperatures.len() as f64,
+            })
         }
     };
     let t_canonical = canonical_temperatures(states, &settings.energy_grid, t_min, t_max)?

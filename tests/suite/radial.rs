@@ -820,3 +820,21 @@ fn radial_figures_are_written_for_a_cylinder() {
     let kinetic = std::fs::read_to_string(dir.join("kinetic_vs_energy.svg")).unwrap();
     assert!(kinetic.contains("m = 0") && kinetic.contains("m = 1"));
 }
+
+#[test]
+fn thermodynamics_settings_out_of_range_are_errors() {
+    let states = StateList::single_particle(vec![-0.1, 0.0], vec![0.01, 0.02]).unwrap();
+    let err = states.clone().with_dimension(4).unwrap_err().to_string();
+    assert!(
+        err.contains("spatial dimension") && err.contains("1, 2 or 3"),
+        "{err}"
+    );
+    let one_temperature = ThermoSettings {
+        temperatures: vec![0.01],
+        ..reference_settings()
+    };
+    let err = one_particle_thermodynamics(&states, &one_temperature)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at least 2"), "{err}");
+}

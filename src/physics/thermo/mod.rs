@@ -299,9 +299,11 @@ impl StateList {
     /// (the default is 1, the paper's slab).
     pub fn with_dimension(mut self, dimension: u8) -> Result<Self, ThermoError> {
         if !(1..=3).contains(&dimension) {
-            return Err(ThermoError::Model(format!(
-                "the spatial dimension must be 1, 2 or 3, got {dimension}"
-            )));
+            return Err(ThermoError::InvalidParameter {
+                name: "the spatial dimension d",
+                expected: "1, 2 or 3",
+                value: f64::from(dimension),
+            });
         }
         self.dimension = f64::from(dimension);
         Ok(self)
