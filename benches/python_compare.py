@@ -13,8 +13,8 @@
    the same potential on the nodes and the same interaction matrix.
 
 Best of --repeats runs each. Prints a markdown table with the load average before and after;
---update-docs writes it into README.md between `<!-- python_compare:begin -->` and
-`<!-- python_compare:end -->`.
+--update-docs writes it into README.md between `<!-- python_compare:table begin -->` and
+`<!-- python_compare:table end -->` (through scripts/docs/blocks.py).
 
 Usage:  python3 benches/python_compare.py [--large] [--with-scipy-vectors] [--repeats R]
                                           [--spacing H] [--orbitals M] [--update-docs]
@@ -30,6 +30,10 @@ import re
 import sys
 import time
 from pathlib import Path
+
+# The one block writer of the docs (scripts/docs/blocks.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "docs"))
+import blocks  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -148,15 +152,6 @@ def table(rows, pair, load_before, load_after, args):
     return "\n".join(out) + "\n"
 
 
-def update_docs(text):
-    path = REPO / "README.md"
-    doc = path.read_text()
-    pattern = re.compile(r"(<!-- python_compare:begin -->\n).*?(<!-- python_compare:end -->)", re.S)
-    if not pattern.search(doc):
-        raise SystemExit("README.md has no python_compare markers")
-    path.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), doc))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also n = 1e6")
@@ -173,7 +168,7 @@ def main():
     text = table(rows, pair, load_before, load(), args)
     print(text)
     if args.update_docs:
-        update_docs(text)
+        blocks.update("README.md", [("python_compare", "table", text, None)])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #
 # The report (stdout of the bench, without cargo's own lines) goes to benches/results/NAME.txt
 # and replaces the block between <!-- report:NAME begin --> and <!-- report:NAME end --> in
-# benches/README.md. `--paste NAME` only pastes the recorded file; `--check NAME` only checks
+# benches/README.md (through scripts/docs/blocks.py, the one block writer of the docs). `--paste NAME` only pastes the recorded file; `--check NAME` only checks
 # that the README block equals it (exit 1 otherwise; .ci/run runs the check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,19 +22,7 @@ if [[ $run == 1 ]]; then
     CONFINE_REPORT_ONLY=1 cargo bench --bench "$name" >"$tmp"
     mv "$tmp" "$out"
 fi
-python3 - "$name" "$out" "$check" <<'PY'
-import sys
-name, path, check = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-begin, end = f"<!-- report:{name} begin -->", f"<!-- report:{name} end -->"
-block = f"{begin}\n```text\n{open(path).read().rstrip()}\n```\n{end}"
-doc = open("benches/README.md").read()
-i, j = doc.find(begin), doc.find(end)
-if i < 0 or j < 0:
-    sys.exit(f"benches/README.md has no {begin} ... {end} block")
-new = doc[:i] + block + doc[j + len(end):]
-if check:
-    if new != doc:
-        sys.exit(f"benches/README.md: the {name} report differs from {path}; run benches/record.sh {name}")
-else:
-    open("benches/README.md", "w").write(new)
-PY
+flag=()
+[[ $check == 1 ]] && flag=(--check)
+python3 scripts/docs/blocks.py "${flag[@]}" benches/README.md report "$name" "$out" ||
+    { echo "run benches/record.sh $name (or --paste $name) to refresh benches/README.md" >&2; exit 1; }

@@ -18,7 +18,8 @@ In one run, for each n (1e4 and 1e5; 1e6 with --large) and k = 100, it times
     measured under the same load as the "after",
 best of --repeats runs each, checks that the eigenvalues agree and prints a markdown table.
 With --update-docs it also writes the tables into benches/README.md and README.md, between
-the marker comments `<!-- scipy_compare:NAME:begin -->` and `<!-- scipy_compare:NAME:end -->`.
+the marker comments `<!-- scipy_compare:NAME begin -->` and `<!-- scipy_compare:NAME end -->`
+(through scripts/docs/blocks.py).
 
 Usage:  python3 benches/scipy_compare.py [--large] [--baseline REV] [--update-docs]
                                          [--with-scipy-vectors] [--repeats R]
@@ -36,6 +37,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+# The one block writer of the docs (scripts/docs/blocks.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "docs"))
+import blocks  # noqa: E402
 
 # LAPACK stebz/stein are sequential; pin OpenBLAS so that its threads do not compete with
 # confine's for the same cores. Must be set before NumPy loads OpenBLAS.
@@ -300,29 +305,6 @@ def caption(rows, args, load_before, load_after, tree):
     )
 
 
-def update_docs(blocks):
-    """Replaces the text between each pair of marker comments by the new block, indented like
-    the begin marker (a table inside a list item)."""
-    for path, name, text in blocks:
-        file = REPO / path
-        old = file.read_text()
-        pattern = re.compile(
-            rf"^([ ]*)(<!-- scipy_compare:{name}:begin -->\n).*?^[ ]*"
-            rf"(<!-- scipy_compare:{name}:end -->)",
-            re.S | re.M,
-        )
-        if not pattern.search(old):
-            raise SystemExit(f"{path}: no <!-- scipy_compare:{name}:begin/end --> markers")
-
-        def block(m):
-            indent = m.group(1)
-            body = "\n".join((indent + line).rstrip() for line in text.splitlines())
-            return f"{indent}{m.group(2)}{body}\n{indent}{m.group(3)}"
-
-        file.write_text(pattern.sub(block, old))
-        print(f"updated {path} ({name})")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--large", action="store_true", help="also n = 1e6")
@@ -374,12 +356,8 @@ def main():
         return 1
     print(f"eigenvalues agree to within {AGREE:.0f} ε‖T‖ for every n.")
     if args.update_docs:
-        update_docs(
-            [
-                ("benches/README.md", "tridiagonal", full + "\n\n" + text),
-                ("README.md", "speed", short + "\n\n" + text),
-            ]
-        )
+        blocks.update("benches/README.md", [("scipy_compare", "tridiagonal", full + "\n\n" + text, None)])
+        blocks.update("README.md", [("scipy_compare", "speed", short + "\n\n" + text, None)])
     return 0
 
 

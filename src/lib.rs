@@ -59,6 +59,7 @@
 
 pub mod channels;
 pub mod checks;
+pub mod diagnostic;
 pub mod eigen;
 pub mod hash;
 pub mod model;

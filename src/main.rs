@@ -7,7 +7,9 @@ mod commands;
 mod progress;
 
 use clap::{Parser, Subcommand};
-use commands::{run_converge, run_matrix, run_merge, run_spectrum, run_study, run_validate};
+use commands::{
+    run_converge, run_matrix, run_merge, run_spectrum, run_study, run_validate, Verbosity,
+};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,14 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print errors only on stderr: no warnings, notes, plans or progress (the exit status and
+    /// metadata.json are unchanged; the results still go to stdout).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print the notes (what the run did on purpose), every case of a sweep as it
+    /// finishes, and the wall time of every stage.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 /// What `spectrum`, `converge` and `validate` act on.
@@ -157,6 +167,13 @@ fn main() -> ExitCode {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     let cli = Cli::parse();
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
     let result = match cli.command {
         Command::Run {
             config,
@@ -174,13 +191,14 @@ fn main() -> ExitCode {
             shard.as_deref(),
             case_figures,
             (memory_limit.as_deref(), dry_run, timings),
+            verbosity,
         ),
         Command::Merge {
             dirs,
             out,
             no_figures,
         } => run_merge(&dirs, &out, no_figures),
-        Command::Spectrum { target, channel } => run_spectrum(&target, channel),
+        Command::Spectrum { target, channel } => run_spectrum(&target, channel, verbosity),
         Command::Matrix {
             config,
             out,
@@ -198,11 +216,11 @@ fn main() -> ExitCode {
         Command::Validate {
             target: t,
             refinements,
-        } => run_validate(&t, refinements),
+        } => run_validate(&t, refinements, verbosity),
         Command::Converge {
             target: t,
             refinements,
-        } => run_converge(&t, refinements),
+        } => run_converge(&t, refinements, verbosity),
     };
     match result {
         Ok(text) => {

@@ -7,6 +7,7 @@
 //! P = Σ_j |ψ_j|² |cell_j ∩ piece| with cell_j the dual cell of node j (trapezoidal rule).
 //! [`Problem::spectrum`] solves a problem on its aligned grid; [`solve`] on a given grid.
 
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::{lowest_eigenpairs, EigenError, SolverOptions, SolverReport};
 use crate::model::grid::{Grid, GridError};
 use crate::model::hamiltonian::{Hamiltonian, HamiltonianError};
@@ -86,6 +87,10 @@ pub struct Level {
     /// splitting of the pair (n, n + 1) is not resolved, the two are degenerate to the precision
     /// of the solve, and their eigenvectors are an arbitrary orthonormal basis of the pair's space.
     pub unresolved_splitting: bool,
+    /// Grid points per half wavelength of this level ([`points_per_half_wavelength`]).
+    pub points_per_half_wavelength: f64,
+    /// Estimated discretization error of E_n (Hartree, [`discretization_error`]).
+    pub discretization_error: f64,
 }
 
 /// The k lowest levels of one problem, with the grid and the solver's diagnostics.
@@ -101,8 +106,9 @@ pub struct Spectrum {
     pub report: SolverReport,
     /// Grid points per half wavelength of the highest level (local wavenumber at the bottom of V).
     pub points_per_half_wavelength: f64,
-    /// Conditions the user should know about (e.g. a marginally resolved top level).
-    pub warnings: Vec<String>,
+    /// Conditions the user should know about (a marginally resolved top level, unresolved
+    /// splittings); every one a [`crate::diagnostic::Severity::Warning`].
+    pub warnings: Vec<Diagnostic>,
     /// ψ_n on the interior nodes, column-major N × k, with Σ_j w_j ψ_j² = 1 (bohr^−½).
     amplitudes: Vec<f64>,
 }
@@ -139,6 +145,16 @@ pub fn points_per_half_wavelength(energy: f64, v_min: f64, mass: f64, spacing: f
         return f64::INFINITY;
     }
     std::f64::consts::PI / ((2.0 * mass * kinetic).sqrt() * spacing)
+}
+
+/// Estimated discretization error (Hartree) of a level with `points` grid points per half
+/// wavelength and energy `energy` above the bottom `v_min` of V: the three-point scheme lowers
+/// the kinetic energy of a local plane wave by the relative amount (π/points)²/12.
+pub fn discretization_error(energy: f64, v_min: f64, points: f64) -> f64 {
+    if !points.is_finite() {
+        return 0.0;
+    }
+    (energy - v_min) * (std::f64::consts::PI / points).powi(2) / 12.0
 }
 
 /// Quadrature weights of the interior nodes for the interval [a, b]: |cell_j ∩ [a, b]|.
@@ -200,15 +216,22 @@ pub fn solve(
             });
         }
         if points < WARN_POINTS_PER_HALF_WAVELENGTH {
-            warnings.push(format!(
-                "level {} (E = {:.6e} Ha) has only {:.1} grid points per half wavelength (spacing {} bohr); its energy carries a discretization error of roughly {:.1e} relative. Use grid.spacing <= {:.3e} bohr for 10 points.",
-                levels - 1,
-                top,
-                points,
-                spacing,
-                (std::f64::consts::PI / points).powi(2) / 12.0,
-                suggested
-            ));
+            let relative = (std::f64::consts::PI / points).powi(2) / 12.0;
+            warnings.push(
+                Diagnostic::warning(Kind::UnderResolvedLevels, format!(
+                    "level {} (E = {:.6e} Ha) has only {:.1} grid points per half wavelength (spacing {} bohr); its energy carries a discretization error of roughly {:.1e} relative. Use grid.spacing <= {:.3e} bohr for 10 points.",
+                    levels - 1,
+                    top,
+                    points,
+                    spacing,
+                    relative,
+                    suggested
+                ))
+                .with("level", (levels - 1) as f64)
+                .with("points_per_half_wavelength", points)
+                .with("relative_error", relative)
+                .with("suggested_spacing", suggested),
+            );
         }
     }
     let regions: Vec<(usize, Vec<f64>)> = potential
@@ -229,15 +252,19 @@ pub fn solve(
                 .map(|(start, w)| w.iter().zip(&psi[*start..]).map(|(w, p)| w * p * p).sum())
                 .collect();
             let inside: f64 = piece_probability.iter().sum();
+            let energy = kinetic + pot;
+            let points = points_per_half_wavelength(energy, v_min, heaviest, spacing);
             Level {
                 n,
-                energy: kinetic + pot,
+                energy,
                 kinetic,
                 potential: pot,
                 outside_probability: (1.0 - inside).max(0.0),
                 piece_probability,
                 residual: pairs.residuals[n],
                 unresolved_splitting: false,
+                points_per_half_wavelength: points,
+                discretization_error: discretization_error(energy, v_min, points),
             }
         })
         .collect();
@@ -285,7 +312,7 @@ fn sort_by_energy(levels: &mut Vec<Level>, amplitudes: &mut Vec<f64>, nodes: usi
 
 /// Marks the lower level of every adjacent pair of `levels` (sorted by energy) whose splitting
 /// is below the solver's resolution, and returns the warning that lists them, if any.
-fn flag_unresolved_splittings(levels: &mut [Level], report: &SolverReport) -> Option<String> {
+fn flag_unresolved_splittings(levels: &mut [Level], report: &SolverReport) -> Option<Diagnostic> {
     let mut unresolved = Vec::new();
     for n in 1..levels.len() {
         let (lower, upper) = (&levels[n - 1], &levels[n]);
@@ -298,13 +325,19 @@ fn flag_unresolved_splittings(levels: &mut [Level], report: &SolverReport) -> Op
     if unresolved.is_empty() {
         return None;
     }
-    Some(format!(
-        "{} pair(s) of adjacent levels differ by less than the solver's resolution (their residuals plus {} eps ||H||, about {:.1e} Ha): levels {}. Their splitting (e.g. tunnelling through a barrier) is not resolved: each pair is degenerate to the precision of the solve and its two eigenvectors are an arbitrary orthonormal basis of the pair's space.",
-        unresolved.len(),
-        SPLITTING_RESOLUTION_EPS_NORMS,
-        splitting_resolution(report.max_residual, report.max_residual, report.norm_bound),
-        unresolved.join(", ")
-    ))
+    let resolution =
+        splitting_resolution(report.max_residual, report.max_residual, report.norm_bound);
+    Some(
+        Diagnostic::warning(Kind::UnresolvedSplittings, format!(
+            "{} pair(s) of adjacent levels differ by less than the solver's resolution (their residuals plus {} eps ||H||, about {:.1e} Ha): levels {}. Their splitting (e.g. tunnelling through a barrier) is not resolved: each pair is degenerate to the precision of the solve and its two eigenvectors are an arbitrary orthonormal basis of the pair's space.",
+            unresolved.len(),
+            SPLITTING_RESOLUTION_EPS_NORMS,
+            resolution,
+            unresolved.join(", ")
+        ))
+        .with("pairs", unresolved.len() as f64)
+        .with("resolution", resolution),
+    )
 }
 
 impl Problem {

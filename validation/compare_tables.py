@@ -4,6 +4,10 @@
     python3 validation/compare_tables.py REFERENCE_DIR NEW_DIR [--rtol R] [--atol A]
                                          [--ignore GLOB ...] [--json]
 
+With --new-columns, columns appended at the end of a table on the new side (its header starts
+with the reference's header) are listed and left out of the comparison; every reference column
+must still agree.
+
 Two cells agree when they are equal as text, or both parse as floats and
 |new - ref| <= atol + rtol * |ref| (NaN equals NaN, infinities must match). Header rows and
 non-numeric cells must be equal as text. A table present on one side only is a difference,
@@ -40,13 +44,18 @@ def as_float(text):
         return None
 
 
-def compare_table(ref_path, new_path, rtol, atol):
+def compare_table(ref_path, new_path, rtol, atol, new_columns=False):
     """Returns a dict describing the differences of one table (empty 'problems' if equal)."""
     with open(ref_path, encoding="utf-8") as f:
         ref = [line.rstrip("\n").split(",") for line in f]
     with open(new_path, encoding="utf-8") as f:
         new = [line.rstrip("\n").split(",") for line in f]
-    report = {"rows": len(ref), "max_abs": 0.0, "max_rel": 0.0, "where": None, "problems": []}
+    report = {"rows": len(ref), "max_abs": 0.0, "max_rel": 0.0, "where": None, "problems": [], "added": []}
+    width = len(ref[0]) if ref else 0
+    if new_columns and ref and new and len(new[0]) > width and new[0][:width] == ref[0]:
+        report["added"] = new[0][width:]
+        extra = len(report["added"])
+        new = [row[: len(row) - extra] for row in new]
     if len(ref) != len(new):
         report["problems"].append(f"{len(ref)} rows in the reference, {len(new)} now")
         return report
@@ -90,6 +99,7 @@ def main():
     p.add_argument("--atol", type=float, default=0.0)
     p.add_argument("--ignore", action="append", default=[], metavar="GLOB")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--new-columns", action="store_true", help="ignore columns appended on the new side")
     args = p.parse_args()
     for d in (args.reference, args.new):
         if not os.path.isdir(d):
@@ -106,7 +116,7 @@ def main():
     result["only_new"] = sorted(set(new_tables) - set(ref_tables))
     failed = bool(result["only_reference"] or result["only_new"])
     for rel in sorted(set(ref_tables) & set(new_tables)):
-        r = compare_table(os.path.join(args.reference, rel), os.path.join(args.new, rel), args.rtol, args.atol)
+        r = compare_table(os.path.join(args.reference, rel), os.path.join(args.new, rel), args.rtol, args.atol, args.new_columns)
         result["tables"][rel] = r
         failed |= bool(r["problems"])
 
@@ -121,6 +131,8 @@ def main():
         for rel, r in result["tables"].items():
             if r["max_abs"] > worst[0]:
                 worst = (r["max_abs"], f"{rel} {r['where']}")
+            if r["added"]:
+                print(f"{rel}: new column(s) not compared: {', '.join(r['added'])}")
             if r["problems"]:
                 shown = r["problems"][:5]
                 more = len(r["problems"]) - len(shown)

@@ -2,11 +2,13 @@
 # Numbers unchanged: runs the shipped configs with the confine of commit REF and with the
 # working tree, and compares every CSV table with validation/compare_tables.py.
 #
-#   bash validation/regression.sh REF [--rtol R] [--atol A] [--ignore GLOB]... [-- CONFIG...]
+#   bash validation/regression.sh REF [--rtol R] [--atol A] [--ignore GLOB]... [--new-columns]
+#                                     [-- CONFIG...]
 #
 # REF is any commit (e.g. the one before a redesign). Each side runs its own copy of the
 # configs (so a config that only the new code accepts is run by the new code only) with
-# --no-figures. Default configs: every configs/*.toml and configs/profiles/*.toml that both
+# --no-figures (--new-columns: columns appended by the new code are listed, not compared).
+# Default configs: every configs/*.toml and configs/profiles/*.toml that both
 # commits have. The reference binary is built in a temporary worktree that shares this
 # checkout's target directory (only confine itself is recompiled); outputs go to
 # $REGRESSION_DIR (default: a fresh temp dir), which is kept for inspection.
@@ -15,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-[ $# -ge 1 ] || { sed -n '2,14p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,15p' "$0"; exit 2; }
 ref=$1
 shift
 compare_args=()
@@ -23,6 +25,7 @@ configs=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --rtol|--atol|--ignore) compare_args+=("$1" "$2"); shift 2 ;;
+        --new-columns) compare_args+=("$1"); shift ;;
         --) shift; configs=("$@"); break ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac

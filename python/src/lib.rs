@@ -630,7 +630,11 @@ impl PySpectrum {
     /// Conditions the user should know about (the CLI prints them as warnings).
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        self.spectrum.warnings.clone()
+        self.spectrum
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect()
     }
 
     /// The solver's report (Sturm count, residuals, orthogonality) as a dict.

@@ -9,6 +9,7 @@
 //! is far from 2 are flagged: a feature of V (a narrow piece, a kink) is not resolved yet.
 
 use crate::checks::refinement::{observed_order, richardson, solve_nested};
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::model::grid::{GridError, GridSummary};
 use crate::model::problem::Problem;
 use crate::spectrum::SpectrumError;
@@ -65,8 +66,8 @@ pub struct Convergence {
     pub grids: Vec<GridSummary>,
     /// Per level.
     pub levels: Vec<LevelConvergence>,
-    /// Human-readable warnings (flagged levels, spectrum warnings).
-    pub warnings: Vec<String>,
+    /// Warnings: flagged levels, and the spectrum's on each grid (message prefixed by the grid).
+    pub warnings: Vec<Diagnostic>,
 }
 
 fn sequence(values: Vec<f64>) -> Sequence {
@@ -102,7 +103,10 @@ pub fn self_convergence(
     let mut warnings = Vec::new();
     solve_nested::<ConvergeError>(problem, refinements, |r, grid, s, _| {
         for w in &s.warnings {
-            warnings.push(format!("grid {r}: {w}"));
+            warnings.push(Diagnostic {
+                message: format!("grid {r}: {}", w.message),
+                ..w.clone()
+            });
         }
         for (n, l) in s.levels.iter().enumerate() {
             energies[n].push(l.energy);
@@ -133,10 +137,13 @@ pub fn self_convergence(
         .map(|l| l.n.to_string())
         .collect();
     if !flagged.is_empty() {
-        warnings.push(format!(
-            "levels {} converge with an order far from 2: a feature of the potential is not resolved on these grids (refine grid.spacing), or the h² term of the error is accidentally small",
-            flagged.join(", ")
-        ));
+        warnings.push(
+            Diagnostic::warning(Kind::OrderFarFromTwo, format!(
+                "levels {} converge with an order far from 2: a feature of the potential is not resolved on these grids (refine grid.spacing), or the h² term of the error is accidentally small",
+                flagged.join(", ")
+            ))
+            .with("levels", flagged.len() as f64),
+        );
     }
     Ok(Convergence {
         grids,

@@ -134,7 +134,7 @@ pub struct GridRun {
     /// Wall time of the solve (s).
     pub seconds: f64,
     /// Warnings of the spectrum on this grid (e.g. marginal resolution of the top level).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// E_n on this grid (Hartree).
     #[serde(skip)]
     pub energy: Vec<f64>,

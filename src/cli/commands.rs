@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use confine::channels::{RadialProblem, Selection};
 use confine::checks::validate::{self, SquareWellCase};
 use confine::checks::validate_radial::validate_radial;
+use confine::diagnostic::{group, Diagnostic, Severity};
 use confine::pipeline::config;
 use confine::pipeline::radial_report::{
     RadialSpectrumReport, RadialSpectrumTable, RadialValidationTable,
@@ -17,6 +18,33 @@ use confine::pipeline::report::{
 use confine::pipeline::study::plan;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+
+/// How much the command prints on stderr besides errors (`--quiet`, default, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// Plans, progress and the warnings, grouped.
+    Normal,
+    /// Also every note, every case of a sweep and the stage timings.
+    Verbose,
+}
+
+/// Prints `all` on stderr after the work is done: with `-v` every note, then the warnings once
+/// per kind with the cases they concern; nothing with `--quiet`.
+pub(crate) fn print_diagnostics(all: &[Diagnostic], verbosity: Verbosity) {
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    if verbosity == Verbosity::Verbose {
+        for d in all.iter().filter(|d| d.severity == Severity::Note) {
+            eprintln!("{d}");
+        }
+    }
+    for g in group(all, Severity::Warning) {
+        eprintln!("{g}");
+    }
+}
 
 /// Sweeps of at least this many cases get a time estimate before they start.
 const CALIBRATED_SWEEP_CASES: usize = 20;
@@ -76,7 +104,11 @@ impl Target {
 }
 
 /// `confine spectrum`.
-pub(crate) fn run_spectrum(target: &Target, channel: Option<usize>) -> Result<String> {
+pub(crate) fn run_spectrum(
+    target: &Target,
+    channel: Option<usize>,
+    verbosity: Verbosity,
+) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
     if let Some(radial) = cfg.radial_problem()? {
@@ -97,9 +129,7 @@ pub(crate) fn run_spectrum(target: &Target, channel: Option<usize>) -> Result<St
         .spectrum()
         .with_context(|| format!("{}: computing the spectrum", path.display()))?;
     let seconds = start.elapsed().as_secs_f64();
-    for w in &s.warnings {
-        eprintln!("warning: {w}");
-    }
+    print_diagnostics(&s.warnings, verbosity);
     if json {
         return Ok(SpectrumReport::new(path, &s, seconds).to_json()?);
     }
@@ -176,7 +206,11 @@ fn run_radial_validate(
 }
 
 /// `confine validate`.
-pub(crate) fn run_validate(target: &Target, refinements: usize) -> Result<String> {
+pub(crate) fn run_validate(
+    target: &Target,
+    refinements: usize,
+    verbosity: Verbosity,
+) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
     if let Some(radial) = cfg.radial_problem()? {
@@ -190,11 +224,18 @@ pub(crate) fn run_validate(target: &Target, refinements: usize) -> Result<String
     target.check_memory(&cfg, &estimate)?;
     let v = validate::validate_square_well(&case, refinements, &problem.options)
         .with_context(|| format!("{}: validation", path.display()))?;
-    for (i, g) in v.grids.iter().enumerate() {
-        for w in &g.warnings {
-            eprintln!("warning: grid {i}: {w}");
-        }
-    }
+    let on_grids: Vec<Diagnostic> = v
+        .grids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| {
+            g.warnings.iter().map(move |w| Diagnostic {
+                message: format!("grid {i}: {}", w.message),
+                ..w.clone()
+            })
+        })
+        .collect();
+    print_diagnostics(&on_grids, verbosity);
     if json {
         return Ok(serde_json::to_string_pretty(&v)? + "\n");
     }
@@ -218,13 +259,14 @@ fn run_sweep(
     no_figures: bool,
     shard: Option<confine::pipeline::config::sweep::Shard>,
     case_figures: bool,
+    verbosity: Verbosity,
 ) -> Result<String> {
     let options = confine::pipeline::sweep::runner::SweepOptions {
         shard,
         figures: figure_output(no_figures),
         case_figures,
     };
-    let progress = SweepProgress::new();
+    let progress = SweepProgress::new(verbosity);
     // Say how big the sweep is before it starts, and run fewer cases at once when the largest
     // ones would not fit in memory together.
     let plan = plan::StudyPlan::new(study);
@@ -243,19 +285,23 @@ fn run_sweep(
         } else {
             format!("{at_once} case(s) at a time")
         };
-        eprintln!(
-            "sweep plan: {} case(s); largest {} needs {} of memory (limit {}); {time}; `run --dry-run` prints the plan",
-            study.cases.len(),
-            p.name,
-            confine::resources::human(p.bytes()),
-            p.limit,
-        );
+        if verbosity > Verbosity::Quiet {
+            eprintln!(
+                "sweep plan: {} case(s); largest {} needs {} of memory (limit {}); {time}; `run --dry-run` prints the plan",
+                study.cases.len(),
+                p.name,
+                confine::resources::human(p.bytes()),
+                p.limit,
+            );
+        }
     }
     let threads = rayon::current_num_threads();
     let report = if at_once < threads {
-        eprintln!(
+        if verbosity > Verbosity::Quiet {
+            eprintln!(
             "sweep plan: {at_once} case(s) at a time instead of {threads}, so that they fit in the memory limit together"
-        );
+            );
+        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(at_once)
             .build()?
@@ -265,6 +311,7 @@ fn run_sweep(
     }
     .with_context(|| format!("writing the sweep to {}", dir.display()))?;
     progress.finish();
+    print_diagnostics(&report.diagnostics, verbosity);
     let mut o = String::new();
     writeln!(
         o,
@@ -323,6 +370,7 @@ pub(crate) fn run_study(
     shard: Option<&str>,
     case_figures: bool,
     (memory_limit, dry_run, timings): (Option<&str>, bool, bool),
+    verbosity: Verbosity,
 ) -> Result<String> {
     let start = std::time::Instant::now();
     let mut study = config::load_study(path)?;
@@ -353,7 +401,7 @@ pub(crate) fn run_study(
         if timings {
             bail!("{}: --timings applies to a study without [sweep]; a sweep's case times are in its summary", path.display());
         }
-        return run_sweep(&study, &dir, no_figures, shard, case_figures);
+        return run_sweep(&study, &dir, no_figures, shard, case_figures, verbosity);
     }
     let result = confine::pipeline::study::run_study(&study)
         .with_context(|| format!("{}: running the study", path.display()))?;
@@ -361,11 +409,11 @@ pub(crate) fn run_study(
     let written = confine::pipeline::output::write::write_study(&result, &dir, &figures)
         .with_context(|| format!("writing the results to {}", dir.display()))?;
     let mut o = String::new();
-    for c in &result.cases {
-        for w in &c.warnings {
-            eprintln!("warning: case {}: {w}", c.name);
-        }
-    }
+    let diagnostics: Vec<Diagnostic> = result
+        .cases
+        .iter()
+        .flat_map(|c| c.diagnostics.iter().cloned())
+        .collect();
     writeln!(
         o,
         "{} case(s) of {} -> {} ({} files) in {:.2} s",
@@ -375,18 +423,20 @@ pub(crate) fn run_study(
         written.len(),
         start.elapsed().as_secs_f64()
     )?;
-    if timings {
+    if timings || verbosity == Verbosity::Verbose {
         let meta = dir.join("metadata.json");
         let text = std::fs::read_to_string(&meta)
-            .with_context(|| format!("reading {} for --timings", meta.display()))?;
+            .with_context(|| format!("reading {} for the stage timings", meta.display()))?;
         let meta: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("reading {} for --timings", meta.display()))?;
-        writeln!(
-            o,
-            "\n{}",
-            confine::pipeline::study::timing::timings_report(&meta)
-        )?;
+            .with_context(|| format!("reading {} for the stage timings", meta.display()))?;
+        let report = confine::pipeline::study::timing::timings_report(&meta);
+        if timings {
+            writeln!(o, "\n{report}")?;
+        } else {
+            eprint!("stage timings (s):\n{report}");
+        }
     }
+    print_diagnostics(&diagnostics, verbosity);
     write!(
         o,
         "{}",
@@ -398,7 +448,11 @@ pub(crate) fn run_study(
 }
 
 /// `confine converge`.
-pub(crate) fn run_converge(target: &Target, refinements: usize) -> Result<String> {
+pub(crate) fn run_converge(
+    target: &Target,
+    refinements: usize,
+    verbosity: Verbosity,
+) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
     let problem = target.problem(&cfg)?;
@@ -407,9 +461,7 @@ pub(crate) fn run_converge(target: &Target, refinements: usize) -> Result<String
     target.check_memory(&cfg, &estimate)?;
     let c = confine::checks::converge::self_convergence(&problem, refinements)
         .with_context(|| format!("{}: convergence study", path.display()))?;
-    for w in &c.warnings {
-        eprintln!("warning: {w}");
-    }
+    print_diagnostics(&c.warnings, verbosity);
     if json {
         return Ok(serde_json::to_string_pretty(&c)? + "\n");
     }

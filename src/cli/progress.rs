@@ -1,6 +1,7 @@
 //! The sweep's progress on the terminal: a bar (indicatif) when stderr is a terminal, one line
 //! per case otherwise (logs, batch jobs). The library reports through its `Progress` trait.
 
+use crate::commands::Verbosity;
 use confine::pipeline::sweep::runner::{Outcome, Progress};
 use confine::pipeline::sweep::summary::SummaryRow;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 /// Sweep progress: a bar on a terminal, one line per case otherwise (logs, batch jobs).
 pub struct SweepProgress {
     bar: Option<indicatif::ProgressBar>,
+    verbosity: Verbosity,
     done: AtomicUsize,
     total: AtomicUsize,
 }
@@ -21,6 +23,7 @@ impl Progress for SweepProgress {
                 bar.set_length(total as u64);
                 bar.set_position(reused as u64);
             }
+            None if self.verbosity == Verbosity::Quiet => {}
             None => eprintln!(
                 "sweep: {total} case(s), {reused} already done, {} to compute",
                 total - reused
@@ -34,28 +37,33 @@ impl Progress for SweepProgress {
             (Some(e), _) => format!("FAILED: {e}"),
             _ => "ok".to_string(),
         };
+        let line = format!(
+            "[{done}/{}] case {} ({seconds:.2} s): {status}",
+            self.total.load(Relaxed),
+            row.name
+        );
         match &self.bar {
             Some(bar) => {
-                if row.error.is_some() {
+                if self.verbosity == Verbosity::Verbose {
+                    bar.println(line);
+                } else if row.error.is_some() {
                     bar.println(format!("case {}: {status}", row.name));
                 }
                 bar.set_message(row.name.clone());
                 bar.inc(1);
             }
-            None => eprintln!(
-                "[{done}/{}] case {} ({seconds:.2} s): {status}",
-                self.total.load(Relaxed),
-                row.name
-            ),
+            None if self.verbosity == Verbosity::Quiet => {}
+            None => eprintln!("{line}"),
         }
     }
 }
 
 impl SweepProgress {
-    /// A bar on a terminal, plain lines otherwise.
-    pub fn new() -> Self {
+    /// A bar on a terminal, plain lines otherwise; nothing with `--quiet`.
+    pub fn new(verbosity: Verbosity) -> Self {
         use std::io::IsTerminal as _;
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let shown = verbosity > Verbosity::Quiet && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -67,6 +75,7 @@ impl SweepProgress {
         });
         SweepProgress {
             bar,
+            verbosity,
             done: Default::default(),
             total: Default::default(),
         }

@@ -285,135 +285,210 @@ fn apply_reflector(v: &[f64], tau: f64, y: &mut [f64]) {
 /// First stage: reduces the symmetric matrix in `a` (column-major n × n, lower triangle used and
 /// updated) to a band of lower bandwidth `b`; returns the panels (their V stays in `a`).
 fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
-    use faer::linalg::matmul::matmul;
-    use faer::linalg::matmul::triangular::{self, BlockStructure};
-    use faer::{Accum, MatMut};
     let mut panels = Vec::new();
     let mut col0 = 0;
     // A panel is needed while some column has entries more than b rows below the diagonal.
     while col0 + b + 1 < n {
         let row0 = col0 + b;
         let m = n - row0;
-        let r = b.min(m);
-        // Householder QR of the panel a[row0.., col0..col0 + b], one column at a time (the panel
-        // is m × b: small next to the trailing update).
-        let mut taus = vec![0.0; r];
-        for c in 0..r {
-            let (left, right) = a.split_at_mut((col0 + c + 1) * n);
-            let x = &mut left[(col0 + c) * n + row0 + c..];
-            let tau = make_reflector(x);
-            taus[c] = tau;
-            if tau != 0.0 {
-                for c2 in c + 1..b {
-                    let y = &mut right[(c2 - c - 1) * n + row0 + c..(c2 - c) * n];
-                    apply_reflector(x, tau, y);
-                }
-            }
-        }
-        // T of Q = H_0 ⋯ H_{r−1} = I − V T Vᵀ (LAPACK's dlarft, forward, column-wise).
-        let mut t = vec![0.0; r * r];
-        let mut u = vec![0.0; r];
-        for c in 0..r {
-            t[c * r + c] = taus[c];
-            if taus[c] == 0.0 {
-                continue;
-            }
-            let vc = &a[(col0 + c) * n + row0 + c..(col0 + c + 1) * n];
-            for (i, ui) in u.iter_mut().enumerate().take(c) {
-                let vi = &a[(col0 + i) * n + row0 + c..(col0 + i + 1) * n];
-                *ui = vi[0] + dot(&vi[1..], &vc[1..]);
-            }
-            for row in 0..c {
-                let s: f64 = (row..c).map(|i| t[i * r + row] * u[i]).sum();
-                t[c * r + row] = -taus[c] * s;
-            }
-        }
-        // V explicit (zeros above its unit diagonal) for the products.
-        let mut v = vec![0.0; m * r];
-        for c in 0..r {
-            v[c * m + c] = 1.0;
-            v[c * m + c + 1..(c + 1) * m]
-                .copy_from_slice(&a[(col0 + c) * n + row0 + c + 1..(col0 + c + 1) * n]);
-        }
-        let vm = MatRef::from_column_major_slice(&v, m, r);
-        let tm = MatRef::from_column_major_slice(&t, r, r);
-        // Qᵀ A Q = A − Y Vᵀ − V Yᵀ with X = A V, W = X T, Y = W − ½ V (Tᵀ Vᵀ W); A is symmetric
-        // and only its lower triangle is read and written.
-        let mut w = Mat::<f64>::zeros(m, r);
-        {
-            let full = MatRef::from_column_major_slice(a, n, n);
-            let a22 = full.submatrix(row0, row0, m, m);
-            let mut x = Mat::<f64>::zeros(m, r);
-            triangular::matmul(
-                x.as_mut(),
-                BlockStructure::Rectangular,
-                Accum::Replace,
-                a22,
-                BlockStructure::TriangularLower,
-                vm,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
-            triangular::matmul(
-                x.as_mut(),
-                BlockStructure::Rectangular,
-                Accum::Add,
-                a22.transpose(),
-                BlockStructure::StrictTriangularUpper,
-                vm,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
-            matmul(w.as_mut(), Accum::Replace, x.as_ref(), tm, 1.0, Par::Seq);
-        }
-        let mut vw = Mat::<f64>::zeros(r, r);
-        matmul(
-            vw.as_mut(),
-            Accum::Replace,
-            vm.transpose(),
-            w.as_ref(),
-            1.0,
-            Par::Seq,
-        );
-        let mut z = Mat::<f64>::zeros(r, r);
-        matmul(
-            z.as_mut(),
-            Accum::Replace,
-            tm.transpose(),
-            vw.as_ref(),
-            1.0,
-            Par::Seq,
-        );
-        matmul(w.as_mut(), Accum::Add, vm, z.as_ref(), -0.5, Par::Seq);
-        let mut lhs = Mat::<f64>::zeros(m, 2 * r);
-        let mut rhs = Mat::<f64>::zeros(m, 2 * r);
-        lhs.as_mut().subcols_mut(0, r).copy_from(w.as_ref());
-        lhs.as_mut().subcols_mut(r, r).copy_from(vm);
-        rhs.as_mut().subcols_mut(0, r).copy_from(vm);
-        rhs.as_mut().subcols_mut(r, r).copy_from(w.as_ref());
-        let full = MatMut::from_column_major_slice_mut(a, n, n);
-        triangular::matmul(
-            full.submatrix_mut(row0, row0, m, m),
-            BlockStructure::TriangularLower,
-            Accum::Add,
-            lhs.as_ref(),
-            BlockStructure::Rectangular,
-            rhs.as_ref().transpose(),
-            BlockStructure::Rectangular,
-            -1.0,
-            Par::Seq,
-        );
+        let at = PanelAt {
+            n,
+            b,
+            col0,
+            row0,
+            m,
+            r: b.min(m),
+        };
+        let taus = panel_qr(a, at);
+        let t = block_reflector_t(a, at, &taus);
+        let v = explicit_v(a, at);
+        let vm = MatRef::from_column_major_slice(&v, m, at.r);
+        let tm = MatRef::from_column_major_slice(&t, at.r, at.r);
+        let w = two_sided_correction(a, at, vm, tm);
+        apply_two_sided_update(a, at, vm, w.as_ref());
         panels.push(Panel {
             row0,
             col0,
-            reflectors: r,
+            reflectors: at.r,
             t,
         });
         col0 += b;
     }
     panels
+}
+
+/// Where one panel of [`reduce_to_band`] sits in the n × n matrix: columns col0..col0 + b,
+/// its reflectors act on rows row0 = col0 + b .. n (m of them), r = min(b, m) reflectors.
+#[derive(Debug, Clone, Copy)]
+struct PanelAt {
+    n: usize,
+    b: usize,
+    col0: usize,
+    row0: usize,
+    m: usize,
+    r: usize,
+}
+
+/// Householder QR of the panel a[row0.., col0..col0 + b], one column at a time (the panel is
+/// m × b: small next to the trailing update); the reflectors' v stay in `a`, their τ are
+/// returned.
+fn panel_qr(a: &mut [f64], at: PanelAt) -> Vec<f64> {
+    let PanelAt {
+        n,
+        b,
+        col0,
+        row0,
+        r,
+        ..
+    } = at;
+    let mut taus = vec![0.0; r];
+    for c in 0..r {
+        let (left, right) = a.split_at_mut((col0 + c + 1) * n);
+        let x = &mut left[(col0 + c) * n + row0 + c..];
+        let tau = make_reflector(x);
+        taus[c] = tau;
+        if tau != 0.0 {
+            for c2 in c + 1..b {
+                let y = &mut right[(c2 - c - 1) * n + row0 + c..(c2 - c) * n];
+                apply_reflector(x, tau, y);
+            }
+        }
+    }
+    taus
+}
+
+/// T of Q = H_0 ⋯ H_{r−1} = I − V T Vᵀ (LAPACK's dlarft, forward, column-wise), r × r
+/// column-major, from the panel's reflectors in `a` and their `taus`.
+fn block_reflector_t(a: &[f64], at: PanelAt, taus: &[f64]) -> Vec<f64> {
+    let PanelAt {
+        n, col0, row0, r, ..
+    } = at;
+    let mut t = vec![0.0; r * r];
+    let mut u = vec![0.0; r];
+    for c in 0..r {
+        t[c * r + c] = taus[c];
+        if taus[c] == 0.0 {
+            continue;
+        }
+        let vc = &a[(col0 + c) * n + row0 + c..(col0 + c + 1) * n];
+        for (i, ui) in u.iter_mut().enumerate().take(c) {
+            let vi = &a[(col0 + i) * n + row0 + c..(col0 + i + 1) * n];
+            *ui = vi[0] + dot(&vi[1..], &vc[1..]);
+        }
+        for row in 0..c {
+            let s: f64 = (row..c).map(|i| t[i * r + row] * u[i]).sum();
+            t[c * r + row] = -taus[c] * s;
+        }
+    }
+    t
+}
+
+/// V explicit (m × r column-major, zeros above its unit diagonal) for the products.
+fn explicit_v(a: &[f64], at: PanelAt) -> Vec<f64> {
+    let PanelAt {
+        n,
+        col0,
+        row0,
+        m,
+        r,
+        ..
+    } = at;
+    let mut v = vec![0.0; m * r];
+    for c in 0..r {
+        v[c * m + c] = 1.0;
+        v[c * m + c + 1..(c + 1) * m]
+            .copy_from_slice(&a[(col0 + c) * n + row0 + c + 1..(col0 + c + 1) * n]);
+    }
+    v
+}
+
+/// Y = W − ½ V (Tᵀ Vᵀ W) with X = A₂₂ V and W = X T (m × r), for the update
+/// Qᵀ A Q = A − Y Vᵀ − V Yᵀ of the trailing block A₂₂ (only its lower triangle is read).
+fn two_sided_correction(
+    a: &[f64],
+    at: PanelAt,
+    vm: MatRef<'_, f64>,
+    tm: MatRef<'_, f64>,
+) -> Mat<f64> {
+    use faer::linalg::matmul::matmul;
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::Accum;
+    let PanelAt { n, row0, m, r, .. } = at;
+    let mut w = Mat::<f64>::zeros(m, r);
+    {
+        let full = MatRef::from_column_major_slice(a, n, n);
+        let a22 = full.submatrix(row0, row0, m, m);
+        let mut x = Mat::<f64>::zeros(m, r);
+        triangular::matmul(
+            x.as_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            a22,
+            BlockStructure::TriangularLower,
+            vm,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        triangular::matmul(
+            x.as_mut(),
+            BlockStructure::Rectangular,
+            Accum::Add,
+            a22.transpose(),
+            BlockStructure::StrictTriangularUpper,
+            vm,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        matmul(w.as_mut(), Accum::Replace, x.as_ref(), tm, 1.0, Par::Seq);
+    }
+    let mut vw = Mat::<f64>::zeros(r, r);
+    matmul(
+        vw.as_mut(),
+        Accum::Replace,
+        vm.transpose(),
+        w.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    let mut z = Mat::<f64>::zeros(r, r);
+    matmul(
+        z.as_mut(),
+        Accum::Replace,
+        tm.transpose(),
+        vw.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    matmul(w.as_mut(), Accum::Add, vm, z.as_ref(), -0.5, Par::Seq);
+    w
+}
+
+/// A₂₂ ← A₂₂ − Y Vᵀ − V Yᵀ on the lower triangle of the trailing block, as one product
+/// [Y V] [V Y]ᵀ of inner dimension 2r (`y` is the correction of [`two_sided_correction`]).
+fn apply_two_sided_update(a: &mut [f64], at: PanelAt, vm: MatRef<'_, f64>, y: MatRef<'_, f64>) {
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::{Accum, MatMut};
+    let PanelAt { n, row0, m, r, .. } = at;
+    let mut lhs = Mat::<f64>::zeros(m, 2 * r);
+    let mut rhs = Mat::<f64>::zeros(m, 2 * r);
+    lhs.as_mut().subcols_mut(0, r).copy_from(y);
+    lhs.as_mut().subcols_mut(r, r).copy_from(vm);
+    rhs.as_mut().subcols_mut(0, r).copy_from(vm);
+    rhs.as_mut().subcols_mut(r, r).copy_from(y);
+    let full = MatMut::from_column_major_slice_mut(a, n, n);
+    triangular::matmul(
+        full.submatrix_mut(row0, row0, m, m),
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        lhs.as_ref(),
+        BlockStructure::Rectangular,
+        rhs.as_ref().transpose(),
+        BlockStructure::Rectangular,
+        -1.0,
+        Par::Seq,
+    );
 }
 
 /// Second stage: reduces the symmetric band matrix `band` (lower band storage, A[i, c] at

@@ -266,6 +266,54 @@ pub fn largest_eigenpairs<F>(
 where
     F: FnMut(&[f64], &mut [f64]),
 {
+    let m = checked_basis_size(n, k, options)?;
+    let mut run = ThickRestart::new(n, m, options.seed);
+    loop {
+        run.expand(m, &mut op)?;
+        let ritz = rayleigh_ritz(&run.basis)?;
+        let p = run.basis.p;
+        let (theta, ritz_res) = (&ritz.values, &ritz.residuals);
+        let kk = k.min(p);
+        let tol = options.tolerance;
+        let converged = (0..kk)
+            .filter(|&i| ritz_res[i] <= tol * theta[i].abs().max(f64::MIN_POSITIVE))
+            .count();
+        let whole_space = p == n;
+        // Accept only after a full cycle that contained an injected direction (restarts ≥ 1
+        // means the previous restart injected one), so that missed copies had a chance to show.
+        if converged == k && ((run.injected && run.restarts >= 1) || whole_space) {
+            let mut vectors = vec![0.0; n * k];
+            ritz_vectors(&run.basis, &ritz, k, &mut vectors);
+            return Ok(LanczosPairs {
+                values: theta[..k].to_vec(),
+                vectors,
+                ritz_residuals: ritz_res[..k].to_vec(),
+                dimension: n,
+                restarts: run.restarts,
+                operator_applications: run.applications,
+                basis_size: m,
+            });
+        }
+        if run.restarts >= options.max_restarts || (whole_space && converged < k) {
+            let worst = (0..kk)
+                .map(|i| ritz_res[i] / theta[i].abs().max(f64::MIN_POSITIVE))
+                .fold(0.0, f64::max);
+            return Err(LanczosError::NotConverged {
+                requested: k,
+                converged,
+                restarts: run.restarts,
+                applications: run.applications,
+                tolerance: tol,
+                worst,
+            });
+        }
+        run.restart(k, m, &ritz);
+    }
+}
+
+/// The basis size m (processed vectors per cycle) after checking n, k and the tolerance:
+/// `options.basis_size`, else max(2k + 16, k + 24), at most n.
+fn checked_basis_size(n: usize, k: usize, options: &LanczosOptions) -> Result<usize, LanczosError> {
     if n == 0 {
         return Err(LanczosError::Input("the operator has dimension 0".into()));
     }
@@ -294,39 +342,83 @@ where
             "basis size {m} must exceed k = {k} (or equal the dimension {n})"
         )));
     }
-    // Room for m processed vectors and the unprocessed frontier (at most MAX_FRONTIER).
-    let cap = (m + MAX_FRONTIER + 1).min(n);
-    let mut b = Basis {
-        n,
-        cap,
-        v: vec![0.0; n * cap],
-        g: vec![0.0; cap * cap],
-        nb: 0,
-        p: 0,
-        coef: vec![0.0; cap],
-        coef2: vec![0.0; cap],
-    };
-    let mut rng = SplitMix64(options.seed);
-    let mut w = vec![0.0; n];
-    let mut applications = 0usize;
-    b.inject(&mut rng, &mut w);
-    // Largest |θ| seen: the scale for breakdown decisions.
-    let mut scale = 0.0_f64;
-    let mut restarts = 0usize;
-    // True once a direction other than the start vector's Krylov sequence entered the basis.
-    let mut injected = false;
-    loop {
-        // Expand: process columns until m are processed (or the space is exhausted).
+    Ok(m)
+}
+
+/// The state carried from cycle to cycle of thick-restart Lanczos: the basis, the generator of
+/// injected directions, one work vector and the counters.
+struct ThickRestart {
+    basis: Basis,
+    rng: SplitMix64,
+    /// Work vector of length n (the operator's output, the injected direction).
+    work: Vec<f64>,
+    /// Operator applications so far.
+    applications: usize,
+    /// Largest |θ| seen: the scale for breakdown decisions.
+    scale: f64,
+    restarts: usize,
+    /// True once a direction other than the start vector's Krylov sequence entered the basis.
+    injected: bool,
+}
+
+/// The Ritz pairs of one Rayleigh–Ritz step, largest first.
+struct RitzPairs {
+    /// Ritz values θ, descending.
+    values: Vec<f64>,
+    /// The p × p eigenvectors of the projected matrix, columns in the order of `values`.
+    y: Mat<f64>,
+    /// ‖(Op − θ) V y‖ of each Ritz pair, from the unprocessed rows of G.
+    residuals: Vec<f64>,
+}
+
+impl ThickRestart {
+    /// A basis of capacity m plus the frontier (at most n) holding one start direction from
+    /// the generator seeded with `seed`.
+    fn new(n: usize, m: usize, seed: u64) -> Self {
+        // Room for m processed vectors and the unprocessed frontier (at most MAX_FRONTIER).
+        let cap = (m + MAX_FRONTIER + 1).min(n);
+        let mut run = Self {
+            basis: Basis {
+                n,
+                cap,
+                v: vec![0.0; n * cap],
+                g: vec![0.0; cap * cap],
+                nb: 0,
+                p: 0,
+                coef: vec![0.0; cap],
+                coef2: vec![0.0; cap],
+            },
+            rng: SplitMix64(seed),
+            work: vec![0.0; n],
+            applications: 0,
+            scale: 0.0,
+            restarts: 0,
+            injected: false,
+        };
+        run.basis.inject(&mut run.rng, &mut run.work);
+        run
+    }
+
+    /// Expands the basis: applies `op` to unprocessed columns and orthogonalizes the result
+    /// into G until m columns are processed (or the space is exhausted).
+    fn expand<F>(&mut self, m: usize, op: &mut F) -> Result<(), LanczosError>
+    where
+        F: FnMut(&[f64], &mut [f64]),
+    {
+        let b = &mut self.basis;
+        let w = &mut self.work;
         while b.p < m && b.p < b.nb {
             let j = b.p;
-            op(b.col(j), &mut w);
-            applications += 1;
+            op(b.col(j), w);
+            self.applications += 1;
             if w.iter().any(|x| !x.is_finite()) {
-                return Err(LanczosError::NonFinite { applications });
+                return Err(LanczosError::NonFinite {
+                    applications: self.applications,
+                });
             }
-            let wnorm = norm(&w);
-            scale = scale.max(wnorm);
-            b.orthogonalize(&mut w);
+            let wnorm = norm(w);
+            self.scale = self.scale.max(wnorm);
+            b.orthogonalize(w);
             let nb_before = b.nb;
             for i in 0..b.cap {
                 b.set_g(i, j, 0.0);
@@ -335,77 +427,24 @@ where
                 let c = b.coef[i];
                 b.set_g(i, j, c);
             }
-            if let Some(beta) = b.append(&w, scale.max(wnorm)) {
+            if let Some(beta) = b.append(w, self.scale.max(wnorm)) {
                 b.set_g(nb_before, j, beta);
             }
             b.p += 1;
-            if b.p == b.nb && b.p < m && b.inject(&mut rng, &mut w) {
-                injected = true;
+            if b.p == b.nb && b.p < m && b.inject(&mut self.rng, w) {
+                self.injected = true;
             }
         }
-        // Rayleigh–Ritz on the processed vectors.
-        let p = b.p;
-        let s = Mat::<f64>::from_fn(p, p, |i, j| 0.5 * (b.g(i, j) + b.g(j, i)));
-        let (ritz, u) = super::dense::symmetric_eigen(s.as_ref()).ok_or_else(|| {
-            LanczosError::Internal("the Rayleigh–Ritz eigen-solve did not converge".into())
-        })?;
-        let theta: Vec<f64> = (0..p).map(|i| ritz[p - 1 - i]).collect();
-        let y = Mat::<f64>::from_fn(p, p, |r, c| u[(r, p - 1 - c)]);
-        let residual = |c: usize| -> f64 {
-            (p..b.nb)
-                .map(|r| {
-                    let s: f64 = (0..p).map(|q| b.g(r, q) * y[(q, c)]).sum();
-                    s * s
-                })
-                .sum::<f64>()
-                .sqrt()
-        };
-        let ritz_res: Vec<f64> = (0..p).map(residual).collect();
-        let kk = k.min(p);
-        let tol = options.tolerance;
-        let converged = (0..kk)
-            .filter(|&i| ritz_res[i] <= tol * theta[i].abs().max(f64::MIN_POSITIVE))
-            .count();
-        let whole_space = p == n;
-        // Accept only after a full cycle that contained an injected direction (restarts ≥ 1
-        // means the previous restart injected one), so that missed copies had a chance to show.
-        if converged == k && ((injected && restarts >= 1) || whole_space) {
-            let mut vectors = vec![0.0; n * k];
-            let vp = MatRef::from_column_major_slice(&b.v[..n * p], n, p);
-            let yk = y.as_ref().subcols(0, k);
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut vectors, n, k),
-                Accum::Replace,
-                vp,
-                yk,
-                1.0,
-                Par::Seq,
-            );
-            return Ok(LanczosPairs {
-                values: theta[..k].to_vec(),
-                vectors,
-                ritz_residuals: ritz_res[..k].to_vec(),
-                dimension: n,
-                restarts,
-                operator_applications: applications,
-                basis_size: m,
-            });
-        }
-        if restarts >= options.max_restarts || (whole_space && converged < k) {
-            let worst = (0..kk)
-                .map(|i| ritz_res[i] / theta[i].abs().max(f64::MIN_POSITIVE))
-                .fold(0.0, f64::max);
-            return Err(LanczosError::NotConverged {
-                requested: k,
-                converged,
-                restarts,
-                applications,
-                tolerance: tol,
-                worst,
-            });
-        }
-        // Thick restart: keep the `keep` largest Ritz vectors plus the unprocessed directions.
-        restarts += 1;
+        Ok(())
+    }
+
+    /// Thick restart: keeps the `keep` largest Ritz vectors plus the unprocessed directions,
+    /// with G diagonal on the kept vectors and their couplings to the frontier.
+    fn restart(&mut self, k: usize, m: usize, ritz: &RitzPairs) {
+        self.restarts += 1;
+        let b = &mut self.basis;
+        let (n, p) = (b.n, b.p);
+        let (theta, y) = (&ritz.values, &ritz.y);
         let unprocessed = b.nb - p;
         let keep = (k + (m - k) / 2)
             .max(k)
@@ -413,17 +452,7 @@ where
             .min(b.cap.saturating_sub(unprocessed + 1))
             .max(1);
         let mut new_v = vec![0.0; n * b.cap];
-        {
-            let vp = MatRef::from_column_major_slice(&b.v[..n * p], n, p);
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut new_v[..n * keep], n, keep),
-                Accum::Replace,
-                vp,
-                y.as_ref().subcols(0, keep),
-                1.0,
-                Par::Seq,
-            );
-        }
+        ritz_vectors(b, ritz, keep, &mut new_v[..n * keep]);
         new_v[n * keep..n * (keep + unprocessed)].copy_from_slice(&b.v[n * p..n * b.nb]);
         let mut new_g = vec![0.0; b.cap * b.cap];
         for i in 0..keep {
@@ -437,14 +466,56 @@ where
         b.g = new_g;
         b.nb = keep + unprocessed;
         b.p = keep;
-        if unprocessed < MAX_FRONTIER && b.inject(&mut rng, &mut w) {
-            injected = true;
+        if unprocessed < MAX_FRONTIER && b.inject(&mut self.rng, &mut self.work) {
+            self.injected = true;
         }
         if b.p == b.nb {
             // Nothing left to expand and no room to inject: the space is exhausted.
-            injected = true;
+            self.injected = true;
         }
     }
+}
+
+/// Rayleigh–Ritz on the processed vectors of `b`: the eigenpairs of the symmetric part of
+/// their p × p block of G, largest first, with their residual norms.
+fn rayleigh_ritz(b: &Basis) -> Result<RitzPairs, LanczosError> {
+    let p = b.p;
+    let s = Mat::<f64>::from_fn(p, p, |i, j| 0.5 * (b.g(i, j) + b.g(j, i)));
+    let (ritz, u) = super::dense::symmetric_eigen(s.as_ref()).ok_or_else(|| {
+        LanczosError::Internal("the Rayleigh–Ritz eigen-solve did not converge".into())
+    })?;
+    let theta: Vec<f64> = (0..p).map(|i| ritz[p - 1 - i]).collect();
+    let y = Mat::<f64>::from_fn(p, p, |r, c| u[(r, p - 1 - c)]);
+    let residual = |c: usize| -> f64 {
+        (p..b.nb)
+            .map(|r| {
+                let s: f64 = (0..p).map(|q| b.g(r, q) * y[(q, c)]).sum();
+                s * s
+            })
+            .sum::<f64>()
+            .sqrt()
+    };
+    let residuals: Vec<f64> = (0..p).map(residual).collect();
+    Ok(RitzPairs {
+        values: theta,
+        y,
+        residuals,
+    })
+}
+
+/// The first `count` Ritz vectors V y (column-major n × count) into `out`, one sequential
+/// product so the sums do not depend on the thread count.
+fn ritz_vectors(b: &Basis, ritz: &RitzPairs, count: usize, out: &mut [f64]) {
+    let (n, p) = (b.n, b.p);
+    let vp = MatRef::from_column_major_slice(&b.v[..n * p], n, p);
+    matmul(
+        MatMut::from_column_major_slice_mut(out, n, count),
+        Accum::Replace,
+        vp,
+        ritz.y.as_ref().subcols(0, count),
+        1.0,
+        Par::Seq,
+    );
 }
 
 /// The `k` eigenpairs of the symmetric A nearest above `shift` = σ, by thick-restart Lanczos on

@@ -498,6 +498,39 @@ pub fn enumerate(
     orbitals: &Orbitals,
     settings: &EnumerationSettings,
 ) -> Result<ManyBodyStates, ManyBodyError> {
+    let bounds = enumeration_bounds(orbitals, settings)?;
+    let emitted = branch_and_bound(orbitals, settings, &bounds)?;
+    Ok(sorted_states(
+        settings,
+        &bounds,
+        orbitals.energy().len(),
+        emitted,
+    ))
+}
+
+/// The pruning bounds of one enumeration: slot prefix sums, their rounding margin and the
+/// orbitals the cutoff needs (energies in Hartree).
+struct EnumerationBounds {
+    /// Spin-orbitals per orbital (1 or 2).
+    capacity: usize,
+    /// Spin-orbital slots: capacity × orbitals.
+    slots: usize,
+    /// P[s] = Σ_{t<s} e(slot t) (Hartree), s = 0..=slots.
+    prefix: Vec<f64>,
+    /// Rounding margin of the prefix-sum bounds (Hartree).
+    margin: f64,
+    /// The highest orbital energy an occupation below E_max can use, margin included (Hartree).
+    needed_energy: f64,
+    /// How many orbitals lie at or below `needed_energy` (at least enough to hold N).
+    orbitals_needed: usize,
+}
+
+/// Checks N and E_max against the orbitals (E_max finite, not below the ground state, covered
+/// by the supplied orbitals unless they are complete) and computes the pruning bounds.
+fn enumeration_bounds(
+    orbitals: &Orbitals,
+    settings: &EnumerationSettings,
+) -> Result<EnumerationBounds, ManyBodyError> {
     let n = settings.particles;
     let spin = settings.spin;
     let emax = settings.energy_max;
@@ -507,7 +540,6 @@ pub fn enumerate(
     }
     let c = spin.capacity();
     let e = orbitals.energy();
-    let k = orbitals.kinetic();
     let m = e.len();
     let slots = c * m;
     let prefix = slot_prefix(orbitals, c, slots);
@@ -534,9 +566,50 @@ pub fn enumerate(
         .partition_point(|&x| x <= needed_energy)
         .max(n.div_ceil(c))
         .min(m);
+    Ok(EnumerationBounds {
+        capacity: c,
+        slots,
+        prefix,
+        margin,
+        needed_energy,
+        orbitals_needed,
+    })
+}
 
-    // Depth-first branch and bound. occ[d] is the orbital of the d-th particle (non-decreasing);
-    // cand[d] the next candidate at depth d; pe/pk the partial sums in ascending order.
+/// The occupations with E ≤ E_max in the order the depth-first search emits them
+/// (lexicographic in the occupation), with their E and K (Hartree) and spin multiplicities.
+struct EmittedStates {
+    /// E of each occupation (Hartree).
+    energy: Vec<f64>,
+    /// K of each occupation (Hartree).
+    kinetic: Vec<f64>,
+    /// Spin multiplicity of each occupation.
+    multiplicity: Vec<u64>,
+    /// N orbital indices per occupation, non-decreasing.
+    occupations: Vec<u32>,
+    /// Σ multiplicity.
+    total: u64,
+}
+
+/// The depth-first branch and bound over occupations: a branch is cut when its partial energy
+/// plus the lowest completion (a prefix-sum difference) exceeds E_max + margin.
+fn branch_and_bound(
+    orbitals: &Orbitals,
+    settings: &EnumerationSettings,
+    bounds: &EnumerationBounds,
+) -> Result<EmittedStates, ManyBodyError> {
+    let n = settings.particles;
+    let spin = settings.spin;
+    let emax = settings.energy_max;
+    let c = bounds.capacity;
+    let slots = bounds.slots;
+    let prefix = &bounds.prefix;
+    let margin = bounds.margin;
+    let e = orbitals.energy();
+    let k = orbitals.kinetic();
+    let m = e.len();
+    // occ[d] is the orbital of the d-th particle (non-decreasing); cand[d] the next candidate
+    // at depth d; pe/pk the partial sums in ascending order.
     let mut occ = vec![0u32; n];
     let mut cand = vec![0usize; n];
     let mut pe = vec![0.0f64; n + 1];
@@ -611,7 +684,31 @@ pub fn enumerate(
             cand[d] = if c == 2 && !doubly { prev } else { prev + 1 };
         }
     }
+    Ok(EmittedStates {
+        energy,
+        kinetic,
+        multiplicity,
+        occupations,
+        total,
+    })
+}
 
+/// The emitted states sorted by (energy, occupation), as the enumeration's result;
+/// `orbitals_supplied` is the number of orbitals given.
+fn sorted_states(
+    settings: &EnumerationSettings,
+    bounds: &EnumerationBounds,
+    orbitals_supplied: usize,
+    emitted: EmittedStates,
+) -> ManyBodyStates {
+    let n = settings.particles;
+    let EmittedStates {
+        energy,
+        kinetic,
+        multiplicity,
+        occupations,
+        total,
+    } = emitted;
     // The DFS emits occupations in lexicographic order, so (energy, emission index) is
     // (energy, occupation) order.
     let mut order: Vec<usize> = (0..energy.len()).collect();
@@ -621,19 +718,19 @@ pub fn enumerate(
         sorted_occ.extend_from_slice(&occupations[i * n..(i + 1) * n]);
     }
     drop(occupations);
-    Ok(ManyBodyStates {
+    ManyBodyStates {
         particles: n,
-        spin,
-        energy_max: emax,
-        needed_energy,
-        orbitals_needed,
-        orbitals_supplied: m,
+        spin: settings.spin,
+        energy_max: settings.energy_max,
+        needed_energy: bounds.needed_energy,
+        orbitals_needed: bounds.orbitals_needed,
+        orbitals_supplied,
         energy: order.iter().map(|&i| energy[i]).collect(),
         kinetic: order.iter().map(|&i| kinetic[i]).collect(),
         multiplicity: order.iter().map(|&i| multiplicity[i]).collect(),
         occupations: sorted_occ,
         total_states: total,
-    })
+    }
 }
 
 /// What [`binned_counts_with`] counts: N, spin, E_max and the bins (Hartree), quanta per bin.

@@ -61,7 +61,7 @@ pub struct SpectrumReport {
     /// The units of every number.
     pub units: SpectrumUnits,
     /// Warnings of the solve (coarse grid, unresolved splittings).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl SpectrumReport {

@@ -4,6 +4,7 @@
 //! alone; a barrier thin enough to split the pairs measurably must leave them unflagged.
 
 use crate::common::{scratch, write_file};
+use confine::diagnostic::Kind;
 use confine::eigen::sturm::SturmData;
 use confine::eigen::SolverOptions;
 use confine::model::grid::Grid;
@@ -95,12 +96,12 @@ fn opaque_barrier_gives_sorted_flagged_pairs_equal_to_one_well() {
         let warning = s
             .warnings
             .iter()
-            .find(|w| w.contains("not resolved"))
+            .find(|w| w.kind == Kind::UnresolvedSplittings)
             .unwrap_or_else(|| panic!("{barrier} Ha: no warning in {:?}", s.warnings));
-        assert!(warning.contains("(0, 1)"), "{warning}");
+        assert!(warning.message.contains("(0, 1)"), "{warning}");
         if deep == levels / 2 {
-            assert!(warning.contains("20 pair(s)"), "{warning}");
-            assert!(warning.contains("(38, 39)"), "{warning}");
+            assert!(warning.message.contains("20 pair(s)"), "{warning}");
+            assert!(warning.message.contains("(38, 39)"), "{warning}");
         }
         // The vectors of a pair are an orthonormal basis of its space: the solver's report holds.
         assert!(s.report.max_orthogonality_error < 1e-12);
@@ -118,7 +119,10 @@ fn measurable_splitting_is_resolved_and_proved_by_sturm_counts() {
     let e = s.energies();
     assert_ascending(&e, "12 bohr barrier");
     assert!(s.levels.iter().all(|l| !l.unresolved_splitting));
-    assert!(!s.warnings.iter().any(|w| w.contains("not resolved")));
+    assert!(!s
+        .warnings
+        .iter()
+        .any(|w| w.kind == Kind::UnresolvedSplittings));
     // The Sturm count at the midpoint of each doublet is exactly its lower index + 1: the two
     // levels are distinct eigenvalues of H, as the absent flag says.
     let h = Hamiltonian::new(&potential, &grid, 1.0).unwrap();

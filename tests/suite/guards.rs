@@ -520,7 +520,12 @@ fn an_energy_grid_outside_the_spectrum_is_a_warning() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.as_str().unwrap().contains("analysis.energy_grid")),
+            .any(|w| w["kind"] == "energy_grid_outside_spectrum"
+                && w["severity"] == "warning"
+                && w["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("analysis.energy_grid")),
         "{warnings:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -16,6 +16,7 @@ mod coulomb_grid;
 mod coulomb_study;
 mod degenerate;
 mod determinism;
+mod diagnostics;
 mod eigen;
 mod fault_injection;
 mod fermions;

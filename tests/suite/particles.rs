@@ -1,6 +1,7 @@
 //! N electrons through the study: the same thermodynamics as one particle, enumeration and
 //! binned counting agreeing, the escape drops of T_E^(K), and clean refusals.
 
+use confine::diagnostic::{Kind, Severity};
 use confine::pipeline::config::parse_study;
 use confine::pipeline::study::run_study;
 use std::path::Path;
@@ -175,14 +176,20 @@ fn impossible_particle_requests_are_refused_clearly() {
     let e = run("n = 3\nenergy_per_particle_max = 0.05\nstate_limit = 100\nmethod = \"enumerate\"")
         .unwrap_err();
     assert!(e.contains("binned"), "state limit: {e}");
-    // With method = "auto" the same request falls back to binned counting, with a warning.
+    // With method = "auto" the same request falls back to binned counting, with a note (binned
+    // counting is exact to its stated bound: nothing is less accurate than claimed).
     let text =
         format!("{BASE}\n[particles]\nn = 3\nenergy_per_particle_max = 0.05\nstate_limit = 100\n");
     let s = parse_study(&text, Path::new("auto.toml")).unwrap();
     let r = run_study(&s).unwrap();
     assert_eq!(r.cases[0].particles[0].method, "binned");
-    assert!(r.cases[0]
-        .warnings
+    let fallback = r.cases[0]
+        .diagnostics
         .iter()
-        .any(|w| w.contains("energy bins")));
+        .find(|d| d.kind == Kind::BinnedCounting)
+        .expect("a note on the fallback");
+    assert_eq!(fallback.severity, Severity::Note);
+    assert!(fallback.message.contains("energy bins"), "{fallback}");
+    assert_eq!(fallback.case.as_deref(), Some(r.cases[0].name.as_str()));
+    assert_eq!(fallback.numbers["state_limit"], 100.0);
 }

@@ -674,3 +674,38 @@ fn convex_intruder_measures_the_dent_of_an_entropy_curve() {
     assert_eq!(c.energy, 5.0);
     assert_eq!(c.width, 2.0);
 }
+
+/// States degenerate in exact arithmetic whose computed energies differ by rounding (the
+/// singlet and triplet of one orbital pair without interaction, from two diagonalizations) are
+/// one microcanonical level after `with_degenerate_within`: S and T^(μ) equal those of the
+/// exactly degenerate list, while the raw list splits Ω into two steps and moves T^(μ).
+#[test]
+fn rounding_splits_of_degenerate_states_do_not_move_the_microcanonical_temperature() {
+    let exact = [0.0, 0.1, 0.25, 0.25, 0.4, 0.6];
+    let rounded = [0.0, 0.1, 0.25, 0.25 + 3e-17, 0.4, 0.6];
+    let g = vec![1u64, 3, 1, 3, 1, 3];
+    let list = |e: &[f64]| StateList::new(e.to_vec(), vec![0.0; e.len()], g.clone(), 2).unwrap();
+    let want_t = per_state_microcanonical_temperature(&list(&exact), Difference::Centered);
+    let want_s = hertz_entropy(&list(&exact));
+    let raw = list(&rounded);
+    assert_ne!(
+        per_state_microcanonical_temperature(&raw, Difference::Centered),
+        want_t,
+        "without grouping the split changes T^(mu)"
+    );
+    let grouped = raw.with_degenerate_within(1e-14);
+    assert_eq!(grouped.energy(), &exact[..]);
+    assert_eq!(
+        per_state_microcanonical_temperature(&grouped, Difference::Centered),
+        want_t
+    );
+    assert_eq!(hertz_entropy(&grouped), want_s);
+    assert_eq!(grouped.mean_energy(), list(&exact).mean_energy());
+    // A run is anchored at its first energy: a chain of close energies does not drift.
+    let chain = StateList::single_particle(vec![1.0, 1.0 + 6e-15, 1.0 + 1.2e-14], vec![0.0; 3])
+        .unwrap()
+        .with_degenerate_within(1e-14);
+    assert_eq!(chain.energy(), &[1.0, 1.0, 1.0 + 1.2e-14]);
+    // Tolerance zero changes nothing.
+    assert_eq!(list(&rounded).with_degenerate_within(0.0), list(&rounded));
+}

@@ -215,6 +215,138 @@ pub struct TwoElectronIntegrals {
     blocks: Vec<Mat<f64>>,
 }
 
+/// Where each pair density (i ≤ k) of M orbitals goes in G: its parity class (the pair
+/// density's parity, one class without parities) and its column within the class.
+struct PairLayout {
+    /// Number of classes: 2 with parities, else 1.
+    classes: usize,
+    /// The slot of pair (i, k), indexed by [`pair_index`].
+    slot: Vec<Slot>,
+    /// Pairs per class.
+    counts: [usize; 2],
+    /// First column of each class in P and U.
+    offsets: [usize; 2],
+    /// The pair (i, k) of each column of P and U, class by class.
+    columns: Vec<(usize, usize)>,
+}
+
+impl PairLayout {
+    /// The layout of the pairs of `m` orbitals, split by parity when `parity` is given.
+    fn new(m: usize, parity: Option<&[Parity]>) -> Self {
+        let pairs = m * (m + 1) / 2;
+        let class_of = |i: usize, k: usize| parity.map_or(0, |p| usize::from(p[i] != p[k]));
+        let classes = if parity.is_some() { 2 } else { 1 };
+        let mut counts = [0usize; 2];
+        let mut slot = Vec::with_capacity(pairs);
+        for k in 0..m {
+            for i in 0..=k {
+                let c = class_of(i, k);
+                slot.push(Slot {
+                    class: c as u8,
+                    local: counts[c] as u32,
+                });
+                counts[c] += 1;
+            }
+        }
+        let offsets = [0, counts[0]];
+        let mut columns = vec![(0usize, 0usize); pairs];
+        for k in 0..m {
+            for i in 0..=k {
+                let s = slot[pair_index(i, k)];
+                columns[offsets[s.class as usize] + s.local as usize] = (i, k);
+            }
+        }
+        Self {
+            classes,
+            slot,
+            counts,
+            offsets,
+            columns,
+        }
+    }
+}
+
+/// P: the weighted pair densities w_j ψ_i(x_j) ψ_k(x_j) (dimensionless: w in bohr, ψ in
+/// bohr^−½) of the pairs `columns`, column-major n × pairs.
+fn weighted_pair_densities(spectrum: &Spectrum, columns: &[(usize, usize)]) -> Vec<f64> {
+    let w = spectrum.grid.dual_widths();
+    let n = spectrum.grid.interior().len();
+    let mut p = vec![0.0; n * columns.len()];
+    p.par_chunks_mut(n.max(1))
+        .zip(columns.par_iter())
+        .for_each(|(col, &(i, k))| {
+            let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
+            for j in 0..n {
+                col[j] = w[j] * a[j] * b[j];
+            }
+        });
+    p
+}
+
+/// U = W P (Hartree): the interaction potential of each pair density on the
+/// nodes `x` (bohr), W built [`ROW_BLOCK`] rows at a time. The products run in parallel over
+/// fixed column blocks, each sequential inside, so that every entry is summed in an order that
+/// does not depend on the number of threads (a threaded faer product may split its sums by
+/// thread count).
+fn pair_potentials(interaction: &SoftCoulomb, x: &[f64], p: MatRef<'_, f64>) -> Mat<f64> {
+    let (n, pairs) = (p.nrows(), p.ncols());
+    let mut u = Mat::<f64>::zeros(n, pairs);
+    let mut r0 = 0;
+    while r0 < n {
+        let rows = ROW_BLOCK.min(n - r0);
+        let wb = Mat::<f64>::from_fn(rows, n, |a, b| interaction.at_separation(x[r0 + a] - x[b]));
+        u.as_mut()
+            .subrows_mut(r0, rows)
+            .par_col_chunks_mut(COLUMN_BLOCK)
+            .enumerate()
+            .for_each(|(b, ub)| {
+                let c0 = b * COLUMN_BLOCK;
+                let cols = ub.ncols();
+                matmul(
+                    ub,
+                    Accum::Replace,
+                    wb.as_ref(),
+                    p.subcols(c0, cols),
+                    1.0,
+                    Par::Seq,
+                );
+            });
+        r0 += rows;
+    }
+    u
+}
+
+/// The symmetric block G = Pᵀ U (Hartree) of the `cnt` pair columns from `off` (one parity
+/// class), in fixed column blocks so its sums do not depend on the thread count.
+fn coulomb_block(p: MatRef<'_, f64>, u: MatRef<'_, f64>, off: usize, cnt: usize) -> Mat<f64> {
+    let mut g = Mat::<f64>::zeros(cnt, cnt);
+    // The lower trapezoid G[j0.., J] = P[:, j0..]ᵀ U[:, J] of each fixed column
+    // block J = j0..j0 + COLUMN_BLOCK (the part above the diagonal inside J is
+    // overwritten by the symmetric copy below).
+    let (pc, uc) = (p.subcols(off, cnt), u.subcols(off, cnt));
+    g.as_mut()
+        .par_col_chunks_mut(COLUMN_BLOCK)
+        .enumerate()
+        .for_each(|(b, gb)| {
+            let j0 = b * COLUMN_BLOCK;
+            let cols = gb.ncols();
+            matmul(
+                gb.subrows_mut(j0, cnt - j0),
+                Accum::Replace,
+                pc.subcols(j0, cnt - j0).transpose(),
+                uc.subcols(j0, cols),
+                1.0,
+                Par::Seq,
+            );
+        });
+    for j in 0..cnt {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+    g
+}
+
 impl TwoElectronIntegrals {
     /// Computes every ⟨ij|W|kl⟩ (Hartree) of the lowest `orbitals` orbitals of `spectrum`, with
     /// parity blocks if `parity` gives the orbitals' parities (at least `orbitals` of them).
@@ -242,7 +374,6 @@ impl TwoElectronIntegrals {
         let m = orbitals;
         let grid = &spectrum.grid;
         let x = grid.interior();
-        let w = grid.dual_widths();
         let n = x.len();
         let pairs = m * (m + 1) / 2;
         // P and U (n × D each), G (D², about half with parity blocks), one row block of W.
@@ -252,101 +383,16 @@ impl TwoElectronIntegrals {
             "two-electron integrals",
             2.0 * nf * df + g_share * df * df + ROW_BLOCK as f64 * nf,
         )?;
-        let class_of = |i: usize, k: usize| parity.map_or(0, |p| usize::from(p[i] != p[k]));
-        let classes = if parity.is_some() { 2 } else { 1 };
-        let mut counts = [0usize; 2];
-        let mut slot = Vec::with_capacity(pairs);
-        for k in 0..m {
-            for i in 0..=k {
-                let c = class_of(i, k);
-                slot.push(Slot {
-                    class: c as u8,
-                    local: counts[c] as u32,
-                });
-                counts[c] += 1;
-            }
-        }
-        let offsets = [0, counts[0]];
-        let mut columns = vec![(0usize, 0usize); pairs];
-        for k in 0..m {
-            for i in 0..=k {
-                let s = slot[pair_index(i, k)];
-                columns[offsets[s.class as usize] + s.local as usize] = (i, k);
-            }
-        }
-        // P: the weighted pair densities, column-major n × pairs.
-        let mut p = vec![0.0; n * pairs];
-        p.par_chunks_mut(n.max(1))
-            .zip(columns.par_iter())
-            .for_each(|(col, &(i, k))| {
-                let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
-                for j in 0..n {
-                    col[j] = w[j] * a[j] * b[j];
-                }
-            });
+        let layout = PairLayout::new(m, parity);
+        let p = weighted_pair_densities(spectrum, &layout.columns);
         let p = MatRef::from_column_major_slice(&p, n, pairs);
-        // U = W P, W built ROW_BLOCK rows at a time. The products run in parallel over fixed
-        // column blocks, each sequential inside, so that every entry is summed in an order that
-        // does not depend on the number of threads (a threaded faer product may split its sums
-        // by thread count).
-        let mut u = Mat::<f64>::zeros(n, pairs);
-        let mut r0 = 0;
-        while r0 < n {
-            let rows = ROW_BLOCK.min(n - r0);
-            let wb =
-                Mat::<f64>::from_fn(rows, n, |a, b| interaction.at_separation(x[r0 + a] - x[b]));
-            u.as_mut()
-                .subrows_mut(r0, rows)
-                .par_col_chunks_mut(COLUMN_BLOCK)
-                .enumerate()
-                .for_each(|(b, ub)| {
-                    let c0 = b * COLUMN_BLOCK;
-                    let cols = ub.ncols();
-                    matmul(
-                        ub,
-                        Accum::Replace,
-                        wb.as_ref(),
-                        p.subcols(c0, cols),
-                        1.0,
-                        Par::Seq,
-                    );
-                });
-            r0 += rows;
-        }
-        let blocks = (0..classes)
-            .map(|c| {
-                let (off, cnt) = (offsets[c], counts[c]);
-                let mut g = Mat::<f64>::zeros(cnt, cnt);
-                // The lower trapezoid G[j0.., J] = P[:, j0..]ᵀ U[:, J] of each fixed column
-                // block J = j0..j0 + COLUMN_BLOCK (the part above the diagonal inside J is
-                // overwritten by the symmetric copy below).
-                let (pc, uc) = (p.subcols(off, cnt), u.as_ref().subcols(off, cnt));
-                g.as_mut()
-                    .par_col_chunks_mut(COLUMN_BLOCK)
-                    .enumerate()
-                    .for_each(|(b, gb)| {
-                        let j0 = b * COLUMN_BLOCK;
-                        let cols = gb.ncols();
-                        matmul(
-                            gb.subrows_mut(j0, cnt - j0),
-                            Accum::Replace,
-                            pc.subcols(j0, cnt - j0).transpose(),
-                            uc.subcols(j0, cols),
-                            1.0,
-                            Par::Seq,
-                        );
-                    });
-                for j in 0..cnt {
-                    for i in 0..j {
-                        g[(i, j)] = g[(j, i)];
-                    }
-                }
-                g
-            })
+        let u = pair_potentials(&interaction, x, p);
+        let blocks = (0..layout.classes)
+            .map(|c| coulomb_block(p, u.as_ref(), layout.offsets[c], layout.counts[c]))
             .collect();
         Ok(Self {
             orbitals,
-            slot,
+            slot: layout.slot,
             blocks,
         })
     }
@@ -1238,7 +1284,8 @@ impl CiSpectrum {
     }
 
     /// The states for the thermodynamics (N = 2): spin ½ gives singlets (g = 1) and triplets
-    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1).
+    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1). Energies within
+    /// [`degeneracy_tolerance`] are made equal (one level).
     pub fn to_state_list(&self, spin: Spin) -> Result<StateList, CoulombError> {
         let mut energy = Vec::with_capacity(self.states.len());
         let mut kinetic = Vec::with_capacity(self.states.len());
@@ -1250,8 +1297,21 @@ impl CiSpectrum {
                 multiplicity.push(g);
             }
         }
-        Ok(StateList::new(energy, kinetic, multiplicity, 2)?)
+        let tolerance = degeneracy_tolerance(energy.iter().copied());
+        Ok(StateList::new(energy, kinetic, multiplicity, 2)?.with_degenerate_within(tolerance))
     }
+}
+
+/// CI energies closer than this are one level of the thermodynamics (Hartree): 1e-12 of the
+/// largest |E| (about 4500 ε). The blocks (singlet/triplet, even/odd) are diagonalized
+/// separately, so states degenerate in exact arithmetic (e.g. the singlet and the triplet of one
+/// pair without interaction) differ by rounding, a few ε‖H‖, and the dense and the partial
+/// solver round differently; ‖H‖ of a block (at most 2 e_M plus the largest interaction
+/// element) stays within a few hundred times the |E| of the states a study keeps. A physical
+/// splitting this small is 1e-9 of an energy-grid step (1e-4 Ha) and would change no reported
+/// quantity but T^(μ) at the split, which it would make an artefact of rounding.
+pub fn degeneracy_tolerance(energies: impl IntoIterator<Item = f64>) -> f64 {
+    1e-12 * energies.into_iter().map(f64::abs).fold(0.0, f64::max)
 }
 
 /// Which states a convergence check compares (per exchange sector).

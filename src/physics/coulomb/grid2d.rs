@@ -610,38 +610,30 @@ fn check_levels(levels: usize, dimension: usize, exchange: Exchange) -> Result<(
     Ok(())
 }
 
-fn prepare(
-    potential: &Potential,
-    grid: &Grid,
-    mass: f64,
-    interaction: &SoftCoulomb,
-    exchange: Exchange,
-    options: &GridOptions,
-) -> Result<Prepared, CoulombError> {
+/// Assembles the sector matrix, checks the memory before (estimated) and after (measured by
+/// the symbolic analysis) the ordering, and factorizes H − σI.
+fn prepare(problem: &SectorProblem<'_>) -> Result<Prepared, CoulombError> {
+    let SectorProblem {
+        potential,
+        grid,
+        mass,
+        interaction,
+        exchange,
+        options,
+    } = *problem;
     let t0 = Instant::now();
+    let out_of_memory =
+        |memory: &MemoryUse| memory_error(memory, options.memory_limit_bytes, exchange, grid);
     let nodes = grid.interior_len();
     let basis = SectorBasis::new(nodes, exchange);
     check_levels(options.levels, basis.dimension(), exchange)?;
     let estimated_memory = estimate_memory(nodes, exchange, options);
     if estimated_memory.total_bytes > options.memory_limit_bytes {
-        return Err(memory_error(
-            &estimated_memory,
-            options.memory_limit_bytes,
-            exchange,
-            grid,
-        ));
+        return Err(out_of_memory(&estimated_memory));
     }
     let h1 = Hamiltonian::new(potential, grid, mass)?;
     let sector = SectorHamiltonian::new(&h1, grid, interaction, exchange)?;
-    let shift = match options.shift {
-        Some(s) if s.is_finite() => s,
-        Some(s) => {
-            return Err(CoulombError::Input(format!(
-                "the shift must be a finite energy in Hartree, got {s}"
-            )))
-        }
-        None => lower_bound(&h1, &sector, exchange)?,
-    };
+    let shift = sector_shift(options.shift, &h1, &sector, exchange)?;
     let dim = sector.dimension();
     let (col_ptr, rows, vals) = sector.upper_csc(shift);
     let nnz = rows.len();
@@ -661,16 +653,71 @@ fn prepare(
     )
     .map_err(|e| CoulombError::Factorization(format!("symbolic analysis failed: {e:?}")))?;
     timings.ordering_s = t1.elapsed().as_secs_f64();
-    // Sequential: a threaded supernodal factorization may sum its updates in an order set by
-    // the thread count, and the grid check must not depend on the machine (on 2 cores the
-    // threaded factorization saved no wall time for configs/coulomb_check.toml).
-    let par = Par::Seq;
+    let (memory, numeric_req, solve_req) = measured_memory(&symbolic, dim, nnz, options);
+    if memory.total_bytes > options.memory_limit_bytes {
+        return Err(out_of_memory(&memory));
+    }
+
+    let t2 = Instant::now();
+    let values = numeric_cholesky(&symbolic, a, shift, numeric_req, || out_of_memory(&memory))?;
+    timings.factorization_s = t2.elapsed().as_secs_f64();
+    let scratch =
+        MemBuffer::try_new(solve_req.or(StackReq::empty())).map_err(|_| out_of_memory(&memory))?;
+    Ok(Prepared {
+        h1,
+        sector,
+        factor: Factor {
+            symbolic,
+            values,
+            scratch,
+            rhs: Mat::zeros(dim, 1),
+            elapsed: 0.0,
+        },
+        shift,
+        timings,
+        memory,
+        estimated_memory,
+    })
+}
+
+/// Sequential: a threaded supernodal factorization may sum its updates in an order set by
+/// the thread count, and the grid check must not depend on the machine (on 2 cores the
+/// threaded factorization saved no wall time for configs/coulomb_check.toml).
+const FACTORIZATION_PAR: Par = Par::Seq;
+
+/// The shift σ (Hartree) of H − σI: `shift` when given (it must be finite), else
+/// [`lower_bound`] of the sector.
+fn sector_shift(
+    shift: Option<f64>,
+    h1: &Hamiltonian,
+    sector: &SectorHamiltonian,
+    exchange: Exchange,
+) -> Result<f64, CoulombError> {
+    match shift {
+        Some(s) if s.is_finite() => Ok(s),
+        Some(s) => Err(CoulombError::Input(format!(
+            "the shift must be a finite energy in Hartree, got {s}"
+        ))),
+        None => lower_bound(h1, sector, exchange),
+    }
+}
+
+/// The memory (bytes) of the solve as the symbolic Cholesky analysis of the `dim` × `dim`
+/// matrix with `nnz` stored upper entries measures it, with the scratch requirements of the
+/// numeric factorization and of one solve.
+fn measured_memory(
+    symbolic: &SymbolicCholesky<usize>,
+    dim: usize,
+    nnz: usize,
+    options: &GridOptions,
+) -> (MemoryUse, StackReq, StackReq) {
     let factor_entries = symbolic.len_val();
     let factor_indices = match symbolic.raw() {
         SymbolicCholeskyRaw::Simplicial(s) => s.row_idx().len(),
         SymbolicCholeskyRaw::Supernodal(s) => s.row_idx().len(),
     };
-    let numeric_req = symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
+    let numeric_req =
+        symbolic.factorize_numeric_llt_scratch::<f64>(FACTORIZATION_PAR, Default::default());
     let solve_req = symbolic.solve_in_place_scratch::<f64>(1, Par::Seq);
     let matrix_bytes = matrix_bytes(dim, nnz);
     let factor_bytes = ((factor_entries + factor_indices) * 8 + dim * 32) as u64;
@@ -688,30 +735,32 @@ fn prepare(
         total_bytes: matrix_bytes + factor_bytes + factor_scratch_bytes + eig_bytes,
         factor_measured: true,
     };
-    if memory.total_bytes > options.memory_limit_bytes {
-        return Err(memory_error(
-            &memory,
-            options.memory_limit_bytes,
-            exchange,
-            grid,
-        ));
-    }
+    (memory, numeric_req, solve_req)
+}
 
-    let t2 = Instant::now();
+/// The values of the Cholesky factor of `a` = H − σI (upper triangle stored, σ = `shift`
+/// Hartree); `out_of_memory` is the error when its memory cannot be allocated.
+fn numeric_cholesky(
+    symbolic: &SymbolicCholesky<usize>,
+    a: SparseColMatRef<'_, usize, f64>,
+    shift: f64,
+    numeric_req: StackReq,
+    out_of_memory: impl Fn() -> CoulombError,
+) -> Result<Vec<f64>, CoulombError> {
+    let factor_entries = symbolic.len_val();
     let mut values = Vec::new();
     values
         .try_reserve_exact(factor_entries)
-        .map_err(|_| memory_error(&memory, options.memory_limit_bytes, exchange, grid))?;
+        .map_err(|_| out_of_memory())?;
     values.resize(factor_entries, 0.0);
-    let mut numeric_scratch = MemBuffer::try_new(numeric_req)
-        .map_err(|_| memory_error(&memory, options.memory_limit_bytes, exchange, grid))?;
+    let mut numeric_scratch = MemBuffer::try_new(numeric_req).map_err(|_| out_of_memory())?;
     symbolic
         .factorize_numeric_llt::<f64>(
             &mut values,
             a,
             Side::Upper,
             Default::default(),
-            par,
+            FACTORIZATION_PAR,
             MemStack::new(&mut numeric_scratch),
             Default::default(),
         )
@@ -720,25 +769,7 @@ fn prepare(
                 "H − σI with σ = {shift} Ha is not positive definite ({e:?}): the shift must lie below the lowest state of the sector"
             ))
         })?;
-    drop(numeric_scratch);
-    timings.factorization_s = t2.elapsed().as_secs_f64();
-    let scratch = MemBuffer::try_new(solve_req.or(StackReq::empty()))
-        .map_err(|_| memory_error(&memory, options.memory_limit_bytes, exchange, grid))?;
-    Ok(Prepared {
-        h1,
-        sector,
-        factor: Factor {
-            symbolic,
-            values,
-            scratch,
-            rhs: Mat::zeros(dim, 1),
-            elapsed: 0.0,
-        },
-        shift,
-        timings,
-        memory,
-        estimated_memory,
-    })
+    Ok(values)
 }
 
 /// e₀ + e₀ (symmetric) or e₀ + e₁ (antisymmetric) of H̃₁, plus min W, minus a margin: every
@@ -856,32 +887,75 @@ pub fn solve_sector(
     exchange: Exchange,
     options: &GridOptions,
 ) -> Result<SectorSolution, CoulombError> {
-    let mut prepared = prepare(potential, grid, mass, interaction, exchange, options)?;
-    let k = options.levels;
-    let dim = prepared.sector.dimension();
-    let t = Instant::now();
-    let shift = prepared.shift;
-    let pairs = {
-        let Prepared { factor, sector, .. } = &mut prepared;
-        lowest_above_shift(
+    let problem = SectorProblem {
+        potential,
+        grid,
+        mass,
+        interaction,
+        exchange,
+        options,
+    };
+    solve_prepared(&problem, "thick-restart Lanczos", |prepared, k, dim| {
+        let shift = prepared.shift;
+        let Prepared { factor, sector, .. } = prepared;
+        let pairs = lowest_above_shift(
             dim,
             k,
             shift,
             |x, y| factor.solve(x, y),
             |x, y| sector.apply(x, y),
             &options.lanczos,
-        )?
-    };
+        )?;
+        Ok(SectorEigenvectors {
+            vectors: pairs.vectors,
+            restarts: pairs.restarts,
+            operator_applications: pairs.operator_applications,
+        })
+    })
+}
+
+/// The arguments of one sector solve: two electrons of mass `mass` (mₑ) in `potential` on
+/// `grid`, interacting through `interaction`, in the `exchange` sector.
+#[derive(Clone, Copy)]
+struct SectorProblem<'a> {
+    potential: &'a Potential,
+    grid: &'a Grid,
+    mass: f64,
+    interaction: &'a SoftCoulomb,
+    exchange: Exchange,
+    options: &'a GridOptions,
+}
+
+/// What an eigensolver of the shift-inverted sector gives back: k unit vectors (column after
+/// column, dimension each) and its work counts.
+struct SectorEigenvectors {
+    vectors: Vec<f64>,
+    restarts: usize,
+    operator_applications: usize,
+}
+
+/// The part every sector solve shares: [`prepare`], the timed `eigensolve` (given the prepared
+/// sector, k levels and the dimension), then the observables and their sorting ([`finish`]).
+fn solve_prepared(
+    problem: &SectorProblem<'_>,
+    solver: &'static str,
+    eigensolve: impl FnOnce(&mut Prepared, usize, usize) -> Result<SectorEigenvectors, CoulombError>,
+) -> Result<SectorSolution, CoulombError> {
+    let mut prepared = prepare(problem)?;
+    let k = problem.options.levels;
+    let dim = prepared.sector.dimension();
+    let t = Instant::now();
+    let found = eigensolve(&mut prepared, k, dim)?;
     prepared.timings.eigensolver_s = t.elapsed().as_secs_f64();
     prepared.timings.solves_s = prepared.factor.elapsed;
     finish(
         prepared,
-        pairs.vectors,
+        found.vectors,
         k,
-        exchange,
-        "thick-restart Lanczos",
-        pairs.restarts,
-        pairs.operator_applications,
+        problem.exchange,
+        solver,
+        found.restarts,
+        found.operator_applications,
     )
 }
 
@@ -962,56 +1036,54 @@ pub fn solve_sector_arpack(
     exchange: Exchange,
     options: &GridOptions,
 ) -> Result<SectorSolution, CoulombError> {
-    let mut prepared = prepare(potential, grid, mass, interaction, exchange, options)?;
-    let k = options.levels;
-    let dim = prepared.sector.dimension();
-    if k >= dim {
-        return Err(CoulombError::Levels {
-            requested: k,
-            dimension: dim,
-            sector: exchange.spin_name(),
-        });
-    }
-    let t = Instant::now();
-    let ncv = (2 * k + 16).max(k + 24).min(dim - 1);
-    let arpack_options = arpack::Options {
-        tol: 1e-13,
-        max_iter: options.lanczos.max_restarts.max(300),
-        ncv: Some(ncv),
+    let problem = SectorProblem {
+        potential,
+        grid,
+        mass,
+        interaction,
+        exchange,
+        options,
     };
-    let solution = {
+    solve_prepared(&problem, "ARPACK dsaupd", |prepared, k, dim| {
+        if k >= dim {
+            return Err(CoulombError::Levels {
+                requested: k,
+                dimension: dim,
+                sector: exchange.spin_name(),
+            });
+        }
+        let ncv = (2 * k + 16).max(k + 24).min(dim - 1);
+        let arpack_options = arpack::Options {
+            tol: 1e-13,
+            max_iter: options.lanczos.max_restarts.max(300),
+            ncv: Some(ncv),
+        };
         let factor = &mut prepared.factor;
-        arpack::eigenpairs_f64(
+        let solution = arpack::eigenpairs_f64(
             dim,
             k,
             arpack::Which::LargestAlgebraic,
             |x, y| factor.solve(x, y),
             &arpack_options,
         )
-        .map_err(|e| CoulombError::Arpack(e.to_string()))?
-    };
-    if solution.eigenvectors.len() < k {
-        return Err(CoulombError::Arpack(format!(
-            "ARPACK converged {} of {k} eigenpairs after {} restarts",
-            solution.eigenvectors.len(),
-            solution.iters
-        )));
-    }
-    let mut vectors = Vec::with_capacity(dim * k);
-    for v in &solution.eigenvectors {
-        vectors.extend_from_slice(v);
-    }
-    prepared.timings.eigensolver_s = t.elapsed().as_secs_f64();
-    prepared.timings.solves_s = prepared.factor.elapsed;
-    finish(
-        prepared,
-        vectors,
-        k,
-        exchange,
-        "ARPACK dsaupd",
-        solution.iters,
-        solution.n_matvec,
-    )
+        .map_err(|e| CoulombError::Arpack(e.to_string()))?;
+        if solution.eigenvectors.len() < k {
+            return Err(CoulombError::Arpack(format!(
+                "ARPACK converged {} of {k} eigenpairs after {} restarts",
+                solution.eigenvectors.len(),
+                solution.iters
+            )));
+        }
+        let mut vectors = Vec::with_capacity(dim * k);
+        for v in &solution.eigenvectors {
+            vectors.extend_from_slice(v);
+        }
+        Ok(SectorEigenvectors {
+            vectors,
+            restarts: solution.iters,
+            operator_applications: solution.n_matvec,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -212,6 +212,16 @@ pub enum ThermoError {
     Model(String),
 }
 
+/// Σ g_i E_i / Σ g_i (Hartree), summed relative to E_0 with compensation.
+fn mean_energy(energy: &[f64], multiplicity: &[u64], total: u64) -> f64 {
+    let e0 = energy[0];
+    let mut sum = NeumaierSum::default();
+    for (&e, &g) in energy.iter().zip(multiplicity) {
+        sum.add(g as f64 * (e - e0));
+    }
+    e0 + sum.value() / total as f64
+}
+
 /// States of an N-particle system, ascending in energy (Hartree), with kinetic energies
 /// (Hartree) and multiplicities.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -278,12 +288,7 @@ impl StateList {
                 .checked_add(g)
                 .ok_or(ThermoError::MultiplicityOverflow)?;
         }
-        let e0 = energy[0];
-        let mut sum = NeumaierSum::default();
-        for (&e, &g) in energy.iter().zip(&multiplicity) {
-            sum.add(g as f64 * (e - e0));
-        }
-        let mean_energy = e0 + sum.value() / total as f64;
+        let mean_energy = mean_energy(&energy, &multiplicity, total);
         Ok(Self {
             energy,
             kinetic,
@@ -348,6 +353,27 @@ impl StateList {
     /// Always false: a validated state list has at least one state.
     pub fn is_empty(&self) -> bool {
         self.energy.is_empty()
+    }
+
+    /// The same states with energies that lie within `tolerance` (Hartree) of the lowest
+    /// energy of their run made exactly equal to it: states degenerate in exact arithmetic whose
+    /// computed energies differ by rounding (e.g. the singlet and triplet of one orbital pair
+    /// without interaction, from two different block diagonalizations) then form one level of
+    /// the microcanonical ensemble, as they must. Without this, a difference of 1e-17 Ha decides
+    /// whether Ω(E) rises in one step or two, and T^(μ) of the neighbouring levels changes by
+    /// tens of per cent. A run is anchored at its first energy, so a chain of close energies
+    /// never drifts by more than `tolerance` in total.
+    pub fn with_degenerate_within(mut self, tolerance: f64) -> Self {
+        let mut anchor = self.energy[0];
+        for e in self.energy.iter_mut().skip(1) {
+            if *e - anchor <= tolerance {
+                *e = anchor;
+            } else {
+                anchor = *e;
+            }
+        }
+        self.mean_energy = mean_energy(&self.energy, &self.multiplicity, self.total_multiplicity);
+        self
     }
 
     /// Σ g_i: the number of states counted with multiplicity.

@@ -241,16 +241,34 @@ impl NhcRemainder {
     }
 }
 
-/// Splits `intervals` into those whose relative drop is at least `min_relative_drop`
-/// (dimensionless; in input order) and a summary of the others (`None` when there are none).
-pub fn split_by_relative_drop(
+/// Which intervals a table lists: those whose relative drop is at least `min_relative_drop`
+/// (dimensionless) and, of those, at most `max_listed`: the ones with the largest drop
+/// t_start − t_end (ties: the lower energy first). Returns them in input order, and a summary
+/// of all the others (`None` when there are none).
+///
+/// The cap exists for many-particle spectra: an enumerated N = 4 spectrum has tens of thousands
+/// of near-degenerate states whose per-state T^(μ) saw-tooths between neighbours; a table of
+/// every such tooth is megabytes of noise around the few drops that carry the physics.
+pub fn select_intervals(
     intervals: &[NhcInterval],
     min_relative_drop: f64,
+    max_listed: usize,
 ) -> (Vec<&NhcInterval>, Option<NhcRemainder>) {
-    let mut listed = Vec::new();
+    let mut candidates: Vec<usize> = (0..intervals.len())
+        .filter(|&k| intervals[k].relative_drop >= min_relative_drop)
+        .collect();
+    if candidates.len() > max_listed {
+        // Stable: equal drops keep input (energy) order.
+        candidates.sort_by(|&a, &b| intervals[b].drop.total_cmp(&intervals[a].drop));
+        candidates.truncate(max_listed);
+        candidates.sort_unstable();
+    }
+    let mut listed = Vec::with_capacity(candidates.len());
     let mut rest = None;
-    for i in intervals {
-        if i.relative_drop >= min_relative_drop {
+    let mut next = candidates.iter().peekable();
+    for (k, i) in intervals.iter().enumerate() {
+        if next.peek() == Some(&&k) {
+            next.next();
             listed.push(i);
         } else {
             rest = Some(NhcRemainder::add(rest, i));
@@ -286,18 +304,43 @@ mod split_tests {
             interval(-1.0, -0.5, 2.0, 1.0), // 50 %
             interval(4.0, 6.0, 1.0, 0.85),  // 15 %
         ];
-        let (listed, rest) = split_by_relative_drop(&all, 0.5);
+        let (listed, rest) = select_intervals(&all, 0.5, usize::MAX);
         assert_eq!(listed, [&all[0], &all[2]]);
         let rest = rest.unwrap();
         assert_eq!(rest.count, 2);
         assert_eq!((rest.e_min, rest.e_max), (2.0, 6.0));
         assert!((rest.largest_drop - 0.15).abs() < 1e-15);
         assert!((rest.largest_relative_drop - 0.15).abs() < 1e-15);
-        let (listed, rest) = split_by_relative_drop(&all, 0.0);
+        let (listed, rest) = select_intervals(&all, 0.0, usize::MAX);
         assert_eq!(listed.len(), 4);
         assert_eq!(rest, None);
-        let (listed, rest) = split_by_relative_drop(&all, 1.0);
+        let (listed, rest) = select_intervals(&all, 1.0, usize::MAX);
         assert!(listed.is_empty());
         assert_eq!(rest.unwrap().count, 4);
+    }
+
+    #[test]
+    fn the_cap_keeps_the_largest_drops_in_energy_order() {
+        let all = [
+            interval(0.0, 1.0, 1.0, 0.1),  // drop 0.9
+            interval(2.0, 3.0, 3.0, 0.2),  // drop 2.8
+            interval(4.0, 5.0, 2.0, 0.1),  // drop 1.9
+            interval(6.0, 7.0, 1.0, 0.05), // drop 0.95
+            interval(8.0, 9.0, 1.0, 0.9),  // 10 %: below the threshold
+        ];
+        let (listed, rest) = select_intervals(&all, 0.5, 2);
+        assert_eq!(listed, [&all[1], &all[2]]);
+        let rest = rest.unwrap();
+        assert_eq!(rest.count, 3);
+        assert_eq!((rest.e_min, rest.e_max), (0.0, 9.0));
+        assert!((rest.largest_drop - 0.95).abs() < 1e-15);
+        let (listed, rest) = select_intervals(&all, 0.5, 0);
+        assert!(listed.is_empty());
+        assert_eq!(rest.unwrap().count, 5);
+        // A cap that is not reached changes nothing.
+        assert_eq!(
+            select_intervals(&all, 0.5, 4),
+            select_intervals(&all, 0.5, usize::MAX)
+        );
     }
 }

@@ -89,8 +89,9 @@ pub use presets::PresetConfig;
 pub use raw::{parse, MAX_TABLE_POINTS};
 pub use schema::{
     AnalysisConfig, Case, Config, CoulombConfig, CountingMethod, EnergyGrid, GridCheckConfig,
-    GridConfig, ParticlesConfig, PotentialConfig, ResourcesConfig, SolveConfig, Study,
+    GridConfig, ParticlesConfig, PotentialConfig, ResourcesConfig, SolveConfig, StatesFile, Study,
     SystemConfig, TemperatureRange, DEFAULT_EPSILON, DEFAULT_SOFTENING, DEFAULT_STATE_LIMIT,
-    DEFAULT_TRUNCATION_TOLERANCE, MAX_ENERGY_SCALE, MAX_LEVELS, MAX_PARTICLES,
+    DEFAULT_TRUNCATION_TOLERANCE, MAX_ENERGY_SCALE, MAX_LEVELS, MAX_PARTICLES, STATES_AUTO_ROWS,
+    STATES_MAX_ROWS,
 };
 pub use study::{case_hash, load, load_study, parse_study, sweep_hash};

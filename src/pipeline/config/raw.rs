@@ -12,8 +12,8 @@ use super::names::{directory_name, directory_name_problem};
 use super::presets::{self, Preset};
 use super::schema::{
     AnalysisConfig, Config, CoulombConfig, CountingMethod, EnergyGrid, GridCheckConfig, GridConfig,
-    ParticlesConfig, PotentialConfig, ResourcesConfig, SolveConfig, SystemConfig, TemperatureRange,
-    DEFAULT_SOFTENING, DEFAULT_STATE_LIMIT, MAX_LEVELS, MAX_PARTICLES,
+    ParticlesConfig, PotentialConfig, ResourcesConfig, SolveConfig, StatesFile, SystemConfig,
+    TemperatureRange, DEFAULT_SOFTENING, DEFAULT_STATE_LIMIT, MAX_LEVELS, MAX_PARTICLES,
 };
 use crate::model::potential::{Piece, Shape};
 use crate::model::radial::Geometry;
@@ -67,6 +67,7 @@ struct RawAnalysis {
     difference: Option<Difference>,
     truncation_tolerance: Option<f64>,
     nhc_min_relative_drop: Option<f64>,
+    nhc_max_intervals: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +254,7 @@ struct RawParticles {
     state_limit: Option<u64>,
     method: Option<CountingMethod>,
     bin_width: Option<Energy>,
+    states_file: Option<StatesFile>,
 }
 
 impl RawParticles {
@@ -309,6 +311,7 @@ impl RawParticles {
             state_limit: state_limit.min(usize::MAX as u64) as usize,
             method: self.method.unwrap_or_default(),
             bin_width,
+            states_file: self.states_file.unwrap_or_default(),
             state_limit_given: self.state_limit.is_some(),
         })
     }
@@ -418,6 +421,15 @@ impl RawAnalysis {
                 );
             }
             a.nhc_min_relative_drop = r;
+        }
+        if let Some(k) = self.nhc_max_intervals {
+            if k < 0 {
+                return bad(
+                    "analysis.nhc_max_intervals",
+                    format!("must be a count of intervals (0 or more), got {k}"),
+                );
+            }
+            a.nhc_max_intervals = k as usize;
         }
         Ok(a)
     }

@@ -235,6 +235,49 @@ pub enum CountingMethod {
     Binned,
 }
 
+/// Which per-state table (`states.csv`: every enumerated state with its energy, ⟨K⟩, T^(K),
+/// Hertz S, T^(μ) and occupied orbitals) an N-particle result writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum StatesFile {
+    /// `states.csv` when there are at most [`STATES_AUTO_ROWS`] states, none otherwise.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// `states.csv` (up to [`STATES_MAX_ROWS`] states).
+    #[serde(rename = "csv")]
+    Csv,
+    /// `states.csv.gz`: the same table, gzip-compressed (up to [`STATES_MAX_ROWS`] states).
+    #[serde(rename = "csv.gz")]
+    CsvGz,
+    /// No per-state table.
+    #[serde(rename = "none")]
+    None,
+}
+
+/// Most states `particles.states_file = "auto"` writes: about 1.3 MB of `states.csv`.
+pub const STATES_AUTO_ROWS: usize = 10_000;
+/// Most states any `states_file` writes (the table is built in memory before it is written:
+/// about 26 MB at this size).
+pub const STATES_MAX_ROWS: usize = 200_000;
+
+impl StatesFile {
+    /// The file name for a result of `states` states, or why none is written.
+    pub fn file_name(self, states: usize) -> Result<&'static str, String> {
+        let too_many =
+            |limit: usize, key: &str| format!("{states} states are more than {limit}{key}");
+        match self {
+            Self::None => Err("particles.states_file = \"none\"".into()),
+            Self::Auto if states > STATES_AUTO_ROWS => Err(too_many(
+                STATES_AUTO_ROWS,
+                " (the \"auto\" limit; set particles.states_file = \"csv.gz\" or \"csv\" to write them)",
+            )),
+            _ if states > STATES_MAX_ROWS => Err(too_many(STATES_MAX_ROWS, "")),
+            Self::CsvGz => Ok("states.csv.gz"),
+            Self::Auto | Self::Csv => Ok("states.csv"),
+        }
+    }
+}
+
 /// `[particles]`: non-interacting fermions filling the single-particle orbitals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParticlesConfig {
@@ -250,6 +293,8 @@ pub struct ParticlesConfig {
     pub method: CountingMethod,
     /// Width of the energy bins of binned counting (Hartree, total energy); default ε/4.
     pub bin_width: Option<f64>,
+    /// The per-state table of enumerated results.
+    pub states_file: StatesFile,
     /// True when `state_limit` was written in the config: a limit that does not fit in memory
     /// is then refused, while the default is lowered to what fits.
     #[serde(skip)]
@@ -329,6 +374,9 @@ pub struct AnalysisConfig {
     /// Smallest relative drop (t_start − t_end)/|t_start| of a negative-heat-capacity interval
     /// that `nhc.csv` lists (dimensionless); the smaller ones are summarized in one row.
     pub nhc_min_relative_drop: f64,
+    /// Largest number of intervals per temperature definition that one `nhc.csv` lists (those
+    /// with the largest drops); the others are summarized in its `below_threshold` row.
+    pub nhc_max_intervals: usize,
 }
 
 impl Default for AnalysisConfig {
@@ -340,6 +388,7 @@ impl Default for AnalysisConfig {
             difference: Difference::Centered,
             truncation_tolerance: DEFAULT_TRUNCATION_TOLERANCE,
             nhc_min_relative_drop: DEFAULT_NHC_MIN_RELATIVE_DROP,
+            nhc_max_intervals: DEFAULT_NHC_MAX_INTERVALS,
         }
     }
 }
@@ -352,6 +401,11 @@ pub const DEFAULT_EPSILON: f64 = 4e-4;
 /// across the well top of `configs/paper.toml` (T^(μ) of U₀ = 0.1, a = 4, L = 40: 80.3 %), and
 /// summarizes the per-state sawtooth of N ≥ 3 (hundreds of thousands of small intervals).
 pub const DEFAULT_NHC_MIN_RELATIVE_DROP: f64 = 0.8;
+/// Default cap on the intervals per definition listed in one `nhc.csv`: 100 keeps every
+/// interval of one-particle and N = 2 tables of `configs/paper.toml` (at most 80 per
+/// definition) and every T_E^(K) interval, and cuts the N = 3 and N = 4 per-state saw-tooth of
+/// T^(K) and T^(μ) (up to 35 000 intervals of a few µHa) to its 100 largest drops.
+pub const DEFAULT_NHC_MAX_INTERVALS: usize = 100;
 /// Default bound on the Boltzmann weight of omitted levels.
 pub const DEFAULT_TRUNCATION_TOLERANCE: f64 = 1e-10;
 

@@ -125,13 +125,17 @@ impl Staging {
     }
 
     /// Writes `text` to the staged file `relative`.
-    pub(crate) fn write(&mut self, relative: &Path, text: &str) -> Result<(), OutputError> {
+    pub(crate) fn write(
+        &mut self,
+        relative: &Path,
+        contents: impl AsRef<[u8]>,
+    ) -> Result<(), OutputError> {
         fault_point(Fault::Write);
         let path = self.content().join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        std::fs::write(&path, text).map_err(io(&path))?;
+        std::fs::write(&path, contents).map_err(io(&path))?;
         self.files.push(relative.to_path_buf());
         Ok(())
     }

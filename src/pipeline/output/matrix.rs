@@ -33,9 +33,10 @@
 use super::tables::{Cell, Csv};
 use crate::model::grid::Grid;
 use crate::model::hamiltonian::Hamiltonian;
+use crate::model::problem::Problem;
 use crate::physics::coulomb::grid2d::SectorHamiltonian;
-use crate::physics::coulomb::{Exchange, SoftCoulomb};
-use crate::pipeline::config::{ConfigError, Study};
+use crate::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
+use crate::pipeline::config::{Config, ConfigError, CoulombConfig, Study};
 use sprs::CsMat;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -134,9 +135,51 @@ pub fn assemble(
         config: study.path.clone(),
         message,
     };
-    // Sized before anything is allocated: the grid's node count follows from its segments.
-    let nodes = crate::pipeline::study::plan::grid_size(&problem)
-        .map_err(|e| build(format!("grid.spacing: {e}")))?
+    let nodes = check_matrix_memory(study, cfg, &problem, choice)?;
+    let potential = &problem.potential;
+    let grid = Grid::aligned(
+        potential.box_half_width(),
+        &potential.breakpoints(),
+        problem.spacing,
+    )
+    .map_err(|e| build(format!("grid.spacing: {e}")))?;
+    let h1 = Hamiltonian::new(potential, &grid, problem.mass)
+        .map_err(|e| build(format!("system.mass: {e}")))?;
+    match choice {
+        MatrixChoice::OneParticle => Ok(one_particle_matrix(&h1, &grid)),
+        MatrixChoice::TwoElectron { exchange, eps_r } => {
+            let Some(coulomb) = &cfg.coulomb else {
+                return Err(invalid(
+                    study,
+                    "coulomb",
+                    "is missing: --two-electron needs a [coulomb] table (strength, eps_r, \
+                     softening) for the interaction"
+                        .to_string(),
+                ));
+            };
+            let eps = chosen_eps_r(study, coulomb, eps_r)?;
+            let interaction = SoftCoulomb::new(coulomb.strength, eps, coulomb.softening)
+                .map_err(|e| build(e.to_string()))?;
+            two_electron_matrix(&h1, &grid, &interaction, exchange, eps, nodes)
+                .map_err(|e| build(e.to_string()))
+        }
+    }
+}
+
+/// The number of grid nodes of `problem`, after refusing a matrix `choice` whose estimated
+/// bytes exceed the config's memory limit. Sized before anything is allocated: the grid's node
+/// count follows from its segments.
+fn check_matrix_memory(
+    study: &Study,
+    cfg: &Config,
+    problem: &Problem,
+    choice: MatrixChoice,
+) -> Result<u64, MatrixError> {
+    let nodes = crate::pipeline::study::plan::grid_size(problem)
+        .map_err(|e| MatrixError::Build {
+            config: study.path.clone(),
+            message: format!("grid.spacing: {e}"),
+        })?
         .nodes as u64;
     let (what, bytes) = match choice {
         MatrixChoice::OneParticle => (
@@ -166,111 +209,111 @@ pub fn assemble(
             source,
         }
     })?;
-    let potential = &problem.potential;
-    let grid = Grid::aligned(
-        potential.box_half_width(),
-        &potential.breakpoints(),
-        problem.spacing,
-    )
-    .map_err(|e| build(format!("grid.spacing: {e}")))?;
-    let h1 = Hamiltonian::new(potential, &grid, problem.mass)
-        .map_err(|e| build(format!("system.mass: {e}")))?;
+    Ok(nodes)
+}
+
+/// The one-particle H̃ (Hartree) of `h1` with its row table: node, x (bohr), dual width
+/// (bohr), V (Hartree).
+fn one_particle_matrix(h1: &Hamiltonian, grid: &Grid) -> AssembledMatrix {
     let x = grid.interior();
     let w = h1.dual_widths();
     let v = h1.potential_on_nodes();
-    match choice {
-        MatrixChoice::OneParticle => {
-            let mut rows = Csv::new(&["row", "x [bohr]", "dual_width [bohr]", "V [Ha]"]);
-            for j in 0..h1.len() {
-                rows.row(&[
-                    Cell::Int(j as u64 + 1),
-                    Cell::Num(x[j]),
-                    Cell::Num(w[j]),
-                    Cell::Num(v[j]),
-                ]);
-            }
-            Ok(AssembledMatrix {
-                matrix: h1.to_csmat(),
-                rows,
-                description: format!("one-particle H~ (N = {})", h1.len()),
-            })
-        }
-        MatrixChoice::TwoElectron { exchange, eps_r } => {
-            let Some(coulomb) = &cfg.coulomb else {
-                return Err(invalid(
-                    study,
-                    "coulomb",
-                    "is missing: --two-electron needs a [coulomb] table (strength, eps_r, \
-                     softening) for the interaction"
-                        .to_string(),
-                ));
-            };
-            let listed = coulomb
-                .eps_r
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let eps = match eps_r {
-                Some(e) if coulomb.eps_r.contains(&e) => e,
-                Some(e) => {
-                    return Err(invalid(
-                        study,
-                        "coulomb.eps_r",
-                        format!("has no value {e} (from --eps-r); the values are: {listed}"),
-                    ))
-                }
-                None if coulomb.eps_r.len() == 1 => coulomb.eps_r[0],
-                None => {
-                    return Err(invalid(
-                        study,
-                        "coulomb.eps_r",
-                        format!(
-                            "holds {} values ({listed}): choose one with --eps-r",
-                            coulomb.eps_r.len()
-                        ),
-                    ))
-                }
-            };
-            let interaction = SoftCoulomb::new(coulomb.strength, eps, coulomb.softening)
-                .map_err(|e| build(e.to_string()))?;
-            let sector = SectorHamiltonian::new(&h1, &grid, &interaction, exchange)
-                .map_err(|e| build(e.to_string()))?;
-            let mut rows = Csv::new(&[
-                "row",
-                "a",
-                "b",
-                "x_a [bohr]",
-                "x_b [bohr]",
-                "dual_width_a [bohr]",
-                "dual_width_b [bohr]",
-                "V_a + V_b [Ha]",
-                "W [Ha]",
-            ]);
-            for (k, (a, b)) in sector.basis().pairs().enumerate() {
-                rows.row(&[
-                    Cell::Int(k as u64 + 1),
-                    Cell::Int(a as u64 + 1),
-                    Cell::Int(b as u64 + 1),
-                    Cell::Num(x[a]),
-                    Cell::Num(x[b]),
-                    Cell::Num(w[a]),
-                    Cell::Num(w[b]),
-                    Cell::Num(v[a] + v[b]),
-                    Cell::Num(interaction.at_separation(x[a] - x[b])),
-                ]);
-            }
-            Ok(AssembledMatrix {
-                matrix: sector.to_csmat(),
-                rows,
-                description: format!(
-                    "two-electron {} sector, eps_r = {eps} (D = {}, N = {nodes})",
-                    exchange.spin_name(),
-                    sector.dimension()
-                ),
-            })
-        }
+    let mut rows = Csv::new(&["row", "x [bohr]", "dual_width [bohr]", "V [Ha]"]);
+    for j in 0..h1.len() {
+        rows.row(&[
+            Cell::Int(j as u64 + 1),
+            Cell::Num(x[j]),
+            Cell::Num(w[j]),
+            Cell::Num(v[j]),
+        ]);
     }
+    AssembledMatrix {
+        matrix: h1.to_csmat(),
+        rows,
+        description: format!("one-particle H~ (N = {})", h1.len()),
+    }
+}
+
+/// The ε_r (dimensionless) of the export: `--eps-r` when it is one of `coulomb.eps_r`, else
+/// the only value of `coulomb.eps_r`; an error naming the key and the values otherwise.
+fn chosen_eps_r(
+    study: &Study,
+    coulomb: &CoulombConfig,
+    eps_r: Option<f64>,
+) -> Result<f64, MatrixError> {
+    let listed = coulomb
+        .eps_r
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match eps_r {
+        Some(e) if coulomb.eps_r.contains(&e) => Ok(e),
+        Some(e) => Err(invalid(
+            study,
+            "coulomb.eps_r",
+            format!("has no value {e} (from --eps-r); the values are: {listed}"),
+        )),
+        None if coulomb.eps_r.len() == 1 => Ok(coulomb.eps_r[0]),
+        None => Err(invalid(
+            study,
+            "coulomb.eps_r",
+            format!(
+                "holds {} values ({listed}): choose one with --eps-r",
+                coulomb.eps_r.len()
+            ),
+        )),
+    }
+}
+
+/// The `exchange` sector (Hartree) of the two-electron Hamiltonian of `h1` with the
+/// interaction `interaction` (its ε_r is `eps`), with its row table: pair (a, b), positions
+/// and dual widths (bohr), V_a + V_b and W(x_a − x_b) (Hartree).
+fn two_electron_matrix(
+    h1: &Hamiltonian,
+    grid: &Grid,
+    interaction: &SoftCoulomb,
+    exchange: Exchange,
+    eps: f64,
+    nodes: u64,
+) -> Result<AssembledMatrix, CoulombError> {
+    let x = grid.interior();
+    let w = h1.dual_widths();
+    let v = h1.potential_on_nodes();
+    let sector = SectorHamiltonian::new(h1, grid, interaction, exchange)?;
+    let mut rows = Csv::new(&[
+        "row",
+        "a",
+        "b",
+        "x_a [bohr]",
+        "x_b [bohr]",
+        "dual_width_a [bohr]",
+        "dual_width_b [bohr]",
+        "V_a + V_b [Ha]",
+        "W [Ha]",
+    ]);
+    for (k, (a, b)) in sector.basis().pairs().enumerate() {
+        rows.row(&[
+            Cell::Int(k as u64 + 1),
+            Cell::Int(a as u64 + 1),
+            Cell::Int(b as u64 + 1),
+            Cell::Num(x[a]),
+            Cell::Num(x[b]),
+            Cell::Num(w[a]),
+            Cell::Num(w[b]),
+            Cell::Num(v[a] + v[b]),
+            Cell::Num(interaction.at_separation(x[a] - x[b])),
+        ]);
+    }
+    Ok(AssembledMatrix {
+        matrix: sector.to_csmat(),
+        rows,
+        description: format!(
+            "two-electron {} sector, eps_r = {eps} (D = {}, N = {nodes})",
+            exchange.spin_name(),
+            sector.dimension()
+        ),
+    })
 }
 
 /// The grid table written beside the matrix file `out`: `H.mtx` → `H.grid.csv`, any other name

@@ -4,10 +4,11 @@
 
 use super::tables::{Cell, Csv};
 use crate::model::units::HARTREE_IN_KELVIN;
-use crate::physics::thermo::nhc::{largest_drop, split_by_relative_drop, NhcRemainder};
+use crate::physics::thermo::nhc::{largest_drop, select_intervals, NhcRemainder};
 use crate::pipeline::config::directory_name;
+use crate::pipeline::config::{AnalysisConfig, StatesFile};
 use crate::pipeline::study::coulomb::{CoulombResult, CoulombVariant};
-use crate::pipeline::study::particles::{ParticleResult, StateTable, STATES_CSV_LIMIT};
+use crate::pipeline::study::particles::{ParticleResult, StateTable};
 use crate::pipeline::study::{nhc_of, CaseResult, NhcSet, TemperatureDefinition};
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,8 @@ pub(crate) fn case_tables<E>(
     c: &CaseResult,
     mut emit: impl FnMut(PathBuf, Csv) -> Result<(), E>,
 ) -> Result<(), E> {
-    let min_drop = c.config.analysis.nhc_min_relative_drop;
+    let listing = &c.config.analysis;
+    let states_file = states_file_of(c);
     emit(PathBuf::from("levels.csv"), levels_csv(c))?;
     emit(PathBuf::from("canonical.csv"), canonical_csv(c))?;
     emit(PathBuf::from("temperatures.csv"), temperatures_csv(c))?;
@@ -53,33 +55,44 @@ pub(crate) fn case_tables<E>(
         }
         for v in &cr.variants {
             let dir = PathBuf::from("coulomb").join(directory_name(&v.label));
-            particle_tables(&dir, &v.result, min_drop, &mut emit)?;
+            particle_tables(&dir, &v.result, listing, states_file, &mut emit)?;
             emit(dir.join("ci_states.csv"), ci_states_csv(v))?;
         }
     }
     for p in &c.particles {
         let dir = PathBuf::from(format!("N{}", p.particles));
-        particle_tables(&dir, p, min_drop, &mut emit)?;
+        particle_tables(&dir, p, listing, states_file, &mut emit)?;
     }
     Ok(())
 }
 
-/// `grid.csv`, `canonical.csv`, `nhc.csv` (intervals with a relative drop of at least
-/// `min_drop`) and (if not too long) `states.csv` of one N-particle result under `dir`.
+/// The per-state table setting of case `c` (`[particles] states_file`; also used by the
+/// Coulomb variants).
+pub(crate) fn states_file_of(c: &CaseResult) -> StatesFile {
+    c.config
+        .particles
+        .as_ref()
+        .map_or(StatesFile::default(), |p| p.states_file)
+}
+
+/// `grid.csv`, `canonical.csv`, `nhc.csv` (the intervals `listing` selects) and the per-state
+/// table `states_file` names (`states.csv` or `states.csv.gz`, if any) of one N-particle result
+/// under `dir`.
 fn particle_tables<E>(
     dir: &Path,
     p: &ParticleResult,
-    min_drop: f64,
+    listing: &AnalysisConfig,
+    states_file: StatesFile,
     emit: &mut impl FnMut(PathBuf, Csv) -> Result<(), E>,
 ) -> Result<(), E> {
     emit(dir.join("grid.csv"), particle_grid_csv(p))?;
     emit(dir.join("canonical.csv"), particle_canonical_csv(p))?;
     let mut t = Csv::new(&NHC_HEADER);
-    nhc_rows(&mut t, &p.nhc, min_drop);
+    nhc_rows(&mut t, &p.nhc, listing);
     emit(dir.join("nhc.csv"), t)?;
     if let Some(table) = &p.per_state {
-        if table.energy.len() <= STATES_CSV_LIMIT {
-            emit(dir.join("states.csv"), particle_states_csv(p, table))?;
+        if let Ok(file) = states_file.file_name(table.energy.len()) {
+            emit(dir.join(file), particle_states_csv(p, table))?;
         }
     }
     Ok(())
@@ -109,6 +122,7 @@ fn levels_csv(case: &CaseResult) -> Csv {
     ];
     header.extend(pieces);
     header.push("residual [Ha]".into());
+    header.push("discretization_error [Ha]".into());
     let mut t = Csv::new(&header);
     for l in &case.levels {
         let mut cells = vec![
@@ -122,6 +136,7 @@ fn levels_csv(case: &CaseResult) -> Csv {
         ];
         cells.extend(l.piece_probability.iter().map(|p| Cell::Num(*p)));
         cells.push(Cell::Num(l.residual));
+        cells.push(Cell::Num(l.discretization_error));
         t.row(&cells);
     }
     t
@@ -162,11 +177,7 @@ fn temperatures_csv(case: &CaseResult) -> Csv {
 
 fn nhc_csv(case: &CaseResult) -> Csv {
     let mut t = Csv::new(&NHC_HEADER);
-    nhc_rows(
-        &mut t,
-        &case.nhc,
-        case.config.analysis.nhc_min_relative_drop,
-    );
+    nhc_rows(&mut t, &case.nhc, &case.config.analysis);
     t
 }
 
@@ -256,12 +267,17 @@ fn particle_states_csv(p: &ParticleResult, table: &StateTable) -> Csv {
 /// temperatures, their largest drop and relative drop, and their number in `points`.
 pub const NHC_REMAINDER_ROW: &str = "below_threshold";
 
-/// One row per interval whose relative drop is at least `min_drop`, then (if any are left) one
-/// [`NHC_REMAINDER_ROW`] row summarizing all the others of every definition.
-fn nhc_rows(t: &mut Csv, sets: &[NhcSet], min_drop: f64) {
+/// One row per interval that `listing` selects ([`select_intervals`]: relative drop at least
+/// `nhc_min_relative_drop`, at most `nhc_max_intervals` per definition), then (if any are left)
+/// one [`NHC_REMAINDER_ROW`] row summarizing all the others of every definition.
+fn nhc_rows(t: &mut Csv, sets: &[NhcSet], listing: &AnalysisConfig) {
     let mut rest: Option<NhcRemainder> = None;
     for set in sets {
-        let (listed, below) = split_by_relative_drop(&set.intervals, min_drop);
+        let (listed, below) = select_intervals(
+            &set.intervals,
+            listing.nhc_min_relative_drop,
+            listing.nhc_max_intervals,
+        );
         rest = match (rest, below) {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or(b),

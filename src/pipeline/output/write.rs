@@ -6,15 +6,40 @@
 use super::commit::{files_under, lock_output, manifest_files, Staging};
 use super::figures::FigureOutput;
 use super::result_figures::{study_figures, summary_figures};
-use super::study_tables::case_tables;
+use super::study_tables::{case_tables, states_file_of};
 use super::OutputError;
 use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
-use crate::pipeline::study::particles::STATES_CSV_LIMIT;
+use crate::physics::thermo::nhc::select_intervals;
+use crate::pipeline::study::particles::ParticleResult;
 use crate::pipeline::study::timing::{peak_rss_bytes, StageTimes};
+use crate::pipeline::study::CaseResult;
 use crate::pipeline::study::{StudyResult, TemperatureDefinition};
 use crate::pipeline::sweep::summary::{summary_csv, SweepSummary};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+
+/// `text` gzip-compressed; the header carries no time stamp or name, so equal tables give equal
+/// bytes (a resumed or re-run study reproduces its files).
+fn gzip(text: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes())?;
+    encoder.finish()
+}
+
+/// Which per-state table of `p` was written (`{"written": "states.csv"}`), or why none was
+/// (`{"omitted": "..."}`); `null` for binned results, which have no states to list.
+fn states_file_entry(c: &CaseResult, p: &ParticleResult) -> serde_json::Value {
+    let Some(table) = &p.per_state else {
+        return serde_json::Value::Null;
+    };
+    match states_file_of(c).file_name(table.energy.len()) {
+        Ok(file) => json!({ "written": file }),
+        Err(why) => json!({ "omitted": why }),
+    }
+}
 
 /// The provenance of a study: config, grid, solver report, truncation, NHC counts, the
 /// N-particle and Coulomb summaries and wall times per case, with the units and conventions.
@@ -34,7 +59,7 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                 "nhc_intervals": c.nhc.iter().map(|s| json!({
                     "definition": s.definition,
                     "count": s.intervals.len(),
-                    "listed_in_nhc_csv": s.intervals.iter().filter(|i| i.relative_drop >= c.config.analysis.nhc_min_relative_drop).count(),
+                    "listed_in_nhc_csv": select_intervals(&s.intervals, c.config.analysis.nhc_min_relative_drop, c.config.analysis.nhc_max_intervals).0.len(),
                     "largest_drop": s.intervals.iter().map(|i| i.drop).fold(0.0, f64::max),
                 })).collect::<Vec<_>>(),
                 "particles": c.particles.iter().map(|p| json!({
@@ -48,7 +73,7 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                     "orbitals_needed": p.orbitals_needed,
                     "canonical_truncation_bound": p.canonical_bound,
                     "entropy_dent": p.intruder,
-                    "states_csv": p.occupations.is_some_and(|o| o <= STATES_CSV_LIMIT),
+                    "states_file": states_file_entry(c, p),
                     "seconds": p.seconds,
                 })).collect::<Vec<_>>(),
                 "coulomb": c.coulomb.as_ref().map(|cr| json!({
@@ -76,7 +101,8 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                         "seconds": v.result.seconds,
                     })).collect::<Vec<_>>(),
                 })),
-                "warnings": c.warnings,
+                "warnings": c.diagnostics.iter().filter(|d| d.is_warning()).collect::<Vec<_>>(),
+                "notes": c.diagnostics.iter().filter(|d| !d.is_warning()).collect::<Vec<_>>(),
                 "seconds": {"spectrum": c.spectrum_seconds, "thermodynamics": c.thermo_seconds},
             })
         })
@@ -168,7 +194,13 @@ fn write_results(
         for c in &result.cases {
             let case_dir = prefix.join(if case_dirs { c.name.as_str() } else { "" });
             case_tables(c, |file, table| {
-                staging.write(&case_dir.join(file), table.as_str())
+                let path = case_dir.join(&file);
+                if file.extension().is_some_and(|e| e == "gz") {
+                    let bytes = gzip(table.as_str()).map_err(super::io(&path))?;
+                    staging.write(&path, bytes)
+                } else {
+                    staging.write(&path, table.as_str())
+                }
             })?;
         }
         Ok::<_, OutputError>(())

@@ -21,8 +21,8 @@ use super::timing::StageTimes;
 use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_of, CiConvergence, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
-    StateSelection, Symmetry,
+    convergence_of, degeneracy_tolerance, CiConvergence, CiProblem, CiSettings, CiSpectrum,
+    CiState, CiStates, StateSelection, Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
@@ -287,7 +287,11 @@ fn check_on_grid(
 
 /// The N = 2 thermodynamics of the CI states of variant `label` below E_max: the same as for
 /// enumerated non-interacting states, with the canonical sums limited to the temperatures where
-/// the first omitted state weighs at most the tolerance (see the module doc). The variant's
+/// the first omitted state weighs at most the tolerance (see the module doc).
+///
+/// CI energies that agree to within [`degeneracy_tolerance`] count as one level: they come
+/// from separate block diagonalizations (singlet/triplet, even/odd), so states degenerate in
+/// exact arithmetic differ by rounding, and the dense and the partial solver round differently. The variant's
 /// ε_r, convergence and wall time are left for the caller.
 fn variant_thermodynamics(
     name: CaseName<'_>,
@@ -316,7 +320,8 @@ fn variant_thermodynamics(
         kept.iter().map(|(_, g)| *g).collect(),
         2,
     )
-    .map_err(|e| name.thermo(e))?;
+    .map_err(|e| name.thermo(e))?
+    .with_degenerate_within(degeneracy_tolerance(kept.iter().map(|(s, _)| s.energy)));
     let occupations: Vec<u32> = kept
         .iter()
         .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
@@ -349,11 +354,19 @@ fn variant_thermodynamics(
         .copied()
         .filter(|&t| t <= t_limit)
         .collect();
-    let mut warnings = Vec::new();
+    let mut diagnostics = Vec::new();
     if temperatures.len() < thermo.temperatures.len() {
-        warnings.push(format!(
-            "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
-        ));
+        diagnostics.push(
+            super::particles::canonical_range_diagnostic(
+                crate::diagnostic::Kind::CoulombCanonicalRange,
+                temperatures.last().copied(),
+                format!(
+                    "{label}: canonical table stops at T = {t_limit:.4e} Ha, where states above E_max = {energy_max:.4} Ha would matter; raise coulomb.energy_per_particle_max (and coulomb.orbitals) for higher T"
+                ),
+            )
+            .with("temperature_limit", t_limit)
+            .with("energy_max", energy_max),
+        );
     }
     let canonical = canonical_table(&list, &temperatures, &mut rows).map_err(|e| name.thermo(e))?;
     let bound = temperatures
@@ -375,7 +388,7 @@ fn variant_thermodynamics(
         canonical_bound: bound,
         nhc,
         intruder: convex_intruder(&points, 1e-12),
-        warnings,
+        diagnostics,
         seconds: 0.0,
         stages: StageTimes::default(),
     };

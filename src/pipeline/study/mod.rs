@@ -24,11 +24,13 @@
 pub mod coulomb;
 pub mod particles;
 pub mod plan;
+pub mod resolution;
 pub mod temperature;
 pub mod timing;
 
 pub use temperature::TemperatureDefinition;
 
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::problem::Problem;
@@ -190,6 +192,8 @@ pub struct LevelRow {
     pub piece_probability: Vec<f64>,
     /// ‖Hψ − Eψ‖ of the solver.
     pub residual: f64,
+    /// Estimated discretization error of E_n ([`crate::spectrum::discretization_error`]).
+    pub discretization_error: f64,
 }
 
 /// One row of `temperatures.csv`: the energy grid (Hartree).
@@ -274,8 +278,8 @@ pub struct CaseResult {
     pub particles: Vec<particles::ParticleResult>,
     /// The two-electron Coulomb study of `[coulomb]`.
     pub coulomb: Option<coulomb::CoulombResult>,
-    /// Things the user should know.
-    pub warnings: Vec<String>,
+    /// Notes and warnings of every stage, each naming this case.
+    pub diagnostics: Vec<Diagnostic>,
     /// Wall time of the spectrum (s).
     pub spectrum_seconds: f64,
     /// Wall time of the thermodynamics (s).
@@ -354,7 +358,13 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     let mut stages = timing::StageTimes::default();
     stages.push("spectrum", spectrum_seconds);
     let start = Instant::now();
-    let mut warnings = solved.warnings.clone();
+    // The spectrum's own warning on its top level is replaced by the study's criterion below.
+    let mut diagnostics: Vec<Diagnostic> = solved
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind != Kind::UnderResolvedLevels)
+        .cloned()
+        .collect();
     let thermo = ThermoSettings {
         epsilon: cfg.analysis.epsilon,
         difference: cfg.analysis.difference,
@@ -365,7 +375,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
     let one = stages.time("one_particle", || {
         one_particle(&case.name, &solved, &cfg.analysis, &thermo)
     })?;
-    warnings.extend(one.warnings.iter().cloned());
+    diagnostics.extend(one.diagnostics.iter().cloned());
     let particle_results = match &cfg.particles {
         Some(pc) => {
             let mut source = particles::OrbitalSource::new(
@@ -381,7 +391,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             };
             let results = particles::run_particles(&case.name, &mut source, &settings)?;
             for r in &results {
-                warnings.extend(r.warnings.iter().cloned());
+                diagnostics.extend(r.diagnostics.iter().cloned());
                 stages.nest(&format!("particles/N={}", r.particles), &r.stages);
             }
             results
@@ -397,13 +407,32 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
             let r =
                 coulomb::run_coulomb(&case.name, &problem.potential, &solved.spectrum, &settings)?;
             for v in &r.variants {
-                warnings.extend(v.result.warnings.iter().cloned());
+                diagnostics.extend(v.result.diagnostics.iter().cloned());
             }
             stages.nest("coulomb", &r.stages);
             Some(r)
         }
         None => None,
     };
+    let used = resolution::ReportedUse {
+        energy_top: reported_energy_top(&one, cfg),
+        orbitals: particle_results
+            .iter()
+            .map(|p| p.orbitals_needed)
+            .chain(
+                cfg.coulomb
+                    .iter()
+                    .map(|c| c.check_orbitals.unwrap_or(0).max(c.orbitals)),
+            )
+            .max()
+            .unwrap_or(0),
+        max_temperature: solved.temperature_range.to,
+    };
+    diagnostics.extend(resolution::under_resolution(&solved.spectrum.levels, &used));
+    let diagnostics = diagnostics
+        .into_iter()
+        .map(|d| d.in_case(&case.name))
+        .collect();
     Ok(CaseResult {
         name: case.name.clone(),
         config: cfg.clone(),
@@ -415,7 +444,7 @@ pub fn run_case(case: &Case) -> Result<CaseResult, StudyError> {
         nhc: one.nhc,
         particles: particle_results,
         coulomb: coulomb_result,
-        warnings,
+        diagnostics,
         spectrum_seconds,
         thermo_seconds: start.elapsed().as_secs_f64(),
         stages,
@@ -438,8 +467,8 @@ pub struct SolvedSpectrum {
     pub bound: f64,
     /// The configured tolerance for `bound`.
     pub tolerance: f64,
-    /// The solver's warnings on the requested levels, and the extension's.
-    pub warnings: Vec<String>,
+    /// The solver's warnings on the requested levels, and the note of the extension.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl SolvedSpectrum {
@@ -492,7 +521,7 @@ pub fn solve_spectrum(
         bound: 0.0,
         tolerance: analysis.truncation_tolerance,
         // Warnings concern the requested levels; levels added below only carry the tail.
-        warnings: spec.warnings.clone(),
+        diagnostics: spec.warnings.clone(),
         spectrum: spec,
     };
     solved.bound = truncation_of(name, &solved)?;
@@ -507,12 +536,22 @@ pub fn solve_spectrum(
         )));
     }
     if solved.spectrum.levels.len() > solved.requested {
-        solved.warnings.push(format!(
-            "the spectrum was extended from {} to {} levels so that omitted levels carry at most {:.1e} of Z at T = {t_max:.4e} Ha",
-            solved.requested,
-            solved.spectrum.levels.len(),
-            solved.bound
-        ));
+        // On purpose, and the canonical sums are then correct to the tolerance: a note.
+        solved.diagnostics.push(
+            Diagnostic::note(
+                Kind::SpectrumExtended,
+                format!(
+                    "the spectrum was extended from {} to {} levels so that omitted levels carry at most {:.1e} of Z at T = {t_max:.4e} Ha",
+                    solved.requested,
+                    solved.spectrum.levels.len(),
+                    solved.bound
+                ),
+            )
+            .with("requested_levels", solved.requested as f64)
+            .with("computed_levels", solved.spectrum.levels.len() as f64)
+            .with("bound", solved.bound)
+            .with("max_temperature", t_max),
+        );
     }
     Ok(solved)
 }
@@ -588,8 +627,8 @@ pub struct OneParticle {
     pub temperatures: Vec<EnergyRow>,
     /// NHC intervals of every temperature definition.
     pub nhc: Vec<NhcSet>,
-    /// Things the user should know.
-    pub warnings: Vec<String>,
+    /// Warnings of this stage (without the case name).
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Stage 2 for case `case`: per level T^(K), S, T^(μ); the canonical table at `thermo.temperatures`; T^(C)(E)
@@ -642,10 +681,9 @@ pub fn one_particle(
             window_states: w.weight,
         })
         .collect();
-    let mut warnings = Vec::new();
-    if let Some(w) = empty_grid_warning(analysis, &energies, &temperatures) {
-        warnings.push(w);
-    }
+    let diagnostics: Vec<Diagnostic> = empty_grid_warning(analysis, &energies, &temperatures)
+        .into_iter()
+        .collect();
     let n_req = solved.requested.min(levels.len());
     let nhc = TemperatureDefinition::ALL
         .into_iter()
@@ -657,8 +695,24 @@ pub fn one_particle(
         canonical,
         temperatures,
         nhc,
-        warnings,
+        diagnostics,
     })
+}
+
+/// The highest energy a reported per-energy quantity of the one-particle stage uses (Hartree):
+/// the last point of the energy grid plus ε (the window [E, E + ε) of T_E^(K)), or the end of
+/// an NHC interval listed in nhc.csv, whichever is higher.
+fn reported_energy_top(one: &OneParticle, cfg: &Config) -> f64 {
+    let grid_top = one
+        .temperatures
+        .last()
+        .map_or(f64::NEG_INFINITY, |r| r.energy + cfg.analysis.epsilon);
+    one.nhc
+        .iter()
+        .flat_map(|s| &s.intervals)
+        .filter(|i| i.relative_drop >= cfg.analysis.nhc_min_relative_drop)
+        .map(|i| i.e_end)
+        .fold(grid_top, f64::max)
 }
 
 /// The (energy, temperature) points of `definition` for one particle: per requested level
@@ -703,6 +757,7 @@ fn level_rows(spec: &Spectrum, states: &StateList, difference: Difference) -> Ve
             t_micro: t_micro[i],
             piece_probability: l.piece_probability.clone(),
             residual: l.residual,
+            discretization_error: l.discretization_error,
         })
         .collect()
 }
@@ -712,7 +767,7 @@ fn empty_grid_warning(
     analysis: &AnalysisConfig,
     energies: &[f64],
     temperatures: &[EnergyRow],
-) -> Option<String> {
+) -> Option<Diagnostic> {
     let g = analysis.energy_grid?;
     let (first, last) = (temperatures.first()?.energy, temperatures.last()?.energy);
     let (e0, e_max) = (energies[0], energies[energies.len() - 1]);
@@ -720,12 +775,19 @@ fn empty_grid_warning(
         return None;
     }
     let canonical_too = temperatures.iter().all(|r| r.t_canonical.is_none());
-    Some(format!(
+    let message = format!(
         "analysis.energy_grid (from = {} to = {} Ha) lies entirely {} the computed levels ({e0:.6e} to {e_max:.6e} Ha): no window [E, E + epsilon) holds a level, so the T_E^(K) column of temperatures.csv is empty{}; put the grid inside the spectrum{}",
         g.from,
         g.to,
         if first > e_max { "above" } else { "below" },
         if canonical_too { " and so is T^(C)" } else { "" },
         if first > e_max { " or raise solve.levels" } else { "" }
-    ))
+    );
+    Some(
+        Diagnostic::warning(Kind::EnergyGridOutsideSpectrum, message)
+            .with("grid_from", g.from)
+            .with("grid_to", g.to)
+            .with("lowest_level", e0)
+            .with("highest_level", e_max),
+    )
 }

@@ -12,6 +12,7 @@
 
 use super::timing::StageTimes;
 use super::{CaseName, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
 use crate::model::hamiltonian::Hamiltonian;
@@ -103,8 +104,8 @@ pub struct ParticleResult {
     pub nhc: Vec<NhcSet>,
     /// Dent of S/N below its concave envelope (S/N in k_B, E/N in Hartree).
     pub intruder: ConvexIntruder,
-    /// Things the user should know.
-    pub warnings: Vec<String>,
+    /// Notes and diagnostics of this N (without the case name; the study adds it).
+    pub diagnostics: Vec<Diagnostic>,
     /// Wall time (s).
     pub seconds: f64,
     /// Wall times of its stages: `enumeration` or `binning`, `thermodynamics`, `canonical`,
@@ -114,9 +115,6 @@ pub struct ParticleResult {
 
 /// Largest number of grid energies at which T^(C)(E) of the N-fermion gas is tabulated.
 pub const CANONICAL_POINTS: usize = 400;
-
-/// Largest number of enumerated occupations written to `states.csv`.
-pub const STATES_CSV_LIMIT: usize = 200_000;
 
 /// The orbitals for the N-particle states: the computed spectrum, extended (once, by a Sturm
 /// count) when some state below E_max could occupy a level above it.
@@ -432,7 +430,7 @@ fn run_one(
     let mut stages = StageTimes::default();
     let cfg = settings.config;
     let energy_max = n as f64 * cfg.energy_per_particle_max;
-    let mut warnings = Vec::new();
+    let mut diagnostics = Vec::new();
     let enumerate_first = matches!(cfg.method, CountingMethod::Enumerate | CountingMethod::Auto);
     let enumeration = EnumerationSettings {
         particles: n,
@@ -447,10 +445,18 @@ fn run_one(
         match enumerated {
             Ok(states) => Some(states),
             Err(e) if cfg.method == CountingMethod::Auto => {
-                warnings.push(format!(
-                    "N = {n}: {}; counted on energy bins instead",
-                    crate::pipeline::error_chain(&e)
-                ));
+                // Binned counting is exact (to its stated energy bound): a note.
+                diagnostics.push(
+                    Diagnostic::note(
+                        Kind::BinnedCounting,
+                        format!(
+                            "N = {n}: {}; counted on energy bins instead",
+                            crate::pipeline::error_chain(&e)
+                        ),
+                    )
+                    .with("N", n as f64)
+                    .with("state_limit", settings.state_limit as f64),
+                );
                 None
             }
             Err(e) => return Err(e),
@@ -463,11 +469,18 @@ fn run_one(
             enumerated_thermodynamics(name, settings, &states, energy_max)
         })?,
         None => stages.time("binning", || {
-            binned_states(name, source, settings, n, energy_max, &mut warnings)
+            binned_states(name, source, settings, n, energy_max, &mut diagnostics)
         })?,
     };
     let (canonical, bound) = stages.time("canonical", || {
-        fermion_canonical(name, source, settings, n, &mut counted.rows, &mut warnings)
+        fermion_canonical(
+            name,
+            source,
+            settings,
+            n,
+            &mut counted.rows,
+            &mut diagnostics,
+        )
     })?;
     let nhc = stages
         .time("nhc", || {
@@ -490,7 +503,7 @@ fn run_one(
         canonical_bound: bound,
         nhc,
         intruder,
-        warnings,
+        diagnostics,
         seconds: start.elapsed().as_secs_f64(),
         stages,
     })
@@ -545,7 +558,7 @@ fn binned_states(
     settings: &ParticleSettings,
     n: usize,
     energy_max: f64,
-    warnings: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Counted, StudyError> {
     let eps = settings.thermo.epsilon;
     let width = settings.config.bin_width.unwrap_or(eps / 4.0);
@@ -580,10 +593,15 @@ fn binned_states(
         .map(|(&e, &c)| (e / n as f64, c.ln() / n as f64))
         .collect();
     if bins.energy_error_bound > 0.0 {
-        warnings.push(format!(
-            "N = {n}: binned energies are exact to {:.1e} Ha (quantum {:.1e} Ha); a state within that of a bin edge may sit in the neighbouring bin",
-            bins.energy_error_bound, bins.quantum
-        ));
+        diagnostics.push(
+            Diagnostic::note(Kind::BinnedEnergies, format!(
+                "N = {n}: binned energies are exact to {:.1e} Ha (quantum {:.1e} Ha); a state within that of a bin edge may sit in the neighbouring bin",
+                bins.energy_error_bound, bins.quantum
+            ))
+            .with("N", n as f64)
+            .with("energy_error_bound", bins.energy_error_bound)
+            .with("quantum", bins.quantum),
+        );
     }
     Ok(Counted {
         method: "binned",
@@ -597,6 +615,21 @@ fn binned_states(
     })
 }
 
+/// The diagnostic of an ensemble's canonical table that ends before the study's highest
+/// temperature because its own truncation (omitted orbitals, states above E_max) stops
+/// bounding Z there: a note while the table keeps a temperature (`last_kept`, Hartree; it is
+/// correct where it is given and documented to end there), a warning when nothing is left.
+pub(crate) fn canonical_range_diagnostic(
+    kind: Kind,
+    last_kept: Option<f64>,
+    message: String,
+) -> Diagnostic {
+    match last_kept {
+        Some(t) => Diagnostic::note(kind, message).with("last_temperature", t),
+        None => Diagnostic::warning(kind, format!("{message}; the canonical table is empty")),
+    }
+}
+
 /// The canonical table of the N-fermion gas over every computed orbital, at the temperatures
 /// where the omitted orbitals carry at most the tolerance, with T^(C)(E) filled into `rows`;
 /// returns it with the largest truncation bound used.
@@ -606,7 +639,7 @@ fn fermion_canonical(
     settings: &ParticleSettings,
     n: usize,
     rows: &mut [ParticleRow],
-    warnings: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<(Vec<CanonicalPoint>, f64), StudyError> {
     let thermo = settings.thermo;
     let spectrum = source.spectrum();
@@ -621,11 +654,21 @@ fn fermion_canonical(
     for &t in &thermo.temperatures {
         let b = fermion_truncation_bound(&gas, cutoff, omitted, t).map_err(|e| name.thermo(e))?;
         if b > thermo.truncation_tolerance {
-            warnings.push(format!(
-                "N = {n}: canonical table stops at T = {t:.4e} Ha, where the {} computed orbitals no longer bound the omitted share of Z below {:.0e}",
-                orbital_energy.len(),
-                thermo.truncation_tolerance
-            ));
+            diagnostics.push(
+                canonical_range_diagnostic(
+                    Kind::FermionCanonicalRange,
+                    temperatures.last().copied(),
+                    format!(
+                        "N = {n}: canonical table stops below T = {t:.4e} Ha, where the {} computed orbitals no longer bound the omitted share of Z below {:.0e}; raise solve.levels for higher T",
+                        orbital_energy.len(),
+                        thermo.truncation_tolerance
+                    ),
+                )
+                .with("N", n as f64)
+                .with("first_temperature_left_out", t)
+                .with("orbitals", orbital_energy.len() as f64)
+                .with("tolerance", thermo.truncation_tolerance),
+            );
             break;
         }
         bound = bound.max(b);

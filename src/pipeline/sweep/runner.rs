@@ -15,6 +15,7 @@
 //! [`sweep_hash`], so that [`merge`] only combines shards of one sweep.
 
 use super::summary::{summary_row, KeyInfo, SummaryRow, SweepSummary};
+use crate::diagnostic::Diagnostic;
 use crate::pipeline::config::sweep::Shard;
 use crate::pipeline::config::Study;
 use crate::pipeline::config::{case_hash, sweep_hash};
@@ -85,6 +86,9 @@ pub struct SweepReport {
     pub failed: usize,
     /// Files written by the summary step.
     pub written: Vec<PathBuf>,
+    /// Notes and warnings of the cases computed now, in case order (those of reused cases are
+    /// in their `metadata.json`).
+    pub diagnostics: Vec<Diagnostic>,
     /// Wall time (s).
     pub seconds: f64,
 }
@@ -131,16 +135,16 @@ pub fn run_sweep(
         svg: options.case_figures && options.figures.svg,
     };
     let total = reused + todo.len();
-    let fresh: Vec<(SummaryRow, Outcome)> = todo
+    let fresh: Vec<(SummaryRow, Outcome, Vec<Diagnostic>)> = todo
         .into_par_iter()
         .filter_map(|(i, hash)| {
             if progress.cancelled() {
                 return None;
             }
             let t0 = Instant::now();
-            let (row, outcome) = run_one_case(study, i, hash, dir, &case_figures);
+            let (row, outcome, diagnostics) = run_one_case(study, i, hash, dir, &case_figures);
             progress.finished(&row, outcome, t0.elapsed().as_secs_f64());
-            Some((row, outcome))
+            Some((row, outcome, diagnostics))
         })
         .collect();
     if reused + fresh.len() < total {
@@ -151,10 +155,17 @@ pub fn run_sweep(
     }
     let computed = fresh
         .iter()
-        .filter(|(_, o)| *o == Outcome::Computed)
+        .filter(|(_, o, _)| *o == Outcome::Computed)
         .count();
-    let failed = fresh.iter().filter(|(_, o)| *o == Outcome::Failed).count();
-    rows.extend(fresh.into_iter().map(|(r, _)| r));
+    let failed = fresh
+        .iter()
+        .filter(|(_, o, _)| *o == Outcome::Failed)
+        .count();
+    let mut diagnostics = Vec::new();
+    for (row, _, d) in fresh {
+        rows.push(row);
+        diagnostics.extend(d);
+    }
     rows.sort_by_key(|r| r.index);
     let summary = sweep_summary(study, options.shard, rows);
     let written = write_summary(dir, &summary, &options.figures)?;
@@ -164,6 +175,7 @@ pub fn run_sweep(
         reused,
         failed,
         written,
+        diagnostics,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -196,15 +208,15 @@ fn finished_cases(
 }
 
 /// Computes case `i` of `study` (whose [`case_hash`] is `hash`) and writes it into
-/// `dir/<case>/`; its summary row, or a row with the error when it fails (a panic included:
-/// one case must not take the sweep down with it).
+/// `dir/<case>/`; its summary row and its diagnostics, or a row with the error when it fails
+/// (a panic included: one case must not take the sweep down with it).
 fn run_one_case(
     study: &Study,
     i: usize,
     hash: String,
     dir: &Path,
     figures: &FigureOutput,
-) -> (SummaryRow, Outcome) {
+) -> (SummaryRow, Outcome, Vec<Diagnostic>) {
     let case = &study.cases[i];
     let t0 = Instant::now();
     let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
@@ -216,8 +228,15 @@ fn run_one_case(
         });
     let result = match computed {
         Ok(result) => result,
-        Err(e) => return (failed_row(i, hash, study, error_chain(&e)), Outcome::Failed),
+        Err(e) => {
+            return (
+                failed_row(i, hash, study, error_chain(&e)),
+                Outcome::Failed,
+                Vec::new(),
+            )
+        }
     };
+    let diagnostics = result.diagnostics.clone();
     let row = summary_row(i, hash.clone(), case, &result);
     let one = StudyResult {
         study: Study {
@@ -236,10 +255,14 @@ fn run_one_case(
         "summary": row,
     });
     match write_case(&one, &dir.join(&case.name), figures, extra) {
-        Ok(_) => (row, Outcome::Computed),
+        Ok(_) => (row, Outcome::Computed, diagnostics),
         Err(e) => {
             let error = format!("cannot write its results: {}", error_chain(&e));
-            (failed_row(i, hash, study, error), Outcome::Failed)
+            (
+                failed_row(i, hash, study, error),
+                Outcome::Failed,
+                Vec::new(),
+            )
         }
     }
 }
