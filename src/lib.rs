@@ -57,6 +57,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod channels;
 pub mod checks;
 pub mod diagnostic;
 pub mod eigen;

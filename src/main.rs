@@ -94,10 +94,14 @@ enum Command {
         #[arg(long)]
         no_figures: bool,
     },
-    /// Compute and print the lowest single-particle levels of a config.
+    /// Compute and print the lowest single-particle levels of a config (for a sphere or a
+    /// cylinder: the lowest levels over all angular channels, sorted by energy).
     Spectrum {
         #[command(flatten)]
         target: Target,
+        /// Sphere or cylinder only: the lowest levels of angular channel L (l, or |m|) alone.
+        #[arg(long, value_name = "L")]
+        channel: Option<usize>,
     },
     /// Self-convergence of any config on grids h, h/2, h/4, h/8: observed order and Richardson
     /// estimate with its error estimate per level.
@@ -194,7 +198,7 @@ fn main() -> ExitCode {
             out,
             no_figures,
         } => run_merge(&dirs, &out, no_figures),
-        Command::Spectrum { target } => run_spectrum(&target, verbosity),
+        Command::Spectrum { target, channel } => run_spectrum(&target, channel, verbosity),
         Command::Matrix {
             config,
             out,

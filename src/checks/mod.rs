@@ -3,6 +3,9 @@
 //! measured on the nested grids of [`refinement`].
 
 pub mod analytic;
+pub mod bessel;
 pub mod converge;
+pub mod radial_exact;
 pub mod refinement;
 pub mod validate;
+pub mod validate_radial;

@@ -4,9 +4,14 @@
 use crate::progress::SweepProgress;
 use crate::Target;
 use anyhow::{bail, Context, Result};
+use confine::channels::{RadialProblem, Selection};
 use confine::checks::validate::{self, SquareWellCase};
+use confine::checks::validate_radial::validate_radial;
 use confine::diagnostic::{group, Diagnostic, Severity};
 use confine::pipeline::config;
+use confine::pipeline::radial_report::{
+    RadialSpectrumReport, RadialSpectrumTable, RadialValidationTable,
+};
 use confine::pipeline::report::{
     ConvergenceTable, SpectrumReport, SpectrumTable, StudyTable, ValidationTable,
 };
@@ -99,9 +104,22 @@ impl Target {
 }
 
 /// `confine spectrum`.
-pub(crate) fn run_spectrum(target: &Target, verbosity: Verbosity) -> Result<String> {
+pub(crate) fn run_spectrum(
+    target: &Target,
+    channel: Option<usize>,
+    verbosity: Verbosity,
+) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
+    if let Some(radial) = cfg.radial_problem()? {
+        return run_radial_spectrum(target, &cfg, &radial, channel);
+    }
+    if channel.is_some() {
+        bail!(
+            "{}: --channel needs system.geometry = \"sphere\" or \"cylinder\" (the slab has no angular channels)",
+            path.display()
+        );
+    }
     let problem = target.problem(&cfg)?;
     let (estimate, _) = plan::spectrum_estimate(&problem, target.levels_key())
         .with_context(|| format!("{}: computing the spectrum", path.display()))?;
@@ -124,6 +142,69 @@ pub(crate) fn run_spectrum(target: &Target, verbosity: Verbosity) -> Result<Stri
     .to_string())
 }
 
+/// `confine spectrum` of a sphere or cylinder: the `--levels` (or solve.levels) lowest levels
+/// over all channels, or of `--channel` alone.
+fn run_radial_spectrum(
+    target: &Target,
+    cfg: &config::Config,
+    problem: &RadialProblem,
+    channel: Option<usize>,
+) -> Result<String> {
+    let path = target.config.as_path();
+    let levels = target.levels.unwrap_or(cfg.solve.levels);
+    if levels == 0 {
+        bail!("--levels must be at least 1");
+    }
+    let start = std::time::Instant::now();
+    let s = problem
+        .spectrum(Selection::Lowest(levels), channel)
+        .with_context(|| {
+            format!(
+                "{}: computing the {} spectrum",
+                path.display(),
+                problem.geometry.name()
+            )
+        })?;
+    let seconds = start.elapsed().as_secs_f64();
+    if target.json {
+        return Ok(RadialSpectrumReport::new(path, &s, seconds).to_json()?);
+    }
+    Ok(RadialSpectrumTable {
+        spectrum: &s,
+        seconds,
+    }
+    .to_string())
+}
+
+/// `confine validate` of a sphere or cylinder: every channel of the lowest levels against the
+/// exact finite well.
+fn run_radial_validate(
+    target: &Target,
+    cfg: &config::Config,
+    problem: &RadialProblem,
+    refinements: usize,
+) -> Result<String> {
+    let path = target.config.as_path();
+    let levels = target.levels.unwrap_or(cfg.solve.levels).max(1);
+    let context = || format!("{}: validation", path.display());
+    let base = problem
+        .spectrum(Selection::Lowest(levels), None)
+        .with_context(context)?;
+    let mut channels: Vec<(usize, usize)> = Vec::new();
+    for level in &base.levels {
+        match channels.iter_mut().find(|c| c.0 == level.channel) {
+            Some(c) => c.1 += 1,
+            None => channels.push((level.channel, 1)),
+        }
+    }
+    channels.sort();
+    let checks = validate_radial(problem, &channels, refinements).with_context(context)?;
+    if target.json {
+        return Ok(serde_json::to_string_pretty(&checks)? + "\n");
+    }
+    Ok(RadialValidationTable { checks: &checks }.to_string())
+}
+
 /// `confine validate`.
 pub(crate) fn run_validate(
     target: &Target,
@@ -132,6 +213,9 @@ pub(crate) fn run_validate(
 ) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
+    if let Some(radial) = cfg.radial_problem()? {
+        return run_radial_validate(target, &cfg, &radial, refinements);
+    }
     let problem = target.problem(&cfg)?;
     let case =
         SquareWellCase::from_problem(&problem).with_context(|| path.display().to_string())?;

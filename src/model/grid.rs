@@ -95,23 +95,59 @@ impl Grid {
         breakpoints: &[f64],
         max_spacing: f64,
     ) -> Result<Vec<Segment>, GridError> {
+        Self::segments_between(-box_half_width, box_half_width, breakpoints, max_spacing)
+    }
+
+    /// The radial grid on [0, R] (R = `radius`, bohr) with a node on every breakpoint in (0, R)
+    /// and spacing ≤ `max_spacing`: nodes r_0 = 0, …, r_{N+1} = R.
+    pub fn aligned_radial(
+        radius: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Self, GridError> {
+        Ok(Self::from_segments(Self::segments_between(
+            0.0,
+            radius,
+            breakpoints,
+            max_spacing,
+        )?))
+    }
+
+    /// The uniform segments of [`Grid::aligned_radial`], without its nodes (for sizing).
+    pub fn aligned_radial_segments(
+        radius: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Vec<Segment>, GridError> {
+        Self::segments_between(0.0, radius, breakpoints, max_spacing)
+    }
+
+    /// Segments of [`start`, `end`] cut at `breakpoints` (strictly inside), each with equal
+    /// intervals ≤ `max_spacing`. `end` is the box half-width or the radius (its errors name it).
+    fn segments_between(
+        start: f64,
+        end: f64,
+        breakpoints: &[f64],
+        max_spacing: f64,
+    ) -> Result<Vec<Segment>, GridError> {
+        let box_half_width = end;
         if !(box_half_width.is_finite() && box_half_width > 0.0) {
             return Err(GridError::BoxHalfWidth(box_half_width));
         }
         if !(max_spacing.is_finite() && max_spacing > 0.0) {
             return Err(GridError::Spacing(max_spacing));
         }
-        let mut cuts = vec![-box_half_width];
+        let mut cuts = vec![start];
         let mut inner: Vec<f64> = breakpoints.to_vec();
         for &b in &inner {
-            if !(b.is_finite() && b > -box_half_width && b < box_half_width) {
+            if !(b.is_finite() && b > start && b < end) {
                 return Err(GridError::Breakpoint(b, box_half_width));
             }
         }
         inner.sort_by(f64::total_cmp);
         inner.dedup();
         cuts.extend(inner);
-        cuts.push(box_half_width);
+        cuts.push(end);
         let mut segments = Vec::with_capacity(cuts.len() - 1);
         let mut total = 0usize;
         for w in cuts.windows(2) {

@@ -45,6 +45,10 @@ pub struct Hamiltonian {
     dual_width: Vec<f64>,
     /// V_j at the interior nodes (Hartree).
     potential: Vec<f64>,
+    /// Kinetic energy that sits on the diagonal of the unsymmetrized matrix, κ_j ψ_j² (Hartree ·
+    /// bohr): the centrifugal term and the mass-interface term of a radial channel
+    /// ([`crate::model::radial`]); empty for the slab.
+    extra_kinetic: Vec<f64>,
 }
 
 impl Hamiltonian {
@@ -72,18 +76,46 @@ impl Hamiltonian {
                 potential.value_on_cell(nodes[j], nodes[j] - nodes[j - 1], nodes[j + 1] - nodes[j])
             })
             .collect();
+        Ok(Self::from_parts(coupling, dual_width, v, Vec::new()))
+    }
+
+    /// The operator of the generalized problem Aψ = E Wψ with
+    /// (Aψ)_j = c_j(ψ_j − ψ_{j−1}) + c_{j+1}(ψ_j − ψ_{j+1}) + (κ_j + W_j V_j) ψ_j, symmetrized by
+    /// W^{½}: `coupling` c_0 … c_n (n + 1 values; c_0 and c_n couple to walls where ψ = 0, and a
+    /// zero c_0 leaves the first node free), `weight` W_j > 0, `potential` V_j (Hartree) and
+    /// `extra_kinetic` κ_j (empty, or one per node). Units: c and κ in Hartree times the unit
+    /// of W, so the slab (W in bohr) and the radial channels share this one operator.
+    pub(crate) fn from_parts(
+        coupling: Vec<f64>,
+        weight: Vec<f64>,
+        potential: Vec<f64>,
+        extra_kinetic: Vec<f64>,
+    ) -> Self {
+        let n = weight.len();
+        debug_assert_eq!(coupling.len(), n + 1);
+        debug_assert!(extra_kinetic.is_empty() || extra_kinetic.len() == n);
         let diag: Vec<f64> = (0..n)
-            .map(|j| (coupling[j] + coupling[j + 1]) / dual_width[j] + v[j])
+            .map(|j| {
+                let k = coupling[j] + coupling[j + 1];
+                // The slab has no κ: its diagonal is computed exactly as before.
+                let k = if extra_kinetic.is_empty() {
+                    k
+                } else {
+                    k + extra_kinetic[j]
+                };
+                k / weight[j] + potential[j]
+            })
             .collect();
-        let off: Vec<f64> = (0..n - 1)
-            .map(|j| -coupling[j + 1] / (dual_width[j] * dual_width[j + 1]).sqrt())
+        let off: Vec<f64> = (0..n.saturating_sub(1))
+            .map(|j| -coupling[j + 1] / (weight[j] * weight[j + 1]).sqrt())
             .collect();
-        Ok(Self {
+        Self {
             matrix: SymTridiagonal { diag, off },
             coupling,
-            dual_width,
-            potential: v,
-        })
+            dual_width: weight,
+            potential,
+            extra_kinetic,
+        }
     }
 
     /// Matrix dimension N (interior nodes).
@@ -114,7 +146,9 @@ impl Hamiltonian {
         }
     }
 
-    /// ⟨K⟩ = Σ_i c_i (ψ_{i+1} − ψ_i)² with ψ = 0 on the walls (Hartree, for normalized ψ).
+    /// ⟨K⟩ = Σ_i c_i (ψ_{i+1} − ψ_i)² + Σ_j κ_j ψ_j² with ψ = 0 on the walls (Hartree, for
+    /// normalized ψ; κ is the centrifugal and mass-interface term of a radial channel, 0 in the
+    /// slab).
     pub fn kinetic_energy(&self, psi: &[f64]) -> f64 {
         let n = psi.len();
         let mut sum =
@@ -122,6 +156,9 @@ impl Hamiltonian {
         for i in 0..n - 1 {
             let d = psi[i + 1] - psi[i];
             sum += self.coupling[i + 1] * d * d;
+        }
+        for (k, p) in self.extra_kinetic.iter().zip(psi) {
+            sum += k * p * p;
         }
         sum
     }
@@ -134,6 +171,9 @@ impl Hamiltonian {
             self.coupling[0] * phi[0] * psi[0] + self.coupling[n] * phi[n - 1] * psi[n - 1];
         for i in 0..n - 1 {
             sum += self.coupling[i + 1] * (phi[i + 1] - phi[i]) * (psi[i + 1] - psi[i]);
+        }
+        for ((k, f), p) in self.extra_kinetic.iter().zip(phi).zip(psi) {
+            sum += k * f * p;
         }
         sum
     }

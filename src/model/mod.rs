@@ -7,5 +7,6 @@ pub mod grid;
 pub mod hamiltonian;
 pub mod potential;
 pub mod problem;
+pub mod radial;
 pub mod sparse;
 pub mod units;

@@ -4,4 +4,5 @@
 
 pub mod coulomb;
 pub mod many_body;
+pub mod radial;
 pub mod thermo;

@@ -3,7 +3,10 @@
 //! (tables, metadata, figures).
 
 pub mod config;
+pub mod geometry_study;
 pub mod output;
+pub mod radial_figures;
+pub mod radial_report;
 pub mod report;
 pub mod study;
 pub mod sweep;

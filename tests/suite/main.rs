@@ -33,6 +33,8 @@ mod particles;
 mod plots;
 mod presets;
 mod profiles;
+mod radial;
+mod radial_cli;
 mod random_configs;
 mod report;
 mod slurm_scripts;

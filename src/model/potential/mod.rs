@@ -384,6 +384,52 @@ impl Potential {
         b
     }
 
+    /// Refuses a potential that is not a function of r ≥ 0 (a sphere's or a cylinder's): the
+    /// first piece starting at a negative position.
+    pub fn check_radial(&self) -> Result<(), PotentialError> {
+        match self.pieces.iter().position(|p| p.from < 0.0) {
+            Some(index) => Err(PotentialError::Piece {
+                index,
+                reason: format!(
+                    "starts at r = {} bohr, but a spherical or cylindrical potential is a function \
+                     of the radius r >= 0: its pieces (and table rows) must lie in [0, R]",
+                    self.pieces[index].from
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The part of a symmetric profile at x ≥ 0 read as a function of the radius r ∈ [0, L]:
+    /// pieces entirely at x ≤ 0 are dropped, pieces across 0 are cut at 0 (a linear ramp keeps
+    /// its values, a table gains a row at 0). Returns the radial potential and, for each of its
+    /// pieces, the index of the piece it came from (to keep the region names).
+    pub fn radial_part(&self) -> Result<(Potential, Vec<usize>), PotentialError> {
+        let mut pieces = Vec::new();
+        let mut origin = Vec::new();
+        for (i, p) in self.pieces.iter().enumerate() {
+            if p.to <= 0.0 {
+                continue;
+            }
+            let mut q = p.clone();
+            if p.from < 0.0 {
+                q.from = 0.0;
+                match &mut q.shape {
+                    Shape::Linear { start, .. } => *start = p.value(0.0),
+                    Shape::Tabulated { table } => {
+                        let at_zero = interpolate(table, 0.0);
+                        table.retain(|r| r[0] > 0.0);
+                        table.insert(0, [0.0, at_zero]);
+                    }
+                    _ => {}
+                }
+            }
+            pieces.push(q);
+            origin.push(i);
+        }
+        Ok((Potential::new(self.box_half_width, pieces)?, origin))
+    }
+
     /// Smallest value of V inside the box (Hartree); 0 if some of the box lies outside every piece.
     pub fn min_value(&self) -> f64 {
         let covered: f64 = self.pieces.iter().map(|p| p.to - p.from).sum();

@@ -1,7 +1,7 @@
 //! Kinetic temperatures: per state, eq. (3), and averaged over an energy window, eqs. (4)–(7).
 //!
 //! - [`kinetic_temperature`]: T^(K)_i = (2/d) K_i / N, eq. (3), with K_i = ⟨K⟩_i the total
-//!   kinetic energy of state i and d = 1.
+//!   kinetic energy of state i and d = [`StateList::dimension`] (1 for the slab).
 //! - [`window_averages`] / [`window_kinetic_temperature`]: for each grid energy E the window
 //!   I_E = {i | E ≤ E_i < E + ε}, eq. (4); K_E = the mean of K_i over the states of the window,
 //!   eq. (6), each state weighted by its multiplicity g_i (g exact copies are g states of I_E);
@@ -16,12 +16,13 @@
 use super::{StateList, ThermoError};
 use serde::Serialize;
 
-/// Spatial dimension d in T = (2/d) K / N (dimensionless).
+/// Spatial dimension d in T = (2/d) K / N of the slab, the default of every
+/// [`StateList`] (dimensionless).
 pub const DIMENSION: f64 = 1.0;
 
 /// T^(K)_i = (2/d) K_i / N (Hartree) for every state, eq. (3).
 pub fn kinetic_temperature(states: &StateList) -> Vec<f64> {
-    let factor = 2.0 / (DIMENSION * states.particles() as f64);
+    let factor = 2.0 / (states.dimension() * states.particles() as f64);
     states.kinetic().iter().map(|&k| factor * k).collect()
 }
 
@@ -120,7 +121,7 @@ pub fn window_averages(
             .zip(g)
             .map(|(&k, &gi)| gi as f64 * k),
     );
-    let factor = 2.0 / (DIMENSION * states.particles() as f64);
+    let factor = 2.0 / (states.dimension() * states.particles() as f64);
     let (mut lo, mut hi) = (0usize, 0usize);
     let mut out = Vec::with_capacity(energy_grid.len());
     for &e in energy_grid {

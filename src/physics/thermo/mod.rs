@@ -234,6 +234,10 @@ pub struct StateList {
     total_multiplicity: u64,
     /// Σ g_i E_i / Σ g_i (Hartree), the T → ∞ limit of U.
     mean_energy: f64,
+    /// Spatial dimension d of the kinetic temperature (2/d) K / N: 1 (slab, the paper), 2
+    /// (cylinder cross-section), 3 (sphere). Not serialized: slab outputs are unchanged.
+    #[serde(skip)]
+    dimension: f64,
 }
 
 impl StateList {
@@ -292,7 +296,27 @@ impl StateList {
             particles,
             total_multiplicity: total,
             mean_energy,
+            dimension: DIMENSION,
         })
+    }
+
+    /// The same states with kinetic temperatures (2/d) K / N in `dimension` d = 1, 2 or 3
+    /// (the default is 1, the paper's slab).
+    pub fn with_dimension(mut self, dimension: u8) -> Result<Self, ThermoError> {
+        if !(1..=3).contains(&dimension) {
+            return Err(ThermoError::InvalidParameter {
+                name: "the spatial dimension d",
+                expected: "1, 2 or 3",
+                value: f64::from(dimension),
+            });
+        }
+        self.dimension = f64::from(dimension);
+        Ok(self)
+    }
+
+    /// Spatial dimension d of T^(K) = (2/d) K / N.
+    pub fn dimension(&self) -> f64 {
+        self.dimension
     }
 
     /// Single-particle levels (N = 1, g = 1): energies and kinetic energies in Hartree.

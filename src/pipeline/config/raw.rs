@@ -16,6 +16,7 @@ use super::schema::{
     TemperatureRange, DEFAULT_SOFTENING, DEFAULT_STATE_LIMIT, MAX_LEVELS, MAX_PARTICLES,
 };
 use crate::model::potential::{Piece, Shape};
+use crate::model::radial::Geometry;
 use crate::model::units::{Energy, Length, Mass, QuantitySeed, SpringConstant, Temperature};
 use crate::physics::many_body::Spin;
 use crate::physics::thermo::microcanonical::Difference;
@@ -29,8 +30,10 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     })?;
     let config = raw.validate(origin)?;
     // Build the potential once so that its own checks (piece order, overlap, box) fail here.
-    let problem = config.problem()?;
+    let problem = config.profile_problem()?;
     config.check_scales(&problem)?;
+    // A sphere or cylinder: its radial potential (pieces at r < 0 refused) fails here too.
+    config.radial_problem()?;
     Ok(config)
 }
 
@@ -437,6 +440,7 @@ impl RawAnalysis {
 struct RawSystem {
     box_half_width: Length,
     mass: Option<Mass>,
+    geometry: Option<String>,
 }
 
 /// What `type = "piecewise"` takes.
@@ -714,6 +718,19 @@ impl RawConfig {
             );
         }
 
+        let geometry = match self.system.geometry.as_deref() {
+            None => Geometry::Slab,
+            Some(name) => Geometry::from_name(name).ok_or_else(|| {
+                invalid(
+                    path,
+                    "system.geometry",
+                    format!(
+                        "must be \"slab\" (the default), \"sphere\" or \"cylinder\", got {name:?}"
+                    ),
+                )
+            })?,
+        };
+
         let potential = self.potential.validate(path, l, mass)?;
 
         let h = self.grid.spacing.0;
@@ -761,6 +778,7 @@ impl RawConfig {
             system: SystemConfig {
                 box_half_width: l,
                 mass,
+                geometry,
             },
             potential,
             grid: GridConfig { spacing: h },

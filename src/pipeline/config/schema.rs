@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::error::{invalid, ConfigError};
 use super::presets::PresetConfig;
 use super::sweep::{SweepPlan, SweptValue};
+use crate::channels::RadialProblem;
 use crate::model::potential::{Piece, Potential, PotentialError, Shape};
 use crate::model::problem::Problem;
+use crate::model::radial::Geometry;
 use crate::physics::many_body::Spin;
 use crate::physics::thermo::microcanonical::Difference;
 
@@ -24,6 +26,11 @@ pub struct SystemConfig {
     pub box_half_width: f64,
     /// Particle mass (mₑ); 1 when not given.
     pub mass: f64,
+    /// Slab (default), sphere or cylinder; for the last two `box_half_width` is the radius R
+    /// and the potential is read as a function of r. Not serialized for the slab, so slab
+    /// metadata and case hashes are unchanged.
+    #[serde(skip_serializing_if = "Geometry::is_slab")]
+    pub geometry: Geometry,
 }
 
 /// `[potential]`: V(x) inside the box, as written (in atomic units): pieces, a table, or a
@@ -465,6 +472,24 @@ impl Config {
     /// The problem in atomic units, with the potential built and validated, and the default
     /// solver options.
     pub fn problem(&self) -> Result<Problem, ConfigError> {
+        if self.system.geometry.is_radial() {
+            // Every slab-only path (run, converge, matrix, sweeps) stops here, before any output.
+            return Err(self.invalid(
+                "system.geometry",
+                format!(
+                    "= \"{}\" is solved by `confine spectrum` and `confine validate` (and the \
+                     library's channels::RadialProblem); this command takes only the slab \
+                     (geometry = \"slab\" or no geometry)",
+                    self.system.geometry.name()
+                ),
+            ));
+        }
+        self.profile_problem()
+    }
+
+    /// The problem of the profile as written on [−L, L], whatever the geometry (the parser's
+    /// checks of the potential and of the scales of H use it).
+    pub(crate) fn profile_problem(&self) -> Result<Problem, ConfigError> {
         let potential = self
             .potential
             .potential(self.system.box_half_width)
@@ -475,6 +500,62 @@ impl Config {
             self.grid.spacing,
             self.solve.levels,
         ))
+    }
+
+    /// The radial problem of a sphere or cylinder config (`None` for the slab): a preset is read
+    /// as a function of r (its x ≥ 0 half: the square well is a core of radius a, the core–shell
+    /// a core in a shell, the double well a spherical shell well around a central barrier);
+    /// pieces or table rows at r < 0 are refused, naming the key.
+    pub fn radial_problem(&self) -> Result<Option<RadialProblem>, ConfigError> {
+        let geometry = self.system.geometry;
+        if geometry.is_slab() {
+            return Ok(None);
+        }
+        let potential = self
+            .potential
+            .potential(self.system.box_half_width)
+            .map_err(|e| self.potential_error(e))?;
+        let radial = match &self.potential {
+            PotentialConfig::Preset(_) => {
+                potential
+                    .radial_part()
+                    .map_err(|e| self.potential_error(e))?
+                    .0
+            }
+            PotentialConfig::Piecewise { pieces } => {
+                if let Some(i) = pieces.iter().position(|p| p.from < 0.0) {
+                    return Err(self.invalid(
+                        format!("potential.pieces[{i}].from"),
+                        format!(
+                            "= {} bohr is negative, but with system.geometry = \"{}\" the \
+                             potential is a function of the radius r: pieces must lie in \
+                             [0, R] with R = system.box_half_width",
+                            pieces[i].from,
+                            geometry.name()
+                        ),
+                    ));
+                }
+                potential
+            }
+            PotentialConfig::Tabulated { table, .. } => {
+                if let Some(row) = table.iter().find(|r| r[0] < 0.0) {
+                    return Err(self.invalid(
+                        "potential.file",
+                        format!(
+                            "has a row at x = {} bohr, but with system.geometry = \"{}\" the \
+                             table is V(r) and its r must lie in [0, R] with R = \
+                             system.box_half_width",
+                            row[0],
+                            geometry.name()
+                        ),
+                    ));
+                }
+                potential
+            }
+        };
+        RadialProblem::new(radial, self.system.mass, self.grid.spacing, geometry)
+            .map(Some)
+            .map_err(|e| self.invalid("system.geometry", e.to_string()))
     }
 
     /// The memory limit of this config's run ([`crate::resources::limit`]): `[resources]
