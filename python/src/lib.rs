@@ -11,8 +11,8 @@ use confine::checks::{converge::self_convergence, validate::validate};
 use confine::model::potential::Potential;
 use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
-    convergence_of, CiProblem, CiSettings, CiState, CiStates, ConvergenceRow, StateSelection,
-    Symmetry,
+    convergence_of, CiConvergence, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
+    ConvergenceRow, StateSelection, Symmetry,
 };
 use confine::physics::coulomb::grid2d::{self, GridOptions};
 use confine::physics::coulomb::SoftCoulomb;
@@ -502,53 +502,9 @@ impl PyProblem {
             };
             Ok((ci, convergence, ci_seconds, grid))
         })?;
-        let dict = PyDict::new(py);
-        let column = |f: fn(&CiState) -> f64| ci.states.iter().map(f).collect::<Vec<_>>();
-        dict.set_item("energy", column(|s| s.energy).into_pyarray(py))?;
-        dict.set_item("kinetic", column(|s| s.kinetic).into_pyarray(py))?;
-        dict.set_item("potential", column(|s| s.potential).into_pyarray(py))?;
-        dict.set_item("interaction", column(|s| s.interaction).into_pyarray(py))?;
-        let spin: Vec<&str> = ci.states.iter().map(|s| s.exchange.spin_name()).collect();
-        dict.set_item("spin", spin)?;
-        let rank: Vec<u64> = ci.states.iter().map(|s| s.sector_index as u64).collect();
-        dict.set_item("sector_index", rank.into_pyarray(py))?;
-        let parity: Vec<Option<&str>> = ci
-            .states
-            .iter()
-            .map(|s| {
-                s.parity.map(|p| match p {
-                    Parity::Even => "even",
-                    Parity::Odd => "odd",
-                })
-            })
-            .collect();
-        dict.set_item("parity", parity)?;
-        let pairs: Vec<Vec<u64>> = ci
-            .states
-            .iter()
-            .map(|s| vec![s.leading_pair.0 as u64, s.leading_pair.1 as u64])
-            .collect();
-        let pairs = numpy::PyArray2::from_vec2(py, &pairs)
-            .map_err(|e| confine_error(format!("leading pairs: {e}")))?;
-        dict.set_item("leading_pair", pairs)?;
-        dict.set_item(
-            "leading_weight",
-            column(|s| s.leading_weight).into_pyarray(py),
-        )?;
+        let dict = ci_states_dict(py, &ci)?;
         if let Some(c) = convergence {
-            let check = PyDict::new(py);
-            check.set_item("coarse_orbitals", c.coarse_orbitals)?;
-            check.set_item("fine_orbitals", c.fine_orbitals)?;
-            let row = |f: fn(&ConvergenceRow) -> f64| c.rows.iter().map(f).collect::<Vec<_>>();
-            check.set_item("coarse", row(|r| r.coarse).into_pyarray(py))?;
-            check.set_item("fine", row(|r| r.fine).into_pyarray(py))?;
-            check.set_item("change", row(|r| r.change).into_pyarray(py))?;
-            let spin: Vec<&str> = c.rows.iter().map(|r| r.exchange.spin_name()).collect();
-            check.set_item("spin", spin)?;
-            let index: Vec<u64> = c.rows.iter().map(|r| r.index as u64).collect();
-            check.set_item("index", index.into_pyarray(py))?;
-            check.set_item("max_abs_change", c.max_abs_change())?;
-            dict.set_item("convergence", check)?;
+            dict.set_item("convergence", convergence_dict(py, &c)?)?;
         }
         dict.set_item("orbitals", ci.orbitals)?;
         dict.set_item("seconds", ci_seconds)?;
@@ -1016,4 +972,61 @@ fn _confine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nhc_intervals_of, m)?)?;
     run::register(m)?;
     Ok(())
+}
+
+/// The per-state arrays of a CI spectrum (Hartree): energy, ⟨K⟩, ⟨V⟩, ⟨W⟩, spin, rank in the
+/// sector, parity, leading pair and its weight.
+fn ci_states_dict<'py>(py: Python<'py>, ci: &CiSpectrum) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    let column = |f: fn(&CiState) -> f64| ci.states.iter().map(f).collect::<Vec<_>>();
+    dict.set_item("energy", column(|s| s.energy).into_pyarray(py))?;
+    dict.set_item("kinetic", column(|s| s.kinetic).into_pyarray(py))?;
+    dict.set_item("potential", column(|s| s.potential).into_pyarray(py))?;
+    dict.set_item("interaction", column(|s| s.interaction).into_pyarray(py))?;
+    let spin: Vec<&str> = ci.states.iter().map(|s| s.exchange.spin_name()).collect();
+    dict.set_item("spin", spin)?;
+    let rank: Vec<u64> = ci.states.iter().map(|s| s.sector_index as u64).collect();
+    dict.set_item("sector_index", rank.into_pyarray(py))?;
+    let parity: Vec<Option<&str>> = ci
+        .states
+        .iter()
+        .map(|s| {
+            s.parity.map(|p| match p {
+                Parity::Even => "even",
+                Parity::Odd => "odd",
+            })
+        })
+        .collect();
+    dict.set_item("parity", parity)?;
+    let pairs: Vec<Vec<u64>> = ci
+        .states
+        .iter()
+        .map(|s| vec![s.leading_pair.0 as u64, s.leading_pair.1 as u64])
+        .collect();
+    let pairs = numpy::PyArray2::from_vec2(py, &pairs)
+        .map_err(|e| confine_error(format!("leading pairs: {e}")))?;
+    dict.set_item("leading_pair", pairs)?;
+    dict.set_item(
+        "leading_weight",
+        column(|s| s.leading_weight).into_pyarray(py),
+    )?;
+    Ok(dict)
+}
+
+/// The M -> M' check of a CI spectrum: per compared state the energies in both bases and the
+/// change (Hartree), with the largest change.
+fn convergence_dict<'py>(py: Python<'py>, c: &CiConvergence) -> PyResult<Bound<'py, PyDict>> {
+    let check = PyDict::new(py);
+    check.set_item("coarse_orbitals", c.coarse_orbitals)?;
+    check.set_item("fine_orbitals", c.fine_orbitals)?;
+    let row = |f: fn(&ConvergenceRow) -> f64| c.rows.iter().map(f).collect::<Vec<_>>();
+    check.set_item("coarse", row(|r| r.coarse).into_pyarray(py))?;
+    check.set_item("fine", row(|r| r.fine).into_pyarray(py))?;
+    check.set_item("change", row(|r| r.change).into_pyarray(py))?;
+    let spin: Vec<&str> = c.rows.iter().map(|r| r.exchange.spin_name()).collect();
+    check.set_item("spin", spin)?;
+    let index: Vec<u64> = c.rows.iter().map(|r| r.index as u64).collect();
+    check.set_item("index", index.into_pyarray(py))?;
+    check.set_item("max_abs_change", c.max_abs_change())?;
+    Ok(check)
 }
