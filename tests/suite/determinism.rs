@@ -294,7 +294,8 @@ fn paper_run_is_identical_with_one_and_two_threads() {
     let one = run_with_threads(&config, 1, "threads-paper");
     let two = run_with_threads(&config, 2, "threads-paper");
     let compared = assert_same_outputs(&one, &two);
-    assert!(compared >= 124, "only {compared} files");
+    // 122 files since states.csv is written only up to 10 000 states (particles.states_file).
+    assert!(compared >= 122, "only {compared} files");
     let _ = std::fs::remove_dir_all(&one);
     let _ = std::fs::remove_dir_all(&two);
 }
