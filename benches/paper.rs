@@ -16,33 +16,18 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-/// The reference case of configs/paper.toml with only N = 4 spin-½ electrons.
-const N4: &str = r#"
-[system]
-box_half_width = 200.0
-[potential]
-type = "square_well"
-depth = 0.1
-half_width = 20.0
-[grid]
-spacing = 0.25
-[solve]
-levels = 200
-[analysis]
-epsilon = 0.0004
-energy_grid = { from = -0.1, to = 0.06, step = 0.0001 }
-temperatures = { from = 1e-4, to = 0.15, points = 400 }
-truncation_tolerance = 1e-8
-difference = "centered"
-[particles]
-n = 4
-spin = "half"
-energy_per_particle_max = 0.03
-"#;
+/// The reference case of configs/paper.toml (its base tables, before the `[[cases]]`) with
+/// only N = 4 spin-½ electrons.
+fn n4_text(paper: &str) -> String {
+    let base = &paper[..paper.find("[[cases]]").unwrap_or(paper.len())];
+    format!("{base}\n[particles]\nn = 4\nspin = \"half\"\nenergy_per_particle_max = 0.03\n")
+}
 
 fn main() {
-    let paper = load_study(Path::new("configs/paper.toml")).expect("configs/paper.toml loads");
-    let n4 = parse_study(N4, Path::new("benches/paper_n4.toml")).expect("valid config");
+    let path = Path::new("configs/paper.toml");
+    let paper = load_study(path).expect("configs/paper.toml loads");
+    let text = std::fs::read_to_string(path).expect("configs/paper.toml");
+    let n4 = parse_study(&n4_text(&text), path).expect("valid config");
     let dir = std::env::temp_dir().join(format!("confine-bench-paper-{}", std::process::id()));
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("paper");
