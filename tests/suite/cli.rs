@@ -1,32 +1,9 @@
 //! The `confine` binary: JSON contracts of `spectrum` and `validate`, and bad input that must end
 //! in a clear message and a non-zero exit, never a panic.
 
-use crate::common::write_file;
+use crate::common::{assert_clean_failure, confine_output as confine, stderr, write_file};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn confine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the confine binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_clean_failure(o: &Output, must_contain: &[&str]) {
-    let err = stderr(o);
-    assert!(!o.status.success(), "expected failure, got success: {err}");
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    for m in must_contain {
-        assert!(err.contains(m), "`{m}` missing from: {err}");
-    }
-}
+use std::process::{Command, Stdio};
 
 const SMALL_WELL: &str = r#"
 [system]

@@ -108,3 +108,30 @@ pub fn hidden_entries(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// Runs the `confine` binary with `args` in the repository root and returns its output.
+pub fn confine_output(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_confine"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the confine binary runs")
+}
+
+/// The standard error of a run, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A clean failure: exit status 1, no panic, one `error: ` message holding every `must_contain`.
+#[track_caller]
+pub fn assert_clean_failure(o: &std::process::Output, must_contain: &[&str]) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    for m in must_contain {
+        assert!(err.contains(m), "`{m}` missing from: {err}");
+    }
+}

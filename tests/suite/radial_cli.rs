@@ -2,33 +2,9 @@
 //! arrays, `--channel`, `validate`, and bad geometry input ending in a clear message, non-zero
 //! exit and nothing written.
 
-use crate::common::{scratch_dir, write_file};
-use std::process::{Command, Output};
-
-fn confine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the confine binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_clean_failure(o: &Output, must_contain: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        !err.contains("panicked") && err.starts_with("error: "),
-        "{err}"
-    );
-    for m in must_contain {
-        assert!(err.contains(m), "`{m}` missing from: {err}");
-    }
-}
+use crate::common::{
+    assert_clean_failure, confine_output as confine, scratch_dir, stderr, write_file,
+};
 
 fn array<T: serde::de::DeserializeOwned>(v: &serde_json::Value, key: &str) -> Vec<T> {
     serde_json::from_value(v[key].clone()).unwrap_or_else(|e| panic!("{key}: {e}"))
