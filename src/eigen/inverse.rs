@@ -43,7 +43,7 @@ const CHUNK_ROWS: usize = 1024;
 struct Carry<const L: usize> {
     l: [f64; L],
     y: [f64; L],
-    negative: [u32; L],
+    negative: [u64; L],
 }
 
 /// Per-lane results of one step (see the module documentation).
@@ -135,7 +135,7 @@ fn factor_row<const L: usize>(
         let q = select(tiny, select(mask(q == 0.0), floor, floor.copysign(q)), q);
         inv[l] = 1.0 / q;
         carry.y[l] = b[l] - carry.l[l] * carry.y[l];
-        carry.negative[l] += (q < 0.0) as u32;
+        carry.negative[l] += (q < 0.0) as u64;
         carry.l[l] = e * inv[l];
     }
     inv
@@ -203,7 +203,7 @@ impl<const L: usize> LaneWorkspace<L> {
     // function) they were compiled to much less vectorized code, 20 % more instructions per step
     // (callgrind, n = 1e4, k = 100).
     #[inline(never)]
-    fn factor(&mut self, sigma: &[f64; L], floor: f64, rhs: &Rhs<'_, L>) -> [u32; L] {
+    fn factor(&mut self, sigma: &[f64; L], floor: f64, rhs: &Rhs<'_, L>) -> [u64; L] {
         let mut carry = Carry {
             l: [0.0; L],
             y: [0.0; L],

@@ -59,7 +59,7 @@ impl SturmData {
     pub fn counts_below(&self, xs: &[f64; LANES]) -> [usize; LANES] {
         let pivmin = self.pivmin;
         let mut q = [0.0; LANES];
-        let mut count = [0u32; LANES];
+        let mut count = [0u64; LANES];
         let d0 = self.d0;
         for s in 0..LANES {
             let mut v = d0 - xs[s];
@@ -67,7 +67,7 @@ impl SturmData {
                 v = -pivmin;
             }
             q[s] = v;
-            count[s] = (v < 0.0) as u32;
+            count[s] = (v < 0.0) as u64;
         }
         for &[d, e2] in &self.pairs {
             for s in 0..LANES {
@@ -76,7 +76,7 @@ impl SturmData {
                     v = -pivmin;
                 }
                 q[s] = v;
-                count[s] += (v < 0.0) as u32;
+                count[s] += (v < 0.0) as u64;
             }
         }
         count.map(|c| c as usize)

@@ -430,12 +430,15 @@ enum VectorTask<'a> {
 }
 
 /// Splits the columns among the jobs (in order): each cluster is a task, and each run of
-/// simple levels is cut into tasks of about equal size, two per thread. A level's result does
-/// not depend on the task it falls in, so the cut may follow the thread count.
+/// simple levels is cut into tasks of about equal size, one per thread: each task fills its
+/// lanes until its last levels, so fewer tasks leave fewer half-empty sweeps at their ends
+/// (two per thread cost 7 % more inverse-iteration instructions on 2 threads, n = 1e5,
+/// k = 100) and allocate fewer workspaces. A level's result does not depend on the task it
+/// falls in, so the cut may follow the thread count.
 fn vector_tasks<'a>(jobs: &[Job], n: usize, columns: &'a mut [f64]) -> Vec<VectorTask<'a>> {
     let simple = jobs.iter().filter(|job| job.level.is_some()).count();
     let per_task = simple
-        .div_ceil(2 * rayon::current_num_threads())
+        .div_ceil(rayon::current_num_threads())
         .max(2 * LANE_WIDTH);
     let mut tasks = Vec::new();
     let mut rest = columns;
