@@ -59,7 +59,7 @@
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::checks::analytic::Parity;
 use crate::eigen::dense::{
-    eigenvalues_below, lowest_symmetric_eigen, symmetric_eigen, symmetric_eigenvalues,
+    eigenvalues_below, lowest_symmetric_eigen_of_lower, symmetric_eigen, symmetric_eigenvalues,
 };
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
@@ -933,10 +933,10 @@ impl CiProblem {
             });
         }
         let start = Instant::now();
-        let h = self.block_matrix(block);
-        let h = MatRef::from_column_major_slice(&h, d, d);
+        let lower = self.block_matrix(block);
         timings.assembly_seconds += start.elapsed().as_secs_f64();
         let start = Instant::now();
+        let h = MatRef::from_column_major_slice(&lower, d, d);
         let (values, z, next) = match (states, vectors) {
             (CiStates::All, true) => {
                 let (values, z) = symmetric_eigen(h).ok_or_else(failed)?;
@@ -947,8 +947,9 @@ impl CiProblem {
                 (values, Mat::<f64>::zeros(0, 0), None)
             }
             (CiStates::Lowest { count, energy_max }, _) => {
-                let low =
-                    lowest_symmetric_eigen(h, count, energy_max, vectors).map_err(|_| failed())?;
+                // The block matrix becomes the reduction's workspace (no n² copy).
+                let low = lowest_symmetric_eigen_of_lower(lower, d, count, energy_max, vectors)
+                    .map_err(|_| failed())?;
                 let k = low.values.len();
                 let z = if vectors {
                     MatRef::from_column_major_slice(&low.vectors, d, k).to_owned()
