@@ -602,7 +602,11 @@ impl TridiagonalReduction {
     /// `lower` (its upper triangle is never read), which becomes the workspace: no copy of the
     /// matrix (and no second n² allocation). Panics if `lower` does not hold n² numbers.
     pub fn from_lower(lower: Vec<f64>, n: usize, keep_q: bool) -> Self {
-        assert_eq!(lower.len(), n * n, "TridiagonalReduction needs n × n numbers");
+        assert_eq!(
+            lower.len(),
+            n * n,
+            "TridiagonalReduction needs n × n numbers"
+        );
         let mut work = lower;
         let b = REDUCTION_BANDWIDTH.min(n.saturating_sub(1)).max(1);
         let panels = reduce_to_band(&mut work, n, b);

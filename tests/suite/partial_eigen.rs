@@ -346,7 +346,14 @@ fn a_nan_bound_is_an_error() {
 #[test]
 fn in_place_reduction_is_bitwise_the_copying_one_and_ignores_the_upper_triangle() {
     let b = REDUCTION_BANDWIDTH;
-    for (n, seed) in [(1, 3), (2, 5), (b - 1, 7), (b, 11), (3 * b + 5, 13), (4 * b + 17, 17)] {
+    for (n, seed) in [
+        (1, 3),
+        (2, 5),
+        (b - 1, 7),
+        (b, 11),
+        (3 * b + 5, 13),
+        (4 * b + 17, 17),
+    ] {
         let a = random_symmetric(n, seed);
         let mut lower = vec![0.0; n * n];
         for j in 0..n {
@@ -364,7 +371,10 @@ fn in_place_reduction_is_bitwise_the_copying_one_and_ignores_the_upper_triangle(
             assert_eq!(bits(&copied.vectors), bits(&owned.vectors), "n = {n}");
             assert_eq!(copied.next.map(f64::to_bits), owned.next.map(f64::to_bits));
             assert!(owned.values.iter().all(|v| v.is_finite()), "n = {n}");
-            assert_eq!(owned.vectors.len(), if vectors { n * owned.values.len() } else { 0 });
+            assert_eq!(
+                owned.vectors.len(),
+                if vectors { n * owned.values.len() } else { 0 }
+            );
         }
     }
 }

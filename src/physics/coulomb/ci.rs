@@ -1505,9 +1505,8 @@ fn compare_with_fine(
     });
     // The M′ basis contains the M one, so each sector has at least as many states: its lowest
     // `count` are all the comparison needs.
-    let covers = |l: &SectorEnergies| {
-        l.symmetric.len() >= counts[0] && l.antisymmetric.len() >= counts[1]
-    };
+    let covers =
+        |l: &SectorEnergies| l.symmetric.len() >= counts[0] && l.antisymmetric.len() >= counts[1];
     let large = match large {
         Some(l) if covers(&l) => l,
         _ => problem.energies(&CiSettings {

@@ -21,8 +21,8 @@ use super::timing::StageTimes;
 use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_from, degeneracy_tolerance, fine_energies, CiConvergence, CiProblem, CiSettings, CiSpectrum,
-    CiState, CiStates, StateSelection, Symmetry,
+    convergence_from, degeneracy_tolerance, fine_energies, CiConvergence, CiProblem, CiSettings,
+    CiSpectrum, CiState, CiStates, StateSelection, Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
@@ -160,7 +160,11 @@ pub fn run_coulomb(
     // sequentially, so no number depends on the thread count).
     let solved = all
         .into_par_iter()
-        .map(|(label, eps_r, w)| run_variant(name, potential, spectrum, &base, &label, eps_r, &w, settings))
+        .map(|(label, eps_r, w)| {
+            run_variant(
+                name, potential, spectrum, &base, &label, eps_r, &w, settings,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut variants = Vec::with_capacity(solved.len());
     let mut grid_check = Vec::new();
