@@ -92,7 +92,8 @@ pub struct CoulombResult {
     /// Wall time (s).
     pub seconds: f64,
     /// Wall times of its stages: `integrals` (once, for M′ orbitals), then per variant
-    /// `<label>/diagonalization`, `<label>/grid_check`, `<label>/M' check`, `<label>/tables` (s).
+    /// `<label>/diagonalization`, `<label>/grid_check`, `<label>/M' check`, `<label>/tables` (s);
+    /// the variants, and a variant's diagonalization and M' check, overlap in time.
     pub stages: StageTimes,
 }
 
@@ -126,8 +127,9 @@ pub struct CoulombSettings<'a> {
 }
 
 /// Runs W off and every ε_r of `settings.config` on the orbitals of `spectrum`: checks the
-/// basis, builds the CI problem once, then per variant solves it (with the optional grid check
-/// and convergence) and computes the thermodynamics of its states below E_max.
+/// basis, builds the CI problem once, then per variant (all variants concurrently) solves it
+/// (with the optional grid check and convergence) and computes the thermodynamics of its states
+/// below E_max.
 pub fn run_coulomb(
     case: &str,
     potential: &Potential,
