@@ -595,6 +595,19 @@ impl TridiagonalReduction {
                 work[j * n + i] = a[(i, j)];
             }
         }
+        Self::from_lower(work, n, keep_q)
+    }
+
+    /// [`Self::new`] for the symmetric matrix whose lower triangle is in the column-major n × n
+    /// `lower` (its upper triangle is never read), which becomes the workspace: no copy of the
+    /// matrix (and no second n² allocation). Panics if `lower` does not hold n² numbers.
+    pub fn from_lower(lower: Vec<f64>, n: usize, keep_q: bool) -> Self {
+        assert_eq!(
+            lower.len(),
+            n * n,
+            "TridiagonalReduction needs n × n numbers"
+        );
+        let mut work = lower;
         let b = REDUCTION_BANDWIDTH.min(n.saturating_sub(1)).max(1);
         let panels = reduce_to_band(&mut work, n, b);
         let ld = 2 * b;
@@ -738,6 +751,27 @@ pub fn lowest_symmetric_eigen(
     vectors: bool,
 ) -> Result<LowestEigen, EigenError> {
     let n = a.nrows();
+    assert_eq!(n, a.ncols(), "lowest_symmetric_eigen needs a square matrix");
+    let mut lower = vec![0.0; n * n];
+    for j in 0..n {
+        for i in j..n {
+            lower[j * n + i] = a[(i, j)];
+        }
+    }
+    lowest_symmetric_eigen_of_lower(lower, n, count, below, vectors)
+}
+
+/// [`lowest_symmetric_eigen`] of the real symmetric matrix whose lower triangle is in the
+/// column-major n × n `lower` (upper triangle not read; any unit), reduced in place
+/// ([`TridiagonalReduction::from_lower`]): the same numbers without a copy of the matrix.
+/// Panics if `lower` does not hold n² numbers.
+pub fn lowest_symmetric_eigen_of_lower(
+    lower: Vec<f64>,
+    n: usize,
+    count: usize,
+    below: f64,
+    vectors: bool,
+) -> Result<LowestEigen, EigenError> {
     if below.is_nan() {
         return Err(EigenError::Malformed(
             "the energy bound of the wanted eigenvalues is NaN".into(),
@@ -751,8 +785,19 @@ pub fn lowest_symmetric_eigen(
             dimension: 0,
         });
     }
-    let reduction = TridiagonalReduction::new(a, vectors);
+    let reduction = TridiagonalReduction::from_lower(lower, n, vectors);
+    lowest_of_reduction(reduction, count, below, vectors)
+}
+
+/// The eigenpairs [`lowest_symmetric_eigen`] returns, from the reduction of its matrix.
+fn lowest_of_reduction(
+    reduction: TridiagonalReduction,
+    count: usize,
+    below: f64,
+    vectors: bool,
+) -> Result<LowestEigen, EigenError> {
     let t = reduction.tridiagonal();
+    let n = t.len();
     t.check()?;
     let options = SolverOptions::default();
     let margin = options.residual_factor * f64::EPSILON * t.norm_bound();

@@ -8,8 +8,9 @@ use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
 use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
-    convergence, convergence_of, kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings,
-    CiSpectrum, CiState, CiStates, StateSelection, Symmetry, TwoElectronIntegrals,
+    convergence, convergence_from, convergence_of, fine_energies, kinetic_matrix, orbital_parities,
+    solve_ci, CiProblem, CiSettings, CiSpectrum, CiState, CiStates, SectorEnergies, StateSelection,
+    Symmetry, TwoElectronIntegrals,
 };
 use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::physics::many_body::Spin;
@@ -779,5 +780,55 @@ fn without_interaction_pair_states_are_exact_and_singlet_triplet_pairs_degenerat
         };
         assert!(pairs.clone().count() > 0);
         assert!(pairs.into_iter().all(singlet_partner), "{states:?}");
+    }
+}
+
+/// The M′ check computed before the M spectrum is known (`fine_energies`, as `confine run` does
+/// to run both solves concurrently) compares every M state below E_max with the M′ state of the
+/// same rank, exactly as against the complete M′ spectrum (all eigenvalues of both sectors);
+/// M′ energies that hold too few states (here none) are solved again rather than misread.
+#[test]
+fn fine_energies_computed_first_give_the_complete_convergence_report() {
+    for v in [well(), lopsided()] {
+        let s = spectrum(&v, 14);
+        let problem = CiProblem::new(&v, &s, &coulomb(), 14, Symmetry::Auto).unwrap();
+        let ground = problem
+            .solve(&CiSettings {
+                states: CiStates::lowest(1),
+                ..CiSettings::new(8)
+            })
+            .unwrap();
+        let e_max = ground.ground_energy() + 0.08;
+        let coarse = problem
+            .solve(&CiSettings {
+                states: CiStates::below(e_max),
+                ..CiSettings::new(8)
+            })
+            .unwrap();
+        let selection = StateSelection::Below(e_max);
+        let full = problem
+            .energies(&CiSettings {
+                states: CiStates::All,
+                ..CiSettings::new(14)
+            })
+            .unwrap();
+        let fine = fine_energies(&problem, 14, selection).unwrap();
+        let early = convergence_from(&coarse, &problem, 14, fine, selection).unwrap();
+        let empty = SectorEnergies {
+            symmetric: Vec::new(),
+            antisymmetric: Vec::new(),
+        };
+        let fallback = convergence_from(&coarse, &problem, 14, empty, selection).unwrap();
+        let below = |x: Exchange| coarse.sector(x).filter(|st| st.energy <= e_max).count();
+        let expected = below(Exchange::Symmetric) + below(Exchange::Antisymmetric);
+        assert!(below(Exchange::Symmetric) > 2 && below(Exchange::Antisymmetric) > 2);
+        for report in [&early, &fallback] {
+            assert_eq!(report.rows.len(), expected);
+            for r in &report.rows {
+                let exact = full.sector(r.exchange)[r.index];
+                assert!((r.fine - exact).abs() <= 1e-12, "{r:?} vs {exact}");
+                assert!(r.change <= 1e-14, "{r:?}");
+            }
+        }
     }
 }

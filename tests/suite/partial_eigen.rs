@@ -22,8 +22,8 @@
 //! dense λ_k.
 
 use confine::eigen::dense::{
-    eigenvalues_below, lowest_symmetric_eigen, symmetric_eigen, TridiagonalReduction,
-    REDUCTION_BANDWIDTH,
+    eigenvalues_below, lowest_symmetric_eigen, lowest_symmetric_eigen_of_lower, symmetric_eigen,
+    TridiagonalReduction, REDUCTION_BANDWIDTH,
 };
 use faer::Mat;
 
@@ -338,4 +338,43 @@ fn a_nan_bound_is_an_error() {
     let empty = Mat::<f64>::zeros(0, 0);
     let low = lowest_symmetric_eigen(empty.as_ref(), 3, 0.0, true).unwrap();
     assert!(low.values.is_empty() && low.next.is_none());
+}
+
+/// The in-place entry point (the CI blocks hand their matrix over as the workspace) computes
+/// bitwise the same pairs as the copying one, and never reads the upper triangle: it is filled
+/// with garbage here. Sizes below, at, and off multiples of the bandwidth.
+#[test]
+fn in_place_reduction_is_bitwise_the_copying_one_and_ignores_the_upper_triangle() {
+    let b = REDUCTION_BANDWIDTH;
+    for (n, seed) in [
+        (1, 3),
+        (2, 5),
+        (b - 1, 7),
+        (b, 11),
+        (3 * b + 5, 13),
+        (4 * b + 17, 17),
+    ] {
+        let a = random_symmetric(n, seed);
+        let mut lower = vec![0.0; n * n];
+        for j in 0..n {
+            for i in 0..n {
+                lower[j * n + i] = if i >= j { a[(i, j)] } else { f64::NAN };
+            }
+        }
+        let below = 0.0;
+        for vectors in [false, true] {
+            let copied = lowest_symmetric_eigen(a.as_ref(), 3, below, vectors).unwrap();
+            let owned =
+                lowest_symmetric_eigen_of_lower(lower.clone(), n, 3, below, vectors).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&copied.values), bits(&owned.values), "n = {n}");
+            assert_eq!(bits(&copied.vectors), bits(&owned.vectors), "n = {n}");
+            assert_eq!(copied.next.map(f64::to_bits), owned.next.map(f64::to_bits));
+            assert!(owned.values.iter().all(|v| v.is_finite()), "n = {n}");
+            assert_eq!(
+                owned.vectors.len(),
+                if vectors { n * owned.values.len() } else { 0 }
+            );
+        }
+    }
 }

@@ -59,7 +59,7 @@
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::checks::analytic::Parity;
 use crate::eigen::dense::{
-    eigenvalues_below, lowest_symmetric_eigen, symmetric_eigen, symmetric_eigenvalues,
+    eigenvalues_below, lowest_symmetric_eigen_of_lower, symmetric_eigen, symmetric_eigenvalues,
 };
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
@@ -933,10 +933,10 @@ impl CiProblem {
             });
         }
         let start = Instant::now();
-        let h = self.block_matrix(block);
-        let h = MatRef::from_column_major_slice(&h, d, d);
+        let lower = self.block_matrix(block);
         timings.assembly_seconds += start.elapsed().as_secs_f64();
         let start = Instant::now();
+        let h = MatRef::from_column_major_slice(&lower, d, d);
         let (values, z, next) = match (states, vectors) {
             (CiStates::All, true) => {
                 let (values, z) = symmetric_eigen(h).ok_or_else(failed)?;
@@ -947,8 +947,9 @@ impl CiProblem {
                 (values, Mat::<f64>::zeros(0, 0), None)
             }
             (CiStates::Lowest { count, energy_max }, _) => {
-                let low =
-                    lowest_symmetric_eigen(h, count, energy_max, vectors).map_err(|_| failed())?;
+                // The block matrix becomes the reduction's workspace (no n² copy).
+                let low = lowest_symmetric_eigen_of_lower(lower, d, count, energy_max, vectors)
+                    .map_err(|_| failed())?;
                 let k = low.values.len();
                 let z = if vectors {
                     MatRef::from_column_major_slice(&low.vectors, d, k).to_owned()
@@ -1377,7 +1378,7 @@ pub fn convergence(
         states,
         ..CiSettings::new(coarse)
     })?;
-    compare_with_fine(problem, coarse, small, fine, selection)
+    compare_with_fine(problem, coarse, small, fine, selection, None)
 }
 
 /// [`convergence`] for a spectrum already solved in the full basis of its M orbitals: only the
@@ -1387,6 +1388,49 @@ pub fn convergence_of(
     solved: &CiSpectrum,
     problem: &CiProblem,
     fine: usize,
+    selection: StateSelection,
+) -> Result<CiConvergence, CoulombError> {
+    let large = fine_energies(problem, fine, selection)?;
+    convergence_from(solved, problem, fine, large, selection)
+}
+
+/// The M′ = `fine` energies (Hartree) a convergence check of `selection` compares, computed
+/// without the M spectrum, so that the two solves can run concurrently: the k lowest of each
+/// sector for `Lowest(k)`; for `Below(e)` every state ≤ e, which covers the M states ≤ e because
+/// the M basis of each block is part of the M′ one (Cauchy interlacing: the i-th M′ eigenvalue
+/// of a block is at most its i-th M eigenvalue).
+pub fn fine_energies(
+    problem: &CiProblem,
+    fine: usize,
+    selection: StateSelection,
+) -> Result<SectorEnergies, CoulombError> {
+    let states = match selection {
+        StateSelection::Lowest(k) => CiStates::lowest(k.max(1)),
+        StateSelection::Below(e) => {
+            if !e.is_finite() {
+                return Err(CoulombError::NonFinite {
+                    what: "convergence energy limit",
+                    index: 0,
+                    value: e,
+                });
+            }
+            CiStates::below(e)
+        }
+    };
+    problem.energies(&CiSettings {
+        states,
+        ..CiSettings::new(fine)
+    })
+}
+
+/// [`convergence_of`] with the M′ = `fine` energies already computed by [`fine_energies`] (for
+/// the same `problem`, `fine` and `selection`); a sector that holds fewer states than the
+/// comparison needs (rounding at the limit) is diagonalized again for exactly those.
+pub fn convergence_from(
+    solved: &CiSpectrum,
+    problem: &CiProblem,
+    fine: usize,
+    large: SectorEnergies,
     selection: StateSelection,
 ) -> Result<CiConvergence, CoulombError> {
     let coarse = solved.orbitals;
@@ -1417,7 +1461,7 @@ pub fn convergence_of(
         symmetric: sector(Exchange::Symmetric),
         antisymmetric: sector(Exchange::Antisymmetric),
     };
-    compare_with_fine(problem, coarse, small, fine, selection)
+    compare_with_fine(problem, coarse, small, fine, selection, Some(large))
 }
 
 fn check_convergence(
@@ -1442,13 +1486,15 @@ fn check_convergence(
     check_orbitals(fine, problem.orbitals())
 }
 
-/// Diagonalizes the `fine` basis and compares it with the `small` (M = `coarse`) energies.
+/// Compares the `fine` basis with the `small` (M = `coarse`) energies; the `fine` basis is
+/// diagonalized unless `large` already holds the states compared.
 fn compare_with_fine(
     problem: &CiProblem,
     coarse: usize,
     small: SectorEnergies,
     fine: usize,
     selection: StateSelection,
+    large: Option<SectorEnergies>,
 ) -> Result<CiConvergence, CoulombError> {
     let counts = [Exchange::Symmetric, Exchange::Antisymmetric].map(|exchange| {
         let a = small.sector(exchange);
@@ -1459,10 +1505,15 @@ fn compare_with_fine(
     });
     // The M′ basis contains the M one, so each sector has at least as many states: its lowest
     // `count` are all the comparison needs.
-    let large = problem.energies(&CiSettings {
-        states: CiStates::lowest(counts[0].max(counts[1]).max(1)),
-        ..CiSettings::new(fine)
-    })?;
+    let covers =
+        |l: &SectorEnergies| l.symmetric.len() >= counts[0] && l.antisymmetric.len() >= counts[1];
+    let large = match large {
+        Some(l) if covers(&l) => l,
+        _ => problem.energies(&CiSettings {
+            states: CiStates::lowest(counts[0].max(counts[1]).max(1)),
+            ..CiSettings::new(fine)
+        })?,
+    };
     let mut rows = Vec::new();
     for (exchange, count) in [Exchange::Symmetric, Exchange::Antisymmetric]
         .into_iter()

@@ -21,8 +21,8 @@ use super::timing::StageTimes;
 use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_of, degeneracy_tolerance, CiConvergence, CiProblem, CiSettings, CiSpectrum,
-    CiState, CiStates, StateSelection, Symmetry,
+    convergence_from, degeneracy_tolerance, fine_energies, CiConvergence, CiProblem, CiSettings,
+    CiSpectrum, CiState, CiStates, StateSelection, Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
@@ -30,6 +30,7 @@ use crate::physics::thermo::microcanonical::convex_intruder;
 use crate::physics::thermo::StateList;
 use crate::pipeline::config::CoulombConfig;
 use crate::spectrum::Spectrum;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -91,7 +92,8 @@ pub struct CoulombResult {
     /// Wall time (s).
     pub seconds: f64,
     /// Wall times of its stages: `integrals` (once, for M′ orbitals), then per variant
-    /// `<label>/diagonalization`, `<label>/grid_check`, `<label>/M' check`, `<label>/tables` (s).
+    /// `<label>/diagonalization`, `<label>/grid_check`, `<label>/M' check`, `<label>/tables` (s);
+    /// the variants, and a variant's diagonalization and M' check, overlap in time.
     pub stages: StageTimes,
 }
 
@@ -125,8 +127,9 @@ pub struct CoulombSettings<'a> {
 }
 
 /// Runs W off and every ε_r of `settings.config` on the orbitals of `spectrum`: checks the
-/// basis, builds the CI problem once, then per variant solves it (with the optional grid check
-/// and convergence) and computes the thermodynamics of its states below E_max.
+/// basis, builds the CI problem once, then per variant (all variants concurrently) solves it
+/// (with the optional grid check and convergence) and computes the thermodynamics of its states
+/// below E_max.
 pub fn run_coulomb(
     case: &str,
     potential: &Potential,
@@ -154,53 +157,22 @@ pub fn run_coulomb(
             CiProblem::new(potential, spectrum, &unit, basis, Symmetry::Auto)
         })
         .map_err(|e| name.coulomb(e))?;
-    let mut variants = Vec::with_capacity(all.len());
+    // The variants are independent once the integrals are known, and so are each variant's M
+    // solve and M′ check: all of them run concurrently (each block is still diagonalized
+    // sequentially, so no number depends on the thread count).
+    let solved = all
+        .into_par_iter()
+        .map(|(label, eps_r, w)| {
+            run_variant(
+                name, potential, spectrum, &base, &label, eps_r, &w, settings,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut variants = Vec::with_capacity(solved.len());
     let mut grid_check = Vec::new();
-    for (label, eps_r, w) in all {
-        settings.thermo.cancel.check(name)?;
-        let t0 = Instant::now();
-        let energy_max = 2.0 * cfg.energy_per_particle_max;
-        let (problem, ci) = stages
-            .time(format!("{label}/diagonalization"), || {
-                let problem = base.with_interaction(&w)?;
-                // Only the states used: those below E_max, and the lowest the grid check
-                // compares.
-                let ci = problem.solve(&CiSettings {
-                    states: CiStates::Lowest {
-                        count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
-                        energy_max,
-                    },
-                    // A of every state below E_max, for the orbital occupations the
-                    // resolution criterion weighs the orbitals' errors with.
-                    keep_coefficients: usize::MAX,
-                    ..CiSettings::new(cfg.orbitals)
-                })?;
-                Ok((problem, ci))
-            })
-            .map_err(|e| name.coulomb(e))?;
-        if let (Some(_), Some(_)) = (&cfg.grid_check, eps_r) {
-            let rows = stages.time(format!("{label}/grid_check"), || {
-                check_on_grid(name, &label, potential, spectrum, &w, &ci, settings)
-            })?;
-            grid_check.extend(rows);
-        }
-        settings.thermo.cancel.check(name)?;
-        let convergence = match (eps_r, cfg.check_orbitals) {
-            (Some(_), Some(fine)) => Some(
-                stages
-                    .time(format!("{label}/M' check"), || {
-                        convergence_of(&ci, &problem, fine, StateSelection::Below(energy_max))
-                    })
-                    .map_err(|e| name.coulomb(e))?,
-            ),
-            _ => None,
-        };
-        let mut variant = stages.time(format!("{label}/tables"), || {
-            variant_thermodynamics(name, &label, &ci, settings)
-        })?;
-        variant.eps_r = eps_r;
-        variant.convergence = convergence;
-        variant.result.seconds = t0.elapsed().as_secs_f64();
+    for (variant, rows, times) in solved {
+        stages.0.extend(times.0);
+        grid_check.extend(rows);
         variants.push(variant);
     }
     Ok(CoulombResult {
@@ -211,6 +183,94 @@ pub fn run_coulomb(
         seconds: start.elapsed().as_secs_f64(),
         stages,
     })
+}
+
+/// One variant of [`run_coulomb`] (W off, or W with `eps_r`): its M solve (with the optional
+/// grid check and the tables) and its M′ check run concurrently; returns the variant, its grid
+/// check rows and the wall times of its stages (named `<label>/…`).
+#[allow(clippy::too_many_arguments)]
+fn run_variant(
+    name: CaseName<'_>,
+    potential: &Potential,
+    spectrum: &Spectrum,
+    base: &CiProblem,
+    label: &str,
+    eps_r: Option<f64>,
+    w: &SoftCoulomb,
+    settings: &CoulombSettings,
+) -> Result<(CoulombVariant, Vec<GridCheckRow>, StageTimes), StudyError> {
+    let cfg = settings.config;
+    settings.thermo.cancel.check(name)?;
+    let t0 = Instant::now();
+    let energy_max = 2.0 * cfg.energy_per_particle_max;
+    let problem = base.with_interaction(w).map_err(|e| name.coulomb(e))?;
+    let setup = t0.elapsed().as_secs_f64();
+    let check = match (eps_r, cfg.check_orbitals) {
+        (Some(_), Some(fine)) => Some(fine),
+        _ => None,
+    };
+    let selection = StateSelection::Below(energy_max);
+    let (coarse, fine) = rayon::join(
+        || -> Result<_, StudyError> {
+            let mut stages = StageTimes::default();
+            let start = Instant::now();
+            // Only the states used: those below E_max, and the lowest the grid check compares.
+            let ci = problem
+                .solve(&CiSettings {
+                    states: CiStates::Lowest {
+                        count: cfg.grid_check.as_ref().map_or(1, |gc| gc.levels),
+                        energy_max,
+                    },
+                    // A of every state below E_max, for the orbital occupations the
+                    // resolution criterion weighs the orbitals' errors with.
+                    keep_coefficients: usize::MAX,
+                    ..CiSettings::new(cfg.orbitals)
+                })
+                .map_err(|e| name.coulomb(e))?;
+            stages.push(
+                format!("{label}/diagonalization"),
+                setup + start.elapsed().as_secs_f64(),
+            );
+            let mut rows = Vec::new();
+            if let (Some(_), Some(_)) = (&cfg.grid_check, eps_r) {
+                rows = stages.time(format!("{label}/grid_check"), || {
+                    check_on_grid(name, label, potential, spectrum, w, &ci, settings)
+                })?;
+            }
+            Ok((ci, rows, stages))
+        },
+        || -> Result<_, StudyError> {
+            let Some(fine) = check else {
+                return Ok(None);
+            };
+            settings.thermo.cancel.check(name)?;
+            let start = Instant::now();
+            let energies = fine_energies(&problem, fine, selection).map_err(|e| name.coulomb(e))?;
+            Ok(Some((fine, energies, start.elapsed().as_secs_f64())))
+        },
+    );
+    let (ci, rows, mut stages) = coarse?;
+    settings.thermo.cancel.check(name)?;
+    let convergence = match fine? {
+        Some((fine, energies, seconds)) => {
+            let start = Instant::now();
+            let c = convergence_from(&ci, &problem, fine, energies, selection)
+                .map_err(|e| name.coulomb(e))?;
+            stages.push(
+                format!("{label}/M' check"),
+                seconds + start.elapsed().as_secs_f64(),
+            );
+            Some(c)
+        }
+        None => None,
+    };
+    let mut variant = stages.time(format!("{label}/tables"), || {
+        variant_thermodynamics(name, label, &ci, settings)
+    })?;
+    variant.eps_r = eps_r;
+    variant.convergence = convergence;
+    variant.result.seconds = t0.elapsed().as_secs_f64();
+    Ok((variant, rows, stages))
 }
 
 /// Checks that the M orbitals hold every pair state below E_max and that some pair lies below
