@@ -12,7 +12,6 @@
 //!   [`crate::physics::many_body::enumerate`]), composed from [`crate::physics::thermo`].
 
 use crate::channels::RadialSpectrum;
-use crate::model::radial::Geometry;
 use crate::physics::many_body::{ManyBodyError, Orbitals};
 use crate::physics::thermo::canonical::{canonical_curve, canonical_temperatures, CanonicalPoint};
 use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
@@ -21,15 +20,6 @@ use crate::physics::thermo::microcanonical::{
 };
 use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
 use crate::physics::thermo::{StateList, ThermoError};
-
-/// The spatial dimension of the kinetic temperature of a geometry: 1, 3 or 2.
-pub fn dimension(geometry: Geometry) -> u8 {
-    match geometry {
-        Geometry::Slab => 1,
-        Geometry::Sphere => 3,
-        Geometry::Cylinder => 2,
-    }
-}
 
 /// One particle in the levels of `spectrum`: E and ⟨K⟩ (Hartree) with multiplicity = orbital
 /// degeneracy (spin not included: one particle's spin only doubles every count).
@@ -40,11 +30,12 @@ pub fn state_list(spectrum: &RadialSpectrum) -> Result<StateList, ThermoError> {
         spectrum.degeneracies(),
         1,
     )?
-    .with_dimension(dimension(spectrum.geometry))
+    .with_dimension(spectrum.dimension())
 }
 
 /// Every orbital of `spectrum` (each level repeated by its degeneracy), energies ascending,
-/// as a truncated orbital set (levels above the request exist).
+/// as a truncated orbital set (levels above the request exist) in the dimension d of the
+/// geometry.
 pub fn orbitals(spectrum: &RadialSpectrum) -> Result<Orbitals, ManyBodyError> {
     let mut energy = Vec::new();
     let mut kinetic = Vec::new();
@@ -54,7 +45,7 @@ pub fn orbitals(spectrum: &RadialSpectrum) -> Result<Orbitals, ManyBodyError> {
             kinetic.push(level.kinetic);
         }
     }
-    Orbitals::new(energy, kinetic)
+    Orbitals::new(energy, kinetic)?.with_dimension(spectrum.dimension())
 }
 
 /// What [`one_particle_thermodynamics`] computes on (energies in Hartree).

@@ -46,7 +46,7 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
         .levels(LEVELS)
         .unwrap();
     let mut compared = 0;
-    for (l, e) in c.spectrum.levels.iter().zip(&exact).skip(5) {
+    for (l, e) in c.spectrum.slab().unwrap().levels.iter().zip(&exact).skip(5) {
         let error = e.energy - l.energy;
         assert!(error > 0.0, "level {}: the grid lowers E", l.n);
         let ratio = error / l.discretization_error;
@@ -69,7 +69,10 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
     assert_eq!(header.last(), Some(&"discretization_error [Ha]"));
     let last_row: Vec<&str> = text.lines().nth(LEVELS).unwrap().split(',').collect();
     let value: f64 = last_row.last().unwrap().parse().unwrap();
-    assert_eq!(value, c.spectrum.levels[LEVELS - 1].discretization_error);
+    assert_eq!(
+        value,
+        c.spectrum.slab().unwrap().levels[LEVELS - 1].discretization_error
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -77,7 +80,7 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
 fn a_coarse_level_in_the_reported_energy_range_is_a_warning() {
     // Default energy grid: it spans every requested level, the coarse top ones included.
     let c = case_of(&coarse(""));
-    let top = &c.spectrum.levels[LEVELS - 1];
+    let top = &c.spectrum.slab().unwrap().levels[LEVELS - 1];
     assert!(top.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH);
     let d = coarse_diagnostics(&c);
     assert_eq!(d.len(), 1, "{d:?}");
@@ -87,6 +90,8 @@ fn a_coarse_level_in_the_reported_energy_range_is_a_warning() {
     assert!(d[0].numbers["last_level"] >= (LEVELS - 1) as f64);
     let first = c
         .spectrum
+        .slab()
+        .unwrap()
         .levels
         .iter()
         .position(|l| l.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH)
@@ -124,7 +129,7 @@ fn a_canonical_table_hot_enough_to_reach_the_coarse_levels_is_a_warning() {
         "[analysis]\nenergy_grid = { from = -0.1, to = 0.05, step = 0.001 }\n\
          temperatures = { from = 0.001, to = 0.01, points = 10 }\n",
     ));
-    let levels = &c.spectrum.levels;
+    let levels = &c.spectrum.slab().unwrap().levels;
     let cool = ReportedUse {
         energy_top: 0.05,
         orbitals: 0,
@@ -169,7 +174,7 @@ fn a_ci_state_warns_when_its_leading_pair_or_its_coarse_admixtures_are_coarse() 
         "[analysis]\nenergy_grid = { from = -0.1, to = 0.05, step = 0.001 }\n\
          temperatures = { from = 0.001, to = 0.01, points = 10 }\n",
     ));
-    let levels = &c.spectrum.levels;
+    let levels = &c.spectrum.slab().unwrap().levels;
     let first_coarse = levels
         .iter()
         .position(|l| l.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH)

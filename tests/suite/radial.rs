@@ -780,50 +780,6 @@ fn radial_densities_integrate_to_one_and_vanish_where_psi_does() {
 }
 
 #[test]
-fn radial_figures_are_written_for_a_cylinder() {
-    use confine::pipeline::output::figures::FigureOutput;
-    let problem =
-        RadialProblem::new(core(60.0, 0.1, 20.0, None), 1.0, 0.5, Geometry::Cylinder).unwrap();
-    let spectrum = problem.spectrum(Selection::Below(0.02), None).unwrap();
-    let settings = ThermoSettings {
-        energy_grid: (0..100).map(|i| -0.09 + 1e-3 * i as f64).collect(),
-        ..reference_settings()
-    };
-    let thermo = one_particle_thermodynamics(&state_list(&spectrum).unwrap(), &settings).unwrap();
-    let dir = crate::common::scratch_dir("radial_figures");
-    let out = FigureOutput {
-        png: false,
-        svg: true,
-    };
-    let files = confine::pipeline::radial_figures::write_radial_figures(
-        &dir,
-        &spectrum,
-        &problem.potential,
-        &thermo,
-        &settings,
-        &out,
-    )
-    .unwrap();
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "kinetic_vs_energy.svg",
-            "radial_densities.svg",
-            "temperatures.svg"
-        ]
-    );
-    let densities = std::fs::read_to_string(dir.join("radial_densities.svg")).unwrap();
-    // Both states of fig. 2 are in the legend: the highest bound and the lowest unbound level.
-    assert!(densities.contains("r|R|²: n = ") && densities.matches("E = ").count() >= 2);
-    let kinetic = std::fs::read_to_string(dir.join("kinetic_vs_energy.svg")).unwrap();
-    assert!(kinetic.contains("m = 0") && kinetic.contains("m = 1"));
-}
-
-#[test]
 fn thermodynamics_settings_out_of_range_are_errors() {
     let states = StateList::single_particle(vec![-0.1, 0.0], vec![0.01, 0.02]).unwrap();
     let err = states.clone().with_dimension(4).unwrap_err().to_string();
