@@ -379,14 +379,15 @@ fn a_sweep_prints_one_line_per_kind_not_one_per_case() {
 /// Every shipped config runs without a warning (issue 15): the configured energy grids stay
 /// below the coarse levels, thermodynamic_limit's h = 0.125 bohr resolves every orbital its
 /// counting uses, and coulomb_check's CI has no coarse leading pair and small coarse admixtures
-/// (docs/NUMERICS.md, "When a coarse level is a warning"). Release: the paper config takes
+/// (docs/NUMERICS.md, "When a coarse level is a warning"); the sphere and cylinder configs of
+/// `configs/geometry/` run through the same study. Release: the paper config takes
 /// seconds there; CI runs it with `cargo test --release -- --ignored`.
 #[test]
 #[ignore]
 fn shipped_configs_print_no_warning() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut configs = Vec::new();
-    for dir in ["configs", "configs/profiles"] {
+    for dir in ["configs", "configs/profiles", "configs/geometry"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -395,7 +396,7 @@ fn shipped_configs_print_no_warning() {
         }
     }
     configs.sort();
-    assert!(configs.len() >= 13, "{configs:?}");
+    assert!(configs.len() >= 16, "{configs:?}");
     for path in configs {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let dir = scratch_dir(&format!("shipped-{name}"));
