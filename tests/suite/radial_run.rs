@@ -365,3 +365,29 @@ fn a_cylinder_run_draws_the_radial_figures_and_a_sweep_summarizes_radial_cases()
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn the_omitted_weight_bounds_the_levels_an_over_complete_solve_finds_above_the_cap() {
+    for geometry in [Geometry::Sphere, Geometry::Cylinder] {
+        let problem =
+            RadialProblem::new(Potential::new(10.0, vec![]).unwrap(), 1.0, 0.1, geometry).unwrap();
+        let few = problem.spectrum(Selection::Lowest(30), None).unwrap();
+        let cap = few.completeness.cap;
+        // Every level up to cap + 4 Ha in every channel: what the 30 left out below that.
+        let many = problem.spectrum(Selection::Below(cap + 4.0), None).unwrap();
+        assert!(many.levels.len() > 3 * few.levels.len());
+        for t in [0.02, 0.1, 0.5] {
+            let left_out: f64 = many
+                .levels
+                .iter()
+                .filter(|l| l.energy >= cap)
+                .map(|l| l.degeneracy as f64 * (-(l.energy - cap) / t).exp())
+                .sum();
+            let bound = few.omitted_weight(t);
+            assert!(
+                left_out <= bound && bound.is_finite(),
+                "{geometry:?} T = {t}: {left_out} > {bound}"
+            );
+        }
+    }
+}

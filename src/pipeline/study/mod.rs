@@ -1,10 +1,13 @@
 //! Runs a study: every case of a config through named stages, into tables that
 //! [`crate::pipeline::output`] writes.
 //!
-//! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree), in order:
+//! Per case (one particle, k_B = 1; all energies and temperatures in Hartree; d = 1 for the
+//! slab, 3 for a sphere, 2 for a cylinder), in order:
 //!
-//! 1. **spectrum** ([`solve_spectrum`]): levels with E_n, ⟨K⟩_n, ⟨V⟩_n, extended until the
-//!    omitted levels are negligible in the canonical sums (below);
+//! 1. **spectrum** ([`solve_spectrum`]): levels with E_n, ⟨K⟩_n, ⟨V⟩_n — the slab's, or the
+//!    (n, l) levels of a sphere's or cylinder's channels with degeneracies g
+//!    ([`levels::CaseSpectrum`]) — extended until the omitted levels are negligible in the
+//!    canonical sums (below);
 //! 2. **one-particle thermodynamics** ([`one_particle`]): T^(K)_n = 2⟨K⟩_n, the Hertz entropy
 //!    S = ln Ω(E_n) and T^(μ) (eq. 2); the canonical U(T), S(T), C(T) on a log-spaced
 //!    temperature range; T^(C)(E) and the window average T_E^(K) (eqs. 4–7) on an energy grid;
@@ -17,7 +20,9 @@
 //!
 //! Canonical sums must not depend on how many levels happened to be computed: every omitted
 //! level lies above the Sturm cutoff E_c of the solve and there are at most N_grid − k of them,
-//! so their share of Z at temperature T is at most (N_grid − k)·e^{−(E_c − E_0)/T}/Z′. When that
+//! so their share of Z at temperature T is at most (N_grid − k)·e^{−(E_c − E_0)/T}/Z′ (for a
+//! sphere or cylinder N_grid − k becomes the bound on Σ g e^{−(E − E_c)/T} of the omitted levels,
+//! [`crate::channels::RadialSpectrum::omitted_weight`]). When that
 //! bound exceeds the configured tolerance at the highest temperature, the spectrum is extended
 //! (once, to a cutoff chosen from the bound) or the run is refused with the reason.
 
