@@ -359,6 +359,29 @@ impl RadialProblem {
             .collect())
     }
 
+    /// The number of (n, l) levels strictly below `cap` (Hartree) over every channel, by Sturm
+    /// counts channel by channel until one has none (as [`RadialProblem::spectrum`] decides
+    /// which channels to solve): what a solve below `cap` would hold, known before it is made.
+    pub fn count_below(&self, cap: f64) -> Result<usize, ChannelError> {
+        let grid = self.grid()?;
+        let mut total = 0;
+        for channel in 0..MAX_CHANNELS {
+            let h = self.hamiltonian(&grid, channel)?;
+            let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(cap);
+            if count == 0 {
+                return Ok(total);
+            }
+            total += count;
+        }
+        Err(ChannelError::Unreachable {
+            cap,
+            reason: format!(
+                "channels 0 to {} all have levels below it",
+                MAX_CHANNELS - 1
+            ),
+        })
+    }
+
     /// The levels of `selection`, in every channel that has one, or only in `only_channel`.
     pub fn spectrum(
         &self,

@@ -376,6 +376,8 @@ fn the_omitted_weight_bounds_the_levels_an_over_complete_solve_finds_above_the_c
         // Every level up to cap + 4 Ha in every channel: what the 30 left out below that.
         let many = problem.spectrum(Selection::Below(cap + 4.0), None).unwrap();
         assert!(many.levels.len() > 3 * few.levels.len());
+        // The count that sizes a solve before it is made is the solve's.
+        assert_eq!(problem.count_below(cap + 4.0).unwrap(), many.levels.len());
         for t in [0.02, 0.1, 0.5] {
             let left_out: f64 = many
                 .levels

@@ -660,7 +660,9 @@ pub fn solve_spectrum(
     if solved.bound > solved.tolerance {
         match problem {
             CaseProblem::Slab(p) => extend_for_truncation(name, p, plan, budget, &mut solved)?,
-            CaseProblem::Radial(p) => extend_radial_for_truncation(name, p, &mut solved)?,
+            CaseProblem::Radial(p) => {
+                extend_radial_for_truncation(name, p, plan, budget, &mut solved)?
+            }
         }
     }
     let t_max = solved.temperature_range.to;
@@ -757,6 +759,8 @@ fn extend_for_truncation(
 fn extend_radial_for_truncation(
     name: CaseName<'_>,
     problem: &RadialProblem,
+    plan: &plan::CasePlan,
+    budget: &Budget,
     solved: &mut SolvedSpectrum,
 ) -> Result<(), StudyError> {
     let CaseSpectrum::Radial(spectrum) = &solved.spectrum else {
@@ -775,14 +779,21 @@ fn extend_radial_for_truncation(
         }
         x += 1.0;
     }
+    let refuse = |why: String| {
+        name.unsupported(format!(
+            "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha in every channel for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
+        ))
+    };
+    let failed = |e: crate::channels::ChannelError| refuse(crate::pipeline::error_chain(&e));
+    // The levels' amplitudes live on the radial grid: sized before they are solved.
+    let levels = problem.count_below(needed).map_err(failed)?;
+    let nodes = spectrum.grid.interior_len() + 1;
+    let pieces = problem.potential.pieces().len();
+    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
+    budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
     let extended = problem
         .spectrum(Selection::Below(needed), None)
-        .map_err(|e| {
-            name.unsupported(format!(
-                "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha in every channel for a truncation bound of {tolerance:.0e}: {}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing",
-                crate::pipeline::error_chain(&e)
-            ))
-        })?;
+        .map_err(failed)?;
     solved.spectrum = CaseSpectrum::Radial(extended);
     solved.bound = truncation_of(name, solved)?;
     Ok(())

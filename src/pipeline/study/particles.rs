@@ -193,13 +193,21 @@ impl<'a> OrbitalSource<'a> {
                 // an orbital beyond the energy it asks for, as the slab's count + 1 levels).
                 let failed =
                     |e: crate::channels::ChannelError| refuse(crate::pipeline::error_chain(&e));
-                let below = problem
-                    .spectrum(Selection::Below(energy), None)
-                    .map_err(failed)?
-                    .levels
-                    .len();
+                let below = problem.count_below(energy).map_err(failed)?;
                 if below < self.spectrum.len() {
                     return Ok(());
+                }
+                if let Some((budget, grid)) = &self.budget {
+                    let nodes = self.spectrum.grid().interior_len() + 1;
+                    let pieces = problem.potential.pieces().len();
+                    let unit = resources::spectrum_estimate(
+                        nodes,
+                        below + 1,
+                        pieces,
+                        *grid,
+                        "solve.levels",
+                    );
+                    budget.admit(&unit).map_err(|e| refuse(e.to_string()))?;
                 }
                 let more = problem
                     .spectrum(Selection::Lowest(below + 1), None)
