@@ -311,7 +311,9 @@ pub struct Truncation {
     pub computed_levels: usize,
     /// Every omitted level lies above this energy (Sturm count, Hartree).
     pub cutoff: f64,
-    /// At most this many levels were omitted (grid nodes − computed levels).
+    /// At most this many levels were omitted (grid nodes − computed levels); for a sphere or
+    /// cylinder the bound on Σ g e^{−(E − cutoff)/T} of the omitted levels at the highest
+    /// temperature, rounded up ([`CaseSpectrum::omitted_at_cutoff`]).
     pub max_omitted: usize,
     /// Highest temperature of the run (Hartree).
     pub max_temperature: f64,
