@@ -140,6 +140,9 @@ pub struct RadialSpectrum {
     pub grid: Grid,
     /// Mass of the particle (mₑ).
     pub mass: f64,
+    /// The heaviest mass of any piece or of the particle (mₑ): it bounds the centrifugal
+    /// barrier from below ([`RadialSpectrum::omitted_weight`]).
+    pub heaviest_mass: f64,
     /// Per level, its amplitude on its channel's unknowns (u = rR for the sphere, bohr^−½; R for
     /// the cylinder, bohr^−1), normalized to Σ W ψ² = 1.
     amplitudes: Vec<Vec<f64>>,
@@ -159,6 +162,54 @@ impl RadialSpectrum {
     /// Orbital degeneracy of every level (spin not included).
     pub fn degeneracies(&self) -> Vec<u64> {
         self.levels.iter().map(|l| l.degeneracy).collect()
+    }
+
+    /// Spatial dimension d of the kinetic temperature (2/d) K: 3 (sphere) or 2 (cylinder).
+    pub fn dimension(&self) -> u8 {
+        self.geometry.dimension()
+    }
+
+    /// An upper bound on Σ g e^{−(E − cutoff)/T} over every level *not* in the list, with
+    /// `cutoff` = [`Completeness::cap`] (Hartree) and `temperature` T > 0 (Hartree): the
+    /// omitted levels weighted as if they all sat at the cutoff, so that the truncation bounds
+    /// of the canonical sums take it as their number of omitted levels.
+    ///
+    /// Every omitted level lies at or above the cap (Sturm counts, [`Completeness`]). In
+    /// channel ν the symmetric matrix is that of channel 0 (or, for the cylinder's m ≥ 1, its
+    /// principal submatrix without the axis) plus the diagonal ν/(2 m r_j²) ≥ ν/(2 m_max R²),
+    /// so by Weyl's inequality and Cauchy interlacing every level of channel ν is at least
+    /// E_0 + ν/(2 m_max R²), E_0 the ground level (channel 0). A channel has at most N + 1
+    /// levels (N interior grid nodes) and degeneracy g(ν); the sum over channels stops once
+    /// the terms fall below 1e-300 of the total, where the Gaussian tail is negligible.
+    pub fn omitted_weight(&self, temperature: f64) -> f64 {
+        self.weight_above(self.completeness.cap, temperature)
+    }
+
+    /// Σ g e^{−(E − cutoff)/T} over every level at or above `cutoff` (Hartree), bounded as in
+    /// [`RadialSpectrum::omitted_weight`] for any cutoff at or above the computed cap: what a
+    /// solve up to `cutoff` would leave out. It grows with `cutoff` (more channels open).
+    pub fn weight_above(&self, cutoff: f64, temperature: f64) -> f64 {
+        let (Some(ground), true) = (self.levels.first(), temperature > 0.0) else {
+            return f64::INFINITY;
+        };
+        if !cutoff.is_finite() {
+            return f64::INFINITY;
+        }
+        let per_channel = (self.grid.interior_len() + 1) as f64;
+        let r = self.grid.nodes().last().copied().unwrap_or(0.0);
+        let barrier = 1.0 / (2.0 * self.heaviest_mass * r * r);
+        let mut total = 0.0;
+        for channel in 0..MAX_CHANNELS {
+            let floor = ground.energy + self.geometry.centrifugal(channel) * barrier;
+            let term = self.geometry.degeneracy(channel) as f64
+                * per_channel
+                * (-(floor.max(cutoff) - cutoff) / temperature).exp();
+            total += term;
+            if floor > cutoff && term <= 1e-300 * total {
+                return total;
+            }
+        }
+        f64::INFINITY
     }
 
     /// The radial probability density of level `index` on the radial grid nodes r_0 … r_{N+1}
@@ -229,16 +280,20 @@ impl RadialProblem {
         )?)
     }
 
+    /// The heaviest mass of the particle or of any piece (mₑ).
+    pub fn heaviest_mass(&self) -> f64 {
+        self.potential
+            .pieces()
+            .iter()
+            .filter_map(|p| p.mass)
+            .fold(self.mass, f64::max)
+    }
+
     /// Refuses an energy the grid cannot represent: fewer than
     /// [`MIN_POINTS_PER_HALF_WAVELENGTH`] nodes per half wavelength at the bottom of V with the
     /// heaviest mass (as the slab's spectrum does).
     fn check_resolved(&self, grid: &Grid, energy: f64) -> Result<(), ChannelError> {
-        let heaviest = self
-            .potential
-            .pieces()
-            .iter()
-            .filter_map(|p| p.mass)
-            .fold(self.mass, f64::max);
+        let heaviest = self.heaviest_mass();
         let spacing = grid.max_spacing();
         let points =
             points_per_half_wavelength(energy, self.potential.min_value(), heaviest, spacing);
@@ -302,6 +357,29 @@ impl RadialProblem {
                 (level, psi)
             })
             .collect())
+    }
+
+    /// The number of (n, l) levels strictly below `cap` (Hartree) over every channel, by Sturm
+    /// counts channel by channel until one has none (as [`RadialProblem::spectrum`] decides
+    /// which channels to solve): what a solve below `cap` would hold, known before it is made.
+    pub fn count_below(&self, cap: f64) -> Result<usize, ChannelError> {
+        let grid = self.grid()?;
+        let mut total = 0;
+        for channel in 0..MAX_CHANNELS {
+            let h = self.hamiltonian(&grid, channel)?;
+            let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(cap);
+            if count == 0 {
+                return Ok(total);
+            }
+            total += count;
+        }
+        Err(ChannelError::Unreachable {
+            cap,
+            reason: format!(
+                "channels 0 to {} all have levels below it",
+                MAX_CHANNELS - 1
+            ),
+        })
     }
 
     /// The levels of `selection`, in every channel that has one, or only in `only_channel`.
@@ -406,6 +484,7 @@ impl RadialProblem {
             },
             grid,
             mass: self.mass,
+            heaviest_mass: self.heaviest_mass(),
             amplitudes,
         })
     }

@@ -96,8 +96,18 @@ impl Geometry {
         }
     }
 
+    /// Spatial dimension d of the kinetic temperature (2/d) K / N: 1 (slab), 3 (sphere), 2
+    /// (the cylinder's cross-section).
+    pub fn dimension(self) -> u8 {
+        match self {
+            Geometry::Slab => 1,
+            Geometry::Sphere => 3,
+            Geometry::Cylinder => 2,
+        }
+    }
+
     /// Centrifugal numerator ν with the barrier ν/(2 m r²): l(l+1) (sphere), m² (cylinder).
-    fn centrifugal(self, channel: usize) -> f64 {
+    pub fn centrifugal(self, channel: usize) -> f64 {
         let c = channel as f64;
         match self {
             Geometry::Slab => 0.0,

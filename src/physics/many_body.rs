@@ -46,7 +46,7 @@
 //!
 //! Atomic units: energies in Hartree, counts dimensionless, entropies in units of k_B.
 
-use crate::physics::thermo::{StateList, ThermoError, DIMENSION};
+use crate::physics::thermo::{StateList, ThermoError};
 use crate::spectrum::Spectrum;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -218,6 +218,9 @@ pub struct Orbitals {
     energy: Vec<f64>,
     kinetic: Vec<f64>,
     complete: bool,
+    /// Spatial dimension d of T^(K) = (2/d) K / N of the states built from these orbitals.
+    #[serde(skip)]
+    dimension: u8,
 }
 
 impl Orbitals {
@@ -281,7 +284,25 @@ impl Orbitals {
             energy,
             kinetic,
             complete,
+            dimension: 1,
         })
+    }
+
+    /// The same orbitals in `dimension` d = 1, 2 or 3 (default 1, the slab): the N-particle
+    /// state lists and binned counts built from them take T^(K) = (2/d) K / N.
+    pub fn with_dimension(mut self, dimension: u8) -> Result<Self, ManyBodyError> {
+        if !(1..=3).contains(&dimension) {
+            return Err(ManyBodyError::BadOrbitals(format!(
+                "the spatial dimension must be 1, 2 or 3, got {dimension}"
+            )));
+        }
+        self.dimension = dimension;
+        Ok(self)
+    }
+
+    /// Spatial dimension d of T^(K) of the states built from these orbitals.
+    pub fn dimension(&self) -> u8 {
+        self.dimension
     }
 
     /// Orbital energies e_j (Hartree), ascending.
@@ -354,6 +375,9 @@ pub struct ManyBodyStates {
     multiplicity: Vec<u64>,
     occupations: Vec<u32>,
     total_states: u64,
+    /// Spatial dimension d of T^(K), that of the orbitals.
+    #[serde(skip)]
+    dimension: u8,
 }
 
 impl ManyBodyStates {
@@ -448,7 +472,8 @@ impl ManyBodyStates {
             self.kinetic.clone(),
             self.multiplicity.clone(),
             self.particles,
-        )?)
+        )?
+        .with_dimension(self.dimension)?)
     }
 }
 
@@ -500,12 +525,9 @@ pub fn enumerate(
 ) -> Result<ManyBodyStates, ManyBodyError> {
     let bounds = enumeration_bounds(orbitals, settings)?;
     let emitted = branch_and_bound(orbitals, settings, &bounds)?;
-    Ok(sorted_states(
-        settings,
-        &bounds,
-        orbitals.energy().len(),
-        emitted,
-    ))
+    let mut states = sorted_states(settings, &bounds, orbitals.energy().len(), emitted);
+    states.dimension = orbitals.dimension;
+    Ok(states)
 }
 
 /// The pruning bounds of one enumeration: slot prefix sums, their rounding margin and the
@@ -730,6 +752,7 @@ fn sorted_states(
         multiplicity: order.iter().map(|&i| multiplicity[i]).collect(),
         occupations: sorted_occ,
         total_states: total,
+        dimension: 1,
     }
 }
 
@@ -809,6 +832,9 @@ pub struct BinnedCounts {
     pub needed_energy: f64,
     /// The bins, ascending: bin b covers [e_ground + b·bin_width, e_ground + (b+1)·bin_width).
     pub bins: Vec<Bin>,
+    /// Spatial dimension d of T_E^(K) = (2/d) K_E / N, that of the orbitals.
+    #[serde(skip)]
+    pub dimension: u8,
 }
 
 impl BinnedCounts {
@@ -859,7 +885,7 @@ impl BinnedCounts {
             });
         }
         let w = w as usize;
-        let factor = 2.0 / (DIMENSION * self.particles as f64);
+        let factor = 2.0 / (f64::from(self.dimension) * self.particles as f64);
         Ok((0..=self.bins.len() - w)
             .map(|b| {
                 let window = &self.bins[b..b + w];
@@ -963,6 +989,7 @@ pub fn binned_counts_with(
         orbitals_used: quantized.used,
         needed_energy: quantized.needed_energy,
         bins,
+        dimension: orbitals.dimension,
     })
 }
 

@@ -1,40 +1,32 @@
 //! The paper's figs. 1–3 for a sphere or cylinder, drawn with the figure kinds of
 //! [`crate::pipeline::output::figures`]: ⟨K⟩ versus E with one series per channel l (fig. 1),
 //! the radial densities r²|R|² (sphere) or r|R|² (cylinder) of the highest bound and the lowest
-//! unbound level with V(r) (fig. 2), and T^(K), T^(μ), T^(C), T_E^(K) versus E (fig. 3). Every
-//! file is written by `write_figure` (hidden temporary name, then renamed).
+//! unbound level with V(r) (fig. 2), and T^(K), T^(μ), T^(C), T_E^(K) versus E (fig. 3): the data
+//! of each; the study's outputs draw them for every sphere or cylinder case
+//! (`pipeline::output::result_figures`).
 
 use crate::channels::RadialSpectrum;
 use crate::model::potential::Potential;
 use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
-use crate::physics::radial::{ThermoSettings, Thermodynamics};
-use crate::pipeline::output::figures::{
-    write_figure, DensityFigure, FigureOutput, KineticFigure, PlotError, Series, TemperatureFigure,
-};
-use std::path::{Path, PathBuf};
+use crate::pipeline::output::figures::{DensityFigure, KineticFigure, Series, TemperatureFigure};
+use crate::pipeline::study::{EnergyRow, LevelRow};
 
 /// Channels drawn as their own series in fig. 1; higher ones share one series.
 pub const SEPARATE_CHANNELS: usize = 8;
 
-/// Writes `dir/kinetic_vs_energy`, `dir/radial_densities` and `dir/temperatures` (PNG and/or
-/// SVG as `out` asks) for `spectrum` in `potential` (V(r), Hartree) with its one-particle
-/// `thermo` computed on `settings`; returns the files written.
-pub fn write_radial_figures(
-    dir: &Path,
-    spectrum: &RadialSpectrum,
-    potential: &Potential,
-    thermo: &Thermodynamics,
-    settings: &ThermoSettings,
-    out: &FigureOutput,
-) -> Result<Vec<PathBuf>, PlotError> {
-    let symbol = if spectrum.geometry.name() == "sphere" {
+/// The symbol of the channel: "l" (sphere) or "m" (cylinder).
+fn channel_symbol(spectrum: &RadialSpectrum) -> &'static str {
+    if spectrum.geometry.name() == "sphere" {
         "l"
     } else {
         "m"
-    };
-    let mut files = Vec::new();
+    }
+}
 
-    // Fig. 1: one series per channel (the centrifugal barrier orders them), the rest together.
+/// Fig. 1: ⟨K⟩ versus E, one series per channel (the centrifugal barrier orders them), the
+/// channels from [`SEPARATE_CHANNELS`] on together (Hartree).
+pub fn kinetic_figure(spectrum: &RadialSpectrum) -> KineticFigure {
+    let symbol = channel_symbol(spectrum);
     let mut series: Vec<Series> = (0..SEPARATE_CHANNELS)
         .map(|c| Series::new(format!("{symbol} = {c}"), Vec::new(), Vec::new()))
         .collect();
@@ -49,13 +41,13 @@ pub fn write_radial_figures(
         s.y.push(level.kinetic);
     }
     series.retain(|s| !s.x.is_empty());
-    files.extend(write_figure(
-        &dir.join("kinetic_vs_energy"),
-        &KineticFigure { series },
-        out,
-    )?);
+    KineticFigure { series }
+}
 
-    // Fig. 2: the highest bound and the lowest unbound level.
+/// Fig. 2: the radial densities r²|R|² (sphere) or r|R|² (cylinder, bohr^−1) of the highest
+/// bound and the lowest unbound level, with V(r) of `potential` (Hartree).
+pub fn density_figure(spectrum: &RadialSpectrum, potential: &Potential) -> DensityFigure {
+    let symbol = channel_symbol(spectrum);
     let r = spectrum.grid.nodes().to_vec();
     let bound = spectrum.levels.iter().rposition(|l| l.energy < 0.0);
     let unbound = spectrum.levels.iter().position(|l| l.energy >= 0.0);
@@ -76,65 +68,58 @@ pub fn write_radial_figures(
         })
         .collect();
     let v: Vec<f64> = r.iter().map(|&x| potential.value_right(x)).collect();
-    files.extend(write_figure(
-        &dir.join("radial_densities"),
-        &DensityFigure {
-            x: r,
-            potential: v,
-            states,
-        },
-        out,
-    )?);
+    DensityFigure {
+        x: r,
+        potential: v,
+        states,
+    }
+}
 
-    // Fig. 3: the temperatures.
-    let energies = spectrum.energies();
+/// Fig. 3: T^(K) and T^(μ) per level, T^(C) and T_E^(K) on the energy grid, versus E (all
+/// Hartree), titled by the geometry and the channels solved.
+pub fn temperature_figure(
+    spectrum: &RadialSpectrum,
+    levels: &[LevelRow],
+    grid: &[EnergyRow],
+) -> TemperatureFigure {
+    let symbol = channel_symbol(spectrum);
+    let energies: Vec<f64> = levels.iter().map(|l| l.energy).collect();
+    let on_grid: Vec<f64> = grid.iter().map(|r| r.energy).collect();
+    let nan = |t: Option<f64>| t.unwrap_or(f64::NAN);
     let curves = vec![
-        Series::new("T^(K)", energies.clone(), thermo.t_kinetic.clone()),
+        Series::new(
+            "T^(K)",
+            energies.clone(),
+            levels.iter().map(|l| l.t_kinetic).collect(),
+        ),
         Series::new(
             "T^(μ)",
             energies,
-            thermo
-                .t_micro
-                .iter()
-                .map(|t| t.unwrap_or(f64::NAN))
-                .collect(),
+            levels.iter().map(|l| nan(l.t_micro)).collect(),
         ),
         Series::new(
             "T^(C)",
-            settings.energy_grid.clone(),
-            thermo
-                .t_canonical
-                .iter()
-                .map(|t| t.unwrap_or(f64::NAN))
-                .collect(),
+            on_grid.clone(),
+            grid.iter().map(|r| nan(r.t_canonical)).collect(),
         ),
         Series::new(
             "T_E^(K)",
-            settings.energy_grid.clone(),
-            thermo
-                .t_window
-                .iter()
-                .map(|t| t.unwrap_or(f64::NAN))
-                .collect(),
+            on_grid,
+            grid.iter().map(|r| nan(r.t_window)).collect(),
         ),
     ];
-    files.extend(write_figure(
-        &dir.join("temperatures"),
-        &TemperatureFigure {
-            curves,
-            ev_per_hartree: HARTREE_IN_EV,
-            kelvin_per_hartree: HARTREE_IN_KELVIN,
-            title: format!(
-                "{}: {} levels in channels {symbol} < {}",
-                spectrum.geometry.name(),
-                spectrum.levels.len(),
-                spectrum
-                    .completeness
-                    .next_channel
-                    .map_or("?".to_string(), |c| c.to_string())
-            ),
-        },
-        out,
-    )?);
-    Ok(files)
+    TemperatureFigure {
+        curves,
+        ev_per_hartree: HARTREE_IN_EV,
+        kelvin_per_hartree: HARTREE_IN_KELVIN,
+        title: format!(
+            "{}: {} levels in channels {symbol} < {}",
+            spectrum.geometry.name(),
+            spectrum.levels.len(),
+            spectrum
+                .completeness
+                .next_channel
+                .map_or("?".to_string(), |c| c.to_string())
+        ),
+    }
 }

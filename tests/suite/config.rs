@@ -269,6 +269,27 @@ fn every_shipped_config_loads_into_a_problem() {
     for expected in ["paper", "square_well", "double_well", "triangular_well"] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
+    // The sphere and cylinder configs load into radial problems (and `confine run` takes them).
+    let mut radial = Vec::new();
+    for entry in std::fs::read_dir(manifest("configs/geometry")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let study = load_study(&path).unwrap_or_else(|e| panic!("{e}"));
+            for case in &study.cases {
+                let problem = case
+                    .config
+                    .radial_problem()
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(problem.is_some(), "{}", path.display());
+            }
+            radial.push(study.name);
+        }
+    }
+    radial.sort();
+    assert_eq!(
+        radial,
+        ["cdse_zns_nanocrystal", "gaas_nanowire", "sphere_paper"]
+    );
 }
 
 /// The example configs resolve their highest requested level with at least 10 grid spacings per

@@ -46,7 +46,7 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
         .levels(LEVELS)
         .unwrap();
     let mut compared = 0;
-    for (l, e) in c.spectrum.levels.iter().zip(&exact).skip(5) {
+    for (l, e) in c.spectrum.slab().unwrap().levels.iter().zip(&exact).skip(5) {
         let error = e.energy - l.energy;
         assert!(error > 0.0, "level {}: the grid lowers E", l.n);
         let ratio = error / l.discretization_error;
@@ -69,7 +69,10 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
     assert_eq!(header.last(), Some(&"discretization_error [Ha]"));
     let last_row: Vec<&str> = text.lines().nth(LEVELS).unwrap().split(',').collect();
     let value: f64 = last_row.last().unwrap().parse().unwrap();
-    assert_eq!(value, c.spectrum.levels[LEVELS - 1].discretization_error);
+    assert_eq!(
+        value,
+        c.spectrum.slab().unwrap().levels[LEVELS - 1].discretization_error
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -77,7 +80,7 @@ fn the_discretization_error_estimate_matches_the_exact_levels() {
 fn a_coarse_level_in_the_reported_energy_range_is_a_warning() {
     // Default energy grid: it spans every requested level, the coarse top ones included.
     let c = case_of(&coarse(""));
-    let top = &c.spectrum.levels[LEVELS - 1];
+    let top = &c.spectrum.slab().unwrap().levels[LEVELS - 1];
     assert!(top.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH);
     let d = coarse_diagnostics(&c);
     assert_eq!(d.len(), 1, "{d:?}");
@@ -87,6 +90,8 @@ fn a_coarse_level_in_the_reported_energy_range_is_a_warning() {
     assert!(d[0].numbers["last_level"] >= (LEVELS - 1) as f64);
     let first = c
         .spectrum
+        .slab()
+        .unwrap()
         .levels
         .iter()
         .position(|l| l.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH)
@@ -124,7 +129,7 @@ fn a_canonical_table_hot_enough_to_reach_the_coarse_levels_is_a_warning() {
         "[analysis]\nenergy_grid = { from = -0.1, to = 0.05, step = 0.001 }\n\
          temperatures = { from = 0.001, to = 0.01, points = 10 }\n",
     ));
-    let levels = &c.spectrum.levels;
+    let levels = &c.spectrum.slab().unwrap().levels;
     let cool = ReportedUse {
         energy_top: 0.05,
         orbitals: 0,
@@ -169,7 +174,7 @@ fn a_ci_state_warns_when_its_leading_pair_or_its_coarse_admixtures_are_coarse() 
         "[analysis]\nenergy_grid = { from = -0.1, to = 0.05, step = 0.001 }\n\
          temperatures = { from = 0.001, to = 0.01, points = 10 }\n",
     ));
-    let levels = &c.spectrum.levels;
+    let levels = &c.spectrum.slab().unwrap().levels;
     let first_coarse = levels
         .iter()
         .position(|l| l.points_per_half_wavelength < WARN_POINTS_PER_HALF_WAVELENGTH)
@@ -374,14 +379,15 @@ fn a_sweep_prints_one_line_per_kind_not_one_per_case() {
 /// Every shipped config runs without a warning (issue 15): the configured energy grids stay
 /// below the coarse levels, thermodynamic_limit's h = 0.125 bohr resolves every orbital its
 /// counting uses, and coulomb_check's CI has no coarse leading pair and small coarse admixtures
-/// (docs/NUMERICS.md, "When a coarse level is a warning"). Release: the paper config takes
+/// (docs/NUMERICS.md, "When a coarse level is a warning"); the sphere and cylinder configs of
+/// `configs/geometry/` run through the same study. Release: the paper config takes
 /// seconds there; CI runs it with `cargo test --release -- --ignored`.
 #[test]
 #[ignore]
 fn shipped_configs_print_no_warning() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut configs = Vec::new();
-    for dir in ["configs", "configs/profiles"] {
+    for dir in ["configs", "configs/profiles", "configs/geometry"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -390,7 +396,7 @@ fn shipped_configs_print_no_warning() {
         }
     }
     configs.sort();
-    assert!(configs.len() >= 13, "{configs:?}");
+    assert!(configs.len() >= 16, "{configs:?}");
     for path in configs {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let dir = scratch_dir(&format!("shipped-{name}"));

@@ -35,6 +35,7 @@ mod presets;
 mod profiles;
 mod radial;
 mod radial_cli;
+mod radial_run;
 mod random_configs;
 mod report;
 mod slurm_scripts;

@@ -9,8 +9,9 @@ use confine::checks::validate_radial::validate_radial;
 use confine::model::potential::{Piece, Potential, Shape};
 use confine::model::radial::Geometry;
 use confine::physics::many_body::{binned_counts, enumerate, EnumerationSettings, Spin};
-use confine::physics::radial::{one_particle_thermodynamics, orbitals, state_list, ThermoSettings};
-use confine::physics::thermo::microcanonical::Difference;
+use confine::physics::radial::{orbitals, state_list};
+use confine::physics::thermo::canonical::canonical_curve;
+use confine::physics::thermo::nhc::nhc_intervals;
 use confine::physics::thermo::{hertz_entropy, kinetic_temperature, StateList};
 use confine::Problem;
 
@@ -606,18 +607,11 @@ fn bad_radial_input_is_a_clear_error() {
     ));
 }
 
-/// The sphere reference case's settings: canonical table 1e-4..0.15 Ha, energy grid −0.1..0.05
-/// Ha in steps of 1e-4, ε = 4e-4 Ha (configs/paper.toml's analysis).
-fn reference_settings() -> ThermoSettings {
-    ThermoSettings {
-        temperatures: (0..200)
-            .map(|i| 1e-4 * (1500.0f64).powf(i as f64 / 199.0))
-            .collect(),
-        energy_grid: (0..1501).map(|i| -0.1 + 1e-4 * i as f64).collect(),
-        epsilon: 4e-4,
-        difference: Difference::Centered,
-        nhc_tolerance: 0.0,
-    }
+/// The canonical temperatures of the reference case: 1e-4 … 0.15 Ha, 200 log-spaced points.
+fn reference_temperatures() -> Vec<f64> {
+    (0..200)
+        .map(|i| 1e-4 * (1500.0f64).powf(i as f64 / 199.0))
+        .collect()
 }
 
 /// The sphere reference case (U0 = 0.1 Ha, a = 20, R = 200 bohr, h = 0.25) with every level
@@ -633,9 +627,9 @@ fn reference_sphere() -> confine::channels::RadialSpectrum {
 fn sphere_thermodynamics_weighs_each_level_by_its_degeneracy() {
     let spectrum = reference_sphere();
     let states = state_list(&spectrum).unwrap();
-    let thermo = one_particle_thermodynamics(&states, &reference_settings()).unwrap();
+    let canonical = canonical_curve(&states, &reference_temperatures()).unwrap();
     // U(T) against the direct sum over every orbital (each of the 2l + 1 separately).
-    for point in thermo.canonical.iter().step_by(20) {
+    for point in canonical.iter().step_by(20) {
         let t = point.temperature;
         let e0 = spectrum.levels[0].energy;
         let (mut z, mut u) = (0.0, 0.0);
@@ -653,38 +647,37 @@ fn sphere_thermodynamics_weighs_each_level_by_its_degeneracy() {
             u / z
         );
     }
-    for (t, level) in thermo.t_kinetic.iter().zip(&spectrum.levels) {
+    let t_kinetic = kinetic_temperature(&states);
+    for (t, level) in t_kinetic.iter().zip(&spectrum.levels) {
         assert!((t - 2.0 / 3.0 * level.kinetic).abs() < 1e-15);
     }
     // T^(K) falls where the levels leave the core: the first unbound levels have far less
     // kinetic energy than the bound ones below them (the paper's effect, now in 3-D).
-    let biggest = thermo
-        .nhc_kinetic
+    let points: Vec<(f64, Option<f64>)> = states
+        .energy()
+        .iter()
+        .zip(&t_kinetic)
+        .map(|(&e, &t)| (e, Some(t)))
+        .collect();
+    let intervals = nhc_intervals(&points, 0.0).unwrap();
+    let biggest = intervals
         .iter()
         .max_by(|a, b| a.relative_drop.total_cmp(&b.relative_drop))
         .unwrap();
     println!(
-        "{} T^(K) NHC intervals; largest {biggest:?}; {} T_E^(K) intervals",
-        thermo.nhc_kinetic.len(),
-        thermo.nhc_window.len()
+        "{} T^(K) NHC intervals; largest {biggest:?}",
+        intervals.len()
     );
     assert!(
         biggest.e_start < 0.0 && biggest.e_end > 0.0 && biggest.relative_drop > 0.5,
         "{biggest:?}"
     );
-    // Two electrons in the same levels through the same functions (d = 3, N = 2).
+    // Two electrons in the same levels through the same functions: the orbitals carry d = 3.
     let orbitals = orbitals(&spectrum).unwrap();
     let pairs = enumerate(&orbitals, &EnumerationSettings::new(2, Spin::Half, -0.15)).unwrap();
-    let two = pairs.to_state_list().unwrap().with_dimension(3).unwrap();
-    let thermo2 = one_particle_thermodynamics(
-        &two,
-        &ThermoSettings {
-            energy_grid: vec![-0.19, -0.18],
-            ..reference_settings()
-        },
-    )
-    .unwrap();
-    assert!((thermo2.t_kinetic[0] - two.kinetic()[0] / 3.0).abs() < 1e-15);
+    let two = pairs.to_state_list().unwrap();
+    assert_eq!(two.dimension(), 3.0);
+    assert!((kinetic_temperature(&two)[0] - two.kinetic()[0] / 3.0).abs() < 1e-15);
 }
 
 /// The sphere reference case, every level below 0.05 Ha (above the well top) in all channels,
@@ -694,20 +687,21 @@ fn sphere_thermodynamics_weighs_each_level_by_its_degeneracy() {
 #[test]
 #[ignore]
 fn sphere_reference_benchmark() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/geometry/sphere_paper.toml");
+    let study = confine::load_study(&path).unwrap();
     let start = std::time::Instant::now();
-    let spectrum = reference_sphere();
-    let solved = start.elapsed().as_secs_f64();
-    let thermo =
-        one_particle_thermodynamics(&state_list(&spectrum).unwrap(), &reference_settings())
-            .unwrap();
+    let (spectrum, one) =
+        confine::pipeline::geometry_study::one_particle_below(&study.cases[0], 0.05).unwrap();
     let total = start.elapsed().as_secs_f64();
+    let spectrum = spectrum.radial().unwrap();
     let states: u64 = spectrum.degeneracies().iter().sum();
     println!(
-        "sphere reference below 0.05 Ha: {} levels ({states} states) in channels 0..{}, spectrum {solved:.3} s, with thermodynamics {total:.3} s ({} canonical points, {} grid energies)",
+        "sphere reference below 0.05 Ha: {} levels ({states} states) in channels 0..{}, spectrum and one-particle stage {total:.3} s ({} canonical points, {} grid energies)",
         spectrum.levels.len(),
         spectrum.completeness.next_channel.unwrap(),
-        thermo.canonical.len(),
-        thermo.t_window.len()
+        one.canonical.len(),
+        one.temperatures.len()
     );
     // The time is measured by `cargo bench --bench geometry`, not asserted here.
     assert!(states > 10_000 && total > 0.0);
@@ -780,63 +774,11 @@ fn radial_densities_integrate_to_one_and_vanish_where_psi_does() {
 }
 
 #[test]
-fn radial_figures_are_written_for_a_cylinder() {
-    use confine::pipeline::output::figures::FigureOutput;
-    let problem =
-        RadialProblem::new(core(60.0, 0.1, 20.0, None), 1.0, 0.5, Geometry::Cylinder).unwrap();
-    let spectrum = problem.spectrum(Selection::Below(0.02), None).unwrap();
-    let settings = ThermoSettings {
-        energy_grid: (0..100).map(|i| -0.09 + 1e-3 * i as f64).collect(),
-        ..reference_settings()
-    };
-    let thermo = one_particle_thermodynamics(&state_list(&spectrum).unwrap(), &settings).unwrap();
-    let dir = crate::common::scratch_dir("radial_figures");
-    let out = FigureOutput {
-        png: false,
-        svg: true,
-    };
-    let files = confine::pipeline::radial_figures::write_radial_figures(
-        &dir,
-        &spectrum,
-        &problem.potential,
-        &thermo,
-        &settings,
-        &out,
-    )
-    .unwrap();
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "kinetic_vs_energy.svg",
-            "radial_densities.svg",
-            "temperatures.svg"
-        ]
-    );
-    let densities = std::fs::read_to_string(dir.join("radial_densities.svg")).unwrap();
-    // Both states of fig. 2 are in the legend: the highest bound and the lowest unbound level.
-    assert!(densities.contains("r|R|²: n = ") && densities.matches("E = ").count() >= 2);
-    let kinetic = std::fs::read_to_string(dir.join("kinetic_vs_energy.svg")).unwrap();
-    assert!(kinetic.contains("m = 0") && kinetic.contains("m = 1"));
-}
-
-#[test]
-fn thermodynamics_settings_out_of_range_are_errors() {
+fn a_dimension_out_of_range_is_an_error() {
     let states = StateList::single_particle(vec![-0.1, 0.0], vec![0.01, 0.02]).unwrap();
-    let err = states.clone().with_dimension(4).unwrap_err().to_string();
+    let err = states.with_dimension(4).unwrap_err().to_string();
     assert!(
         err.contains("spatial dimension") && err.contains("1, 2 or 3"),
         "{err}"
     );
-    let one_temperature = ThermoSettings {
-        temperatures: vec![0.01],
-        ..reference_settings()
-    };
-    let err = one_particle_thermodynamics(&states, &one_temperature)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("at least 2"), "{err}");
 }

@@ -2,9 +2,7 @@
 //! arrays, `--channel`, `validate`, and bad geometry input ending in a clear message, non-zero
 //! exit and nothing written.
 
-use crate::common::{
-    assert_clean_failure, confine_output as confine, scratch_dir, stderr, write_file,
-};
+use crate::common::{assert_clean_failure, confine_output as confine, stderr, write_file};
 
 fn array<T: serde::de::DeserializeOwned>(v: &serde_json::Value, key: &str) -> Vec<T> {
     serde_json::from_value(v[key].clone()).unwrap_or_else(|e| panic!("{key}: {e}"))
@@ -174,16 +172,10 @@ fn bad_geometry_input_is_a_clear_error_and_writes_nothing() {
         assert_clean_failure(&o, needles);
         assert!(o.stdout.is_empty(), "{what}");
     }
-    // A study run of a sphere is refused before anything is written.
-    let out = scratch_dir("radial_run_refused").join("out");
-    let o = confine(&[
-        "run",
-        "configs/geometry/sphere_paper.toml",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&o, &["system.geometry", "confine spectrum"]);
-    assert!(!out.exists());
+    // A slab-only command (converge) refuses a sphere, pointing at the commands that take it.
+    let o = confine(&["converge", "configs/geometry/sphere_paper.toml"]);
+    assert_clean_failure(&o, &["system.geometry", "confine run"]);
+    assert!(o.stdout.is_empty());
     // --channel on a slab.
     let o = confine(&["spectrum", "configs/paper.toml", "--channel", "1"]);
     assert_clean_failure(&o, &["--channel", "sphere"]);

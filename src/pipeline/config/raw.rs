@@ -34,6 +34,18 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     config.check_scales(&problem)?;
     // A sphere or cylinder: its radial potential (pieces at r < 0 refused) fails here too.
     config.radial_problem()?;
+    if config.system.geometry.is_radial() && config.coulomb.is_some() {
+        return Err(invalid(
+            origin,
+            "coulomb",
+            format!(
+                "the two-electron Coulomb study is slab-only (the soft Coulomb interaction of \
+                 two electrons on a 1-D grid), but system.geometry = \"{}\"; remove [coulomb] \
+                 or use geometry = \"slab\"",
+                config.system.geometry.name()
+            ),
+        ));
+    }
     Ok(config)
 }
 

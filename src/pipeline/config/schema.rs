@@ -477,9 +477,9 @@ impl Config {
             return Err(self.invalid(
                 "system.geometry",
                 format!(
-                    "= \"{}\" is solved by `confine spectrum` and `confine validate` (and the \
-                     library's channels::RadialProblem); this command takes only the slab \
-                     (geometry = \"slab\" or no geometry)",
+                    "= \"{}\" is solved by `confine run`, `confine spectrum` and `confine \
+                     validate` (and the library's channels::RadialProblem); this command takes \
+                     only the slab (geometry = \"slab\" or no geometry)",
                     self.system.geometry.name()
                 ),
             ));

@@ -7,11 +7,15 @@ use super::figures::{
     FigureOutput, KineticFigure, LimitFigure, PlotError, Series, TemperatureFigure, XyFigure,
 };
 use super::{io, OutputError};
+use crate::channels::RadialSpectrum;
 use crate::model::units::{HARTREE_IN_EV, HARTREE_IN_KELVIN};
 use crate::pipeline::config::sweep::SweepMode;
+use crate::pipeline::radial_figures;
 use crate::pipeline::study::coulomb::{CoulombResult, CoulombVariant};
 use crate::pipeline::study::particles::{ParticleResult, ParticleRow};
-use crate::pipeline::study::{nhc_of, CaseResult, StudyResult, TemperatureDefinition};
+use crate::pipeline::study::{
+    nhc_of, CaseResult, CaseSpectrum, StudyResult, TemperatureDefinition,
+};
 use crate::pipeline::sweep::summary::{DropSummary, KeyInfo, SummaryRow, SweepSummary};
 use std::path::{Path, PathBuf};
 
@@ -67,18 +71,22 @@ pub(crate) fn study_figures(
     )?;
     for c in &result.cases {
         let stem = |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
-        written.extend(draw(
-            &stem("fig2_densities"),
-            &density_figure(c),
-            out,
-            "fig2",
-        )?);
-        written.extend(draw(
-            &stem("fig3_temperatures"),
-            &temperature_figure(c),
-            out,
-            "fig3",
-        )?);
+        if let CaseSpectrum::Radial(r) = &c.spectrum {
+            written.extend(radial_case_figures(c, r, &stem, out)?);
+        } else {
+            written.extend(draw(
+                &stem("fig2_densities"),
+                &density_figure(c),
+                out,
+                "fig2",
+            )?);
+            written.extend(draw(
+                &stem("fig3_temperatures"),
+                &temperature_figure(c),
+                out,
+                "fig3",
+            )?);
+        }
         if !c.particles.is_empty() {
             written.extend(particle_figures(c, &fig_dir, out)?);
         }
@@ -90,6 +98,37 @@ pub(crate) fn study_figures(
         .into_iter()
         .filter_map(|p| p.strip_prefix(staging).ok().map(Path::to_path_buf))
         .collect())
+}
+
+/// The figures of a sphere or cylinder case: ⟨K⟩ versus E coloured by the channel, the radial
+/// densities and the temperatures ([`crate::pipeline::radial_figures`]).
+fn radial_case_figures(
+    c: &CaseResult,
+    spectrum: &RadialSpectrum,
+    stem: &dyn Fn(&str) -> PathBuf,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut written = draw(
+        &stem("fig1_channels"),
+        &radial_figures::kinetic_figure(spectrum),
+        out,
+        "fig1",
+    )?;
+    if let Ok(Some(problem)) = c.config.radial_problem() {
+        written.extend(draw(
+            &stem("fig2_radial_densities"),
+            &radial_figures::density_figure(spectrum, &problem.potential),
+            out,
+            "fig2",
+        )?);
+    }
+    written.extend(draw(
+        &stem("fig3_temperatures"),
+        &radial_figures::temperature_figure(spectrum, &c.levels, &c.temperatures),
+        out,
+        "fig3",
+    )?);
+    Ok(written)
 }
 
 /// The requested levels of `c` inside its energy grid: what figures show (the paper's range).
@@ -132,7 +171,13 @@ fn kinetic_figure(result: &StudyResult) -> KineticFigure {
 
 /// Fig. 2: the ground state, the highest bound and the lowest unbound state, with V(x).
 fn density_figure(c: &CaseResult) -> DensityFigure {
-    let s = &c.spectrum;
+    let Some(s) = c.spectrum.slab() else {
+        return DensityFigure {
+            x: Vec::new(),
+            potential: Vec::new(),
+            states: Vec::new(),
+        };
+    };
     let mut x = vec![s.grid.nodes()[0]];
     x.extend_from_slice(s.grid.interior());
     x.push(*s.grid.nodes().last().expect("nodes"));

@@ -48,11 +48,11 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
         .cases
         .iter()
         .map(|c| {
-            json!({
+            let mut case = json!({
                 "name": c.name,
                 "config": c.config,
-                "grid": c.spectrum.grid.summary(),
-                "solver": c.spectrum.report,
+                "grid": c.spectrum.grid().summary(),
+                "solver": c.spectrum.slab().map(|s| &s.report),
                 "levels_computed": c.levels.len(),
                 "bound_levels": c.levels.iter().filter(|l| l.energy < 0.0).count(),
                 "truncation": c.truncation,
@@ -104,11 +104,19 @@ fn metadata(result: &StudyResult, figures: &[String], output: &StageTimes) -> se
                 "warnings": c.diagnostics.iter().filter(|d| d.is_warning()).collect::<Vec<_>>(),
                 "notes": c.diagnostics.iter().filter(|d| !d.is_warning()).collect::<Vec<_>>(),
                 "seconds": {"spectrum": c.spectrum_seconds, "thermodynamics": c.thermo_seconds},
-            })
+            });
+            if let Some(r) = c.spectrum.radial() {
+                // The channel completeness proof, as the Sturm count is the slab's.
+                case["geometry"] = json!(r.geometry.name());
+                case["dimension"] = json!(r.dimension());
+                case["channels"] = json!(r.completeness);
+            }
+            case
         })
         .collect();
+    let radial = result.cases.iter().any(|c| c.spectrum.radial().is_some());
     let mut conventions = json!({
-        "dimension": 1,
+        "dimension": if radial { json!("per case: cases[i].dimension, 1 without it (slab)") } else { json!(1) },
         "S": "Hertz entropy ln Omega(E), Omega = number of states with E_i <= E",
     });
     for d in TemperatureDefinition::ALL {

@@ -1,10 +1,13 @@
 //! Runs a study: every case of a config through named stages, into tables that
 //! [`crate::pipeline::output`] writes.
 //!
-//! Per case (one particle, d = 1, k_B = 1; all energies and temperatures in Hartree), in order:
+//! Per case (one particle, k_B = 1; all energies and temperatures in Hartree; d = 1 for the
+//! slab, 3 for a sphere, 2 for a cylinder), in order:
 //!
-//! 1. **spectrum** ([`solve_spectrum`]): levels with E_n, ⟨K⟩_n, ⟨V⟩_n, extended until the
-//!    omitted levels are negligible in the canonical sums (below);
+//! 1. **spectrum** ([`solve_spectrum`]): levels with E_n, ⟨K⟩_n, ⟨V⟩_n — the slab's, or the
+//!    (n, l) levels of a sphere's or cylinder's channels with degeneracies g
+//!    ([`levels::CaseSpectrum`]) — extended until the omitted levels are negligible in the
+//!    canonical sums (below);
 //! 2. **one-particle thermodynamics** ([`one_particle`]): T^(K)_n = 2⟨K⟩_n, the Hertz entropy
 //!    S = ln Ω(E_n) and T^(μ) (eq. 2); the canonical U(T), S(T), C(T) on a log-spaced
 //!    temperature range; T^(C)(E) and the window average T_E^(K) (eqs. 4–7) on an energy grid;
@@ -17,19 +20,24 @@
 //!
 //! Canonical sums must not depend on how many levels happened to be computed: every omitted
 //! level lies above the Sturm cutoff E_c of the solve and there are at most N_grid − k of them,
-//! so their share of Z at temperature T is at most (N_grid − k)·e^{−(E_c − E_0)/T}/Z′. When that
+//! so their share of Z at temperature T is at most (N_grid − k)·e^{−(E_c − E_0)/T}/Z′ (for a
+//! sphere or cylinder N_grid − k becomes the bound on Σ g e^{−(E − E_c)/T} of the omitted levels,
+//! [`crate::channels::RadialSpectrum::omitted_weight`]). When that
 //! bound exceeds the configured tolerance at the highest temperature, the spectrum is extended
 //! (once, to a cutoff chosen from the bound) or the run is refused with the reason.
 
 pub mod coulomb;
+pub mod levels;
 pub mod particles;
 pub mod plan;
 pub mod resolution;
 pub mod temperature;
 pub mod timing;
 
+pub use levels::CaseSpectrum;
 pub use temperature::TemperatureDefinition;
 
+use crate::channels::{RadialProblem, Selection};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
 use crate::model::hamiltonian::Hamiltonian;
@@ -46,7 +54,7 @@ use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
 use crate::physics::thermo::{StateList, ThermoError};
 use crate::pipeline::config::{AnalysisConfig, Case, Config, ConfigError, Study, TemperatureRange};
 use crate::resources::{self, Budget, ResourceError};
-use crate::spectrum::{self, Spectrum, SpectrumError};
+use crate::spectrum::{self, SpectrumError};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
@@ -226,8 +234,13 @@ pub struct ThermoSettings {
 /// One row of `levels.csv` (Hartree unless stated).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LevelRow {
-    /// Level index.
+    /// Level index (slab), or the radial quantum number n within its channel (sphere,
+    /// cylinder).
     pub n: usize,
+    /// The angular channel: l (sphere) or |m| (cylinder); `None` for the slab.
+    pub channel: Option<usize>,
+    /// Orbital degeneracy g (2l + 1; 1 or 2; 1 for the slab), spin not included.
+    pub degeneracy: u64,
     /// E_n.
     pub energy: f64,
     /// ⟨K⟩_n.
@@ -240,11 +253,12 @@ pub struct LevelRow {
     pub entropy: f64,
     /// T^(μ) at E_n (None at the ends of the spectrum).
     pub t_micro: Option<f64>,
-    /// Probability on each piece of the potential (dimensionless).
+    /// Probability on each piece of the potential (dimensionless; slab only, empty otherwise).
     pub piece_probability: Vec<f64>,
     /// ‖Hψ − Eψ‖ of the solver.
     pub residual: f64,
-    /// Estimated discretization error of E_n ([`crate::spectrum::discretization_error`]).
+    /// Estimated discretization error of E_n ([`crate::spectrum::discretization_error`]; slab
+    /// only, NaN otherwise).
     pub discretization_error: f64,
 }
 
@@ -297,7 +311,9 @@ pub struct Truncation {
     pub computed_levels: usize,
     /// Every omitted level lies above this energy (Sturm count, Hartree).
     pub cutoff: f64,
-    /// At most this many levels were omitted (grid nodes − computed levels).
+    /// At most this many levels were omitted (grid nodes − computed levels); for a sphere or
+    /// cylinder the bound on Σ g e^{−(E − cutoff)/T} of the omitted levels at the highest
+    /// temperature, rounded up ([`CaseSpectrum::omitted_at_cutoff`]).
     pub max_omitted: usize,
     /// Highest temperature of the run (Hartree).
     pub max_temperature: f64,
@@ -314,8 +330,9 @@ pub struct CaseResult {
     pub name: String,
     /// The resolved config of the case.
     pub config: Config,
-    /// The single-particle spectrum (with wave functions).
-    pub spectrum: Spectrum,
+    /// The single-particle levels (with wave functions): the slab's spectrum or the radial
+    /// channels.
+    pub spectrum: CaseSpectrum,
     /// Per-level table.
     pub levels: Vec<LevelRow>,
     /// Canonical table.
@@ -410,10 +427,14 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     let plan = plan::checked_plan(case)?;
     let budget = plan.budget();
     let cfg = &case.config;
-    let problem = cfg.problem().map_err(|error| StudyError::Config {
+    let config_error = |error| StudyError::Config {
         case: case.name.clone(),
         error,
-    })?;
+    };
+    let problem = match cfg.radial_problem().map_err(config_error)? {
+        Some(radial) => CaseProblem::Radial(radial),
+        None => CaseProblem::Slab(cfg.problem().map_err(config_error)?),
+    };
     let start = Instant::now();
     let solved = solve_spectrum(&case.name, &problem, &cfg.analysis, &plan, &budget)?;
     let spectrum_seconds = start.elapsed().as_secs_f64();
@@ -443,12 +464,16 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     cancel.check(name)?;
     let particle_results = match &cfg.particles {
         Some(pc) => {
-            let mut source = particles::OrbitalSource::new(
-                &problem.potential,
-                problem.mass,
-                solved.spectrum.clone(),
-            )
-            .with_budget(budget.clone(), plan.grid);
+            let source = match (&problem, &solved.spectrum) {
+                (CaseProblem::Slab(p), CaseSpectrum::Slab(s)) => {
+                    particles::OrbitalSource::new(&p.potential, p.mass, s.clone())
+                }
+                (CaseProblem::Radial(p), CaseSpectrum::Radial(s)) => {
+                    particles::OrbitalSource::radial(p, s.clone())
+                }
+                _ => unreachable!("the spectrum is solved from the case's own problem"),
+            };
+            let mut source = source.with_budget(budget.clone(), plan.grid);
             let settings = particles::ParticleSettings {
                 config: pc,
                 state_limit: plan.state_limit.unwrap_or(pc.state_limit),
@@ -463,43 +488,45 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         }
         None => Vec::new(),
     };
-    let coulomb_result = match &cfg.coulomb {
-        Some(cc) => {
+    let coulomb_result = match (&cfg.coulomb, &problem, &solved.spectrum) {
+        (Some(cc), CaseProblem::Slab(problem), CaseSpectrum::Slab(spectrum)) => {
             let settings = coulomb::CoulombSettings {
                 config: cc,
                 thermo: &thermo,
             };
-            let r =
-                coulomb::run_coulomb(&case.name, &problem.potential, &solved.spectrum, &settings)?;
+            let r = coulomb::run_coulomb(&case.name, &problem.potential, spectrum, &settings)?;
             for v in &r.variants {
                 diagnostics.extend(v.result.diagnostics.iter().cloned());
             }
             stages.nest("coulomb", &r.stages);
             Some(r)
         }
-        None => None,
+        // The config refuses [coulomb] with a sphere or cylinder (slab-only).
+        _ => None,
     };
-    let used = resolution::ReportedUse {
-        energy_top: reported_energy_top(&one, cfg),
-        orbitals: particle_results
-            .iter()
-            .map(|p| p.orbitals_needed)
-            .max()
-            .unwrap_or(0),
-        max_temperature: solved.temperature_range.to,
-        ci_states: coulomb_result
-            .iter()
-            .flat_map(|r| &r.variants)
-            .flat_map(|v| v.states.iter().zip(&v.orbital_occupations))
-            .map(|(s, n)| resolution::CiStateUse {
-                energy: s.energy,
-                leading_pair: s.leading_pair,
-                occupations: n.clone(),
-            })
-            .collect(),
-        potential_minimum: problem.potential.min_value(),
-    };
-    diagnostics.extend(resolution::under_resolution(&solved.spectrum.levels, &used));
+    if let CaseSpectrum::Slab(spectrum) = &solved.spectrum {
+        let used = resolution::ReportedUse {
+            energy_top: reported_energy_top(&one, cfg),
+            orbitals: particle_results
+                .iter()
+                .map(|p| p.orbitals_needed)
+                .max()
+                .unwrap_or(0),
+            max_temperature: solved.temperature_range.to,
+            ci_states: coulomb_result
+                .iter()
+                .flat_map(|r| &r.variants)
+                .flat_map(|v| v.states.iter().zip(&v.orbital_occupations))
+                .map(|(s, n)| resolution::CiStateUse {
+                    energy: s.energy,
+                    leading_pair: s.leading_pair,
+                    occupations: n.clone(),
+                })
+                .collect(),
+            potential_minimum: problem.potential().min_value(),
+        };
+        diagnostics.extend(resolution::under_resolution(&spectrum.levels, &used));
+    }
     let diagnostics = diagnostics
         .into_iter()
         .map(|d| d.in_case(&case.name))
@@ -523,15 +550,32 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     })
 }
 
+/// What a case solves: the slab's problem, or a sphere's or cylinder's channels.
+#[derive(Debug, Clone)]
+pub enum CaseProblem {
+    /// V(x) in the box [−L, L].
+    Slab(Problem),
+    /// V(r) in a hard sphere or cylinder.
+    Radial(RadialProblem),
+}
+
+impl CaseProblem {
+    /// The potential (V(x) on [−L, L], or V(r) on [0, R]; Hartree).
+    pub fn potential(&self) -> &crate::model::potential::Potential {
+        match self {
+            Self::Slab(p) => &p.potential,
+            Self::Radial(p) => &p.potential,
+        }
+    }
+}
+
 /// The spectrum of a case, extended for the canonical sums (stage 1).
 #[derive(Debug, Clone)]
 pub struct SolvedSpectrum {
     /// The levels (with wave functions): the requested ones and those added for the tail.
-    pub spectrum: Spectrum,
+    pub spectrum: CaseSpectrum,
     /// Levels asked for in the config.
     pub requested: usize,
-    /// Grid nodes (the largest possible number of levels).
-    pub nodes: usize,
     /// The temperatures of the canonical tables (configured, or the default from the levels).
     pub temperature_range: TemperatureRange,
     /// Bound on the share of Z of the omitted levels at the highest temperature.
@@ -547,9 +591,12 @@ impl SolvedSpectrum {
     pub fn truncation(&self) -> Truncation {
         Truncation {
             requested_levels: self.requested,
-            computed_levels: self.spectrum.levels.len(),
-            cutoff: self.spectrum.report.sturm_cutoff,
-            max_omitted: self.nodes - self.spectrum.levels.len(),
+            computed_levels: self.spectrum.len(),
+            cutoff: self.spectrum.cutoff(),
+            max_omitted: self
+                .spectrum
+                .omitted_at_cutoff(self.temperature_range.to)
+                .ceil() as usize,
             max_temperature: self.temperature_range.to,
             bound: self.bound,
             tolerance: self.tolerance,
@@ -557,26 +604,44 @@ impl SolvedSpectrum {
     }
 }
 
-/// Stage 1 for case `case`: solves the requested levels and extends them (once) until the omitted levels carry
+/// Stage 1 for case `case`: solves the requested levels (the slab's k lowest, or the k lowest
+/// (n, l) levels over every channel) and extends them (once) until the omitted levels carry
 /// at most `analysis.truncation_tolerance` of Z at the highest temperature, or refuses.
 pub fn solve_spectrum(
     case: &str,
-    problem: &Problem,
+    problem: &CaseProblem,
     analysis: &AnalysisConfig,
     plan: &plan::CasePlan,
     budget: &Budget,
 ) -> Result<SolvedSpectrum, StudyError> {
     let name = CaseName(case);
+    let requested = match problem {
+        CaseProblem::Slab(p) => p.levels,
+        CaseProblem::Radial(_) => plan.levels,
+    };
     // The default temperature range starts from the first excitation energy: with one level
     // requested, the second is solved too (the canonical sums need it anyway).
     let solved_levels = if analysis.temperatures.is_none() {
-        problem.levels.max(2).min(plan.nodes)
+        requested.max(2).min(plan.nodes)
     } else {
-        problem.levels
+        requested
     };
-    let spec = problem
-        .spectrum_with_levels(solved_levels)
-        .map_err(|e| name.spectrum(e))?;
+    let (spec, diagnostics) = match problem {
+        CaseProblem::Slab(p) => {
+            let spec = p
+                .spectrum_with_levels(solved_levels)
+                .map_err(|e| name.spectrum(e))?;
+            // Warnings concern the requested levels; levels added below only carry the tail.
+            let warnings = spec.warnings.clone();
+            (CaseSpectrum::Slab(spec), warnings)
+        }
+        CaseProblem::Radial(p) => {
+            let spec = p
+                .spectrum(Selection::Lowest(solved_levels), None)
+                .map_err(|e| name.unsupported(crate::pipeline::error_chain(&e)))?;
+            (CaseSpectrum::Radial(spec), Vec::new())
+        }
+    };
     let temperature_range = analysis.temperatures.unwrap_or_else(|| {
         let (from, to) = default_temperatures(&spec.energies());
         TemperatureRange {
@@ -586,18 +651,21 @@ pub fn solve_spectrum(
         }
     });
     let mut solved = SolvedSpectrum {
-        requested: problem.levels,
-        nodes: spec.grid.interior_len(),
+        requested,
         temperature_range,
         bound: 0.0,
         tolerance: analysis.truncation_tolerance,
-        // Warnings concern the requested levels; levels added below only carry the tail.
-        diagnostics: spec.warnings.clone(),
+        diagnostics,
         spectrum: spec,
     };
     solved.bound = truncation_of(name, &solved)?;
     if solved.bound > solved.tolerance {
-        extend_for_truncation(name, problem, plan, budget, &mut solved)?;
+        match problem {
+            CaseProblem::Slab(p) => extend_for_truncation(name, p, plan, budget, &mut solved)?,
+            CaseProblem::Radial(p) => {
+                extend_radial_for_truncation(name, p, plan, budget, &mut solved)?
+            }
+        }
     }
     let t_max = solved.temperature_range.to;
     if solved.bound > solved.tolerance {
@@ -606,7 +674,7 @@ pub fn solve_spectrum(
             solved.bound, solved.tolerance
         )));
     }
-    if solved.spectrum.levels.len() > solved.requested {
+    if solved.spectrum.len() > solved.requested {
         // On purpose, and the canonical sums are then correct to the tolerance: a note.
         solved.diagnostics.push(
             Diagnostic::note(
@@ -614,12 +682,12 @@ pub fn solve_spectrum(
                 format!(
                     "the spectrum was extended from {} to {} levels so that omitted levels carry at most {:.1e} of Z at T = {t_max:.4e} Ha",
                     solved.requested,
-                    solved.spectrum.levels.len(),
+                    solved.spectrum.len(),
                     solved.bound
                 ),
             )
             .with("requested_levels", solved.requested as f64)
-            .with("computed_levels", solved.spectrum.levels.len() as f64)
+            .with("computed_levels", solved.spectrum.len() as f64)
             .with("bound", solved.bound)
             .with("max_temperature", t_max),
         );
@@ -630,15 +698,10 @@ pub fn solve_spectrum(
 /// The truncation bound of `solved`'s spectrum at its highest temperature.
 fn truncation_of(name: CaseName<'_>, solved: &SolvedSpectrum) -> Result<f64, StudyError> {
     let s = &solved.spectrum;
-    let states =
-        StateList::single_particle(s.energies(), s.kinetic()).map_err(|e| name.thermo(e))?;
-    truncation_bound(
-        &states,
-        s.report.sturm_cutoff,
-        (solved.nodes - s.levels.len()) as f64,
-        solved.temperature_range.to,
-    )
-    .map_err(|e| name.thermo(e))
+    let states = s.state_list().map_err(|e| name.thermo(e))?;
+    let t_max = solved.temperature_range.to;
+    truncation_bound(&states, s.cutoff(), s.omitted_at_cutoff(t_max), t_max)
+        .map_err(|e| name.thermo(e))
 }
 
 /// Solves every level below the cutoff the truncation bound asks for (once), or refuses with
@@ -650,12 +713,16 @@ fn extend_for_truncation(
     budget: &Budget,
     solved: &mut SolvedSpectrum,
 ) -> Result<(), StudyError> {
-    let (nodes, tolerance) = (solved.nodes, solved.tolerance);
+    let CaseSpectrum::Slab(spectrum) = &solved.spectrum else {
+        unreachable!("a slab problem has a slab spectrum");
+    };
+    let nodes = spectrum.grid.interior_len();
+    let tolerance = solved.tolerance;
     let t_max = solved.temperature_range.to;
     // Z' ≥ 1, so a cutoff with (N − k)·e^{−(E_c − E_0)/T} ≤ tol suffices.
-    let e0 = solved.spectrum.levels[0].energy;
+    let e0 = spectrum.levels[0].energy;
     let needed = e0 + t_max * ((nodes as f64).ln() - tolerance.ln());
-    let h = Hamiltonian::new(&problem.potential, &solved.spectrum.grid, problem.mass)
+    let h = Hamiltonian::new(&problem.potential, &spectrum.grid, problem.mass)
         .map_err(|e| name.spectrum(e.into()))?;
     let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(needed);
     let levels = (count + 1).min(nodes);
@@ -672,9 +739,9 @@ fn extend_for_truncation(
     let pieces = problem.potential.pieces().len();
     let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
     budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
-    solved.spectrum = spectrum::solve(
+    let extended = spectrum::solve(
         &problem.potential,
-        &solved.spectrum.grid,
+        &spectrum.grid,
         problem.mass,
         levels,
         &problem.options,
@@ -683,6 +750,53 @@ fn extend_for_truncation(
         SpectrumError::Unresolved { .. } => refuse(e.to_string()),
         other => name.spectrum(other),
     })?;
+    solved.spectrum = CaseSpectrum::Slab(extended);
+    solved.bound = truncation_of(name, solved)?;
+    Ok(())
+}
+
+/// The radial counterpart of [`extend_for_truncation`]: solves every (n, l) level below the
+/// lowest energy E_c = E_0 + xT (x = ln(1/tol), ln(1/tol) + 1, …) at which the omitted weight
+/// w(E_c) e^{−(E_c − E_0)/T} ≤ tolerance (Z′ ≥ 1; w grows only polynomially with E_c).
+fn extend_radial_for_truncation(
+    name: CaseName<'_>,
+    problem: &RadialProblem,
+    plan: &plan::CasePlan,
+    budget: &Budget,
+    solved: &mut SolvedSpectrum,
+) -> Result<(), StudyError> {
+    let CaseSpectrum::Radial(spectrum) = &solved.spectrum else {
+        unreachable!("a radial problem has a radial spectrum");
+    };
+    let tolerance = solved.tolerance;
+    let t_max = solved.temperature_range.to;
+    let e0 = spectrum.levels[0].energy;
+    let mut x = -tolerance.ln();
+    let mut needed = e0 + x * t_max;
+    for _ in 0..100_000 {
+        needed = (e0 + x * t_max).max(spectrum.completeness.cap);
+        let share = spectrum.weight_above(needed, t_max) * (-(needed - e0) / t_max).exp();
+        if share <= tolerance {
+            break;
+        }
+        x += 1.0;
+    }
+    let refuse = |why: String| {
+        name.unsupported(format!(
+            "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha in every channel for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
+        ))
+    };
+    let failed = |e: crate::channels::ChannelError| refuse(crate::pipeline::error_chain(&e));
+    // The levels' amplitudes live on the radial grid: sized before they are solved.
+    let levels = problem.count_below(needed).map_err(failed)?;
+    let nodes = spectrum.grid.interior_len() + 1;
+    let pieces = problem.potential.pieces().len();
+    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
+    budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
+    let extended = problem
+        .spectrum(Selection::Below(needed), None)
+        .map_err(failed)?;
+    solved.spectrum = CaseSpectrum::Radial(extended);
     solved.bound = truncation_of(name, solved)?;
     Ok(())
 }
@@ -713,8 +827,7 @@ pub fn one_particle(
     let name = CaseName(case);
     let spec = &solved.spectrum;
     let energies = spec.energies();
-    let states =
-        StateList::single_particle(energies.clone(), spec.kinetic()).map_err(|e| name.thermo(e))?;
+    let states = spec.state_list().map_err(|e| name.thermo(e))?;
     let levels = level_rows(spec, &states, thermo.difference);
     let canonical = canonical_curve(&states, &thermo.temperatures).map_err(|e| name.thermo(e))?;
     // The energy grid covers the requested levels (not the extension for the canonical tail).
@@ -811,26 +924,51 @@ fn one_particle_points(
 }
 
 /// One [`LevelRow`] per level of `spec` (whose states are `states`).
-fn level_rows(spec: &Spectrum, states: &StateList, difference: Difference) -> Vec<LevelRow> {
+fn level_rows(spec: &CaseSpectrum, states: &StateList, difference: Difference) -> Vec<LevelRow> {
     let t_kinetic = kinetic_temperature(states);
     let entropy = hertz_entropy(states);
     let t_micro = per_state_microcanonical_temperature(states, difference);
-    spec.levels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| LevelRow {
-            n: l.n,
-            energy: l.energy,
-            kinetic: l.kinetic,
-            potential: l.potential,
-            t_kinetic: t_kinetic[i],
-            entropy: entropy[i],
-            t_micro: t_micro[i],
-            piece_probability: l.piece_probability.clone(),
-            residual: l.residual,
-            discretization_error: l.discretization_error,
-        })
-        .collect()
+    let thermo = |i: usize| (t_kinetic[i], entropy[i], t_micro[i]);
+    match spec {
+        CaseSpectrum::Slab(s) => s
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LevelRow {
+                n: l.n,
+                channel: None,
+                degeneracy: 1,
+                energy: l.energy,
+                kinetic: l.kinetic,
+                potential: l.potential,
+                t_kinetic: thermo(i).0,
+                entropy: thermo(i).1,
+                t_micro: thermo(i).2,
+                piece_probability: l.piece_probability.clone(),
+                residual: l.residual,
+                discretization_error: l.discretization_error,
+            })
+            .collect(),
+        CaseSpectrum::Radial(r) => r
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LevelRow {
+                n: l.n,
+                channel: Some(l.channel),
+                degeneracy: l.degeneracy,
+                energy: l.energy,
+                kinetic: l.kinetic,
+                potential: l.potential,
+                t_kinetic: thermo(i).0,
+                entropy: thermo(i).1,
+                t_micro: thermo(i).2,
+                piece_probability: Vec::new(),
+                residual: l.residual,
+                discretization_error: f64::NAN,
+            })
+            .collect(),
+    }
 }
 
 /// The warning for a configured energy grid that lies entirely outside the computed levels.

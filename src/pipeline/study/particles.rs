@@ -11,7 +11,8 @@
 //! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
 use super::timing::StageTimes;
-use super::{CaseName, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
+use super::{CaseName, CaseSpectrum, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
+use crate::channels::{RadialProblem, RadialSpectrum, Selection};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
 use crate::eigen::SolverOptions;
@@ -116,13 +117,21 @@ pub struct ParticleResult {
 /// Largest number of grid energies at which T^(C)(E) of the N-fermion gas is tabulated.
 pub const CANONICAL_POINTS: usize = 400;
 
+/// How an [`OrbitalSource`] solves more levels: the slab's Hamiltonian, or the channels.
+enum LevelSolver<'a> {
+    Slab {
+        potential: &'a Potential,
+        mass: f64,
+        options: SolverOptions,
+    },
+    Radial(&'a RadialProblem),
+}
+
 /// The orbitals for the N-particle states: the computed spectrum, extended (once, by a Sturm
 /// count) when some state below E_max could occupy a level above it.
 pub struct OrbitalSource<'a> {
-    potential: &'a Potential,
-    mass: f64,
-    spectrum: Spectrum,
-    options: SolverOptions,
+    solver: LevelSolver<'a>,
+    spectrum: CaseSpectrum,
     /// What an extension may allocate, and how the grid follows its spacing (for the message).
     budget: Option<(Budget, GridSize)>,
 }
@@ -131,10 +140,22 @@ impl<'a> OrbitalSource<'a> {
     /// Starts from an already computed spectrum of `potential` for a particle of mass `mass`.
     pub fn new(potential: &'a Potential, mass: f64, spectrum: Spectrum) -> Self {
         Self {
-            potential,
-            mass,
-            spectrum,
-            options: SolverOptions::default(),
+            solver: LevelSolver::Slab {
+                potential,
+                mass,
+                options: SolverOptions::default(),
+            },
+            spectrum: CaseSpectrum::Slab(spectrum),
+            budget: None,
+        }
+    }
+
+    /// Starts from already computed levels of a sphere or cylinder: each level of degeneracy g
+    /// is g orbitals.
+    pub fn radial(problem: &'a RadialProblem, spectrum: RadialSpectrum) -> Self {
+        Self {
+            solver: LevelSolver::Radial(problem),
+            spectrum: CaseSpectrum::Radial(spectrum),
             budget: None,
         }
     }
@@ -146,22 +167,13 @@ impl<'a> OrbitalSource<'a> {
         self
     }
 
-    /// The current spectrum.
-    pub fn spectrum(&self) -> &Spectrum {
+    /// The current levels.
+    pub fn spectrum(&self) -> &CaseSpectrum {
         &self.spectrum
     }
 
     /// Makes sure every level below `energy` (Hartree) is computed.
     fn extend_to(&mut self, energy: f64, case: &str) -> Result<(), StudyError> {
-        let nodes = self.spectrum.grid.interior_len();
-        let h = Hamiltonian::new(self.potential, &self.spectrum.grid, self.mass).map_err(|e| {
-            StudyError::Spectrum {
-                case: case.to_string(),
-                error: e.into(),
-            }
-        })?;
-        let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(energy);
-        let levels = count + 1;
         let refuse = |why: String| {
             StudyError::Unsupported {
             case: case.to_string(),
@@ -170,27 +182,64 @@ impl<'a> OrbitalSource<'a> {
             ),
         }
         };
+        let (potential, mass, options) = match &self.solver {
+            LevelSolver::Slab {
+                potential,
+                mass,
+                options,
+            } => (*potential, *mass, options),
+            LevelSolver::Radial(problem) => {
+                // Every level below `energy` and the next one above it (the enumeration needs
+                // an orbital beyond the energy it asks for, as the slab's count + 1 levels).
+                let failed =
+                    |e: crate::channels::ChannelError| refuse(crate::pipeline::error_chain(&e));
+                let below = problem.count_below(energy).map_err(failed)?;
+                if below < self.spectrum.len() {
+                    return Ok(());
+                }
+                if let Some((budget, grid)) = &self.budget {
+                    let nodes = self.spectrum.grid().interior_len() + 1;
+                    let pieces = problem.potential.pieces().len();
+                    let unit = resources::spectrum_estimate(
+                        nodes,
+                        below + 1,
+                        pieces,
+                        *grid,
+                        "solve.levels",
+                    );
+                    budget.admit(&unit).map_err(|e| refuse(e.to_string()))?;
+                }
+                let more = problem
+                    .spectrum(Selection::Lowest(below + 1), None)
+                    .map_err(failed)?;
+                self.spectrum = CaseSpectrum::Radial(more);
+                return Ok(());
+            }
+        };
+        let grid = self.spectrum.grid();
+        let nodes = grid.interior_len();
+        let h = Hamiltonian::new(potential, grid, mass).map_err(|e| StudyError::Spectrum {
+            case: case.to_string(),
+            error: e.into(),
+        })?;
+        let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(energy);
+        let levels = count + 1;
         if levels > nodes {
             return Err(refuse(format!(
                 "that is {count} levels but the grid has only {nodes} nodes"
             )));
         }
-        if levels <= self.spectrum.levels.len() {
+        if levels <= self.spectrum.len() {
             return Ok(());
         }
         if let Some((budget, grid)) = &self.budget {
-            let pieces = self.potential.pieces().len();
+            let pieces = potential.pieces().len();
             let unit = resources::spectrum_estimate(nodes, levels, pieces, *grid, "solve.levels");
             budget.admit(&unit).map_err(|e| refuse(e.to_string()))?;
         }
-        self.spectrum = spectrum::solve(
-            self.potential,
-            &self.spectrum.grid,
-            self.mass,
-            levels,
-            &self.options,
-        )
-        .map_err(|e| refuse(e.to_string()))?;
+        let solved = spectrum::solve(potential, grid, mass, levels, options)
+            .map_err(|e| refuse(e.to_string()))?;
+        self.spectrum = CaseSpectrum::Slab(solved);
         Ok(())
     }
 }
@@ -221,7 +270,7 @@ fn with_orbitals<T>(
         message: many_body_message(e, particles),
     };
     for _ in 0..3 {
-        let orbitals = Orbitals::from_spectrum(&source.spectrum).map_err(many)?;
+        let orbitals = source.spectrum.orbitals().map_err(many)?;
         match f(&orbitals) {
             Err(ManyBodyError::NeedMoreOrbitals { needed_energy, .. }) => {
                 // A little above the needed energy so that the next try certainly covers it.
@@ -646,15 +695,18 @@ fn fermion_canonical(
 ) -> Result<(Vec<CanonicalPoint>, f64), StudyError> {
     let thermo = settings.thermo;
     let spectrum = source.spectrum();
-    let orbital_energy = spectrum.energies();
-    let nodes = spectrum.grid.interior_len();
+    let orbital_energy = spectrum
+        .orbitals()
+        .map_err(|e| name.unsupported(e.to_string()))?
+        .energy()
+        .to_vec();
     let gas = FermionGas::new(orbital_energy.clone(), n, settings.config.spin.capacity())
         .map_err(|e| name.thermo(e))?;
-    let omitted = (nodes - orbital_energy.len()) as f64;
-    let cutoff = spectrum.report.sturm_cutoff;
+    let cutoff = spectrum.cutoff();
     let mut temperatures = Vec::new();
     let mut bound = 0.0_f64;
     for &t in &thermo.temperatures {
+        let omitted = spectrum.omitted_orbitals(t, n);
         let b = fermion_truncation_bound(&gas, cutoff, omitted, t).map_err(|e| name.thermo(e))?;
         if b > thermo.truncation_tolerance {
             diagnostics.push(
