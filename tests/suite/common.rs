@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// (a leftover of an earlier process with the same pid is removed). Not created.
 pub fn scratch(tag: &str) -> PathBuf {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(remove_scratch_of_ended_runs);
     let dir = std::env::temp_dir().join(format!(
         "confine-test-{}-{}-{tag}",
         std::process::id(),
@@ -14,6 +16,30 @@ pub fn scratch(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// The scratch directories are left in place for inspection after a failure; the next run
+/// removes those of test processes that have ended (Linux: no /proc/<pid>), so they do not
+/// pile up in the temp dir. Elsewhere nothing is removed.
+fn remove_scratch_of_ended_runs() {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("confine-test-")) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A fresh, created scratch directory (see [`scratch`]).
