@@ -190,14 +190,7 @@ fn run_radial_validate(
     let base = problem
         .spectrum(Selection::Lowest(levels), None)
         .with_context(context)?;
-    let mut channels: Vec<(usize, usize)> = Vec::new();
-    for level in &base.levels {
-        match channels.iter_mut().find(|c| c.0 == level.channel) {
-            Some(c) => c.1 += 1,
-            None => channels.push((level.channel, 1)),
-        }
-    }
-    channels.sort();
+    let channels = base.channel_counts();
     let checks = validate_radial(problem, &channels, refinements).with_context(context)?;
     if target.json {
         return Ok(serde_json::to_string_pretty(&checks)? + "\n");
@@ -455,12 +448,21 @@ pub(crate) fn run_converge(
 ) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
-    let problem = target.problem(&cfg)?;
-    let estimate = plan::refinements_estimate(&problem, refinements, 3)
-        .with_context(|| format!("{}: convergence study", path.display()))?;
-    target.check_memory(&cfg, &estimate)?;
-    let c = confine::checks::converge::self_convergence(&problem, refinements)
-        .with_context(|| format!("{}: convergence study", path.display()))?;
+    let context = || format!("{}: convergence study", path.display());
+    let c = if let Some(radial) = cfg.radial_problem()? {
+        let levels = target.levels.unwrap_or(cfg.solve.levels);
+        if levels == 0 {
+            bail!("--levels must be at least 1");
+        }
+        confine::checks::converge::radial_convergence(&radial, levels, refinements)
+            .with_context(context)?
+    } else {
+        let problem = target.problem(&cfg)?;
+        let estimate =
+            plan::refinements_estimate(&problem, refinements, 3).with_context(context)?;
+        target.check_memory(&cfg, &estimate)?;
+        confine::checks::converge::self_convergence(&problem, refinements).with_context(context)?
+    };
     print_diagnostics(&c.warnings, verbosity);
     if json {
         return Ok(serde_json::to_string_pretty(&c)? + "\n");
