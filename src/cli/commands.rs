@@ -474,13 +474,13 @@ pub(crate) fn run_converge(
     .to_string())
 }
 
-/// `confine matrix`: the assembled Hamiltonian of a case (or a two-electron sector) as Matrix
-/// Market, with its grid table.
+/// `confine matrix`: the assembled Hamiltonian of a case (a two-electron sector, or a sphere's or
+/// cylinder's channel) as Matrix Market, with its grid table.
 pub(crate) fn run_matrix(
     config_path: &std::path::Path,
     out: &std::path::Path,
     case: Option<&str>,
-    (two_electron, eps_r): (Option<crate::TwoElectronSector>, Option<f64>),
+    (two_electron, eps_r, channel): (Option<crate::TwoElectronSector>, Option<f64>, Option<usize>),
     memory_limit: Option<&str>,
 ) -> Result<String> {
     use confine::physics::coulomb::Exchange;
@@ -488,7 +488,7 @@ pub(crate) fn run_matrix(
     let mut study = config::load_study(config_path)?;
     apply_memory_limit(&mut study, memory_limit)?;
     let choice = match two_electron {
-        None => MatrixChoice::OneParticle,
+        None => channel.map_or(MatrixChoice::OneParticle, MatrixChoice::Channel),
         Some(sector) => MatrixChoice::TwoElectron {
             exchange: match sector {
                 crate::TwoElectronSector::Singlet => Exchange::Symmetric,

@@ -209,7 +209,7 @@ fn assembly_stays_within_its_memory_estimate() {
         let (assembled, peak) = crate::memory::peak_bytes(|| assemble(s, None, choice).unwrap());
         let d = assembled.matrix.rows() as u64;
         let bound = match choice {
-            MatrixChoice::OneParticle => d * ONE_PARTICLE_BYTES_PER_NODE,
+            MatrixChoice::OneParticle | MatrixChoice::Channel(_) => d * ONE_PARTICLE_BYTES_PER_NODE,
             MatrixChoice::TwoElectron { .. } => {
                 // D = N(N + 1)/2 in the singlet sector.
                 let nodes = (((8 * d + 1) as f64).sqrt() as u64 - 1) / 2;
