@@ -454,6 +454,11 @@ pub(crate) fn run_converge(
         if levels == 0 {
             bail!("--levels must be at least 1");
         }
+        // One channel at a time, sized by the profile on [−R, R] (an upper bound).
+        let mut sizing = cfg.sizing_problem()?;
+        sizing.levels = levels;
+        let estimate = plan::refinements_estimate(&sizing, refinements, 3).with_context(context)?;
+        target.check_memory(&cfg, &estimate)?;
         confine::checks::converge::radial_convergence(&radial, levels, refinements)
             .with_context(context)?
     } else {

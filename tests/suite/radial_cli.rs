@@ -251,6 +251,13 @@ fn converge_runs_on_spheres_and_cylinders_with_channel_and_degeneracy() {
             assert_eq!(level["energy"]["values"].as_array().unwrap().len(), 4);
         }
     }
+    // The slab's guards: too few grids, and nested grids beyond the memory limit.
+    let sphere = "configs/geometry/sphere_paper.toml";
+    let o = confine(&["converge", sphere, "--refinements", "2"]);
+    assert_clean_failure(&o, &["refinements >= 3"]);
+    let o = confine(&["converge", sphere, "--memory-limit", "1 KiB"]);
+    assert_clean_failure(&o, &["--refinements", "--memory-limit 1 KiB"]);
+    assert!(o.stdout.is_empty());
     let o = confine(&["converge", "configs/paper.toml", "--levels", "3", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

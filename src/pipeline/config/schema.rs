@@ -487,6 +487,17 @@ impl Config {
         self.profile_problem()
     }
 
+    /// The problem that sizes a config's work (memory estimates): the slab's problem, or for a
+    /// sphere or cylinder its profile on [−R, R], whose grid has about twice the nodes of the
+    /// radial one — an upper bound for one channel's amplitudes.
+    pub fn sizing_problem(&self) -> Result<Problem, ConfigError> {
+        if self.system.geometry.is_radial() {
+            self.profile_problem()
+        } else {
+            self.problem()
+        }
+    }
+
     /// The problem of the profile as written on [−L, L], whatever the geometry (the parser's
     /// checks of the potential and of the scales of H use it).
     pub(crate) fn profile_problem(&self) -> Result<Problem, ConfigError> {
