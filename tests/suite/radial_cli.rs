@@ -319,6 +319,24 @@ fn matrix_of_a_channel_has_the_spectrum_of_that_channel() {
         let r0: f64 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
         assert_eq!(r0, first_r, "{name} channel {channel}: first row");
 
+        // Bit for bit the matrix the library's channel solve uses.
+        let cfg = confine::pipeline::config::load_study(&config)
+            .unwrap()
+            .cases[0]
+            .config
+            .clone();
+        let radial = cfg.radial_problem().unwrap().unwrap();
+        let h = radial
+            .hamiltonian(&radial.grid().unwrap(), channel)
+            .unwrap()
+            .to_csmat();
+        let back: sprs::CsMat<f64> = sprs::io::read_matrix_market::<f64, usize, _>(&out)
+            .unwrap()
+            .to_csr();
+        let bits = |m: &sprs::CsMat<f64>| -> Vec<(usize, usize, u64)> {
+            m.iter().map(|(v, (i, j))| (i, j, v.to_bits())).collect()
+        };
+        assert_eq!(bits(&back), bits(&h), "{name} channel {channel}");
         let eigen = dense_eigenvalues(&out);
         assert_eq!(eigen.len(), rows.len());
         let o = confine(&[
