@@ -87,7 +87,7 @@ pub struct Convergence {
 
 /// The order, Richardson estimate and error estimate of `values` on nested grids, coarsest
 /// first (at least 3).
-pub(crate) fn sequence(values: Vec<f64>) -> Sequence {
+fn sequence(values: Vec<f64>) -> Sequence {
     let r = values.len();
     let d1 = values[r - 3] - values[r - 2];
     let d2 = values[r - 2] - values[r - 1];
@@ -228,10 +228,12 @@ pub fn radial_convergence(
     let levels = chosen
         .levels
         .iter()
-        .map(|level| {
-            let at = channels.iter().position(|c| c.0 == level.channel);
-            let (e, k) = std::mem::take(&mut values[at.expect("a solved channel")][level.n]);
-            level_convergence(level.n, Some((level.channel, level.degeneracy)), e, k)
+        .filter_map(|level| {
+            // Every level's channel is one of `channels` (they are counted from the levels).
+            let at = channels.iter().position(|c| c.0 == level.channel)?;
+            let (e, k) = std::mem::take(&mut values[at][level.n]);
+            let channel = Some((level.channel, level.degeneracy));
+            Some(level_convergence(level.n, channel, e, k))
         })
         .collect();
     Ok(finish(grids, levels, Vec::new()))
