@@ -473,13 +473,13 @@ impl Config {
     /// solver options.
     pub fn problem(&self) -> Result<Problem, ConfigError> {
         if self.system.geometry.is_radial() {
-            // Every slab-only path (run, converge, matrix, sweeps) stops here, before any output.
+            // Every slab-only path stops here, before any output.
             return Err(self.invalid(
                 "system.geometry",
                 format!(
-                    "= \"{}\" is solved by `confine run`, `confine spectrum` and `confine \
-                     validate` (and the library's channels::RadialProblem); this command takes \
-                     only the slab (geometry = \"slab\" or no geometry)",
+                    "= \"{}\" is solved by `confine run`, `spectrum`, `validate`, `converge` \
+                     and `matrix --channel L` (and the library's channels::RadialProblem); this \
+                     command takes only the slab (geometry = \"slab\" or no geometry)",
                     self.system.geometry.name()
                 ),
             ));
