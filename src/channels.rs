@@ -164,6 +164,20 @@ impl RadialSpectrum {
         self.levels.iter().map(|l| l.degeneracy).collect()
     }
 
+    /// The channels of the levels, ascending, each with how many of the levels it holds: level
+    /// (n, l) of the list is the n-th of channel l, n < its count.
+    pub fn channel_counts(&self) -> Vec<(usize, usize)> {
+        let mut channels: Vec<(usize, usize)> = Vec::new();
+        for level in &self.levels {
+            match channels.iter_mut().find(|c| c.0 == level.channel) {
+                Some(c) => c.1 += 1,
+                None => channels.push((level.channel, 1)),
+            }
+        }
+        channels.sort();
+        channels
+    }
+
     /// Spatial dimension d of the kinetic temperature (2/d) K: 3 (sphere) or 2 (cylinder).
     pub fn dimension(&self) -> u8 {
         self.geometry.dimension()

@@ -120,6 +120,10 @@ enum Command {
     /// function: psi_j = phi_j / sqrt(w_j), w = the dual_width column of the grid table.
     /// Two electrons: one exchange sector of the [coulomb] grid-check Hamiltonian in the
     /// orthonormal pair basis (rows = the (a, b) pairs of the table).
+    /// Sphere or cylinder: one angular channel (--channel L, required), the symmetric
+    /// tridiagonal radial H~; a unit eigenvector phi gives phi_j / sqrt(W_j) = u(r) = r R(r)
+    /// for the sphere and R(r) for the cylinder (W = the weight column; there phi_j /
+    /// sqrt(dual width) ~ sqrt(r) R(r)). The .mtx header repeats this.
     Matrix {
         /// The TOML config file.
         config: PathBuf,
@@ -135,6 +139,9 @@ enum Command {
         /// With --two-electron: which of coulomb.eps_r (needed when it lists several).
         #[arg(long, value_name = "EPS_R", requires = "two_electron")]
         eps_r: Option<f64>,
+        /// Sphere or cylinder (required there): the angular channel L to write (l, or |m|).
+        #[arg(long, value_name = "L", conflicts_with = "two_electron")]
+        channel: Option<usize>,
         /// Largest memory the assembly may use, e.g. "4 GiB" (overrides [resources]
         /// memory_limit).
         #[arg(long, value_name = "SIZE")]
@@ -205,12 +212,13 @@ fn main() -> ExitCode {
             case,
             two_electron,
             eps_r,
+            channel,
             memory_limit,
         } => run_matrix(
             &config,
             &out,
             case.as_deref(),
-            (two_electron, eps_r),
+            (two_electron, eps_r, channel),
             memory_limit.as_deref(),
         ),
         Command::Validate {

@@ -7,8 +7,14 @@
 //! finest pair, E_R = (4E_fine − E_coarse)/3, removes the h² term; the difference between that
 //! estimate and the one from the pair before it estimates the error of E_R. Levels whose order
 //! is far from 2 are flagged: a feature of V (a narrow piece, a kink) is not resolved yet.
+//!
+//! A sphere or cylinder ([`radial_convergence`]) is measured the same way, channel by channel: a
+//! level is identified across the grids by its channel l (or |m|) and its radial number n (its
+//! node count), not by its rank in the list merged over channels, which can change between grids
+//! when two channels' levels nearly cross.
 
-use crate::checks::refinement::{observed_order, richardson, solve_nested};
+use crate::channels::{ChannelError, RadialProblem, Selection};
+use crate::checks::refinement::{check_finest_grid, observed_order, richardson, solve_nested};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::model::grid::{GridError, GridSummary};
 use crate::model::problem::Problem;
@@ -28,6 +34,9 @@ pub enum ConvergeError {
     /// A spectrum failed.
     #[error(transparent)]
     Spectrum(#[from] SpectrumError),
+    /// A channel of a sphere or cylinder could not be solved.
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
     /// Fewer than three grids: no order can be measured without an exact solution.
     #[error("a self-convergence study needs at least 3 grids (refinements >= 3), got {0}")]
     TooFewGrids(usize),
@@ -49,8 +58,14 @@ pub struct Sequence {
 /// Self-convergence of one level.
 #[derive(Debug, Clone, Serialize)]
 pub struct LevelConvergence {
-    /// Level index.
+    /// Level index (slab); radial quantum number within its channel (sphere, cylinder).
     pub n: usize,
+    /// Sphere or cylinder: the angular channel, l or |m| (absent for the slab).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l: Option<usize>,
+    /// Sphere or cylinder: orbital degeneracy, spin not included (absent for the slab).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degeneracy: Option<u64>,
     /// E_n along the sequence.
     pub energy: Sequence,
     /// ⟨K⟩_n along the sequence.
@@ -70,6 +85,8 @@ pub struct Convergence {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The order, Richardson estimate and error estimate of `values` on nested grids, coarsest
+/// first (at least 3).
 fn sequence(values: Vec<f64>) -> Sequence {
     let r = values.len();
     let d1 = values[r - 3] - values[r - 2];
@@ -114,27 +131,50 @@ pub fn self_convergence(
         }
         grids.push(grid.summary());
     })?;
-    let levels: Vec<LevelConvergence> = energies
+    let levels = energies
         .into_iter()
         .zip(kinetic)
         .enumerate()
-        .map(|(n, (e, k))| {
-            let energy = sequence(e);
-            let flagged = energy
-                .observed_order
-                .is_some_and(|p| (p - 2.0).abs() > ORDER_TOLERANCE);
-            LevelConvergence {
-                n,
-                energy,
-                kinetic: sequence(k),
-                flagged,
-            }
-        })
+        .map(|(n, (e, k))| level_convergence(n, None, e, k))
         .collect();
+    Ok(finish(grids, levels, warnings))
+}
+
+/// One level's sequences, flagged when its order is far from 2; `channel` is (l, degeneracy)
+/// for a sphere or cylinder.
+fn level_convergence(
+    n: usize,
+    channel: Option<(usize, u64)>,
+    energies: Vec<f64>,
+    kinetic: Vec<f64>,
+) -> LevelConvergence {
+    let energy = sequence(energies);
+    let flagged = energy
+        .observed_order
+        .is_some_and(|p| (p - 2.0).abs() > ORDER_TOLERANCE);
+    LevelConvergence {
+        n,
+        l: channel.map(|c| c.0),
+        degeneracy: channel.map(|c| c.1),
+        energy,
+        kinetic: sequence(kinetic),
+        flagged,
+    }
+}
+
+/// The study of `levels` on `grids`, with a warning naming the flagged levels.
+fn finish(
+    grids: Vec<GridSummary>,
+    levels: Vec<LevelConvergence>,
+    mut warnings: Vec<Diagnostic>,
+) -> Convergence {
     let flagged: Vec<String> = levels
         .iter()
         .filter(|l| l.flagged)
-        .map(|l| l.n.to_string())
+        .map(|l| match l.l {
+            None => l.n.to_string(),
+            Some(c) => format!("(n = {}, l = {c})", l.n),
+        })
         .collect();
     if !flagged.is_empty() {
         warnings.push(
@@ -145,11 +185,58 @@ pub fn self_convergence(
             .with("levels", flagged.len() as f64),
         );
     }
-    Ok(Convergence {
+    Convergence {
         grids,
         levels,
         warnings,
-    })
+    }
+}
+
+/// Self-convergence of the `levels` lowest (n, l) levels of a sphere or cylinder on
+/// `refinements` nested radial grids starting from its spacing (bohr). The levels are chosen
+/// on the coarsest grid (over every channel, as [`RadialProblem::spectrum`] chooses them); each
+/// channel is then solved alone on every grid, so that level (n, l) is the n-th of channel l on
+/// every grid. Levels are listed in the coarsest grid's energy order.
+pub fn radial_convergence(
+    problem: &RadialProblem,
+    levels: usize,
+    refinements: usize,
+) -> Result<Convergence, ConvergeError> {
+    if refinements < 3 {
+        return Err(ConvergeError::TooFewGrids(refinements));
+    }
+    let base = problem.grid()?;
+    check_finest_grid(&base, refinements)?;
+    let chosen = problem.spectrum(Selection::Lowest(levels), None)?;
+    let channels = chosen.channel_counts();
+    // Per channel, per level: E and ⟨K⟩ on every grid.
+    let mut values: Vec<Vec<(Vec<f64>, Vec<f64>)>> = channels
+        .iter()
+        .map(|&(_, k)| vec![(Vec::new(), Vec::new()); k])
+        .collect();
+    let mut grids = Vec::with_capacity(refinements);
+    for r in 0..refinements {
+        let grid = base.refined(1 << r);
+        for (&(channel, k), out) in channels.iter().zip(&mut values) {
+            for (level, (e, kin)) in problem.channel_levels(&grid, channel, k)?.iter().zip(out) {
+                e.push(level.energy);
+                kin.push(level.kinetic);
+            }
+        }
+        grids.push(grid.summary());
+    }
+    let levels = chosen
+        .levels
+        .iter()
+        .filter_map(|level| {
+            // Every level's channel is one of `channels` (they are counted from the levels).
+            let at = channels.iter().position(|c| c.0 == level.channel)?;
+            let (e, k) = std::mem::take(&mut values[at][level.n]);
+            let channel = Some((level.channel, level.degeneracy));
+            Some(level_convergence(level.n, channel, e, k))
+        })
+        .collect();
+    Ok(finish(grids, levels, Vec::new()))
 }
 
 #[cfg(test)]

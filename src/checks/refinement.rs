@@ -24,7 +24,7 @@ pub fn richardson(coarse: f64, fine: f64) -> f64 {
 /// Refuses nested grids whose finest one (h/2^(r−1)) would exceed
 /// [`crate::model::grid::MAX_NODES`], before any of them is built (and before 2^(r−1) can
 /// overflow).
-fn check_finest_grid(base: &Grid, refinements: usize) -> Result<(), GridError> {
+pub(crate) fn check_finest_grid(base: &Grid, refinements: usize) -> Result<(), GridError> {
     let finest =
         crate::resources::refined_nodes(base.interior_len(), refinements.saturating_sub(1));
     if finest > crate::model::grid::MAX_NODES as f64 {

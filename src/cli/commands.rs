@@ -190,14 +190,7 @@ fn run_radial_validate(
     let base = problem
         .spectrum(Selection::Lowest(levels), None)
         .with_context(context)?;
-    let mut channels: Vec<(usize, usize)> = Vec::new();
-    for level in &base.levels {
-        match channels.iter_mut().find(|c| c.0 == level.channel) {
-            Some(c) => c.1 += 1,
-            None => channels.push((level.channel, 1)),
-        }
-    }
-    channels.sort();
+    let channels = base.channel_counts();
     let checks = validate_radial(problem, &channels, refinements).with_context(context)?;
     if target.json {
         return Ok(serde_json::to_string_pretty(&checks)? + "\n");
@@ -455,12 +448,26 @@ pub(crate) fn run_converge(
 ) -> Result<String> {
     let (path, json) = (target.config.as_path(), target.json);
     let cfg = target.load()?;
-    let problem = target.problem(&cfg)?;
-    let estimate = plan::refinements_estimate(&problem, refinements, 3)
-        .with_context(|| format!("{}: convergence study", path.display()))?;
-    target.check_memory(&cfg, &estimate)?;
-    let c = confine::checks::converge::self_convergence(&problem, refinements)
-        .with_context(|| format!("{}: convergence study", path.display()))?;
+    let context = || format!("{}: convergence study", path.display());
+    let c = if let Some(radial) = cfg.radial_problem()? {
+        let levels = target.levels.unwrap_or(cfg.solve.levels);
+        if levels == 0 {
+            bail!("--levels must be at least 1");
+        }
+        // One channel at a time, sized by the profile on [−R, R] (an upper bound).
+        let mut sizing = cfg.sizing_problem()?;
+        sizing.levels = levels;
+        let estimate = plan::refinements_estimate(&sizing, refinements, 3).with_context(context)?;
+        target.check_memory(&cfg, &estimate)?;
+        confine::checks::converge::radial_convergence(&radial, levels, refinements)
+            .with_context(context)?
+    } else {
+        let problem = target.problem(&cfg)?;
+        let estimate =
+            plan::refinements_estimate(&problem, refinements, 3).with_context(context)?;
+        target.check_memory(&cfg, &estimate)?;
+        confine::checks::converge::self_convergence(&problem, refinements).with_context(context)?
+    };
     print_diagnostics(&c.warnings, verbosity);
     if json {
         return Ok(serde_json::to_string_pretty(&c)? + "\n");
@@ -472,13 +479,13 @@ pub(crate) fn run_converge(
     .to_string())
 }
 
-/// `confine matrix`: the assembled Hamiltonian of a case (or a two-electron sector) as Matrix
-/// Market, with its grid table.
+/// `confine matrix`: the assembled Hamiltonian of a case (a two-electron sector, or a sphere's or
+/// cylinder's channel) as Matrix Market, with its grid table.
 pub(crate) fn run_matrix(
     config_path: &std::path::Path,
     out: &std::path::Path,
     case: Option<&str>,
-    (two_electron, eps_r): (Option<crate::TwoElectronSector>, Option<f64>),
+    (two_electron, eps_r, channel): (Option<crate::TwoElectronSector>, Option<f64>, Option<usize>),
     memory_limit: Option<&str>,
 ) -> Result<String> {
     use confine::physics::coulomb::Exchange;
@@ -486,7 +493,7 @@ pub(crate) fn run_matrix(
     let mut study = config::load_study(config_path)?;
     apply_memory_limit(&mut study, memory_limit)?;
     let choice = match two_electron {
-        None => MatrixChoice::OneParticle,
+        None => channel.map_or(MatrixChoice::OneParticle, MatrixChoice::Channel),
         Some(sector) => MatrixChoice::TwoElectron {
             exchange: match sector {
                 crate::TwoElectronSector::Singlet => Exchange::Symmetric,

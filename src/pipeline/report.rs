@@ -252,9 +252,16 @@ impl fmt::Display for ConvergenceTable<'_> {
             c.grids[0].max_spacing,
             c.grids[c.grids.len() - 1].max_spacing
         )?;
+        // Sphere and cylinder levels carry their channel l (or |m|) and degeneracy g.
+        let radial = c.levels.iter().any(|l| l.l.is_some());
+        let channel_head = if radial {
+            format!("{:>4} {:>4} ", "l", "g")
+        } else {
+            String::new()
+        };
         writeln!(
             o,
-            "{:>4} {:>22} {:>6} {:>22} {:>10} {:>20} {:>6} {:>10}",
+            "{channel_head}{:>4} {:>22} {:>6} {:>22} {:>10} {:>20} {:>6} {:>10}",
             "n",
             "E finest (Ha)",
             "order",
@@ -266,6 +273,10 @@ impl fmt::Display for ConvergenceTable<'_> {
         )?;
         let order = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.3}"));
         for l in &c.levels {
+            if radial {
+                let g = l.degeneracy.unwrap_or(1);
+                write!(o, "{:>4} {:>4} ", l.l.unwrap_or(0), g)?;
+            }
             writeln!(
                 o,
                 "{:>4} {:>22.15e} {:>6} {:>22.15e} {:>10.2e} {:>20.13e} {:>6} {:>10.2e}{}",

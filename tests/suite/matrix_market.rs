@@ -205,11 +205,21 @@ fn assembly_stays_within_its_memory_estimate() {
         exchange: Exchange::Symmetric,
         eps_r: Some(1.0),
     };
-    for (s, choice) in [(&fine, MatrixChoice::OneParticle), (&two, singlet)] {
+    let sphere = study(
+        "sphere_memory.toml",
+        "[system]\ngeometry = \"sphere\"\nbox_half_width = 40.0\n[potential]\n\
+         type = \"square_well\"\ndepth = 0.1\nhalf_width = 10.0\n[grid]\nspacing = 0.02\n[solve]\nlevels = 5\n",
+    );
+    let cases = [
+        (&fine, MatrixChoice::OneParticle),
+        (&two, singlet),
+        (&sphere, MatrixChoice::Channel(3)),
+    ];
+    for (s, choice) in cases {
         let (assembled, peak) = crate::memory::peak_bytes(|| assemble(s, None, choice).unwrap());
         let d = assembled.matrix.rows() as u64;
         let bound = match choice {
-            MatrixChoice::OneParticle => d * ONE_PARTICLE_BYTES_PER_NODE,
+            MatrixChoice::OneParticle | MatrixChoice::Channel(_) => d * ONE_PARTICLE_BYTES_PER_NODE,
             MatrixChoice::TwoElectron { .. } => {
                 // D = N(N + 1)/2 in the singlet sector.
                 let nodes = (((8 * d + 1) as f64).sqrt() as u64 - 1) / 2;

@@ -172,9 +172,14 @@ fn bad_geometry_input_is_a_clear_error_and_writes_nothing() {
         assert_clean_failure(&o, needles);
         assert!(o.stdout.is_empty(), "{what}");
     }
-    // A slab-only command (converge) refuses a sphere, pointing at the commands that take it.
-    let o = confine(&["converge", "configs/geometry/sphere_paper.toml"]);
-    assert_clean_failure(&o, &["system.geometry", "confine run"]);
+    // `matrix` of a sphere needs --channel (more in matrix_of_a_channel_has_the_spectrum_…).
+    let o = confine(&[
+        "matrix",
+        "configs/geometry/sphere_paper.toml",
+        "--out",
+        "/nonexistent/H.mtx",
+    ]);
+    assert_clean_failure(&o, &["system.geometry", "--channel L"]);
     assert!(o.stdout.is_empty());
     // --channel on a slab.
     let o = confine(&["spectrum", "configs/paper.toml", "--channel", "1"]);
@@ -214,4 +219,170 @@ fn every_preset_reads_as_a_function_of_r() {
             .unwrap();
         assert!(spectrum.levels[0].energy < 0.0, "{body}");
     }
+}
+
+/// `converge` of a sphere and a cylinder: text with the l and g columns, --json with `l` and
+/// `degeneracy` per level (and the slab's JSON without them).
+#[test]
+fn converge_runs_on_spheres_and_cylinders_with_channel_and_degeneracy() {
+    for (config, dimension) in [
+        ("configs/geometry/sphere_paper.toml", 3),
+        ("configs/geometry/gaas_nanowire.toml", 2),
+    ] {
+        let o = confine(&["converge", config, "--levels", "6"]);
+        assert!(o.status.success(), "{config}: {}", stderr(&o));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let head = text.lines().nth(1).unwrap();
+        assert!(head.trim_start().starts_with("l    g    n"), "{head}");
+        let o = confine(&["converge", config, "--levels", "6", "--json"]);
+        assert!(o.status.success(), "{config}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let levels = v["levels"].as_array().unwrap();
+        assert_eq!(levels.len(), 6);
+        for level in levels {
+            let l = level["l"].as_u64().unwrap();
+            let g = level["degeneracy"].as_u64().unwrap();
+            let expected = if dimension == 3 {
+                2 * l + 1
+            } else {
+                1 + u64::from(l > 0)
+            };
+            assert_eq!(g, expected, "{config}: {level}");
+            assert_eq!(level["energy"]["values"].as_array().unwrap().len(), 4);
+        }
+    }
+    // The slab's guards: too few grids, and nested grids beyond the memory limit.
+    let sphere = "configs/geometry/sphere_paper.toml";
+    let o = confine(&["converge", sphere, "--refinements", "2"]);
+    assert_clean_failure(&o, &["refinements >= 3"]);
+    let o = confine(&["converge", sphere, "--memory-limit", "1 KiB"]);
+    assert_clean_failure(&o, &["--refinements", "--memory-limit 1 KiB"]);
+    assert!(o.stdout.is_empty());
+    let o = confine(&["converge", "configs/paper.toml", "--levels", "3", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["levels"][0].get("l").is_none());
+}
+
+/// The eigenvalues of a matrix file, by a dense symmetric eigen-solver (ascending, Hartree).
+fn dense_eigenvalues(path: &std::path::Path) -> Vec<f64> {
+    let m: sprs::CsMat<f64> = sprs::io::read_matrix_market::<f64, usize, _>(path)
+        .unwrap()
+        .to_csr();
+    let dense = faer::Mat::<f64>::from_fn(m.rows(), m.cols(), |i, j| {
+        m.get(i, j).copied().unwrap_or(0.0)
+    });
+    let mut e = confine::eigen::dense::symmetric_eigenvalues(dense.as_ref()).unwrap();
+    e.sort_by(f64::total_cmp);
+    e
+}
+
+/// `matrix --channel L` of a sphere and of a cylinder (with a mass interface): the written
+/// matrix is symmetric tridiagonal, its dense eigenvalues are the `spectrum --channel L` levels,
+/// the grid table lists the channel's unknown nodes, and the header says what an eigenvector
+/// is (u = rR for the sphere, √r R for the cylinder).
+#[test]
+fn matrix_of_a_channel_has_the_spectrum_of_that_channel() {
+    let dir = crate::common::scratch_dir("radial_matrix");
+    let sphere = "[system]\ngeometry = \"sphere\"\nbox_half_width = 40.0\nmass = 1.0\n\
+                  [potential]\ntype = \"square_well\"\ndepth = 0.1\nhalf_width = 10.0\n\
+                  [grid]\nspacing = 0.25\n[solve]\nlevels = 5\n";
+    let cylinder = "[system]\ngeometry = \"cylinder\"\nbox_half_width = 30.0\nmass = 0.5\n\
+                    [potential]\ntype = \"piecewise\"\n[[potential.pieces]]\nfrom = 0.0\n\
+                    to = 12.0\nshape = \"constant\"\nvalue = -0.2\nmass = 0.25\n\
+                    [grid]\nspacing = 0.2\n[solve]\nlevels = 5\n";
+    let cases = [
+        ("sphere", sphere, 2, "u(r_j) = r R(r_j)", 0.25),
+        ("cylinder", cylinder, 0, "sqrt(r) R(r)", 0.0),
+        ("cylinder", cylinder, 3, "sqrt(r) R(r)", 0.2),
+    ];
+    for (name, text, channel, relation, first_r) in cases {
+        let config = write_file(&format!("radial_matrix_{name}.toml"), text);
+        let out = dir.join(format!("{name}_{channel}.mtx"));
+        let l = channel.to_string();
+        let args = [
+            "matrix",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let o = confine(&[&args[..], &["--channel", &l]].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let header = std::fs::read_to_string(&out).unwrap();
+        assert!(header
+            .lines()
+            .take(4)
+            .any(|h| h.starts_with('%') && h.contains(relation)));
+        let table =
+            std::fs::read_to_string(dir.join(format!("{name}_{channel}.grid.csv"))).unwrap();
+        let rows: Vec<&str> = table.lines().skip(1).collect();
+        let r0: f64 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(r0, first_r, "{name} channel {channel}: first row");
+
+        // Bit for bit the matrix the library's channel solve uses.
+        let cfg = confine::pipeline::config::load_study(&config)
+            .unwrap()
+            .cases[0]
+            .config
+            .clone();
+        let radial = cfg.radial_problem().unwrap().unwrap();
+        let h = radial
+            .hamiltonian(&radial.grid().unwrap(), channel)
+            .unwrap()
+            .to_csmat();
+        let back: sprs::CsMat<f64> = sprs::io::read_matrix_market::<f64, usize, _>(&out)
+            .unwrap()
+            .to_csr();
+        let bits = |m: &sprs::CsMat<f64>| -> Vec<(usize, usize, u64)> {
+            m.iter().map(|(v, (i, j))| (i, j, v.to_bits())).collect()
+        };
+        assert_eq!(bits(&back), bits(&h), "{name} channel {channel}");
+        let eigen = dense_eigenvalues(&out);
+        assert_eq!(eigen.len(), rows.len());
+        let o = confine(&[
+            "spectrum",
+            config.to_str().unwrap(),
+            "--channel",
+            &l,
+            "--levels",
+            "5",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let levels: Vec<f64> = array(&v, "energy");
+        assert_eq!(levels.len(), 5);
+        assert!(array::<usize>(&v, "l").iter().all(|&c| c == channel));
+        for (n, (e, d)) in levels.iter().zip(&eigen).enumerate() {
+            assert!(
+                (e - d).abs() < 1e-11 * d.abs().max(1e-3),
+                "{name} channel {channel} level {n}: spectrum {e} vs matrix {d}"
+            );
+        }
+    }
+    // Without --channel, beyond the channels, --channel on the slab: clear errors, no file.
+    let config = write_file("radial_matrix_sphere.toml", sphere);
+    let out = dir.join("refused.mtx");
+    let args = [
+        "matrix",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = confine(&args);
+    assert_clean_failure(&o, &["system.geometry", "--channel L"]);
+    let o = confine(&[&args[..], &["--channel", "100000"]].concat());
+    assert_clean_failure(&o, &["--channel 100000", "0 to 99999"]);
+    let o = confine(&[&args[..], &["--two-electron", "singlet"]].concat());
+    assert_clean_failure(&o, &["--two-electron", "--channel"]);
+    let slab = [
+        "matrix",
+        "configs/paper.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--channel",
+        "1",
+    ];
+    assert_clean_failure(&confine(&slab), &["--channel", "sphere"]);
+    assert!(!out.exists() && !dir.join("refused.grid.csv").exists());
 }

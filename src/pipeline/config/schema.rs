@@ -473,18 +473,29 @@ impl Config {
     /// solver options.
     pub fn problem(&self) -> Result<Problem, ConfigError> {
         if self.system.geometry.is_radial() {
-            // Every slab-only path (run, converge, matrix, sweeps) stops here, before any output.
+            // Every slab-only path stops here, before any output.
             return Err(self.invalid(
                 "system.geometry",
                 format!(
-                    "= \"{}\" is solved by `confine run`, `confine spectrum` and `confine \
-                     validate` (and the library's channels::RadialProblem); this command takes \
-                     only the slab (geometry = \"slab\" or no geometry)",
+                    "= \"{}\" is solved by `confine run`, `spectrum`, `validate`, `converge` \
+                     and `matrix --channel L` (and the library's channels::RadialProblem); this \
+                     command takes only the slab (geometry = \"slab\" or no geometry)",
                     self.system.geometry.name()
                 ),
             ));
         }
         self.profile_problem()
+    }
+
+    /// The problem that sizes a config's work (memory estimates): the slab's problem, or for a
+    /// sphere or cylinder its profile on [−R, R], whose grid has about twice the nodes of the
+    /// radial one — an upper bound for one channel's amplitudes.
+    pub fn sizing_problem(&self) -> Result<Problem, ConfigError> {
+        if self.system.geometry.is_radial() {
+            self.profile_problem()
+        } else {
+            self.problem()
+        }
     }
 
     /// The problem of the profile as written on [−L, L], whatever the geometry (the parser's

@@ -17,6 +17,17 @@
 //!   (a, b) of the grid table; the wave function of a unit eigenvector c is
 //!   ψ(x_a, x_b) = c_k / √(w_a w_b) for a = b and c_k / √(2 w_a w_b) (the triplet with the sign
 //!   of b − a) otherwise.
+//! * **One angular channel of a sphere or cylinder** (`--channel L`, required for these
+//!   geometries): the symmetrized H̃ = W^{−½} A W^{−½} (Hartree) of channel l (sphere) or |m|
+//!   (cylinder) of [`crate::model::radial::channel_hamiltonian`] on the radial grid confine
+//!   solves it on, a symmetric tridiagonal matrix. Its eigenvalues are the levels of that
+//!   channel that `confine spectrum --channel L` prints. A unit eigenvector φ gives the amplitude
+//!   a_j = φ_j / √W_j with W_j the `weight` column: for the **sphere** a = u(r) = r R(r)
+//!   (W = the dual width, bohr; Σ W u² = ∫ u² dr = 1); for the **cylinder** a = R(r)
+//!   (W = ∫ r dr over the dual cell, bohr²), so φ_j / √(dual width) ≈ √r R(r) and
+//!   Σ φ² = ∫ r R² dr = 1. Row k is the k-th unknown node of the channel: the interior nodes
+//!   r_1 … r_N, plus the axis r = 0 first for the cylinder's m = 0. The relation is repeated in
+//!   a `%` comment of the Matrix Market header.
 //!
 //! The file is `coordinate real general` with both triangles stored, so a reader needs no
 //! symmetry convention, and every value is written in Rust's shortest round-trip form: reading
@@ -34,6 +45,7 @@ use super::tables::{Cell, Csv};
 use crate::model::grid::Grid;
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::problem::Problem;
+use crate::model::radial::{unknown_positions, Geometry};
 use crate::physics::coulomb::grid2d::SectorHamiltonian;
 use crate::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use crate::pipeline::config::{Config, ConfigError, CoulombConfig, Study};
@@ -56,6 +68,9 @@ pub enum MatrixChoice {
         /// The relative dielectric constant ε_r (dimensionless), one of `coulomb.eps_r`.
         eps_r: Option<f64>,
     },
+    /// One angular channel (l for the sphere, |m| for the cylinder) of a sphere or cylinder:
+    /// its symmetrized radial H̃ (Hartree).
+    Channel(usize),
 }
 
 /// An assembled Hamiltonian and the table of its rows.
@@ -68,6 +83,9 @@ pub struct AssembledMatrix {
     pub rows: Csv,
     /// What the matrix is, for messages, e.g. "one-particle H~ (N = 239)".
     pub description: String,
+    /// Lines written as `%` comments after the Matrix Market banner (what a row and an
+    /// eigenvector are); empty for the slab.
+    pub comments: Vec<String>,
 }
 
 /// Why a matrix could not be assembled or written. Every message starts with the file it is
@@ -130,6 +148,18 @@ pub fn assemble(
     choice: MatrixChoice,
 ) -> Result<AssembledMatrix, MatrixError> {
     let cfg = &study.case(case)?.config;
+    if let Some(radial) = cfg.radial_problem()? {
+        return radial_matrix(study, cfg, &radial, choice);
+    }
+    if let MatrixChoice::Channel(_) = choice {
+        return Err(invalid(
+            study,
+            "system.geometry",
+            "is the slab, which has no angular channels: --channel needs geometry = \"sphere\" \
+             or \"cylinder\""
+                .to_string(),
+        ));
+    }
     let problem = cfg.problem()?;
     let build = |message: String| MatrixError::Build {
         config: study.path.clone(),
@@ -146,7 +176,8 @@ pub fn assemble(
     let h1 = Hamiltonian::new(potential, &grid, problem.mass)
         .map_err(|e| build(format!("system.mass: {e}")))?;
     match choice {
-        MatrixChoice::OneParticle => Ok(one_particle_matrix(&h1, &grid)),
+        // (A channel of the slab was refused above.)
+        MatrixChoice::OneParticle | MatrixChoice::Channel(_) => Ok(one_particle_matrix(&h1, &grid)),
         MatrixChoice::TwoElectron { exchange, eps_r } => {
             let Some(coulomb) = &cfg.coulomb else {
                 return Err(invalid(
@@ -166,6 +197,106 @@ pub fn assemble(
     }
 }
 
+/// The matrix of one channel of a sphere or cylinder (`choice` must be
+/// [`MatrixChoice::Channel`]; the others are refused, naming what is valid).
+fn radial_matrix(
+    study: &Study,
+    cfg: &Config,
+    radial: &crate::channels::RadialProblem,
+    choice: MatrixChoice,
+) -> Result<AssembledMatrix, MatrixError> {
+    let geometry = radial.geometry;
+    let name = geometry.name();
+    let last = crate::channels::MAX_CHANNELS - 1;
+    let channel = match choice {
+        MatrixChoice::Channel(l) if l <= last => l,
+        MatrixChoice::Channel(l) => {
+            return Err(invalid(
+                study,
+                "system.geometry",
+                format!(
+                "= \"{name}\" has the angular channels 0 to {last}; --channel {l} is beyond them"
+            ),
+            ))
+        }
+        MatrixChoice::OneParticle => {
+            return Err(invalid(
+                study,
+                "system.geometry",
+                format!(
+                    "= \"{name}\": confine matrix writes one angular channel's radial \
+                     Hamiltonian; choose it with --channel L (L = 0 to {last}: l for the sphere, \
+                     |m| for the cylinder)"
+                ),
+            ))
+        }
+        MatrixChoice::TwoElectron { .. } => {
+            return Err(invalid(
+                study,
+                "system.geometry",
+                format!(
+                    "= \"{name}\": --two-electron is for the slab only; write one channel \
+                     with --channel L"
+                ),
+            ))
+        }
+    };
+    let build = |message: String| MatrixError::Build {
+        config: study.path.clone(),
+        message,
+    };
+    let grid = radial
+        .grid()
+        .map_err(|e| build(format!("grid.spacing: {e}")))?;
+    let nodes = grid.nodes().len() as u64;
+    let estimate = crate::resources::Estimate::new(
+        "grid.spacing",
+        format!("the channel matrix on {nodes} nodes"),
+        nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE),
+    );
+    crate::resources::check(&estimate, &cfg.memory_limit()).map_err(|source| {
+        MatrixError::Memory {
+            config: study.path.clone(),
+            source,
+        }
+    })?;
+    let h = radial
+        .hamiltonian(&grid, channel)
+        .map_err(|e| build(format!("system.mass: {e}")))?;
+    let r = unknown_positions(&grid, geometry, channel);
+    let (w, v) = (h.dual_widths(), h.potential_on_nodes());
+    let (weight, amplitude) = match geometry {
+        Geometry::Cylinder => (
+            "weight [bohr^2]",
+            "R(r_j) = phi_j / sqrt(weight_j) (weight = integral of r dr over the dual cell, so \
+             phi_j / sqrt(dual width) ~ sqrt(r) R(r))",
+        ),
+        _ => (
+            "weight [bohr]",
+            "u(r_j) = r R(r_j) = phi_j / sqrt(weight_j) (weight = the dual width)",
+        ),
+    };
+    let mut rows = Csv::new(&["row", "r [bohr]", weight, "V [Ha]"]);
+    for j in 0..h.len() {
+        rows.row(&[
+            Cell::Int(j as u64 + 1),
+            Cell::Num(r[j]),
+            Cell::Num(w[j]),
+            Cell::Num(v[j]),
+        ]);
+    }
+    let what = format!("{name} channel {channel} radial H~ (N = {})", h.len());
+    Ok(AssembledMatrix {
+        matrix: h.to_csmat(),
+        rows,
+        comments: vec![
+            format!("confine: {what}, Hartree; rows = the channel's unknown nodes (grid table)"),
+            format!("a unit eigenvector phi gives {amplitude}"),
+        ],
+        description: what,
+    })
+}
+
 /// The number of grid nodes of `problem`, after refusing a matrix `choice` whose estimated
 /// bytes exceed the config's memory limit. Sized before anything is allocated: the grid's node
 /// count follows from its segments.
@@ -182,7 +313,7 @@ fn check_matrix_memory(
         })?
         .nodes as u64;
     let (what, bytes) = match choice {
-        MatrixChoice::OneParticle => (
+        MatrixChoice::OneParticle | MatrixChoice::Channel(_) => (
             format!("the one-particle matrix on {nodes} nodes"),
             nodes.saturating_mul(ONE_PARTICLE_BYTES_PER_NODE),
         ),
@@ -231,6 +362,7 @@ fn one_particle_matrix(h1: &Hamiltonian, grid: &Grid) -> AssembledMatrix {
         matrix: h1.to_csmat(),
         rows,
         description: format!("one-particle H~ (N = {})", h1.len()),
+        comments: Vec::new(),
     }
 }
 
@@ -313,6 +445,7 @@ fn two_electron_matrix(
             exchange.spin_name(),
             sector.dimension()
         ),
+        comments: Vec::new(),
     })
 }
 
@@ -356,7 +489,21 @@ pub fn write_matrix(
         }
     }
     let matrix_tmp = write_temp(out, |w| {
-        sprs::io::write_matrix_market_to_bufwrite(w, &assembled.matrix)
+        if assembled.comments.is_empty() {
+            return sprs::io::write_matrix_market_to_bufwrite(w, &assembled.matrix);
+        }
+        // The comments go after the banner line, where Matrix Market allows them.
+        let mut text = Vec::new();
+        sprs::io::write_matrix_market_to_bufwrite(&mut text, &assembled.matrix)?;
+        let banner = text
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| i + 1);
+        w.write_all(&text[..banner])?;
+        for line in &assembled.comments {
+            writeln!(w, "% {line}")?;
+        }
+        w.write_all(&text[banner..])
     })?;
     let table_tmp = match write_temp(&table, |w| w.write_all(assembled.rows.as_str().as_bytes())) {
         Ok(t) => t,

@@ -138,14 +138,8 @@ pub fn refinements_estimate(
 pub fn plan_case(case: &Case) -> Result<CasePlan, StudyError> {
     let cfg = &case.config;
     let name = case.name.clone();
-    // A sphere or cylinder is sized by its profile on [−R, R]: that grid has about twice the
-    // nodes of the radial one, an upper bound for the channels' amplitudes.
-    let problem = if cfg.system.geometry.is_radial() {
-        cfg.profile_problem()
-    } else {
-        cfg.problem()
-    };
-    let problem = problem.map_err(|e| StudyError::Unsupported {
+    // A sphere or cylinder is sized by its profile on [−R, R] (Config::sizing_problem).
+    let problem = cfg.sizing_problem().map_err(|e| StudyError::Unsupported {
         case: name.clone(),
         message: e.to_string(),
     })?;
