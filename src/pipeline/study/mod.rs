@@ -504,29 +504,14 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         // The config refuses [coulomb] with a sphere or cylinder (slab-only).
         _ => None,
     };
-    if let CaseSpectrum::Slab(spectrum) = &solved.spectrum {
-        let used = resolution::ReportedUse {
-            energy_top: reported_energy_top(&one, cfg),
-            orbitals: particle_results
-                .iter()
-                .map(|p| p.orbitals_needed)
-                .max()
-                .unwrap_or(0),
-            max_temperature: solved.temperature_range.to,
-            ci_states: coulomb_result
-                .iter()
-                .flat_map(|r| &r.variants)
-                .flat_map(|v| v.states.iter().zip(&v.orbital_occupations))
-                .map(|(s, n)| resolution::CiStateUse {
-                    energy: s.energy,
-                    leading_pair: s.leading_pair,
-                    occupations: n.clone(),
-                })
-                .collect(),
-            potential_minimum: problem.potential().min_value(),
-        };
-        diagnostics.extend(resolution::under_resolution(&spectrum.levels, &used));
-    }
+    diagnostics.extend(under_resolution(
+        &problem,
+        &solved,
+        &one,
+        cfg,
+        &particle_results,
+        coulomb_result.as_ref(),
+    ));
     let diagnostics = diagnostics
         .into_iter()
         .map(|d| d.in_case(&case.name))
@@ -548,6 +533,43 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         stages,
         memory_estimate: budget.accounted(),
     })
+}
+
+/// The study's under-resolution criterion on the levels a slab case used (the reported
+/// energies, the orbitals of its ensembles, the CI states); a sphere or cylinder has none here:
+/// its radial solve refuses grids below the minimum points per half wavelength.
+fn under_resolution(
+    problem: &CaseProblem,
+    solved: &SolvedSpectrum,
+    one: &OneParticle,
+    cfg: &Config,
+    particle_results: &[particles::ParticleResult],
+    coulomb_result: Option<&coulomb::CoulombResult>,
+) -> Option<Diagnostic> {
+    let CaseSpectrum::Slab(spectrum) = &solved.spectrum else {
+        return None;
+    };
+    let used = resolution::ReportedUse {
+        energy_top: reported_energy_top(one, cfg),
+        orbitals: particle_results
+            .iter()
+            .map(|p| p.orbitals_needed)
+            .max()
+            .unwrap_or(0),
+        max_temperature: solved.temperature_range.to,
+        ci_states: coulomb_result
+            .into_iter()
+            .flat_map(|r| &r.variants)
+            .flat_map(|v| v.states.iter().zip(&v.orbital_occupations))
+            .map(|(s, n)| resolution::CiStateUse {
+                energy: s.energy,
+                leading_pair: s.leading_pair,
+                occupations: n.clone(),
+            })
+            .collect(),
+        potential_minimum: problem.potential().min_value(),
+    };
+    resolution::under_resolution(&spectrum.levels, &used)
 }
 
 /// What a case solves: the slab's problem, or a sphere's or cylinder's channels.
