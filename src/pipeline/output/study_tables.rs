@@ -109,74 +109,56 @@ fn piece_headers(case: &CaseResult) -> Vec<String> {
         .collect()
 }
 
-/// `levels.csv`: per level E, ⟨K⟩, ⟨V⟩, T^(K), S, T^(μ); the slab adds the probability on
-/// each piece and the discretization error, a sphere or cylinder the channel `l` (|m| for the
-/// cylinder) and the orbital `degeneracy` after `n`.
+/// `levels.csv`: per level E, ⟨K⟩, ⟨V⟩, T^(K), S, T^(μ) and the residual; the slab adds the
+/// probability on each piece and the discretization error, a sphere or cylinder the channel
+/// `l` (|m| for the cylinder) and the orbital `degeneracy` after `n` (and neither of the
+/// slab's columns).
 fn levels_csv(case: &CaseResult) -> Csv {
-    if case.spectrum.radial().is_some() {
-        return radial_levels_csv(case);
+    let radial = case.spectrum.radial().is_some();
+    let mut header: Vec<String> = vec!["n".into()];
+    if radial {
+        header.extend(["l".into(), "degeneracy".into()]);
     }
-    let pieces = piece_headers(case);
-    let mut header: Vec<String> = vec![
-        "n".into(),
+    header.extend([
         "energy [Ha]".into(),
         "kinetic [Ha]".into(),
         "potential [Ha]".into(),
         T_K.column(),
         "S [k_B]".into(),
         T_MU.column(),
-    ];
-    header.extend(pieces);
+    ]);
+    if !radial {
+        header.extend(piece_headers(case));
+    }
     header.push("residual [Ha]".into());
-    header.push("discretization_error [Ha]".into());
-    let mut t = Csv::new(&header);
-    for l in &case.levels {
-        let mut cells = vec![
-            Cell::Int(l.n as u64),
-            Cell::Num(l.energy),
-            Cell::Num(l.kinetic),
-            Cell::Num(l.potential),
-            Cell::Num(l.t_kinetic),
-            Cell::Num(l.entropy),
-            Cell::Opt(l.t_micro),
-        ];
-        cells.extend(l.piece_probability.iter().map(|p| Cell::Num(*p)));
-        cells.push(Cell::Num(l.residual));
-        cells.push(Cell::Num(l.discretization_error));
-        t.row(&cells);
+    if !radial {
+        header.push("discretization_error [Ha]".into());
     }
-    t
-}
-
-/// `levels.csv` of a sphere or cylinder: n (radial), l, degeneracy, then the slab's columns
-/// without the per-piece probabilities and the discretization error.
-fn radial_levels_csv(case: &CaseResult) -> Csv {
-    let header: Vec<String> = vec![
-        "n".into(),
-        "l".into(),
-        "degeneracy".into(),
-        "energy [Ha]".into(),
-        "kinetic [Ha]".into(),
-        "potential [Ha]".into(),
-        T_K.column(),
-        "S [k_B]".into(),
-        T_MU.column(),
-        "residual [Ha]".into(),
-    ];
     let mut t = Csv::new(&header);
     for l in &case.levels {
-        t.row(&[
-            Cell::Int(l.n as u64),
-            Cell::Int(l.channel.unwrap_or(0) as u64),
-            Cell::Int(l.degeneracy),
+        let mut cells = vec![Cell::Int(l.n as u64)];
+        if radial {
+            cells.extend([
+                Cell::Int(l.channel.unwrap_or(0) as u64),
+                Cell::Int(l.degeneracy),
+            ]);
+        }
+        cells.extend([
             Cell::Num(l.energy),
             Cell::Num(l.kinetic),
             Cell::Num(l.potential),
             Cell::Num(l.t_kinetic),
             Cell::Num(l.entropy),
             Cell::Opt(l.t_micro),
-            Cell::Num(l.residual),
         ]);
+        if !radial {
+            cells.extend(l.piece_probability.iter().map(|p| Cell::Num(*p)));
+        }
+        cells.push(Cell::Num(l.residual));
+        if !radial {
+            cells.push(Cell::Num(l.discretization_error));
+        }
+        t.row(&cells);
     }
     t
 }
