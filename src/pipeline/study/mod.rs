@@ -748,19 +748,14 @@ fn extend_for_truncation(
         .map_err(|e| name.spectrum(e.into()))?;
     let count = SturmData::new(&h.matrix.diag, &h.matrix.off).count_below(needed);
     let levels = (count + 1).min(nodes);
-    let refuse = |why: String| {
-        name.unsupported(format!(
-            "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
-        ))
-    };
+    let refuse = |why: String| truncation_refusal(name, solved, needed, "", why);
     if levels >= nodes {
         return Err(refuse(format!(
             "that is {count} levels but the grid has only {nodes} nodes"
         )));
     }
     let pieces = problem.potential.pieces().len();
-    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
-    budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
+    admit_extension(budget, plan, nodes, levels, pieces).map_err(refuse)?;
     let extended = spectrum::solve(
         &problem.potential,
         &spectrum.grid,
@@ -775,6 +770,36 @@ fn extend_for_truncation(
     solved.spectrum = CaseSpectrum::Slab(extended);
     solved.bound = truncation_of(name, solved)?;
     Ok(())
+}
+
+/// Why a case cannot have the levels below `needed` (Hartree; `scope` says where, e.g. " in
+/// every channel") that the truncation bound at its highest temperature asks for, and what to
+/// change.
+fn truncation_refusal(
+    name: CaseName<'_>,
+    solved: &SolvedSpectrum,
+    needed: f64,
+    scope: &str,
+    why: String,
+) -> StudyError {
+    let t_max = solved.temperature_range.to;
+    let tolerance = solved.tolerance;
+    name.unsupported(format!(
+        "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha{scope} for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
+    ))
+}
+
+/// Admits `levels` levels on `nodes` nodes (of a potential with `pieces` pieces) to the case's
+/// memory budget before they are solved; the error says what exceeds it.
+fn admit_extension(
+    budget: &Budget,
+    plan: &plan::CasePlan,
+    nodes: usize,
+    levels: usize,
+    pieces: usize,
+) -> Result<(), String> {
+    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
+    budget.admit(&more).map_err(|e| e.to_string())
 }
 
 /// The radial counterpart of [`extend_for_truncation`]: solves every (n, l) level below the
@@ -803,18 +828,13 @@ fn extend_radial_for_truncation(
         }
         x += 1.0;
     }
-    let refuse = |why: String| {
-        name.unsupported(format!(
-            "the temperature range up to T = {t_max:.4e} Ha needs every level below E = {needed:.4e} Ha in every channel for a truncation bound of {tolerance:.0e}: {why}; lower analysis.temperatures.to, raise analysis.truncation_tolerance, or refine grid.spacing"
-        ))
-    };
+    let refuse = |why: String| truncation_refusal(name, solved, needed, " in every channel", why);
     let failed = |e: crate::channels::ChannelError| refuse(crate::pipeline::error_chain(&e));
     // The levels' amplitudes live on the radial grid: sized before they are solved.
     let levels = problem.count_below(needed).map_err(failed)?;
     let nodes = spectrum.grid.interior_len() + 1;
     let pieces = problem.potential.pieces().len();
-    let more = resources::spectrum_estimate(nodes, levels, pieces, plan.grid, "solve.levels");
-    budget.admit(&more).map_err(|e| refuse(e.to_string()))?;
+    admit_extension(budget, plan, nodes, levels, pieces).map_err(refuse)?;
     let extended = problem
         .spectrum(Selection::Below(needed), None)
         .map_err(failed)?;
