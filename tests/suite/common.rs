@@ -161,3 +161,19 @@ pub fn assert_clean_failure(o: &std::process::Output, must_contain: &[&str]) {
         assert!(err.contains(m), "`{m}` missing from: {err}");
     }
 }
+
+/// The header and the rows of a CSV file, each as its comma-separated cells.
+pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}

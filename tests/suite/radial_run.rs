@@ -3,7 +3,9 @@
 //! spectrum (`confine spectrum --json`), the exact Bessel zeros of the hard sphere enumerated by
 //! hand, and the explicit enumeration of N-fermion states.
 
-use crate::common::{assert_clean_failure, confine_output as confine, scratch, write_file};
+use crate::common::{
+    assert_clean_failure, confine_output as confine, read_csv, scratch, write_file,
+};
 use confine::channels::{RadialProblem, Selection};
 use confine::checks::radial_exact::RadialWellExact;
 use confine::model::potential::Potential;
@@ -12,22 +14,6 @@ use confine::physics::many_body::{binned_counts, enumerate, EnumerationSettings,
 use confine::physics::radial::orbitals;
 use confine::physics::thermo::kinetic::window_averages;
 use confine::pipeline::study::{run_case, CaseSpectrum};
-
-/// The rows of a CSV file as (header, rows of cells).
-fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect();
-    (header, rows)
-}
 
 fn column(header: &[String], name: &str) -> usize {
     header

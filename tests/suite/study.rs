@@ -1,7 +1,7 @@
 //! `run`: a study from config to tables, with the paper's negative-heat-capacity drop found,
 //! reproducible output and clean failures.
 
-use crate::common::scratch;
+use crate::common::{read_csv, scratch};
 use confine::pipeline::config::parse_study;
 use confine::pipeline::output::figures::FigureOutput;
 use confine::pipeline::output::write::write_study;
@@ -26,21 +26,6 @@ epsilon = 0.0004
 energy_grid = { from = -0.1, to = 0.05, step = 0.0005 }
 temperatures = { from = 1e-3, to = 0.05, points = 40 }
 "#;
-
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_owned)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
 
 #[test]
 fn the_drop_between_the_last_bound_and_first_unbound_level_is_found() {
