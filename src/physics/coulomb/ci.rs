@@ -1324,6 +1324,22 @@ pub enum StateSelection {
     Below(f64),
 }
 
+impl StateSelection {
+    /// The CI states a comparison of this selection solves for; a limit that is not finite is
+    /// an error.
+    fn ci_states(self) -> Result<CiStates, CoulombError> {
+        match self {
+            StateSelection::Lowest(k) => Ok(CiStates::lowest(k.max(1))),
+            StateSelection::Below(e) if !e.is_finite() => Err(CoulombError::NonFinite {
+                what: "convergence energy limit",
+                index: 0,
+                value: e,
+            }),
+            StateSelection::Below(e) => Ok(CiStates::below(e)),
+        }
+    }
+}
+
 /// One state compared between two basis sizes (Hartree).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ConvergenceRow {
@@ -1370,12 +1386,8 @@ pub fn convergence(
     selection: StateSelection,
 ) -> Result<CiConvergence, CoulombError> {
     check_convergence(problem, coarse, fine, selection)?;
-    let states = match selection {
-        StateSelection::Lowest(k) => CiStates::lowest(k.max(1)),
-        StateSelection::Below(e) => CiStates::below(e),
-    };
     let small = problem.energies(&CiSettings {
-        states,
+        states: selection.ci_states()?,
         ..CiSettings::new(coarse)
     })?;
     compare_with_fine(problem, coarse, small, fine, selection, None)
@@ -1404,21 +1416,8 @@ pub fn fine_energies(
     fine: usize,
     selection: StateSelection,
 ) -> Result<SectorEnergies, CoulombError> {
-    let states = match selection {
-        StateSelection::Lowest(k) => CiStates::lowest(k.max(1)),
-        StateSelection::Below(e) => {
-            if !e.is_finite() {
-                return Err(CoulombError::NonFinite {
-                    what: "convergence energy limit",
-                    index: 0,
-                    value: e,
-                });
-            }
-            CiStates::below(e)
-        }
-    };
     problem.energies(&CiSettings {
-        states,
+        states: selection.ci_states()?,
         ..CiSettings::new(fine)
     })
 }
@@ -1473,15 +1472,7 @@ fn check_convergence(
     if coarse >= fine {
         return Err(CoulombError::ConvergenceOrder { coarse, fine });
     }
-    if let StateSelection::Below(e) = selection {
-        if !e.is_finite() {
-            return Err(CoulombError::NonFinite {
-                what: "convergence energy limit",
-                index: 0,
-                value: e,
-            });
-        }
-    }
+    selection.ci_states()?;
     check_orbitals(coarse, problem.orbitals())?;
     check_orbitals(fine, problem.orbitals())
 }
