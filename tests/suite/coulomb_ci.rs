@@ -8,9 +8,9 @@ use confine::model::hamiltonian::Hamiltonian;
 use confine::model::potential::{Piece, Potential, Shape};
 use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
-    convergence, convergence_from, convergence_of, fine_energies, kinetic_matrix, orbital_parities,
-    solve_ci, CiProblem, CiSettings, CiSpectrum, CiState, CiStates, SectorEnergies, StateSelection,
-    Symmetry, TwoElectronIntegrals,
+    convergence, convergence_from, convergence_of, degeneracy_tolerance, fine_energies,
+    kinetic_matrix, orbital_parities, solve_ci, CiProblem, CiSettings, CiSpectrum, CiState,
+    CiStates, SectorEnergies, StateSelection, Symmetry, TwoElectronIntegrals,
 };
 use confine::physics::coulomb::{CoulombError, Exchange, SoftCoulomb};
 use confine::physics::many_body::Spin;
@@ -663,6 +663,29 @@ fn states_below_e_max_equal_the_dense_solve_and_none_is_missed_on_the_reference_
             assert!((overlap.abs() - 1.0).abs() < 1e-10, "overlap {overlap}");
         }
     }
+    // One order from both solvers, although they round differently: the states of a degenerate
+    // level (singlet/triplet pairs and even/odd doublets 1e-14 Ha apart) come by their labels.
+    let tolerance = degeneracy_tolerance([dense.ground_energy()]);
+    let order = |c: &CiSpectrum| -> Vec<_> {
+        c.states
+            .iter()
+            .filter(|st| st.energy <= e_max)
+            .map(|st| (st.exchange, st.parity, st.sector_index, st.leading_pair))
+            .collect()
+    };
+    assert_eq!(order(&dense), order(&partial));
+    let mut ties = 0;
+    for (a, b) in dense.states.iter().zip(&dense.states[1..]) {
+        assert!(a.level_energy <= a.energy && a.energy <= a.level_energy + tolerance);
+        if a.level_energy == b.level_energy {
+            ties += 1;
+            let rank = |st: &CiState| (st.exchange as u8, st.parity.map(|p| p as u8));
+            assert!(rank(a) <= rank(b), "{a:?} before {b:?}");
+        } else {
+            assert!(b.level_energy > a.level_energy + tolerance, "{a:?} {b:?}");
+        }
+    }
+    assert!(ties >= 12, "{ties} degenerate neighbours");
     // The sector ranks of the partial spectrum are a prefix of each sector: nothing between.
     let energies = problem
         .energies(&CiSettings {

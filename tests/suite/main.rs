@@ -9,6 +9,7 @@ static METER: memory::Meter = memory::Meter;
 
 mod analytic;
 mod cli;
+mod compare_tables;
 mod config;
 mod converge;
 mod coulomb_ci;

@@ -481,6 +481,28 @@ fn nhc_multi_step_drop_with_plateau_and_two_intervals() {
     assert_eq!(largest_drop(&found).unwrap().start_index, 2);
 }
 
+/// Two drops equal in exact arithmetic but a few ulps apart: the first is named although the
+/// second rounds larger; a drop larger by 1e-9 is a real difference and wins.
+#[test]
+fn largest_drop_ties_within_rounding_name_the_first() {
+    let drops = |second_end: f64| {
+        let t = [1.0, 1.2, 0.9, 1.0, 1.2, second_end, 1.0];
+        let points: Vec<(f64, Option<f64>)> = t
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| (i as f64, Some(t)))
+            .collect();
+        nhc_intervals(&points, 1e-9).unwrap()
+    };
+    let found = drops(0.9 - 4.0 * f64::EPSILON);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[1].drop > found[0].drop, "{found:?}");
+    assert_eq!(largest_drop(&found).unwrap().start_index, 1);
+    let found = drops(0.9 - 1e-9);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(largest_drop(&found).unwrap().start_index, 4);
+}
+
 #[test]
 fn nhc_monotone_and_noise_give_nothing() {
     let rising: Vec<(f64, Option<f64>)> = (0..200)

@@ -596,6 +596,11 @@ pub struct BlockSize {
 pub struct CiState {
     /// E (Hartree).
     pub energy: f64,
+    /// E of the degenerate level the state belongs to (Hartree): the lowest energy of its level
+    /// (see [`CiSpectrum::states`]), the same for every state of the level and ascending along
+    /// the states; what the thermodynamics counts.
+    #[serde(skip)]
+    pub level_energy: f64,
     /// ⟨K₁ + K₂⟩ (Hartree).
     pub kinetic: f64,
     /// ⟨V₁ + V₂⟩ (Hartree).
@@ -632,7 +637,8 @@ pub struct CiTimings {
 /// The interacting two-electron spectrum of both exchange sectors, ascending in energy.
 #[derive(Debug, Clone)]
 pub struct CiSpectrum {
-    /// The states, ascending in energy (ties: symmetric first, then by sector rank).
+    /// The states, ascending by level: the states within 1e-12 |E₀| of a level's lowest energy
+    /// are one level, ordered symmetric first, then even first, then by energy.
     pub states: Vec<CiState>,
     /// M: orbitals of the basis.
     pub orbitals: usize,
@@ -1087,12 +1093,9 @@ impl CiProblem {
             let limit = complete[block.exchange as usize];
             states.extend(block_states.into_iter().filter(|s| s.energy < limit));
         }
-        // Rank within the sector, then drop coefficients beyond the lowest `keep` per sector.
-        states.sort_by(|a, b| {
-            (a.exchange as u8)
-                .cmp(&(b.exchange as u8))
-                .then(a.energy.total_cmp(&b.energy))
-        });
+        canonical_order(&mut states);
+        // Rank within the sector in that order, then drop coefficients beyond the lowest `keep`
+        // per sector.
         let mut rank = [0usize; 2];
         for s in &mut states {
             let r = &mut rank[s.exchange as usize];
@@ -1102,12 +1105,6 @@ impl CiProblem {
                 s.coefficients = None;
             }
         }
-        states.sort_by(|a, b| {
-            a.energy
-                .total_cmp(&b.energy)
-                .then((a.exchange as u8).cmp(&(b.exchange as u8)))
-                .then(a.sector_index.cmp(&b.sector_index))
-        });
         Ok(CiSpectrum {
             states,
             orbitals: m,
@@ -1154,6 +1151,7 @@ impl CiProblem {
                 let energy = values[s];
                 CiState {
                     energy,
+                    level_energy: energy,
                     kinetic: kinetic[s],
                     potential: one_body - kinetic[s],
                     interaction: energy - one_body,
@@ -1285,21 +1283,67 @@ impl CiSpectrum {
     }
 
     /// The states for the thermodynamics (N = 2): spin ½ gives singlets (g = 1) and triplets
-    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1). Energies within
-    /// [`degeneracy_tolerance`] are made equal (one level).
+    /// (g = 3); spinless fermions keep the antisymmetric sector only (g = 1). Each state counts
+    /// at its `level_energy`, and energies within [`degeneracy_tolerance`] of the kept states
+    /// are made equal (one level; the same as the levels when |E_max| ≤ |E₀|).
     pub fn to_state_list(&self, spin: Spin) -> Result<StateList, CoulombError> {
-        let mut energy = Vec::with_capacity(self.states.len());
-        let mut kinetic = Vec::with_capacity(self.states.len());
-        let mut multiplicity = Vec::with_capacity(self.states.len());
-        for s in &self.states {
+        self.state_list_below(spin, f64::INFINITY)
+    }
+
+    /// [`Self::to_state_list`] of the states with E ≤ `energy_max` (Hartree).
+    pub fn state_list_below(&self, spin: Spin, energy_max: f64) -> Result<StateList, CoulombError> {
+        let (mut energy, mut kinetic, mut multiplicity) = (Vec::new(), Vec::new(), Vec::new());
+        for s in self.states.iter().filter(|s| s.energy <= energy_max) {
             if let Some(g) = s.exchange.multiplicity(spin) {
-                energy.push(s.energy);
+                energy.push(s.level_energy);
                 kinetic.push(s.kinetic.max(0.0));
                 multiplicity.push(g);
             }
         }
         let tolerance = degeneracy_tolerance(energy.iter().copied());
         Ok(StateList::new(energy, kinetic, multiplicity, 2)?.with_degenerate_within(tolerance))
+    }
+}
+
+/// Sorts CI states into levels: a level is a run of energies within [`degeneracy_tolerance`]
+/// of the ground state (1e-12 |E₀|) of its lowest one (anchored, so a chain of close energies never drifts by more than the
+/// tolerance), the levels ascend, and within a level the states are ordered by sector
+/// (symmetric first), then parity (even first), then energy; every state's `level_energy` is
+/// its level's lowest energy. States degenerate in exact arithmetic (the singlet and the
+/// triplet of a pair whose exchange integral is below ε‖H‖) come out of separate blocks a few
+/// ε apart in either order, depending on rounding: ordering a level by its labels keeps the
+/// tables independent of that rounding.
+fn canonical_order(states: &mut [CiState]) {
+    states.sort_by(|a, b| a.energy.total_cmp(&b.energy));
+    // Of the ground state alone, so that the levels do not depend on how many states above
+    // were computed (the dense and the partial solver give the same levels).
+    let tolerance = degeneracy_tolerance(states.first().map(|s| s.energy));
+    let labels = |s: &CiState| {
+        let parity = match s.parity {
+            None => 0u8,
+            Some(Parity::Even) => 1,
+            Some(Parity::Odd) => 2,
+        };
+        (s.exchange as u8, parity)
+    };
+    let mut start = 0;
+    while start < states.len() {
+        let anchor = states[start].energy;
+        let end = start
+            + states[start..]
+                .iter()
+                .take_while(|s| s.energy - anchor <= tolerance)
+                .count();
+        let level = &mut states[start..end];
+        level.sort_by(|a, b| {
+            labels(a)
+                .cmp(&labels(b))
+                .then(a.energy.total_cmp(&b.energy))
+        });
+        for s in level {
+            s.level_energy = anchor;
+        }
+        start = end;
     }
 }
 

@@ -182,14 +182,20 @@ pub fn nhc_intervals(
     Ok(intervals)
 }
 
-/// The interval with the largest absolute drop t_start − t_end (Hartree); the first on ties.
+/// The interval with the largest absolute drop t_start − t_end (Hartree); among drops within
+/// 1e-12 of the largest |t_start| of the largest one, the first. The tolerance is ~1e4 times
+/// the rounding of a temperature, so which of two drops equal in exact arithmetic is named does
+/// not depend on the last bits of ⟨K⟩; no physical difference of drops is that small.
 pub fn largest_drop(intervals: &[NhcInterval]) -> Option<&NhcInterval> {
-    intervals
+    let largest = intervals
         .iter()
-        .fold(None, |best: Option<&NhcInterval>, x| match best {
-            Some(b) if b.drop >= x.drop => Some(b),
-            _ => Some(x),
-        })
+        .map(|x| x.drop)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let scale = intervals
+        .iter()
+        .map(|x| x.t_start.abs())
+        .fold(0.0, f64::max);
+    intervals.iter().find(|x| x.drop >= largest - 1e-12 * scale)
 }
 
 /// What is left of a set of intervals after the listed ones: how many, their span and their

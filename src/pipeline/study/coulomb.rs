@@ -21,13 +21,12 @@ use super::timing::StageTimes;
 use super::{CaseName, StudyError, ThermoSettings};
 use crate::model::potential::Potential;
 use crate::physics::coulomb::ci::{
-    convergence_from, degeneracy_tolerance, fine_energies, CiConvergence, CiProblem, CiSettings,
-    CiSpectrum, CiState, CiStates, StateSelection, Symmetry,
+    convergence_from, fine_energies, CiConvergence, CiProblem, CiSettings, CiSpectrum, CiState,
+    CiStates, StateSelection, Symmetry,
 };
 use crate::physics::coulomb::grid2d::{self, GridOptions};
 use crate::physics::coulomb::{Exchange, SoftCoulomb};
 use crate::physics::thermo::microcanonical::convex_intruder;
-use crate::physics::thermo::StateList;
 use crate::pipeline::config::CoulombConfig;
 use crate::spectrum::Spectrum;
 use rayon::prelude::*;
@@ -358,7 +357,7 @@ fn check_on_grid(
 /// enumerated non-interacting states, with the canonical sums limited to the temperatures where
 /// the first omitted state weighs at most the tolerance (see the module doc).
 ///
-/// CI energies that agree to within [`degeneracy_tolerance`] count as one level: they come
+/// CI energies that agree to within [`crate::physics::coulomb::ci::degeneracy_tolerance`] count as one level: they come
 /// from separate block diagonalizations (singlet/triplet, even/odd), so states degenerate in
 /// exact arithmetic differ by rounding, and the dense and the partial solver round differently. The variant's
 /// ε_r, convergence and wall time are left for the caller.
@@ -383,21 +382,17 @@ fn variant_thermodynamics(
         )));
     }
     let ground = kept[0].0;
-    let list = StateList::new(
-        kept.iter().map(|(s, _)| s.energy).collect(),
-        kept.iter().map(|(s, _)| s.kinetic.max(0.0)).collect(),
-        kept.iter().map(|(_, g)| *g).collect(),
-        2,
-    )
-    .map_err(|e| name.thermo(e))?
-    .with_degenerate_within(degeneracy_tolerance(kept.iter().map(|(s, _)| s.energy)));
+    let list = ci
+        .state_list_below(cfg.spin, energy_max)
+        .map_err(|e| name.coulomb(e))?;
+    let ground_energy = list.ground_energy();
     let occupations: Vec<u32> = kept
         .iter()
         .flat_map(|(s, _)| [s.leading_pair.0 as u32, s.leading_pair.1 as u32])
         .collect();
     check_energy_grid(
         &thermo.budget,
-        ground.energy,
+        ground_energy,
         energy_max,
         thermo.epsilon,
         "coulomb.energy_per_particle_max",
@@ -405,7 +400,7 @@ fn variant_thermodynamics(
     .map_err(|e| name.memory(e))?;
     let (mut rows, points, table) = states_thermodynamics(
         &list,
-        ground.energy,
+        ground_energy,
         energy_max,
         thermo.epsilon,
         thermo.difference,
@@ -415,7 +410,7 @@ fn variant_thermodynamics(
     // Canonical sums over the kept states, at temperatures where the first omitted state
     // (above E_max) weighs at most tolerance / (number of kept states).
     let total = list.total_multiplicity() as f64;
-    let gap = energy_max - ground.energy;
+    let gap = energy_max - ground_energy;
     let t_limit = gap / (total / thermo.truncation_tolerance).ln();
     let temperatures: Vec<f64> = thermo
         .temperatures
@@ -447,7 +442,7 @@ fn variant_thermodynamics(
         spin: cfg.spin,
         method: "configuration interaction",
         energy_max,
-        ground_energy: ground.energy,
+        ground_energy,
         occupations: Some(list.len()),
         states: total,
         orbitals_needed: cfg.orbitals,
