@@ -16,7 +16,9 @@
 //! ⟨ij|W|kl⟩ = G[(ik), (jl)]. For real orbitals ⟨ij|W|kl⟩ = ⟨ji|W|lk⟩ = ⟨kl|W|ij⟩ = ⟨kj|W|il⟩.
 //! When the grid is mirror symmetric and every orbital is a parity eigenstate (ψ_i(−x) = ±ψ_i(x),
 //! checked to [`PARITY_TOLERANCE`]), G[(ik), (jl)] vanishes unless ρ_ik and ρ_jl have the same
-//! parity, and only the two parity blocks of G are computed (half the work and memory).
+//! parity, and only the two parity blocks of G are computed (half the work and memory), each
+//! folded onto the half grid x ≤ 0 (a quarter of the work of U, half of G's: see
+//! `folded_parity_block`).
 //!
 //! **CI basis and Hamiltonian.** Spatial two-electron functions of a definite exchange symmetry:
 //! |ii⟩_S = ψ_i(x₁)ψ_i(x₂), |ij⟩_± = [ψ_i(x₁)ψ_j(x₂) ± ψ_j(x₁)ψ_i(x₂)]/√2 (i < j); the symmetric
@@ -289,12 +291,22 @@ fn weighted_pair_densities(spectrum: &Spectrum, columns: &[(usize, usize)]) -> V
 /// does not depend on the number of threads (a threaded faer product may split its sums by
 /// thread count).
 fn pair_potentials(interaction: &SoftCoulomb, x: &[f64], p: MatRef<'_, f64>) -> Mat<f64> {
+    kernel_products(|a, b| interaction.at_separation(x[a] - x[b]), p.nrows(), p)
+}
+
+/// U = K P (Hartree) for the `rows` × P.nrows() kernel K(a, b), built [`ROW_BLOCK`] rows at a
+/// time and applied in fixed column blocks (see [`pair_potentials`]).
+fn kernel_products(
+    kernel: impl Fn(usize, usize) -> f64,
+    rows_total: usize,
+    p: MatRef<'_, f64>,
+) -> Mat<f64> {
     let (n, pairs) = (p.nrows(), p.ncols());
-    let mut u = Mat::<f64>::zeros(n, pairs);
+    let mut u = Mat::<f64>::zeros(rows_total, pairs);
     let mut r0 = 0;
-    while r0 < n {
-        let rows = ROW_BLOCK.min(n - r0);
-        let wb = Mat::<f64>::from_fn(rows, n, |a, b| interaction.at_separation(x[r0 + a] - x[b]));
+    while r0 < rows_total {
+        let rows = ROW_BLOCK.min(rows_total - r0);
+        let wb = Mat::<f64>::from_fn(rows, n, |a, b| kernel(r0 + a, b));
         u.as_mut()
             .subrows_mut(r0, rows)
             .par_col_chunks_mut(COLUMN_BLOCK)
@@ -314,6 +326,65 @@ fn pair_potentials(interaction: &SoftCoulomb, x: &[f64], p: MatRef<'_, f64>) -> 
         r0 += rows;
     }
     u
+}
+
+/// True when the nodes `x` (bohr) are mirror symmetric about 0 (x_j = −x_{n−1−j} to 1e-12 of
+/// the box), the test of [`orbital_parities`].
+fn mirror_symmetric(x: &[f64], scale: f64) -> bool {
+    let n = x.len();
+    (0..n).all(|j| (x[j] + x[n - 1 - j]).abs() <= 1e-12 * scale)
+}
+
+/// The parity block G = Pᵀ W P (Hartree) of the `cnt` pair densities `p.subcols(off, cnt)`,
+/// all of parity `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half
+/// grid x ≤ 0: with ρ(x_{n−1−b}) = sign·ρ(x_b) and W(x_a − x_b) even,
+/// (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the centre node when n is
+/// odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a quarter of the work of U and
+/// half of G. The densities are first projected on parity `sign` (ρ ← (ρ + sign·Jρ)/2): the
+/// unprojected block differs from this by the square of the parity defect only (the cross terms
+/// vanish because W commutes with the mirror J), below [`PARITY_TOLERANCE`]².
+fn folded_parity_block(
+    interaction: &SoftCoulomb,
+    x: &[f64],
+    p: MatRef<'_, f64>,
+    off: usize,
+    cnt: usize,
+    sign: f64,
+) -> Mat<f64> {
+    let n = x.len();
+    let h = n / 2;
+    // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there).
+    let centre = n % 2 == 1 && sign > 0.0;
+    let rows = h + usize::from(centre);
+    let half = Mat::<f64>::from_fn(rows, cnt, |a, c| {
+        let col = off + c;
+        if a < h {
+            0.5 * (p[(a, col)] + sign * p[(n - 1 - a, col)])
+        } else {
+            p[(h, col)]
+        }
+    });
+    let u = kernel_products(
+        |a, b| {
+            let w = |xa: f64, xb: f64| interaction.at_separation(xa - xb);
+            if b < h {
+                w(x[a], x[b]) + sign * w(x[a], x[n - 1 - b])
+            } else {
+                w(x[a], x[h])
+            }
+        },
+        rows,
+        half.as_ref(),
+    );
+    // Σ over the whole grid = 2 Σ over the half + the centre once (the 2 is exact).
+    let weighted = Mat::<f64>::from_fn(rows, cnt, |a, c| {
+        if a < h {
+            2.0 * half[(a, c)]
+        } else {
+            half[(a, c)]
+        }
+    });
+    coulomb_block(weighted.as_ref(), u.as_ref(), 0, cnt)
 }
 
 /// The symmetric block G = Pᵀ U (Hartree) of the `cnt` pair columns from `off` (one parity
@@ -386,10 +457,29 @@ impl TwoElectronIntegrals {
         let layout = PairLayout::new(m, parity);
         let p = weighted_pair_densities(spectrum, &layout.columns);
         let p = MatRef::from_column_major_slice(&p, n, pairs);
-        let u = pair_potentials(&interaction, x, p);
-        let blocks = (0..layout.classes)
-            .map(|c| coulomb_block(p, u.as_ref(), layout.offsets[c], layout.counts[c]))
-            .collect();
+        let scale = grid.nodes().last().map_or(1.0, |l| l.abs().max(1.0));
+        let blocks = if layout.classes == 2 && mirror_symmetric(x, scale) {
+            // Class 0 holds the even pair densities (orbitals of equal parity), class 1 the odd.
+            [1.0, -1.0]
+                .into_iter()
+                .enumerate()
+                .map(|(c, sign)| {
+                    folded_parity_block(
+                        &interaction,
+                        x,
+                        p,
+                        layout.offsets[c],
+                        layout.counts[c],
+                        sign,
+                    )
+                })
+                .collect()
+        } else {
+            let u = pair_potentials(&interaction, x, p);
+            (0..layout.classes)
+                .map(|c| coulomb_block(p, u.as_ref(), layout.offsets[c], layout.counts[c]))
+                .collect()
+        };
         Ok(Self {
             orbitals,
             slot: layout.slot,
