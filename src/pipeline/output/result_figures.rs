@@ -17,6 +17,7 @@ use crate::pipeline::study::{
     nhc_of, CaseResult, CaseSpectrum, StudyResult, TemperatureDefinition,
 };
 use crate::pipeline::sweep::summary::{DropSummary, KeyInfo, SummaryRow, SweepSummary};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The error of figure `name`.
@@ -69,35 +70,51 @@ pub(crate) fn study_figures(
         out,
         "fig1",
     )?;
-    for c in &result.cases {
-        let stem = |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
-        if let CaseSpectrum::Radial(r) = &c.spectrum {
-            written.extend(radial_case_figures(c, r, &stem, out)?);
-        } else {
-            written.extend(draw(
-                &stem("fig2_densities"),
-                &density_figure(c),
-                out,
-                "fig2",
-            )?);
-            written.extend(draw(
-                &stem("fig3_temperatures"),
-                &temperature_figure(c),
-                out,
-                "fig3",
-            )?);
-        }
-        if !c.particles.is_empty() {
-            written.extend(particle_figures(c, &fig_dir, out)?);
-        }
-        if let Some(cr) = &c.coulomb {
-            written.extend(coulomb_figures(&c.name, cr, &fig_dir, out)?);
-        }
-    }
+    // Each case's figures are separate files: drawn concurrently (rasterizing is the slow
+    // part), listed in case order.
+    let per_case = result
+        .cases
+        .par_iter()
+        .map(|c| case_figures(c, &fig_dir, out))
+        .collect::<Result<Vec<_>, _>>()?;
+    written.extend(per_case.into_iter().flatten());
     Ok(written
         .into_iter()
         .filter_map(|p| p.strip_prefix(staging).ok().map(Path::to_path_buf))
         .collect())
+}
+
+/// The figures of one case (densities, temperatures, particles, Coulomb) in `fig_dir`.
+fn case_figures(
+    c: &CaseResult,
+    fig_dir: &Path,
+    out: &FigureOutput,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut written = Vec::new();
+    let stem = |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
+    if let CaseSpectrum::Radial(r) = &c.spectrum {
+        written.extend(radial_case_figures(c, r, &stem, out)?);
+    } else {
+        written.extend(draw(
+            &stem("fig2_densities"),
+            &density_figure(c),
+            out,
+            "fig2",
+        )?);
+        written.extend(draw(
+            &stem("fig3_temperatures"),
+            &temperature_figure(c),
+            out,
+            "fig3",
+        )?);
+    }
+    if !c.particles.is_empty() {
+        written.extend(particle_figures(c, fig_dir, out)?);
+    }
+    if let Some(cr) = &c.coulomb {
+        written.extend(coulomb_figures(&c.name, cr, fig_dir, out)?);
+    }
+    Ok(written)
 }
 
 /// The figures of a sphere or cylinder case: ⟨K⟩ versus E coloured by the channel, the radial
