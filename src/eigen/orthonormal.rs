@@ -1,19 +1,21 @@
 //! Stage 3 of the tridiagonal solver: orthonormal vectors, their Rayleigh quotients and
 //! residuals, and the orthogonality report.
 //!
-//! Inverse iteration leaves overlaps of order ε‖T‖/gap between distinct levels (up to 1.8e-7
-//! on the n = 1e5 reference matrix of `benches/`). One Cholesky-QR pass removes them:
-//! G = VᵀV = LLᵀ, V ← V L⁻ᵀ. The sums giving every column's Rayleigh quotient and residual are
-//! accumulated in the same pass, while a block of rows is in cache: one read and one write of V
-//! after the Gram matrix.
+//! Inverse iteration leaves overlaps of order ε‖T‖/gap between distinct levels (up to 6e-7 on
+//! the n = 1e5 reference matrix of `benches/`, 1.5e-3 at n = 1e6). One Cholesky-QR pass
+//! removes them: G = VᵀV = LLᵀ, V ← V L⁻ᵀ. The sums giving every column's Rayleigh quotient
+//! and residual are accumulated in the same pass, while a block of rows is in cache: one read
+//! and one write of V after the Gram matrix.
 //!
 //! The Gram matrix of the result (the reported max |VᵀV − I|) is (V L⁻ᵀ)ᵀ(V L⁻ᵀ) = L⁻¹ G L⁻ᵀ,
 //! evaluated from the measured G in k × k arithmetic when V was already nearly orthonormal
-//! (k · max |G − I| ≤ [`DERIVED_GRAM_LIMIT`], so that ‖L⁻¹‖² ≤ 1/(1 − 10⁻³)): that equals a
-//! second measurement up to the rounding of G itself, which a second measurement carries too
-//! (γ_n per entry), and that of the product V L⁻ᵀ (a few ε per column, L⁻ᵀ being the identity to
-//! within max |G − I|). It saves a second O(nk²) Gram product. A V further from orthonormal (a
-//! cluster solved with a poor basis) has its result measured again in the same pass instead.
+//! (k · max |G − I| ≤ [`DERIVED_GRAM_LIMIT`] = 1/4, so that ‖G − I‖₂ ≤ 1/4 and
+//! ‖L⁻¹‖² = 1/λ_min(G) ≤ 4/3): that equals a second measurement up to the rounding of G itself
+//! (γ_n per entry, amplified by at most ‖L⁻¹‖² = 4/3), which a second measurement carries too,
+//! and that of the product V L⁻ᵀ (a few ε per column: the column sums of |L⁻ᵀ − I| are at most
+//! about k · max |G − I|). It saves a second O(nk²) Gram product, also at n = 1e6, k = 100 in
+//! `benches/`, where k · max |G − I| = 0.15. A V further from orthonormal (a cluster solved
+//! with a poor basis) has its result measured again in the same pass instead.
 //!
 //! Rows are split into tasks of [`TASK_ROWS`] rows, processed in blocks of [`BLOCK_ROWS`]; the
 //! partial sums of a task are added in row order, and those of the tasks in task order: the
@@ -30,7 +32,7 @@ const TASK_ROWS: usize = 8192;
 const BLOCK_ROWS: usize = 1024;
 /// Largest k · max |VᵀV − I| of the input for which the Gram matrix of the result is evaluated
 /// as L⁻¹ G L⁻ᵀ rather than measured again (see the module documentation).
-const DERIVED_GRAM_LIMIT: f64 = 1e-3;
+const DERIVED_GRAM_LIMIT: f64 = 0.25;
 
 /// What [`orthonormalize`] measured about the orthonormal vectors.
 pub(super) struct Orthonormal {
@@ -429,14 +431,14 @@ mod tests {
     }
 
     /// The Gram matrix reported for the result is that of the returned columns to a few ε both
-    /// when it is evaluated as L⁻¹ G L⁻ᵀ (overlaps 1e-7) and when it is measured again (overlaps
-    /// 1e-2, beyond [`DERIVED_GRAM_LIMIT`]).
+    /// when it is evaluated as L⁻¹ G L⁻ᵀ (k · max |G − I| = 8e-8, and 0.15 as at n = 1e6 in
+    /// `benches/`) and when it is measured again (0.6, beyond [`DERIVED_GRAM_LIMIT`]).
     #[test]
     fn reported_gram_is_that_of_the_returned_columns() {
         let n = TASK_ROWS + 3 * BLOCK_ROWS + 11;
         let k = 40;
         let t = SymTridiagonal::new(vec![2.0; n], vec![-1.0; n - 1]).unwrap();
-        for noise in [1e-7, 1e-2] {
+        for (noise, derived) in [(1e-7, true), (1e-1, true), (2e-1, false)] {
             let mut v = vec![0.0; n * k];
             for j in 0..k {
                 for i in 0..n {
@@ -447,7 +449,11 @@ mod tests {
                 }
             }
             let before = orthogonality_error(&gram(&v, n, k));
-            assert_eq!(k as f64 * before > DERIVED_GRAM_LIMIT, noise > 1e-3);
+            assert_eq!(
+                k as f64 * before <= DERIVED_GRAM_LIMIT,
+                derived,
+                "noise {noise:e}"
+            );
             let shifts = vec![0.0; k];
             let m = orthonormalize(&t, &mut v, k, &shifts).unwrap();
             let mut worst = 0.0_f64;

@@ -406,19 +406,48 @@ fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
     order.truncate(k);
-    if order.iter().enumerate().all(|(i, &o)| i == o) {
-        columns.truncate(n * k);
-        return (values[..k].to_vec(), columns, iterations);
-    }
-    let mut picked = vec![0.0; n * k];
-    for (dst, &src) in picked.chunks_exact_mut(n).zip(&order) {
-        dst.copy_from_slice(&columns[src * n..(src + 1) * n]);
-    }
+    gather_columns(&mut columns, n, &order);
     (
         order.iter().map(|&i| values[i]).collect(),
-        picked,
+        columns,
         iterations,
     )
+}
+
+/// Makes column j of the column-major `columns` (columns of length n) the old column
+/// `order[j]` and drops the rest, in place with one column of scratch: a copy into a new n × k
+/// buffer would touch (and fault in) as much fresh memory as the result. `order` holds distinct
+/// column indices.
+fn gather_columns(columns: &mut Vec<f64>, n: usize, order: &[usize]) {
+    let total = columns.len() / n.max(1);
+    // The full permutation: the wanted columns first, then the others in their order.
+    let mut source: Vec<usize> = order.to_vec();
+    let mut used = vec![false; total];
+    order.iter().for_each(|&j| used[j] = true);
+    source.extend((0..total).filter(|&j| !used[j]));
+    // Follow each cycle dst ← source[dst] ← source[source[dst]] … back to its first column,
+    // whose old contents wait in `scratch`.
+    let mut done = vec![false; total];
+    let mut scratch = Vec::new();
+    for first in 0..order.len() {
+        if done[first] || source[first] == first {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(&columns[first * n..(first + 1) * n]);
+        let mut dst = first;
+        loop {
+            done[dst] = true;
+            let src = source[dst];
+            if src == first {
+                columns[dst * n..(dst + 1) * n].copy_from_slice(&scratch);
+                break;
+            }
+            columns.copy_within(src * n..(src + 1) * n, dst * n);
+            dst = src;
+        }
+    }
+    columns.truncate(n * order.len());
 }
 
 /// Work for one rayon task of the vector phase, with the columns it fills.
@@ -484,13 +513,42 @@ fn sort_pairs(
     if order.iter().enumerate().all(|(i, &o)| i == o) {
         return (values, residuals, vectors);
     }
-    let mut sorted = vec![0.0; vectors.len()];
-    for (dst, &src) in sorted.chunks_exact_mut(n).zip(&order) {
-        dst.copy_from_slice(&vectors[src * n..(src + 1) * n]);
-    }
+    let mut vectors = vectors;
+    gather_columns(&mut vectors, n, &order);
     (
         order.iter().map(|&i| values[i]).collect(),
         order.iter().map(|&i| residuals[i]).collect(),
-        sorted,
+        vectors,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every column lands where `order` says, for permutations with cycles of every length,
+    /// fixed points, and columns dropped from the middle and the end.
+    #[test]
+    fn gather_columns_matches_a_copy() {
+        let n = 3;
+        let total = 7;
+        let orders: [&[usize]; 6] = [
+            &[0, 1, 2, 3, 4, 5, 6],
+            &[6, 5, 4, 3, 2, 1, 0],
+            &[1, 2, 0, 4, 3, 5, 6],
+            &[3, 0, 6, 1],
+            &[0, 1, 2],
+            &[5, 6],
+        ];
+        for order in orders {
+            let original: Vec<f64> = (0..n * total).map(|i| i as f64).collect();
+            let mut columns = original.clone();
+            gather_columns(&mut columns, n, order);
+            let expected: Vec<f64> = order
+                .iter()
+                .flat_map(|&src| original[src * n..(src + 1) * n].iter().copied())
+                .collect();
+            assert_eq!(columns, expected, "order {order:?}");
+        }
+    }
 }
