@@ -218,6 +218,20 @@ pub struct TridiagonalReduction {
     keeps_q: bool,
 }
 
+/// a b + c, fused (one rounding) when the build targets FMA hardware: Rust never contracts
+/// `a * b + c` by itself, and the separate multiply and add halve the throughput of the
+/// kernels below and lengthen their dependency chains. Without FMA in the target (where
+/// `mul_add` would be a slow library call) it is `a * b + c`; either way a function of the
+/// inputs alone.
+#[inline(always)]
+fn fma(a: f64, b: f64, c: f64) -> f64 {
+    if cfg!(target_feature = "fma") {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
 /// Σ a_i b_i over the common length, in eight interleaved partial sums (a fixed order, so the
 /// result is deterministic; a single running sum is a chain of dependent additions that the
 /// compiler may not vectorize).
@@ -226,22 +240,93 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail = fma(*x, *y, tail);
+    }
     for (x, y) in ca.zip(cb) {
         for k in 0..8 {
-            acc[k] += x[k] * y[k];
+            acc[k] = fma(x[k], y[k], acc[k]);
         }
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// Euclidean norm; rescaled when the sum of squares could leave the floating-point range.
+/// y ← y + α x over the common length.
+#[inline(always)]
+fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    y.iter_mut()
+        .zip(x)
+        .for_each(|(y, x)| *y = fma(alpha, *x, *y));
+}
+
+/// y ← y + α x and returns Σ x_i u_i, both in one pass over x (y and u at least as long as
+/// x); the sum in four interleaved partial sums (a fixed order).
+#[inline(always)]
+fn axpy_and_dot(alpha: f64, x: &[f64], y: &mut [f64], u: &[f64]) -> f64 {
+    let n = x.len();
+    let (y, u) = (&mut y[..n], &u[..n]);
+    let mut acc = [0.0; 4];
+    let (mut xc, mut yc, mut uc) = (x.chunks_exact(4), y.chunks_exact_mut(4), u.chunks_exact(4));
+    for ((xs, ys), us) in (&mut xc).zip(&mut yc).zip(&mut uc) {
+        for k in 0..4 {
+            ys[k] = fma(alpha, xs[k], ys[k]);
+            acc[k] = fma(xs[k], us[k], acc[k]);
+        }
+    }
+    let mut tail = 0.0;
+    for ((x, y), u) in xc
+        .remainder()
+        .iter()
+        .zip(yc.into_remainder())
+        .zip(uc.remainder())
+    {
+        *y = fma(alpha, *x, *y);
+        tail = fma(*x, *u, tail);
+    }
+    ((acc[0] + acc[2]) + (acc[1] + acc[3])) + tail
+}
+
+/// y_i = Σ_k x_k a[base + k·stride + i] for i < y.len(): a matrix–vector product on a strided
+/// block of `a`, sixteen rows at a time summed in registers over the columns (k in order), so
+/// that no partial sum makes a round trip through memory per column.
+fn strided_matvec(a: &[f64], base: usize, stride: usize, x: &[f64], y: &mut [f64]) {
+    const ROWS: usize = 16;
+    let mut i = 0;
+    while i + ROWS <= y.len() {
+        let mut acc = [0.0; ROWS];
+        for (k, &xk) in x.iter().enumerate() {
+            let start = base + k * stride + i;
+            let column: &[f64; ROWS] = a[start..start + ROWS]
+                .try_into()
+                .expect("a slice of ROWS numbers");
+            for l in 0..ROWS {
+                acc[l] = fma(xk, column[l], acc[l]);
+            }
+        }
+        y[i..i + ROWS].copy_from_slice(&acc);
+        i += ROWS;
+    }
+    let rest = y.len() - i;
+    if rest > 0 {
+        let mut acc = [0.0; ROWS];
+        for (k, &xk) in x.iter().enumerate() {
+            let start = base + k * stride + i;
+            for (l, c) in acc.iter_mut().zip(&a[start..start + rest]) {
+                *l = fma(xk, *c, *l);
+            }
+        }
+        y[i..].copy_from_slice(&acc[..rest]);
+    }
+}
+
+/// Euclidean norm; the plain sum of squares unless it leaves the safe floating-point range,
+/// then rescaled by the largest magnitude.
 fn norm2(x: &[f64]) -> f64 {
+    let sum_sq = dot(x, x);
+    if (1e-280..1e280).contains(&sum_sq) {
+        return sum_sq.sqrt();
+    }
     let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;
@@ -525,45 +610,46 @@ fn chase_bulges(
             x[1..].fill(0.0);
             v[0] = 1.0;
             if tau != 0.0 {
+                // The previous block's columns (their segments in rows r0..r1 are contiguous).
                 for c in col + 1..prev_end {
-                    apply_reflector(v, tau, &mut band[c * ld + (r0 - c)..c * ld + (r1 - c)]);
+                    let segment = &mut band[c * ld + (r0 - c)..c * ld + (r1 - c)];
+                    let w = tau * dot(v, segment);
+                    axpy(-w, v, segment);
                 }
                 // Two-sided on the diagonal block: p = τ A v, w = p − ½ τ (pᵀv) v,
-                // A ← A − v wᵀ − w vᵀ (lower triangle).
+                // A ← A − v wᵀ − w vᵀ (lower triangle). A v from the stored lower triangle: each
+                // column k adds A[k+1.., k] v_k below and takes A[k+1.., k]ᵀ v[k+1..] in one pass.
                 let p = &mut p[..len];
                 p.fill(0.0);
                 for k in 0..len {
-                    // Column k of the block from its diagonal down: A[k.., k].
                     let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
                     let vk = v[k];
-                    p[k..].iter_mut().zip(colk).for_each(|(x, a)| *x += a * vk);
-                    p[k] += dot(&colk[1..], &v[k + 1..]);
+                    let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
+                    p[k] += fma(colk[0], vk, below);
                 }
                 p.iter_mut().for_each(|x| *x *= tau);
                 let alpha = -0.5 * tau * dot(p, v);
-                p.iter_mut()
-                    .zip(v.iter())
-                    .for_each(|(x, y)| *x += alpha * y);
+                axpy(alpha, v, p);
                 for k in 0..len {
                     let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
                     let (vk, wk) = (v[k], p[k]);
-                    for (i, a) in colk.iter_mut().enumerate() {
-                        *a -= v[k + i] * wk + p[k + i] * vk;
-                    }
+                    colk.iter_mut()
+                        .zip(&v[k..])
+                        .zip(&p[k..])
+                        .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
                 }
-                // From the right on the block below: B ← B − τ (B v) vᵀ.
+                // From the right on the block below: B ← B − (τ B v) vᵀ. In the band storage
+                // B[i, k] (rows r1..r2, columns r0 + k) sits at r0·ld + (r1 − r0) + k (ld − 1) + i.
                 let r2 = (r1 + b).min(n);
                 if r2 > r1 {
                     let t = &mut t[..r2 - r1];
-                    t.fill(0.0);
+                    strided_matvec(band, r0 * ld + (r1 - r0), ld - 1, v, t);
                     for (c, &vk) in (r0..r1).zip(v.iter()) {
-                        let seg = &band[c * ld + (r1 - c)..c * ld + (r2 - c)];
-                        t.iter_mut().zip(seg).for_each(|(x, y)| *x += vk * y);
-                    }
-                    for (c, &vk) in (r0..r1).zip(v.iter()) {
-                        let f = tau * vk;
-                        let seg = &mut band[c * ld + (r1 - c)..c * ld + (r2 - c)];
-                        seg.iter_mut().zip(t.iter()).for_each(|(x, y)| *x -= f * y);
+                        axpy(
+                            -tau * vk,
+                            t,
+                            &mut band[c * ld + (r1 - c)..c * ld + (r2 - c)],
+                        );
                     }
                 }
                 if let Some((reflectors, vectors)) = record.as_mut() {

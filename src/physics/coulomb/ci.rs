@@ -957,7 +957,8 @@ impl CiProblem {
         let e = &self.energy;
         // Where ⟨ij|W|kl⟩ = G[(ik), (jl)] sits, by (i, k): a table instead of the pair index
         // arithmetic in the inner loop. For a column (k, l) and a fixed j the column of G is
-        // fixed and consecutive i walk down it.
+        // fixed and consecutive i walk down it; the table is symmetric (pair (i, k) is pair
+        // (k, i)) and read as [k·M + i], so that consecutive i read consecutive slots.
         let m = g.orbitals;
         let slot: Vec<Slot> = (0..m * m)
             .map(|x| g.slot[pair_index(x / m, x % m)])
@@ -974,8 +975,10 @@ impl CiProblem {
             let (k, l) = pairs[s];
             let fkl = 2.0 * f(k, l);
             for (x, &(i, j)) in col[s..].iter_mut().zip(&pairs[s..]) {
-                let direct = entry(slot[i * m + k], slot[j * m + l]);
-                let exchange = entry(slot[i * m + l], slot[j * m + k]);
+                let direct = entry(slot[k * m + i], slot[l * m + j]);
+                // G[(il), (jk)] read as G[(jk), (il)] (G is symmetric): the next columns
+                // (k', l) then read neighbouring rows of the same columns of G, still cached.
+                let exchange = entry(slot[k * m + j], slot[l * m + i]);
                 *x = fkl * f(i, j) * (direct + sign * exchange);
             }
             col[s] += e[k] + e[l];
