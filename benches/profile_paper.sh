@@ -15,8 +15,10 @@ bin=${1:-target/release/confine}
 out=$(mktemp -d -t confine-profile.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 report=benches/results/paper_profile.txt
+# Before the report is opened for writing (which would make every tree look dirty).
+revision=$(git describe --always --dirty)
 {
-    echo "confine $(git describe --always --dirty), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "confine $revision, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')"
     if [[ -n ${CONFINE_BASE:-} ]]; then
         echo "before: $CONFINE_BASE ($("$CONFINE_BASE" --version))"
         /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M kB" \
