@@ -66,26 +66,25 @@ fn tied_rows_may_swap_and_exchange_their_ranks() {
 
 #[test]
 fn rows_of_different_levels_or_cells_may_not_swap() {
-    // The first and the last rows are not tied: swapping them is a difference.
-    let swapped = [REFERENCE[3], REFERENCE[1], REFERENCE[2], REFERENCE[0]];
-    let (code, out) = compare("cmp-untied", &REFERENCE, &swapped);
-    assert_eq!(code, 1, "{out}");
-    // Tied rows whose labels changed (a triplet became a singlet) are a difference.
-    let relabelled = [
-        REFERENCE[0],
-        REFERENCE[2],
-        "-0.0906142423582883,singlet,odd,3,0 9",
-        REFERENCE[3],
-    ];
-    let (code, out) = compare("cmp-relabel", &REFERENCE, &relabelled);
-    assert_eq!(code, 1, "{out}");
-    // Ranks may only be exchanged among the tied rows: a new rank is a difference.
-    let reranked = [
-        REFERENCE[0],
-        REFERENCE[2],
-        "-0.0906142423582883,triplet,odd,4,0 9",
-        REFERENCE[3],
-    ];
-    let (code, out) = compare("cmp-rerank", &REFERENCE, &reranked);
-    assert_eq!(code, 1, "{out}");
+    let with_third = |third| [REFERENCE[0], REFERENCE[2], third, REFERENCE[3]];
+    for (tag, new) in [
+        // The first and the last rows are not tied: swapping them is a difference.
+        (
+            "cmp-untied",
+            [REFERENCE[3], REFERENCE[1], REFERENCE[2], REFERENCE[0]],
+        ),
+        // Tied rows whose labels changed (a triplet became a singlet) are a difference.
+        (
+            "cmp-relabel",
+            with_third("-0.0906142423582883,singlet,odd,3,0 9"),
+        ),
+        // Ranks may only be exchanged among the tied rows: a new rank is a difference.
+        (
+            "cmp-rerank",
+            with_third("-0.0906142423582883,triplet,odd,4,0 9"),
+        ),
+    ] {
+        let (code, out) = compare(tag, &REFERENCE, &new);
+        assert_eq!(code, 1, "{tag}: {out}");
+    }
 }
