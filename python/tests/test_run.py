@@ -16,6 +16,16 @@ SMALL = paper_base_text().replace("levels = 200 ", "levels = 60 ").replace(
 )
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    """Python's own SIGINT handler for the duration of a test: a job started in the background
+    by a non-interactive shell inherits SIGINT ignored, and Python then installs no handler, so
+    Ctrl-C (here os.kill) would raise nothing and the tests below would test the launcher."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def sweep_config(tmp_path, points):
     path = tmp_path / "sweep.toml"
     path.write_text(SMALL + f"\n[sweep]\npotential.depth = {{ from = 0.05, to = 0.2, points = {points} }}\n")
