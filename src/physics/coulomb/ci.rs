@@ -66,7 +66,7 @@ use crate::eigen::dense::{
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
 use crate::physics::many_body::Spin;
-use crate::physics::thermo::StateList;
+use crate::physics::thermo::{level_anchors, StateList};
 use crate::spectrum::Spectrum;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -1383,15 +1383,26 @@ impl CiSpectrum {
         self.state_list_below(spin, f64::INFINITY)
     }
 
+    /// The states of [`Self::state_list_below`], in order, with their multiplicity g: those
+    /// with E ≤ `energy_max` (Hartree) that `spin` allows.
+    pub fn thermodynamic_states(
+        &self,
+        spin: Spin,
+        energy_max: f64,
+    ) -> impl Iterator<Item = (&CiState, u64)> + '_ {
+        self.states
+            .iter()
+            .filter(move |s| s.energy <= energy_max)
+            .filter_map(move |s| s.exchange.multiplicity(spin).map(|g| (s, g)))
+    }
+
     /// [`Self::to_state_list`] of the states with E ≤ `energy_max` (Hartree).
     pub fn state_list_below(&self, spin: Spin, energy_max: f64) -> Result<StateList, CoulombError> {
         let (mut energy, mut kinetic, mut multiplicity) = (Vec::new(), Vec::new(), Vec::new());
-        for s in self.states.iter().filter(|s| s.energy <= energy_max) {
-            if let Some(g) = s.exchange.multiplicity(spin) {
-                energy.push(s.level_energy);
-                kinetic.push(s.kinetic.max(0.0));
-                multiplicity.push(g);
-            }
+        for (s, g) in self.thermodynamic_states(spin, energy_max) {
+            energy.push(s.level_energy);
+            kinetic.push(s.kinetic.max(0.0));
+            multiplicity.push(g);
         }
         let tolerance = degeneracy_tolerance(energy.iter().copied());
         Ok(StateList::new(energy, kinetic, multiplicity, 2)?.with_degenerate_within(tolerance))
@@ -1419,24 +1430,16 @@ fn canonical_order(states: &mut [CiState]) {
         };
         (s.exchange as u8, parity)
     };
-    let mut start = 0;
-    while start < states.len() {
-        let anchor = states[start].energy;
-        let end = start
-            + states[start..]
-                .iter()
-                .take_while(|s| s.energy - anchor <= tolerance)
-                .count();
-        let level = &mut states[start..end];
+    let energies: Vec<f64> = states.iter().map(|s| s.energy).collect();
+    for (s, anchor) in states.iter_mut().zip(level_anchors(&energies, tolerance)) {
+        s.level_energy = anchor;
+    }
+    for level in states.chunk_by_mut(|a, b| a.level_energy == b.level_energy) {
         level.sort_by(|a, b| {
             labels(a)
                 .cmp(&labels(b))
                 .then(a.energy.total_cmp(&b.energy))
         });
-        for s in level {
-            s.level_energy = anchor;
-        }
-        start = end;
     }
 }
 

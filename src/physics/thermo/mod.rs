@@ -364,14 +364,7 @@ impl StateList {
     /// tens of per cent. A run is anchored at its first energy, so a chain of close energies
     /// never drifts by more than `tolerance` in total.
     pub fn with_degenerate_within(mut self, tolerance: f64) -> Self {
-        let mut anchor = self.energy[0];
-        for e in self.energy.iter_mut().skip(1) {
-            if *e - anchor <= tolerance {
-                *e = anchor;
-            } else {
-                anchor = *e;
-            }
-        }
+        self.energy = level_anchors(&self.energy, tolerance);
         self.mean_energy = mean_energy(&self.energy, &self.multiplicity, self.total_multiplicity);
         self
     }
@@ -390,6 +383,25 @@ impl StateList {
     pub fn mean_energy(&self) -> f64 {
         self.mean_energy
     }
+}
+
+/// For ascending `energies` (Hartree), the lowest energy of each one's run: a run starts at an
+/// energy more than `tolerance` above the start of the previous run and holds every energy
+/// within `tolerance` of its start (anchored, so a chain of close energies never drifts).
+pub fn level_anchors(energies: &[f64], tolerance: f64) -> Vec<f64> {
+    let mut anchor = f64::NEG_INFINITY;
+    energies
+        .iter()
+        .map(|&e| {
+            // Not within (a NaN difference too): a new run.
+            if (e - anchor).partial_cmp(&tolerance) == Some(std::cmp::Ordering::Greater)
+                || (e - anchor).is_nan()
+            {
+                anchor = e;
+            }
+            anchor
+        })
+        .collect()
 }
 
 /// Neumaier (improved Kahan) compensated sum.

@@ -357,10 +357,10 @@ fn check_on_grid(
 /// enumerated non-interacting states, with the canonical sums limited to the temperatures where
 /// the first omitted state weighs at most the tolerance (see the module doc).
 ///
-/// CI energies that agree to within [`crate::physics::coulomb::ci::degeneracy_tolerance`] count as one level: they come
-/// from separate block diagonalizations (singlet/triplet, even/odd), so states degenerate in
-/// exact arithmetic differ by rounding, and the dense and the partial solver round differently. The variant's
-/// ε_r, convergence and wall time are left for the caller.
+/// The states of one degenerate CI level count as one level (`CiSpectrum::state_list_below`):
+/// they come from separate block diagonalizations (singlet/triplet, even/odd), so states
+/// degenerate in exact arithmetic differ by rounding. The variant's ε_r, convergence and wall
+/// time are left for the caller.
 fn variant_thermodynamics(
     name: CaseName<'_>,
     label: &str,
@@ -370,12 +370,7 @@ fn variant_thermodynamics(
     let cfg = settings.config;
     let thermo = settings.thermo;
     let energy_max = 2.0 * cfg.energy_per_particle_max;
-    let kept: Vec<_> = ci
-        .states
-        .iter()
-        .filter(|s| s.energy <= energy_max)
-        .filter_map(|s| s.exchange.multiplicity(cfg.spin).map(|g| (s, g)))
-        .collect();
+    let kept: Vec<_> = ci.thermodynamic_states(cfg.spin, energy_max).collect();
     if kept.is_empty() {
         return Err(name.unsupported(format!(
             "{label}: no two-electron state lies below E_max = {energy_max:.6} Ha; raise coulomb.energy_per_particle_max"
