@@ -73,6 +73,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::f64::consts::FRAC_1_SQRT_2;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Largest odd (even) part ‖ψ − p ψ(−x)‖/2 of an orbital that still counts as parity p
@@ -213,8 +214,11 @@ struct Slot {
 pub struct TwoElectronIntegrals {
     orbitals: usize,
     slot: Vec<Slot>,
-    /// G per parity class (one class without parity), symmetric.
-    blocks: Vec<Mat<f64>>,
+    /// G per parity class (one class without parity), symmetric; shared by the rescaled copies
+    /// of [`CiProblem::with_interaction`].
+    blocks: Arc<Vec<Mat<f64>>>,
+    /// ⟨ij|W|kl⟩ = `scale` × G[(ik), (jl)] (1 as computed).
+    scale: f64,
 }
 
 /// Where each pair density (i ≤ k) of M orbitals goes in G: its parity class (the pair
@@ -483,7 +487,8 @@ impl TwoElectronIntegrals {
         Ok(Self {
             orbitals,
             slot: layout.slot,
-            blocks,
+            blocks: Arc::new(blocks),
+            scale: 1.0,
         })
     }
 
@@ -505,6 +510,11 @@ impl TwoElectronIntegrals {
 
     /// ⟨ij|W|kl⟩ for indices known to be < M.
     fn value(&self, i: usize, j: usize, k: usize, l: usize) -> f64 {
+        self.scale * self.unscaled(i, j, k, l)
+    }
+
+    /// G[(ik), (jl)]: ⟨ij|W|kl⟩ before the scale factor, for indices known to be < M.
+    fn unscaled(&self, i: usize, j: usize, k: usize, l: usize) -> f64 {
         let a = self.slot[pair_index(i, k)];
         let b = self.slot[pair_index(j, l)];
         if a.class != b.class {
@@ -832,7 +842,8 @@ impl CiProblem {
 
     /// The same problem with the interaction `interaction`, which must have the same softening:
     /// W is then λ/ε_r times the same kernel, so the integrals are rescaled by
-    /// (λ′/ε′)/(λ/ε) instead of recomputed, and K_ik and the parities are kept (Hartree).
+    /// (λ′/ε′)/(λ/ε) instead of recomputed (a scale factor on the same, shared G: no copy), and
+    /// K_ik and the parities are kept (Hartree).
     pub fn with_interaction(&self, interaction: &SoftCoulomb) -> Result<Self, CoulombError> {
         let old = self.interaction.strength / self.interaction.dielectric;
         if interaction.softening != self.interaction.softening || old == 0.0 {
@@ -846,13 +857,7 @@ impl CiProblem {
         }
         let factor = (interaction.strength / interaction.dielectric) / old;
         let mut out = self.clone();
-        for block in &mut out.integrals.blocks {
-            for j in 0..block.ncols() {
-                for v in block.col_mut(j).iter_mut() {
-                    *v *= factor;
-                }
-            }
-        }
+        out.integrals.scale *= factor;
         out.interaction = *interaction;
         Ok(out)
     }
@@ -963,6 +968,7 @@ impl CiProblem {
         let slot: Vec<Slot> = (0..m * m)
             .map(|x| g.slot[pair_index(x / m, x % m)])
             .collect();
+        let scale = g.scale;
         let entry = |row: Slot, col: Slot| {
             if row.class == col.class {
                 g.blocks[row.class as usize].col_as_slice(col.local as usize)[row.local as usize]
@@ -979,7 +985,7 @@ impl CiProblem {
                 // G[(il), (jk)] read as G[(jk), (il)] (G is symmetric): the next columns
                 // (k', l) then read neighbouring rows of the same columns of G, still cached.
                 let exchange = entry(slot[k * m + j], slot[l * m + i]);
-                *x = fkl * f(i, j) * (direct + sign * exchange);
+                *x = fkl * f(i, j) * (scale * (direct + sign * exchange));
             }
             col[s] += e[k] + e[l];
         });
@@ -1079,8 +1085,8 @@ impl CiProblem {
             .iter()
             .map(|&(i, j)| {
                 let fij = f(i, j);
-                let w = g.value(i, j, i, j) + sign * g.value(i, j, j, i);
-                2.0 * fij * fij * w + (self.energy[i] + self.energy[j])
+                let w = g.unscaled(i, j, i, j) + sign * g.unscaled(i, j, j, i);
+                2.0 * fij * fij * (g.scale * w) + (self.energy[i] + self.energy[j])
             })
             .collect()
     }
