@@ -252,6 +252,18 @@ impl FermionGas {
         let n_levels = self.spin_degeneracy * self.orbital_energy.len();
         let mut table = vec![Entry::default(); n_particles + 1];
         table[0].ground = 1.0;
+        // exp(−α) of the last excitations a met: the two spin-orbitals of an orbital (c = 2)
+        // meet the same a for every k, and so do the k whose ε_{k−1} is one orbital. Reusing the
+        // value changes no bit (same α, same exp) and saves most of the exponentials.
+        let mut memo = [(f64::NAN, 0.0); 2];
+        let mut exp_minus = |a: f64, alpha: f64| {
+            if let Some(&(_, f)) = memo.iter().find(|(x, _)| *x == a) {
+                return f;
+            }
+            let f = (-alpha).exp();
+            memo = [(a, f), memo[0]];
+            f
+        };
         for j in 0..n_levels {
             let e_j = self.level(j);
             let top = (j + 1).min(n_particles);
@@ -283,9 +295,9 @@ impl FermionGas {
                     continue;
                 }
                 let f = if shift == 0 {
-                    (-alpha).exp()
+                    exp_minus(a, alpha)
                 } else if alpha <= 700.0 && (-1000..=1000).contains(&shift) {
-                    (-alpha).exp() * pow2(shift)
+                    exp_minus(a, alpha) * pow2(shift)
                 } else {
                     t.exp()
                 };
