@@ -177,6 +177,10 @@ pub fn eigenvalues_below(a: MatRef<'_, f64>, x: f64) -> Option<usize> {
 /// it 2 n² k (both slower with larger b). 32 is about the balance for n ≈ 10³.
 pub const REDUCTION_BANDWIDTH: usize = 32;
 
+/// Columns of z that [`TridiagonalReduction::apply_q`] carries through the bulge chase's
+/// reflectors together.
+const CHASE_COLUMNS: usize = 32;
+
 /// One panel of the first stage: Q_p = I − V T Vᵀ acting on rows `row0..n`, with V (m × r,
 /// unit lower trapezoidal, m = n − row0) stored in columns `col0..col0 + r` of the working
 /// matrix below row `row0 + c` of column `col0 + c`, and T (r × r upper triangular,
@@ -830,33 +834,29 @@ impl TridiagonalReduction {
         if k == 0 {
             return;
         }
-        // The bulge chase's reflectors, last first, on z stored by rows (the k entries of a row
-        // contiguous, so each reflector works on one contiguous len × k block).
-        let mut rows = vec![0.0; n * k];
-        for c in 0..k {
-            for i in 0..n {
-                rows[i * k + c] = z[c * n + i];
+        // The bulge chase's reflectors, last first, on CHASE_COLUMNS columns of z at a time,
+        // stored by rows (the entries of a row contiguous, so that each reflector works on one
+        // contiguous len × width block): a block of 32 × 32 stays in L1 between the two passes
+        // of a reflector, and the n × 32 slice in L2 from one reflector to the next. The columns
+        // are independent, so every entry sees the same operations as with all k at once.
+        let mut rows = vec![0.0; n * CHASE_COLUMNS.min(k)];
+        for c0 in (0..k).step_by(CHASE_COLUMNS) {
+            let width = CHASE_COLUMNS.min(k - c0);
+            let rows = &mut rows[..n * width];
+            for c in 0..width {
+                for (i, x) in z[(c0 + c) * n..(c0 + c + 1) * n].iter().enumerate() {
+                    rows[i * width + c] = *x;
+                }
             }
-        }
-        let mut w = vec![0.0; k];
-        for h in self.chase.iter().rev() {
-            let v = &self.chase_vectors[h.offset..h.offset + h.len];
-            let block = &mut rows[h.start * k..(h.start + h.len) * k];
-            w.copy_from_slice(&block[..k]);
-            for (vi, row) in v[1..].iter().zip(block[k..].chunks_exact(k)) {
-                w.iter_mut().zip(row).for_each(|(x, y)| *x += vi * y);
+            if width == CHASE_COLUMNS {
+                self.apply_chase::<CHASE_COLUMNS>(rows);
+            } else {
+                self.apply_chase_dynamic(rows, width);
             }
-            w.iter_mut().for_each(|x| *x *= h.tau);
-            for (vi, row) in std::iter::once(&1.0)
-                .chain(&v[1..])
-                .zip(block.chunks_exact_mut(k))
-            {
-                row.iter_mut().zip(&w).for_each(|(y, x)| *y -= vi * x);
-            }
-        }
-        for c in 0..k {
-            for i in 0..n {
-                z[c * n + i] = rows[i * k + c];
+            for c in 0..width {
+                for (i, x) in z[(c0 + c) * n..(c0 + c + 1) * n].iter_mut().enumerate() {
+                    *x = rows[i * width + c];
+                }
             }
         }
         // The panels, last first: z[row0..] ← (I − V T Vᵀ) z[row0..].
@@ -885,6 +885,55 @@ impl TridiagonalReduction {
             let mut ts = Mat::<f64>::zeros(r, k);
             matmul(ts.as_mut(), Accum::Replace, tm, s.as_ref(), 1.0, Par::Seq);
             matmul(zsub.as_mut(), Accum::Add, vm, ts.as_ref(), -1.0, Par::Seq);
+        }
+    }
+}
+
+impl TridiagonalReduction {
+    /// The bulge chase's reflectors, last first, on `rows` (n rows of C entries each):
+    /// w = τ Σ_i v_i row_i, row_i ← row_i − v_i w for each reflector.
+    fn apply_chase<const C: usize>(&self, rows: &mut [f64]) {
+        for h in self.chase.iter().rev() {
+            let v = &self.chase_vectors[h.offset..h.offset + h.len];
+            let block = &mut rows[h.start * C..(h.start + h.len) * C];
+            let (first, rest) = block.split_at_mut(C);
+            let mut w: [f64; C] = (&first[..]).try_into().expect("C numbers");
+            for (vi, row) in v[1..].iter().zip(rest.chunks_exact(C)) {
+                for (x, y) in w.iter_mut().zip(row) {
+                    *x += vi * y;
+                }
+            }
+            for x in w.iter_mut() {
+                *x *= h.tau;
+            }
+            for (y, x) in first.iter_mut().zip(&w) {
+                *y -= x;
+            }
+            for (vi, row) in v[1..].iter().zip(rest.chunks_exact_mut(C)) {
+                for (y, x) in row.iter_mut().zip(&w) {
+                    *y -= vi * x;
+                }
+            }
+        }
+    }
+
+    /// [`Self::apply_chase`] for rows of `width` entries (the last, narrower group of columns).
+    fn apply_chase_dynamic(&self, rows: &mut [f64], width: usize) {
+        let mut w = vec![0.0; width];
+        for h in self.chase.iter().rev() {
+            let v = &self.chase_vectors[h.offset..h.offset + h.len];
+            let block = &mut rows[h.start * width..(h.start + h.len) * width];
+            w.copy_from_slice(&block[..width]);
+            for (vi, row) in v[1..].iter().zip(block[width..].chunks_exact(width)) {
+                w.iter_mut().zip(row).for_each(|(x, y)| *x += vi * y);
+            }
+            w.iter_mut().for_each(|x| *x *= h.tau);
+            for (vi, row) in std::iter::once(&1.0)
+                .chain(&v[1..])
+                .zip(block.chunks_exact_mut(width))
+            {
+                row.iter_mut().zip(&w).for_each(|(y, x)| *y -= vi * x);
+            }
         }
     }
 }
