@@ -628,6 +628,106 @@ fn chase_left_full(
     }
 }
 
+/// Half of W: [`chase_diagonal_full`] works on the two halves of the diagonal block.
+const HALF: usize = W / 2;
+
+/// Σ a_i b_i of two HALF-vectors, in four interleaved partial sums (a fixed order).
+#[inline(always)]
+fn dot_half(a: &[f64; HALF], b: &[f64; HALF]) -> f64 {
+    let mut acc = [0.0; 4];
+    for c in 0..HALF / 4 {
+        for k in 0..4 {
+            acc[k] = fma(a[4 * c + k], b[4 * c + k], acc[k]);
+        }
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3])
+}
+
+/// The HALF numbers of `band` from `at`, those before position `first` read as zero (they lie
+/// above the diagonal: another column's storage).
+#[inline(always)]
+fn masked_half(band: &[f64], at: usize, first: usize) -> [f64; HALF] {
+    let window: &[f64; HALF] = band[at..at + HALF].try_into().expect("HALF numbers");
+    let mut out = [0.0; HALF];
+    for i in 0..HALF {
+        out[i] = if i >= first { window[i] } else { 0.0 };
+    }
+    out
+}
+
+/// x_i ← x_i − v_i w_k − w_i v_k for the HALF numbers x of `band` from `at`, from position
+/// `first` on. Before it v_i and w_i are taken as zero, which leaves x_i exactly as it is
+/// (x − 0·w_k − 0·v_k = x): every store is a plain full-width one.
+#[inline(always)]
+fn rank2_half(
+    band: &mut [f64],
+    at: usize,
+    first: usize,
+    v: &[f64; HALF],
+    w: &[f64; HALF],
+    (vk, wk): (f64, f64),
+) {
+    let x: &mut [f64; HALF] = (&mut band[at..at + HALF]).try_into().expect("HALF numbers");
+    for i in 0..HALF {
+        let (vi, wi) = if i >= first { (v[i], w[i]) } else { (0.0, 0.0) };
+        x[i] = fma(-vi, wk, fma(-wi, vk, x[i]));
+    }
+}
+
+/// A full-length reflector applied from both sides to the W × W diagonal block at rows and
+/// columns r0..r0 + W (its lower triangle; column k at `(r0 + k) ld`): p = τ A v,
+/// w = p − ½ τ (pᵀv) v, A ← A − v wᵀ − w vᵀ. Each column is read and written through
+/// fixed-length windows of HALF rows aligned with the block (the part above the diagonal
+/// masked), so that the two halves of A v stay in vector registers over the columns.
+#[inline(never)]
+fn chase_diagonal_full(band: &mut [f64], ld: usize, r0: usize, v: &[f64; W], tau: f64) {
+    let v_lo: &[f64; HALF] = v[..HALF].try_into().expect("HALF numbers");
+    let v_hi: &[f64; HALF] = v[HALF..].try_into().expect("HALF numbers");
+    // p = L v by columns (strictly lower part) into two register halves; the transposed part
+    // and the diagonal, Σ_{i>k} A[i, k] v_i + A[k, k] v_k, into `s`.
+    let (mut p_lo, mut p_hi, mut s) = ([0.0; HALF], [0.0; HALF], [0.0; W]);
+    for (k, &vk) in v.iter().enumerate() {
+        let base = (r0 + k) * ld;
+        if k < HALF {
+            let lo = masked_half(band, base - k, k + 1);
+            let hi: &[f64; HALF] = band[base + HALF - k..base + W - k]
+                .try_into()
+                .expect("HALF numbers");
+            for i in 0..HALF {
+                p_lo[i] = fma(vk, lo[i], p_lo[i]);
+                p_hi[i] = fma(vk, hi[i], p_hi[i]);
+            }
+            s[k] = fma(band[base], vk, dot_half(&lo, v_lo) + dot_half(hi, v_hi));
+        } else {
+            let hi = masked_half(band, base - (k - HALF), k - HALF + 1);
+            for i in 0..HALF {
+                p_hi[i] = fma(vk, hi[i], p_hi[i]);
+            }
+            s[k] = fma(band[base], vk, dot_half(&hi, v_hi));
+        }
+    }
+    let mut p = [0.0; W];
+    for i in 0..HALF {
+        p[i] = tau * (p_lo[i] + s[i]);
+        p[HALF + i] = tau * (p_hi[i] + s[HALF + i]);
+    }
+    let alpha = -0.5 * tau * dot_w(&p, v);
+    for i in 0..W {
+        p[i] = fma(alpha, v[i], p[i]);
+    }
+    let w_lo: &[f64; HALF] = p[..HALF].try_into().expect("HALF numbers");
+    let w_hi: &[f64; HALF] = p[HALF..].try_into().expect("HALF numbers");
+    for (k, (&vk, &wk)) in v.iter().zip(&p).enumerate() {
+        let base = (r0 + k) * ld;
+        if k < HALF {
+            rank2_half(band, base - k, k, v_lo, w_lo, (vk, wk));
+            rank2_half(band, base + HALF - k, 0, v_hi, w_hi, (vk, wk));
+        } else {
+            rank2_half(band, base - (k - HALF), k - HALF, v_hi, w_hi, (vk, wk));
+        }
+    }
+}
+
 /// A full-length reflector applied from the right to the full W × W block below the diagonal
 /// block r0..r0 + W: B ← B − (τ B v) vᵀ, column k of B at `(r0 + k) ld + W − k` in the band
 /// storage. B v is summed over the columns in W registers-wide accumulators (k in order).
@@ -703,24 +803,28 @@ fn chase_bulges(
                 // Two-sided on the diagonal block: p = τ A v, w = p − ½ τ (pᵀv) v,
                 // A ← A − v wᵀ − w vᵀ (lower triangle). A v from the stored lower triangle: each
                 // column k adds A[k+1.., k] v_k below and takes A[k+1.., k]ᵀ v[k+1..] in one pass.
-                let p = &mut p[..len];
-                p.fill(0.0);
-                for k in 0..len {
-                    let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                    let vk = v[k];
-                    let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
-                    p[k] += fma(colk[0], vk, below);
-                }
-                p.iter_mut().for_each(|x| *x *= tau);
-                let alpha = -0.5 * tau * dot(p, v);
-                axpy(alpha, v, p);
-                for k in 0..len {
-                    let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                    let (vk, wk) = (v[k], p[k]);
-                    colk.iter_mut()
-                        .zip(&v[k..])
-                        .zip(&p[k..])
-                        .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
+                if let Some(vw) = full {
+                    chase_diagonal_full(band, ld, r0, vw, tau);
+                } else {
+                    let p = &mut p[..len];
+                    p.fill(0.0);
+                    for k in 0..len {
+                        let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                        let vk = v[k];
+                        let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
+                        p[k] += fma(colk[0], vk, below);
+                    }
+                    p.iter_mut().for_each(|x| *x *= tau);
+                    let alpha = -0.5 * tau * dot(p, v);
+                    axpy(alpha, v, p);
+                    for k in 0..len {
+                        let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                        let (vk, wk) = (v[k], p[k]);
+                        colk.iter_mut()
+                            .zip(&v[k..])
+                            .zip(&p[k..])
+                            .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
+                    }
                 }
                 // From the right on the block below: B ← B − (τ B v) vᵀ. In the band storage
                 // B[i, k] (rows r1..r2, columns r0 + k) sits at r0·ld + (r1 − r0) + k (ld − 1) + i.
