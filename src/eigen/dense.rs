@@ -657,7 +657,8 @@ fn masked_half(band: &[f64], at: usize, first: usize) -> [f64; HALF] {
 
 /// x_i ← x_i − v_i w_k − w_i v_k for the HALF numbers x of `band` from `at`, from position
 /// `first` on. Before it v_i and w_i are taken as zero, which leaves x_i exactly as it is
-/// (x − 0·w_k − 0·v_k = x): every store is a plain full-width one.
+/// (x − 0·w_k − 0·v_k = x for finite v_k, w_k, which a reflector of a finite matrix has): every
+/// store is a plain full-width one, where a masked store is slow on some x86 cores.
 #[inline(always)]
 fn rank2_half(
     band: &mut [f64],
