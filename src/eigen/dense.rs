@@ -595,11 +595,12 @@ fn apply_two_sided_update(a: &mut [f64], at: PanelAt, vm: MatRef<'_, f64>, y: Ma
 /// with the length known, their loops run in whole vector registers without remainders.
 const W: usize = REDUCTION_BANDWIDTH;
 
-/// Σ a_i b_i of two W-vectors, in eight interleaved partial sums (a fixed order).
+/// Σ a_i b_i of two N-vectors (N a multiple of 8), in eight interleaved partial sums (a fixed
+/// order): fully unrolled for the fixed lengths of the chase's kernels.
 #[inline(always)]
-fn dot_w(a: &[f64; W], b: &[f64; W]) -> f64 {
+fn dot_fixed<const N: usize>(a: &[f64; N], b: &[f64; N]) -> f64 {
     let mut acc = [0.0; 8];
-    for c in 0..W / 8 {
+    for c in 0..N / 8 {
         for k in 0..8 {
             acc[k] = fma(a[8 * c + k], b[8 * c + k], acc[k]);
         }
@@ -621,7 +622,7 @@ fn chase_left_full(
     for c in columns {
         let at = c * ld + (r0 - c);
         let segment: &mut [f64; W] = (&mut band[at..at + W]).try_into().expect("W numbers");
-        let w = tau * dot_w(v, segment);
+        let w = tau * dot_fixed(v, segment);
         for i in 0..W {
             segment[i] = fma(-w, v[i], segment[i]);
         }
@@ -630,18 +631,6 @@ fn chase_left_full(
 
 /// Half of W: [`chase_diagonal_full`] works on the two halves of the diagonal block.
 const HALF: usize = W / 2;
-
-/// Σ a_i b_i of two HALF-vectors, in four interleaved partial sums (a fixed order).
-#[inline(always)]
-fn dot_half(a: &[f64; HALF], b: &[f64; HALF]) -> f64 {
-    let mut acc = [0.0; 4];
-    for c in 0..HALF / 4 {
-        for k in 0..4 {
-            acc[k] = fma(a[4 * c + k], b[4 * c + k], acc[k]);
-        }
-    }
-    (acc[0] + acc[2]) + (acc[1] + acc[3])
-}
 
 /// The HALF numbers of `band` from `at`, those before position `first` read as zero (they lie
 /// above the diagonal: another column's storage).
@@ -698,13 +687,13 @@ fn chase_diagonal_full(band: &mut [f64], ld: usize, r0: usize, v: &[f64; W], tau
                 p_lo[i] = fma(vk, lo[i], p_lo[i]);
                 p_hi[i] = fma(vk, hi[i], p_hi[i]);
             }
-            s[k] = fma(band[base], vk, dot_half(&lo, v_lo) + dot_half(hi, v_hi));
+            s[k] = fma(band[base], vk, dot_fixed(&lo, v_lo) + dot_fixed(hi, v_hi));
         } else {
             let hi = masked_half(band, base - (k - HALF), k - HALF + 1);
             for i in 0..HALF {
                 p_hi[i] = fma(vk, hi[i], p_hi[i]);
             }
-            s[k] = fma(band[base], vk, dot_half(&hi, v_hi));
+            s[k] = fma(band[base], vk, dot_fixed(&hi, v_hi));
         }
     }
     let mut p = [0.0; W];
@@ -712,7 +701,7 @@ fn chase_diagonal_full(band: &mut [f64], ld: usize, r0: usize, v: &[f64; W], tau
         p[i] = tau * (p_lo[i] + s[i]);
         p[HALF + i] = tau * (p_hi[i] + s[HALF + i]);
     }
-    let alpha = -0.5 * tau * dot_w(&p, v);
+    let alpha = -0.5 * tau * dot_fixed(&p, v);
     for i in 0..W {
         p[i] = fma(alpha, v[i], p[i]);
     }
