@@ -15,11 +15,13 @@
 //! stage 3 measures the returned vectors again; a bad solve costs a step, never a wrong answer.
 //!
 //! Memory: the forward sweep (the divisions) stores the reciprocal pivots 1/q_i of every row
-//! and lane, and y = L⁻¹b only at the start of every chunk of [`CHUNK_ROWS`] rows; the
-//! backward sweep recomputes each chunk's y from its checkpoint (bottom chunk first; a
-//! multiply-add per row, no division) into a buffer that stays in L2 and back-substitutes
-//! through it. The iterate is read twice and written once per step, the pivots written once
-//! and read once.
+//! and lane and writes y = L⁻¹b over the row of the iterate that b was formed from (b is not
+//! needed again, and the line is in cache: no extra traffic); the backward sweep reads y and
+//! the pivots and writes x over y. The iterate and the pivots are each written once and read
+//! once per step. Recomputing y in the backward sweep from checkpoints instead (which saves
+//! the write of y) takes a third pass over the rows, whose reads of the pivots and the iterate
+//! miss the cache: the inverse-iteration phase took 473M instructions that way against 370M
+//! (callgrind, `RAYON_NUM_THREADS=1 CONFINE_TIMING=100000,100,1` on the tridiagonal bench).
 //!
 //! The backward sweep also accumulates, per lane, ‖x‖², xᵀw and ‖w‖² with w = (T − σ)x evaluated
 //! from the new x itself: the Rayleigh quotient ρ = σ + xᵀw/‖x‖² and the residual
@@ -33,8 +35,9 @@ use super::SymTridiagonal;
 /// Levels solved together by one sweep (two AVX2 registers of f64 per quantity).
 pub(super) const LANE_WIDTH: usize = 8;
 
-/// Rows per chunk of the backward sweep: 2 factor arrays × 1024 rows × 8 lanes × 8 bytes =
-/// 128 KiB, resident in L2.
+/// Rows per chunk of the forward sweep: the finished lanes of a chunk are copied out just
+/// before it is factored, which then finds its rows in cache (1024 rows × 8 lanes × 8 bytes =
+/// 64 KiB).
 const CHUNK_ROWS: usize = 1024;
 
 /// State of the forward sweep after a row: l_i = e_i/q_i, y_i, and the count of negative
@@ -106,14 +109,10 @@ pub(super) struct LaneWorkspace<const L: usize> {
     /// (e_{i−1}, e_i, d_i) of every row i, with e_{−1} = e_{n−1} = 0: the sweeps read one
     /// stream and need no test for the first and last rows.
     rows: Vec<[f64; 3]>,
-    /// Row i of every lane; holds b before a step and x after it.
+    /// Row i of every lane: the previous iterate before a step, y during it, x after it.
     pub x: Vec<[f64; L]>,
     /// 1/q_i of every row and lane.
     inv: Vec<[f64; L]>,
-    /// y before the first row of every chunk.
-    checkpoints: Vec<[f64; L]>,
-    /// y of the rows of one chunk.
-    y: Vec<[f64; L]>,
 }
 
 /// Factors row i for every lane, given e_{i−1} (0 for i = 0), e_i (0 for the last row), d_i
@@ -157,18 +156,12 @@ impl<const L: usize> LaneWorkspace<L> {
         advise_huge_pages(&x);
         let inv = vec![zero; n];
         advise_huge_pages(&inv);
-        Self {
-            rows,
-            x,
-            inv,
-            checkpoints: vec![zero; n.div_ceil(CHUNK_ROWS)],
-            y: vec![zero; CHUNK_ROWS.min(n)],
-        }
+        Self { rows, x, inv }
     }
 
-    /// One inverse-iteration step: x_l ← (T − σ_l I)⁻¹ b_l with b from `rhs`, for the lanes
-    /// that `out` writes (the others keep their contents; the lanes it copies out are copied
-    /// before they are overwritten). Returns the sums of every lane.
+    /// One inverse-iteration step: x_l ← (T − σ_l I)⁻¹ b_l with b from `rhs`, in every lane (the
+    /// lanes that `out` copies out are copied before they are overwritten; an idle lane with
+    /// scale 0 solves for b = 0). Returns the sums of every lane.
     pub fn step(
         &mut self,
         sigma: &[f64; L],
@@ -176,18 +169,10 @@ impl<const L: usize> LaneWorkspace<L> {
         rhs: &Rhs<'_, L>,
         out: &mut Output<'_, '_, L>,
     ) -> [StepSums; L] {
-        let n = self.rows.len();
-        let negative = self.factor(sigma, pivot_floor, rhs);
+        let negative = self.factor(sigma, pivot_floor, rhs, out);
         let mut sums = Sums::<L>::default();
-        // x_{i+1} and x_{i+2} of the rows below the current chunk.
-        let mut below = ([0.0; L], [0.0; L]);
-        for c in (0..self.checkpoints.len()).rev() {
-            let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
-            self.forward_substitute(rhs, c, rows.clone());
-            below = self.back_substitute(sigma, rows, below, out, &mut sums);
-        }
+        let (x0, x1) = self.back_substitute(sigma, &mut sums);
         // Row 0 of w, now that x_0 and x_1 are known.
-        let (x0, x1) = below;
         let [_, e0, d0] = self.rows[0];
         for l in 0..L {
             let w = (d0 - sigma[l]) * x0[l] + e0 * x1[l];
@@ -201,93 +186,66 @@ impl<const L: usize> LaneWorkspace<L> {
         })
     }
 
-    /// The forward sweep: stores 1/q_i of every row and y at the start of every chunk; returns
-    /// the number of negative pivots (the Sturm count at σ) of every lane.
-    // The three sweeps stay out of line: inlined into the iteration loop (one ~7000-instruction
+    /// The forward sweep: copies the finished lanes out, then stores 1/q_i of every row and
+    /// overwrites the row that b_i came from with y_i = b_i − l_{i−1} y_{i−1}; returns the number
+    /// of negative pivots (the Sturm count at σ) of every lane.
+    // The two sweeps stay out of line: inlined into the iteration loop (one ~7000-instruction
     // function) they were compiled to much less vectorized code, 20 % more instructions per step
     // (callgrind, n = 1e4, k = 100).
     #[inline(never)]
-    fn factor(&mut self, sigma: &[f64; L], floor: f64, rhs: &Rhs<'_, L>) -> [u64; L] {
+    fn factor(
+        &mut self,
+        sigma: &[f64; L],
+        floor: f64,
+        rhs: &Rhs<'_, L>,
+        out: &mut Output<'_, '_, L>,
+    ) -> [u64; L] {
         let mut carry = Carry {
             l: [0.0; L],
             y: [0.0; L],
             negative: [0; L],
         };
         let n = self.rows.len();
-        for (c, checkpoint) in self.checkpoints.iter_mut().enumerate() {
-            *checkpoint = carry.y;
+        for c in 0..n.div_ceil(CHUNK_ROWS) {
             let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+            // Finished lanes leave before their rows are overwritten (one lane at a time: a
+            // strided read of rows that the factorization below then finds in cache).
+            for l in 0..L {
+                if let Some((c, scale)) = out.copy[l] {
+                    let column = &mut out.columns[c][rows.clone()];
+                    for (dst, row) in column.iter_mut().zip(&self.x[rows.clone()]) {
+                        *dst = row[l] * scale;
+                    }
+                }
+            }
             let inputs = self.rows[rows.clone()]
                 .iter()
-                .zip(&self.x[rows.clone()])
+                .zip(self.x[rows.clone()].iter_mut())
                 .zip(&rhs.start[rows.clone()]);
             for (inv, ((&[e_prev, e, d], x), &s)) in self.inv[rows].iter_mut().zip(inputs) {
                 let b = rhs.row(s, x);
                 *inv = factor_row(&mut carry, sigma, floor, (e_prev, e, d), &b);
+                *x = carry.y;
             }
         }
         carry.negative
     }
 
-    /// Recomputes y_i = b_i − l_{i−1} y_{i−1} of the chunk's rows from its checkpoint, with
-    /// l_{i−1} = e_{i−1}/q_{i−1} exactly as the forward sweep formed it.
+    /// Back substitution x_i = y_i/q_i − l_i x_{i+1}, bottom row first, in place (the rows hold y
+    /// on entry and x on return); returns x_0 and x_1 and adds the sums of rows 1..n to `sums`.
     #[inline(never)]
-    fn forward_substitute(&mut self, rhs: &Rhs<'_, L>, c: usize, rows: std::ops::Range<usize>) {
-        let mut y = self.checkpoints[c];
-        let mut l_prev = [0.0; L];
-        if rows.start > 0 {
-            let e = self.rows[rows.start][0];
-            let inv = &self.inv[rows.start - 1];
-            l_prev = std::array::from_fn(|l| e * inv[l]);
-        }
-        let inputs = self.rows[rows.clone()]
-            .iter()
-            .zip(&self.inv[rows.clone()])
-            .zip(self.x[rows.clone()].iter().zip(&rhs.start[rows.clone()]));
-        for (out, ((&[_, e, _], inv), (x, &s))) in self.y.iter_mut().zip(inputs) {
-            let b = rhs.row(s, x);
-            for l in 0..L {
-                y[l] = b[l] - l_prev[l] * y[l];
-            }
-            *out = y;
-            l_prev = std::array::from_fn(|l| e * inv[l]);
-        }
-    }
-
-    /// Back substitution x_i = y_i/q_i − l_i x_{i+1} through one chunk (bottom row first), given
-    /// x of the two rows below it; returns x of its first two rows.
-    #[inline(never)]
-    fn back_substitute(
-        &mut self,
-        sigma: &[f64; L],
-        rows: std::ops::Range<usize>,
-        (mut x1, mut x2): ([f64; L], [f64; L]),
-        out: &mut Output<'_, '_, L>,
-        sums: &mut Sums<L>,
-    ) -> ([f64; L], [f64; L]) {
-        // Finished lanes leave before the chunk's rows are overwritten.
-        for l in 0..L {
-            if let Some((c, scale)) = out.copy[l] {
-                let column = &mut out.columns[c][rows.clone()];
-                for (dst, row) in column.iter_mut().zip(&self.x[rows.clone()]) {
-                    *dst = row[l] * scale;
-                }
-            }
-        }
-        let keep: [u64; L] = std::array::from_fn(|l| mask(!out.write[l]));
-        // (e_{i+1}, d_{i+1}) of the row below; zero below the last row, where x_{i+1} = x_{i+2}
-        // = 0 too, so that the last row adds nothing to the sums.
-        let [_, mut e_next, mut d_next] = self.rows.get(rows.end).copied().unwrap_or([0.0; 3]);
+    fn back_substitute(&mut self, sigma: &[f64; L], sums: &mut Sums<L>) -> ([f64; L], [f64; L]) {
+        // x_{i+1}, x_{i+2} and (e_{i+1}, d_{i+1}) of the row below: zero below the last row, so
+        // that the last row adds nothing to the sums.
+        let (mut x1, mut x2) = ([0.0; L], [0.0; L]);
+        let (mut e_next, mut d_next) = (0.0, 0.0);
         // Local accumulators: kept in registers across the loop.
         let (mut xx, mut wx, mut ww) = (sums.xx, sums.wx, sums.ww);
-        let inputs = self.rows[rows.clone()]
-            .iter()
-            .zip(&self.inv[rows.clone()])
-            .zip(&self.y[..rows.len()]);
-        for (row, ((&[_, e, d], inv), y)) in self.x[rows].iter_mut().zip(inputs).rev() {
+        let inputs = self.rows.iter().zip(&self.inv);
+        for (row, (&[_, e, d], inv)) in self.x.iter_mut().zip(inputs).rev() {
             let mut xi = [0.0; L];
             for l in 0..L {
-                xi[l] = y[l] * inv[l] - (e * inv[l]) * x1[l];
+                xi[l] = row[l] * inv[l] - (e * inv[l]) * x1[l];
             }
             // Row i + 1 of w = (T − σ)x is complete now that x_i is known.
             for l in 0..L {
@@ -296,9 +254,7 @@ impl<const L: usize> LaneWorkspace<L> {
                 wx[l] += w * x1[l];
                 ww[l] += w * w;
             }
-            for l in 0..L {
-                row[l] = select(keep[l], row[l], xi[l]);
-            }
+            *row = xi;
             (e_next, d_next) = (e, d);
             x2 = x1;
             x1 = xi;
@@ -308,11 +264,9 @@ impl<const L: usize> LaneWorkspace<L> {
     }
 }
 
-/// What a step writes: the lanes it overwrites with the new iterate, and the lanes whose
-/// finished iterates it first copies out, lane l to `columns[c]` multiplied by `scale` when
-/// `copy[l]` = (c, scale).
+/// The lanes whose finished iterates a step copies out before it overwrites them, lane l to
+/// `columns[c]` multiplied by `scale` when `copy[l]` = (c, scale).
 pub(super) struct Output<'a, 'b, const L: usize> {
-    pub write: [bool; L],
     pub columns: &'a mut [&'b mut [f64]],
     pub copy: [Option<(usize, f64)>; L],
 }
@@ -457,7 +411,6 @@ pub(super) fn solve_levels<const L: usize>(
         };
         let sigma = lanes.map(|lane| lane.map_or(any.sigma, |s| s.sigma));
         let mut out = Output {
-            write: lanes.map(|lane| lane.is_some()),
             columns: &mut columns,
             copy: std::mem::replace(&mut finished, [None; L]),
         };
@@ -824,9 +777,8 @@ mod tests {
         .unwrap()
     }
 
-    fn write_all<'a, 'b, const L: usize>(columns: &'a mut [&'b mut [f64]]) -> Output<'a, 'b, L> {
+    fn no_copy<'a, 'b, const L: usize>(columns: &'a mut [&'b mut [f64]]) -> Output<'a, 'b, L> {
         Output {
-            write: [true; L],
             columns,
             copy: [None; L],
         }
@@ -853,7 +805,7 @@ mod tests {
             scale: std::array::from_fn(|l| 0.5 / (l as f64 + 1.0)),
         };
         let b: Vec<[f64; 8]> = (0..n).map(|i| rhs.row(start[i], &ws.x[i])).collect();
-        let sums = ws.step(&sigma, 1e-300, &rhs, &mut write_all(&mut []));
+        let sums = ws.step(&sigma, 1e-300, &rhs, &mut no_copy(&mut []));
         let mut tx = vec![0.0; n];
         for l in 0..8 {
             let x: Vec<f64> = ws.x.iter().map(|r| r[l]).collect();
@@ -878,10 +830,10 @@ mod tests {
         }
     }
 
-    /// A lane's arithmetic does not depend on the other lanes, nor on the lane count; lanes not
-    /// written keep their contents, and emitted lanes are copied out (scaled) first.
+    /// A lane's arithmetic does not depend on the other lanes, nor on the lane count; idle lanes
+    /// (scale 0) solve for b = 0, and emitted lanes are copied out (scaled) before that.
     #[test]
-    fn lanes_are_independent_and_masked() {
+    fn lanes_are_independent_and_copied_out_first() {
         let n = CHUNK_ROWS + 5;
         let t = random(n, 5);
         let mut start = vec![0.0; n];
@@ -897,14 +849,13 @@ mod tests {
             fresh: [true],
             scale: [0.0],
         };
-        let s1 = alone.step(&[0.25], 1e-300, &one, &mut write_all(&mut []));
+        let s1 = alone.step(&[0.25], 1e-300, &one, &mut no_copy(&mut []));
         let mut ws = LaneWorkspace::<8>::new(&t);
         let old: Vec<[f64; 8]> = (0..n).map(|i| [i as f64; 8]).collect();
         ws.x.clone_from(&old);
         let mut column = vec![0.0; n];
         let mut columns = [&mut column[..]];
         let mut out = Output {
-            write: std::array::from_fn(|l| l == 5),
             columns: &mut columns,
             copy: std::array::from_fn(|l| (l == 2).then_some((0, 0.5))),
         };
@@ -912,8 +863,8 @@ mod tests {
         let s8 = ws.step(&sigma, 1e-300, &fresh(5), &mut out);
         for i in 0..n {
             assert_eq!(ws.x[i][5].to_bits(), alone.x[i][0].to_bits());
-            assert_eq!(ws.x[i][2], old[i][2]);
             assert_eq!(column[i], 0.5 * old[i][2]);
+            assert!((0..8).all(|l| l == 5 || ws.x[i][l] == 0.0));
         }
         assert_eq!(s8[5].xx.to_bits(), s1[0].xx.to_bits());
         assert_eq!(s8[5].ww.to_bits(), s1[0].ww.to_bits());
