@@ -595,12 +595,11 @@ fn apply_two_sided_update(a: &mut [f64], at: PanelAt, vm: MatRef<'_, f64>, y: Ma
 /// with the length known, their loops run in whole vector registers without remainders.
 const W: usize = REDUCTION_BANDWIDTH;
 
-/// Σ a_i b_i of two N-vectors (N a multiple of 8), in eight interleaved partial sums (a fixed
-/// order): fully unrolled for the fixed lengths of the chase's kernels.
+/// Σ a_i b_i of two W-vectors, in eight interleaved partial sums (a fixed order).
 #[inline(always)]
-fn dot_fixed<const N: usize>(a: &[f64; N], b: &[f64; N]) -> f64 {
+fn dot_w(a: &[f64; W], b: &[f64; W]) -> f64 {
     let mut acc = [0.0; 8];
-    for c in 0..N / 8 {
+    for c in 0..W / 8 {
         for k in 0..8 {
             acc[k] = fma(a[8 * c + k], b[8 * c + k], acc[k]);
         }
@@ -622,98 +621,9 @@ fn chase_left_full(
     for c in columns {
         let at = c * ld + (r0 - c);
         let segment: &mut [f64; W] = (&mut band[at..at + W]).try_into().expect("W numbers");
-        let w = tau * dot_fixed(v, segment);
+        let w = tau * dot_w(v, segment);
         for i in 0..W {
             segment[i] = fma(-w, v[i], segment[i]);
-        }
-    }
-}
-
-/// Half of W: [`chase_diagonal_full`] works on the two halves of the diagonal block.
-const HALF: usize = W / 2;
-
-/// The HALF numbers of `band` from `at`, those before position `first` read as zero (they lie
-/// above the diagonal: another column's storage).
-#[inline(always)]
-fn masked_half(band: &[f64], at: usize, first: usize) -> [f64; HALF] {
-    let window: &[f64; HALF] = band[at..at + HALF].try_into().expect("HALF numbers");
-    let mut out = [0.0; HALF];
-    for i in 0..HALF {
-        out[i] = if i >= first { window[i] } else { 0.0 };
-    }
-    out
-}
-
-/// x_i ← x_i − v_i w_k − w_i v_k for the HALF numbers x of `band` from `at`, from position
-/// `first` on. Before it v_i and w_i are taken as zero, which leaves x_i exactly as it is
-/// (x − 0·w_k − 0·v_k = x for finite v_k, w_k, which a reflector of a finite matrix has): every
-/// store is a plain full-width one, where a masked store is slow on some x86 cores.
-#[inline(always)]
-fn rank2_half(
-    band: &mut [f64],
-    at: usize,
-    first: usize,
-    v: &[f64; HALF],
-    w: &[f64; HALF],
-    (vk, wk): (f64, f64),
-) {
-    let x: &mut [f64; HALF] = (&mut band[at..at + HALF]).try_into().expect("HALF numbers");
-    for i in 0..HALF {
-        let (vi, wi) = if i >= first { (v[i], w[i]) } else { (0.0, 0.0) };
-        x[i] = fma(-vi, wk, fma(-wi, vk, x[i]));
-    }
-}
-
-/// A full-length reflector applied from both sides to the W × W diagonal block at rows and
-/// columns r0..r0 + W (its lower triangle; column k at `(r0 + k) ld`): p = τ A v,
-/// w = p − ½ τ (pᵀv) v, A ← A − v wᵀ − w vᵀ. Each column is read and written through
-/// fixed-length windows of HALF rows aligned with the block (the part above the diagonal
-/// masked), so that the two halves of A v stay in vector registers over the columns.
-#[inline(never)]
-fn chase_diagonal_full(band: &mut [f64], ld: usize, r0: usize, v: &[f64; W], tau: f64) {
-    let v_lo: &[f64; HALF] = v[..HALF].try_into().expect("HALF numbers");
-    let v_hi: &[f64; HALF] = v[HALF..].try_into().expect("HALF numbers");
-    // p = L v by columns (strictly lower part) into two register halves; the transposed part
-    // and the diagonal, Σ_{i>k} A[i, k] v_i + A[k, k] v_k, into `s`.
-    let (mut p_lo, mut p_hi, mut s) = ([0.0; HALF], [0.0; HALF], [0.0; W]);
-    for (k, &vk) in v.iter().enumerate() {
-        let base = (r0 + k) * ld;
-        if k < HALF {
-            let lo = masked_half(band, base - k, k + 1);
-            let hi: &[f64; HALF] = band[base + HALF - k..base + W - k]
-                .try_into()
-                .expect("HALF numbers");
-            for i in 0..HALF {
-                p_lo[i] = fma(vk, lo[i], p_lo[i]);
-                p_hi[i] = fma(vk, hi[i], p_hi[i]);
-            }
-            s[k] = fma(band[base], vk, dot_fixed(&lo, v_lo) + dot_fixed(hi, v_hi));
-        } else {
-            let hi = masked_half(band, base - (k - HALF), k - HALF + 1);
-            for i in 0..HALF {
-                p_hi[i] = fma(vk, hi[i], p_hi[i]);
-            }
-            s[k] = fma(band[base], vk, dot_fixed(&hi, v_hi));
-        }
-    }
-    let mut p = [0.0; W];
-    for i in 0..HALF {
-        p[i] = tau * (p_lo[i] + s[i]);
-        p[HALF + i] = tau * (p_hi[i] + s[HALF + i]);
-    }
-    let alpha = -0.5 * tau * dot_fixed(&p, v);
-    for i in 0..W {
-        p[i] = fma(alpha, v[i], p[i]);
-    }
-    let w_lo: &[f64; HALF] = p[..HALF].try_into().expect("HALF numbers");
-    let w_hi: &[f64; HALF] = p[HALF..].try_into().expect("HALF numbers");
-    for (k, (&vk, &wk)) in v.iter().zip(&p).enumerate() {
-        let base = (r0 + k) * ld;
-        if k < HALF {
-            rank2_half(band, base - k, k, v_lo, w_lo, (vk, wk));
-            rank2_half(band, base + HALF - k, 0, v_hi, w_hi, (vk, wk));
-        } else {
-            rank2_half(band, base - (k - HALF), k - HALF, v_hi, w_hi, (vk, wk));
         }
     }
 }
@@ -793,28 +703,24 @@ fn chase_bulges(
                 // Two-sided on the diagonal block: p = τ A v, w = p − ½ τ (pᵀv) v,
                 // A ← A − v wᵀ − w vᵀ (lower triangle). A v from the stored lower triangle: each
                 // column k adds A[k+1.., k] v_k below and takes A[k+1.., k]ᵀ v[k+1..] in one pass.
-                if let Some(vw) = full {
-                    chase_diagonal_full(band, ld, r0, vw, tau);
-                } else {
-                    let p = &mut p[..len];
-                    p.fill(0.0);
-                    for k in 0..len {
-                        let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                        let vk = v[k];
-                        let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
-                        p[k] += fma(colk[0], vk, below);
-                    }
-                    p.iter_mut().for_each(|x| *x *= tau);
-                    let alpha = -0.5 * tau * dot(p, v);
-                    axpy(alpha, v, p);
-                    for k in 0..len {
-                        let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                        let (vk, wk) = (v[k], p[k]);
-                        colk.iter_mut()
-                            .zip(&v[k..])
-                            .zip(&p[k..])
-                            .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
-                    }
+                let p = &mut p[..len];
+                p.fill(0.0);
+                for k in 0..len {
+                    let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                    let vk = v[k];
+                    let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
+                    p[k] += fma(colk[0], vk, below);
+                }
+                p.iter_mut().for_each(|x| *x *= tau);
+                let alpha = -0.5 * tau * dot(p, v);
+                axpy(alpha, v, p);
+                for k in 0..len {
+                    let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                    let (vk, wk) = (v[k], p[k]);
+                    colk.iter_mut()
+                        .zip(&v[k..])
+                        .zip(&p[k..])
+                        .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
                 }
                 // From the right on the block below: B ← B − (τ B v) vᵀ. In the band storage
                 // B[i, k] (rows r1..r2, columns r0 + k) sits at r0·ld + (r1 − r0) + k (ld − 1) + i.
@@ -985,7 +891,10 @@ impl TridiagonalReduction {
 
 impl TridiagonalReduction {
     /// The bulge chase's reflectors, last first, on `rows` (n rows of C entries each):
-    /// w = τ Σ_i v_i row_i, row_i ← row_i − v_i w for each reflector.
+    /// w = τ Σ_i v_i row_i, row_i ← row_i − v_i w for each reflector. Not inlined: inside a
+    /// larger function the compiler was seen to keep w in scalar registers (apply_q 2.3× slower
+    /// in the paper run's profile).
+    #[inline(never)]
     fn apply_chase<const C: usize>(&self, rows: &mut [f64]) {
         for h in self.chase.iter().rev() {
             let v = &self.chase_vectors[h.offset..h.offset + h.len];
