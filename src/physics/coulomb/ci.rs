@@ -53,10 +53,12 @@
 //! **Cost** (n grid nodes, D = M(M+1)/2 pairs): integrals 2n²D + nD² flops (halved with parity),
 //! memory 8(2nD + D²) bytes (D²/2 with parity); each sector block of dimension d costs O(d³)
 //! and dominates, and needs 8·3d² bytes while it is diagonalized (all blocks at once).
-//! Measured (`benches/coulomb.rs`, release, 2 shared cores) on the reference well (n = 1599): M = 50 in under 1 s; M = 100 (four parity blocks of ≈ 2500) about 20 s of CPU time,
-//! ≈ 85 % of it in the diagonalization. Without parity blocks (an asymmetric potential) the two
-//! blocks of ≈ 5000 cost about four times as much; a pair-energy cutoff
-//! ([`CiSettings::pair_energy_max`]) shrinks the blocks instead.
+//! The diagonalization dominates: `bash benches/record.sh coulomb` times M = 70 and M = 100
+//! (four parity blocks of ≈ 2500) on the reference well, every state and the states below
+//! E_max, with the split by stage (`benches/results/coulomb.txt`). Without parity blocks (an
+//! asymmetric potential) the two blocks of ≈ 5000 cost about four times as much (2·(2d)³
+//! against 4·d³); a pair-energy cutoff ([`CiSettings::pair_energy_max`]) shrinks the blocks
+//! instead.
 
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::checks::analytic::Parity;
