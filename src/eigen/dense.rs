@@ -178,7 +178,7 @@ pub fn eigenvalues_below(a: MatRef<'_, f64>, x: f64) -> Option<usize> {
 pub const REDUCTION_BANDWIDTH: usize = 32;
 
 /// Columns of z that [`TridiagonalReduction::apply_q`] carries through the bulge chase's
-/// reflectors together.
+/// reflectors together (a power of two: the widths of its kernel's `match`).
 const CHASE_COLUMNS: usize = 32;
 
 /// One panel of the first stage: Q_p = I − V T Vᵀ acting on rows `row0..n`, with V (m × r,
@@ -687,9 +687,7 @@ fn chase_bulges(
             if tau != 0.0 {
                 let r2 = (r1 + b).min(n);
                 // The bulk of the steps: a full-length reflector and a full block below.
-                let full: Option<&[f64; W]> = (b == W && r2 - r1 == W)
-                    .then(|| (&v[..]).try_into().ok())
-                    .flatten();
+                let full = <&[f64; W]>::try_from(&v[..]).ok().filter(|_| r2 - r1 == W);
                 // The previous block's columns (their segments in rows r0..r1 are contiguous).
                 if let Some(vw) = full {
                     chase_left_full(band, ld, r0, col + 1..prev_end, vw, tau);
@@ -837,27 +835,34 @@ impl TridiagonalReduction {
         // The bulge chase's reflectors, last first, on CHASE_COLUMNS columns of z at a time,
         // stored by rows (the entries of a row contiguous, so that each reflector works on one
         // contiguous len × width block): a block of 32 × 32 stays in L1 between the two passes
-        // of a reflector, and the n × 32 slice in L2 from one reflector to the next. The columns
-        // are independent, so every entry sees the same operations as with all k at once.
+        // of a reflector, and the n × 32 slice in L2 from one reflector to the next. The last
+        // columns go in power-of-two groups, so that one fixed-width kernel serves every group.
+        // The columns are independent: every entry sees the same operations as with all k at
+        // once.
         let mut rows = vec![0.0; n * CHASE_COLUMNS.min(k)];
-        for c0 in (0..k).step_by(CHASE_COLUMNS) {
-            let width = CHASE_COLUMNS.min(k - c0);
+        let mut c0 = 0;
+        while c0 < k {
+            let width = 1 << CHASE_COLUMNS.min(k - c0).ilog2();
             let rows = &mut rows[..n * width];
             for c in 0..width {
                 for (i, x) in z[(c0 + c) * n..(c0 + c + 1) * n].iter().enumerate() {
                     rows[i * width + c] = *x;
                 }
             }
-            if width == CHASE_COLUMNS {
-                self.apply_chase::<CHASE_COLUMNS>(rows);
-            } else {
-                self.apply_chase_dynamic(rows, width);
+            match width {
+                32 => self.apply_chase::<32>(rows),
+                16 => self.apply_chase::<16>(rows),
+                8 => self.apply_chase::<8>(rows),
+                4 => self.apply_chase::<4>(rows),
+                2 => self.apply_chase::<2>(rows),
+                _ => self.apply_chase::<1>(rows),
             }
             for c in 0..width {
                 for (i, x) in z[(c0 + c) * n..(c0 + c + 1) * n].iter_mut().enumerate() {
                     *x = rows[i * width + c];
                 }
             }
+            c0 += width;
         }
         // The panels, last first: z[row0..] ← (I − V T Vᵀ) z[row0..].
         for p in self.panels.iter().rev() {
@@ -916,26 +921,6 @@ impl TridiagonalReduction {
                 for (y, x) in row.iter_mut().zip(&w) {
                     *y -= vi * x;
                 }
-            }
-        }
-    }
-
-    /// [`Self::apply_chase`] for rows of `width` entries (the last, narrower group of columns).
-    fn apply_chase_dynamic(&self, rows: &mut [f64], width: usize) {
-        let mut w = vec![0.0; width];
-        for h in self.chase.iter().rev() {
-            let v = &self.chase_vectors[h.offset..h.offset + h.len];
-            let block = &mut rows[h.start * width..(h.start + h.len) * width];
-            w.copy_from_slice(&block[..width]);
-            for (vi, row) in v[1..].iter().zip(block[width..].chunks_exact(width)) {
-                w.iter_mut().zip(row).for_each(|(x, y)| *x += vi * y);
-            }
-            w.iter_mut().for_each(|x| *x *= h.tau);
-            for (vi, row) in std::iter::once(&1.0)
-                .chain(&v[1..])
-                .zip(block.chunks_exact_mut(width))
-            {
-                row.iter_mut().zip(&w).for_each(|(y, x)| *y -= vi * x);
             }
         }
     }
