@@ -39,6 +39,7 @@
 
 use super::lock::OutputLock;
 use super::{io, OutputError};
+use rayon::prelude::*;
 use serde_json::json;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,19 +149,21 @@ impl Staging {
     /// The `files` manifest of `metadata.json` for the staged files under `prefix`: path
     /// (relative to `prefix`, `/`-separated), size in bytes and FNV-1a hash, sorted by path.
     pub(crate) fn manifest(&self, prefix: &Path) -> Result<serde_json::Value, OutputError> {
-        let mut entries = Vec::new();
-        for rel in &self.files {
-            let Ok(inner) = rel.strip_prefix(prefix) else {
-                continue;
-            };
-            let path = self.content().join(rel);
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
-            entries.push((
-                slash_path(inner),
-                bytes.len(),
-                format!("{:016x}", crate::hash::fnv1a(&bytes)),
-            ));
-        }
+        // Each file is read back and hashed on its own: in parallel.
+        let mut entries = self
+            .files
+            .par_iter()
+            .filter_map(|rel| rel.strip_prefix(prefix).ok().map(|inner| (rel, inner)))
+            .map(|(rel, inner)| {
+                let path = self.content().join(rel);
+                let bytes = std::fs::read(&path).map_err(io(&path))?;
+                Ok((
+                    slash_path(inner),
+                    bytes.len(),
+                    format!("{:016x}", crate::hash::fnv1a(&bytes)),
+                ))
+            })
+            .collect::<Result<Vec<_>, OutputError>>()?;
         entries.sort();
         Ok(entries
             .into_iter()

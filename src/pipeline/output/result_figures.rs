@@ -55,6 +55,9 @@ fn draw<'a>(
     write_figure(stem, figure, out).map_err(figure_err(name))
 }
 
+/// One figure to draw (its files, relative to nothing yet): the unit of parallel work.
+type FigureJob<'a> = Box<dyn Fn() -> Result<Vec<PathBuf>, OutputError> + Send + Sync + 'a>;
+
 /// Draws the figures of a study into `staging` (the directory the study's files are staged
 /// in); returns their paths relative to it.
 pub(crate) fn study_figures(
@@ -64,57 +67,63 @@ pub(crate) fn study_figures(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let fig_dir = staging.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(io(&fig_dir))?;
-    let mut written = draw(
-        &fig_dir.join("fig1_kinetic_vs_energy"),
-        &kinetic_figure(result),
-        out,
-        "fig1",
-    )?;
-    // Each case's figures are separate files: drawn concurrently (rasterizing is the slow
-    // part), listed in case order.
-    let per_case = result
-        .cases
+    let fig_dir = fig_dir.as_path();
+    let mut jobs: Vec<FigureJob<'_>> = vec![Box::new(move || {
+        draw(
+            &fig_dir.join("fig1_kinetic_vs_energy"),
+            &kinetic_figure(result),
+            out,
+            "fig1",
+        )
+    })];
+    for c in &result.cases {
+        case_figures(c, fig_dir, out, &mut jobs);
+    }
+    // Every figure is a separate file: all of them are drawn concurrently, one task each
+    // (rasterizing is the slow part, and a case can have many more figures than another),
+    // and listed in the order of `jobs`.
+    let drawn = jobs
         .par_iter()
-        .map(|c| case_figures(c, &fig_dir, out))
+        .with_max_len(1)
+        .map(|job| job())
         .collect::<Result<Vec<_>, _>>()?;
-    written.extend(per_case.into_iter().flatten());
-    Ok(written
+    Ok(drawn
         .into_iter()
+        .flatten()
         .filter_map(|p| p.strip_prefix(staging).ok().map(Path::to_path_buf))
         .collect())
 }
 
-/// The figures of one case (densities, temperatures, particles, Coulomb) in `fig_dir`.
-fn case_figures(
-    c: &CaseResult,
-    fig_dir: &Path,
-    out: &FigureOutput,
-) -> Result<Vec<PathBuf>, OutputError> {
-    let mut written = Vec::new();
-    let stem = |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
+/// Adds the figures of one case (densities, temperatures, particles, Coulomb) in `fig_dir` to
+/// `jobs`.
+fn case_figures<'a>(
+    c: &'a CaseResult,
+    fig_dir: &'a Path,
+    out: &'a FigureOutput,
+    jobs: &mut Vec<FigureJob<'a>>,
+) {
+    let stem = move |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
     if let CaseSpectrum::Radial(r) = &c.spectrum {
-        written.extend(radial_case_figures(c, r, &stem, out)?);
+        jobs.push(Box::new(move || radial_case_figures(c, r, &stem, out)));
     } else {
-        written.extend(draw(
-            &stem("fig2_densities"),
-            &density_figure(c),
-            out,
-            "fig2",
-        )?);
-        written.extend(draw(
-            &stem("fig3_temperatures"),
-            &temperature_figure(c),
-            out,
-            "fig3",
-        )?);
+        jobs.push(Box::new(move || {
+            draw(&stem("fig2_densities"), &density_figure(c), out, "fig2")
+        }));
+        jobs.push(Box::new(move || {
+            draw(
+                &stem("fig3_temperatures"),
+                &temperature_figure(c),
+                out,
+                "fig3",
+            )
+        }));
     }
     if !c.particles.is_empty() {
-        written.extend(particle_figures(c, fig_dir, out)?);
+        particle_figures(c, fig_dir, out, jobs);
     }
     if let Some(cr) = &c.coulomb {
-        written.extend(coulomb_figures(&c.name, cr, fig_dir, out)?);
+        coulomb_figures(&c.name, cr, fig_dir, out, jobs);
     }
-    Ok(written)
 }
 
 /// The figures of a sphere or cylinder case: ⟨K⟩ versus E coloured by the channel, the radial
@@ -262,13 +271,14 @@ fn temperature_figure(c: &CaseResult) -> TemperatureFigure {
     }
 }
 
-/// T_E^(K) and S/N versus E/N for N = 2, W off and each ε_r on common axes.
-fn coulomb_figures(
-    name: &str,
-    cr: &CoulombResult,
-    fig_dir: &Path,
-    out: &FigureOutput,
-) -> Result<Vec<PathBuf>, OutputError> {
+/// T_E^(K) and S/N versus E/N for N = 2, W off and each ε_r on common axes: two jobs.
+fn coulomb_figures<'a>(
+    name: &'a str,
+    cr: &'a CoulombResult,
+    fig_dir: &'a Path,
+    out: &'a FigureOutput,
+    jobs: &mut Vec<FigureJob<'a>>,
+) {
     let series = |v: &CoulombVariant, f: &dyn Fn(&ParticleRow) -> Option<f64>| -> Series {
         let (x, y) = v
             .result
@@ -282,71 +292,79 @@ fn coulomb_figures(
             y,
         }
     };
-    let temperature = XyFigure {
-        title: format!("{name}: two electrons, T_E^(K) with and without Coulomb"),
-        x_label: "E/N (Ha)".into(),
-        y_label: format!("{} (Ha)", TemperatureDefinition::KineticWindow.label()),
-        series: cr
-            .variants
-            .iter()
-            .map(|v| series(v, &|r| r.t_window))
-            .collect(),
-        log_x: false,
-        log_y: false,
-    };
-    let mut written = write_figure(
-        &fig_dir.join(format!("coulomb_temperature_{name}")),
-        &temperature,
-        out,
-    )
-    .map_err(figure_err("coulomb"))?;
-    let entropy = EntropyFigure {
-        title: format!("{name}: two electrons, S/N with and without Coulomb"),
-        microcanonical: cr
-            .variants
-            .iter()
-            .map(|v| {
-                series(v, &|r| {
-                    r.entropy_per_particle
-                        .is_finite()
-                        .then_some(r.entropy_per_particle)
+    jobs.push(Box::new(move || {
+        let temperature = XyFigure {
+            title: format!("{name}: two electrons, T_E^(K) with and without Coulomb"),
+            x_label: "E/N (Ha)".into(),
+            y_label: format!("{} (Ha)", TemperatureDefinition::KineticWindow.label()),
+            series: cr
+                .variants
+                .iter()
+                .map(|v| series(v, &|r| r.t_window))
+                .collect(),
+            log_x: false,
+            log_y: false,
+        };
+        write_figure(
+            &fig_dir.join(format!("coulomb_temperature_{name}")),
+            &temperature,
+            out,
+        )
+        .map_err(figure_err("coulomb"))
+    }));
+    jobs.push(Box::new(move || {
+        let entropy = EntropyFigure {
+            title: format!("{name}: two electrons, S/N with and without Coulomb"),
+            microcanonical: cr
+                .variants
+                .iter()
+                .map(|v| {
+                    series(v, &|r| {
+                        r.entropy_per_particle
+                            .is_finite()
+                            .then_some(r.entropy_per_particle)
+                    })
                 })
-            })
-            .collect(),
-        canonical: Vec::new(),
-    };
-    written.extend(
+                .collect(),
+            canonical: Vec::new(),
+        };
         write_figure(
             &fig_dir.join(format!("coulomb_entropy_{name}")),
             &entropy,
             out,
         )
-        .map_err(figure_err("coulomb"))?,
-    );
-    Ok(written)
+        .map_err(figure_err("coulomb"))
+    }));
 }
 
 /// Figs. 4 and 5 of a case with `[particles]`, and the thermodynamic-limit figure when it has
-/// at least three particle numbers.
-fn particle_figures(
-    c: &CaseResult,
-    fig_dir: &Path,
-    out: &FigureOutput,
-) -> Result<Vec<PathBuf>, OutputError> {
-    let stem = |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
-    let mut written = draw(&stem("fig4_branches"), &branches_figure(c), out, "fig4")?;
-    let (microcanonical, canonical) = entropy_series(c);
-    let fig5 = EntropyFigure {
-        title: format!("{}: entropy per particle", c.name),
-        microcanonical: microcanonical.clone(),
-        canonical: canonical.clone(),
-    };
-    written.extend(draw(&stem("fig5_entropy"), &fig5, out, "fig5")?);
+/// at least three particle numbers: one job each.
+fn particle_figures<'a>(
+    c: &'a CaseResult,
+    fig_dir: &'a Path,
+    out: &'a FigureOutput,
+    jobs: &mut Vec<FigureJob<'a>>,
+) {
+    let stem = move |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
+    jobs.push(Box::new(move || {
+        draw(&stem("fig4_branches"), &branches_figure(c), out, "fig4")
+    }));
+    jobs.push(Box::new(move || {
+        let (microcanonical, canonical) = entropy_series(c);
+        let fig5 = EntropyFigure {
+            title: format!("{}: entropy per particle", c.name),
+            microcanonical,
+            canonical,
+        };
+        draw(&stem("fig5_entropy"), &fig5, out, "fig5")
+    }));
     if c.particles.len() >= 3 {
-        let limit = limit_figure(c, microcanonical, &canonical);
-        written.extend(draw(&stem("limit"), &limit, out, "limit")?);
+        jobs.push(Box::new(move || {
+            let (microcanonical, canonical) = entropy_series(c);
+            let limit = limit_figure(c, microcanonical, &canonical);
+            draw(&stem("limit"), &limit, out, "limit")
+        }));
     }
-    Ok(written)
 }
 
 /// The grid quantity `f` of `p` versus E/N, labelled "N = …".

@@ -17,6 +17,7 @@ use crate::pipeline::study::{StudyResult, TemperatureDefinition};
 use crate::pipeline::sweep::summary::{summary_csv, SweepSummary};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// `text` gzip-compressed; the header carries no time stamp or name, so equal tables give equal
 /// bytes (a resumed or re-run study reproduces its files).
@@ -198,27 +199,42 @@ fn write_results(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut staging = Staging::new(target)?;
     let mut output = StageTimes::default();
-    output.time("tables", || {
-        for c in &result.cases {
-            let case_dir = prefix.join(if case_dirs { c.name.as_str() } else { "" });
-            case_tables(c, |file, table| {
-                let path = case_dir.join(&file);
-                if file.extension().is_some_and(|e| e == "gz") {
-                    let bytes = gzip(table.as_str()).map_err(super::io(&path))?;
-                    staging.write(&path, bytes)
-                } else {
-                    staging.write(&path, table.as_str())
-                }
-            })?;
+    let content = staging.content().join(prefix);
+    // The tables (written one after another) and the figures (drawn in parallel) are
+    // independent files: both run at once, so that the figures fill the second core.
+    let (tables, drawn) = rayon::join(
+        || {
+            let start = Instant::now();
+            for c in &result.cases {
+                let case_dir = prefix.join(if case_dirs { c.name.as_str() } else { "" });
+                case_tables(c, |file, table| {
+                    let path = case_dir.join(&file);
+                    if file.extension().is_some_and(|e| e == "gz") {
+                        let bytes = gzip(table.as_str()).map_err(super::io(&path))?;
+                        staging.write(&path, bytes)
+                    } else {
+                        staging.write(&path, table.as_str())
+                    }
+                })?;
+            }
+            Ok::<_, OutputError>(start.elapsed().as_secs_f64())
+        },
+        || -> Result<_, OutputError> {
+            if !(figures.png || figures.svg) {
+                return Ok(None);
+            }
+            let start = Instant::now();
+            let files = study_figures(result, &content, figures)?;
+            Ok(Some((files, start.elapsed().as_secs_f64())))
+        },
+    );
+    output.push("tables", tables?);
+    let figure_files = match drawn? {
+        Some((files, seconds)) => {
+            output.push("figures", seconds);
+            files
         }
-        Ok::<_, OutputError>(())
-    })?;
-    let figure_files = if figures.png || figures.svg {
-        output.time("figures", || {
-            study_figures(result, &staging.content().join(prefix), figures)
-        })?
-    } else {
-        Vec::new()
+        None => Vec::new(),
     };
     staging.add(figure_files.iter().map(|f| prefix.join(f)));
     let names: Vec<String> = figure_files
