@@ -209,7 +209,18 @@ fn run_variant(
         _ => None,
     };
     let selection = StateSelection::Below(energy_max);
-    let (coarse, fine) = rayon::join(
+    // The M′ check first: its blocks are the largest (d grows as M′²), and the longest tasks
+    // should start first, so that the last one to finish is a short one.
+    let (fine, coarse) = rayon::join(
+        || -> Result<_, StudyError> {
+            let Some(fine) = check else {
+                return Ok(None);
+            };
+            settings.thermo.cancel.check(name)?;
+            let start = Instant::now();
+            let energies = fine_energies(&problem, fine, selection).map_err(|e| name.coulomb(e))?;
+            Ok(Some((fine, energies, start.elapsed().as_secs_f64())))
+        },
         || -> Result<_, StudyError> {
             let mut stages = StageTimes::default();
             let start = Instant::now();
@@ -237,15 +248,6 @@ fn run_variant(
                 })?;
             }
             Ok((ci, rows, stages))
-        },
-        || -> Result<_, StudyError> {
-            let Some(fine) = check else {
-                return Ok(None);
-            };
-            settings.thermo.cancel.check(name)?;
-            let start = Instant::now();
-            let energies = fine_energies(&problem, fine, selection).map_err(|e| name.coulomb(e))?;
-            Ok(Some((fine, energies, start.elapsed().as_secs_f64())))
         },
     );
     let (ci, rows, mut stages) = coarse?;
