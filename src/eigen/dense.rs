@@ -214,7 +214,8 @@ struct ChaseReflector {
 pub struct TridiagonalReduction {
     tridiagonal: SymTridiagonal,
     /// The working matrix of the first stage (column-major n × n): the panels' Householder
-    /// vectors; empty when Q was not kept.
+    /// vectors; empty when Q was not kept, unless it is kept to be handed back
+    /// ([`lowest_symmetric_eigen_in`]).
     panel_vectors: Vec<f64>,
     panels: Vec<Panel>,
     chase: Vec<ChaseReflector>,
@@ -771,6 +772,16 @@ impl TridiagonalReduction {
     /// `lower` (its upper triangle is never read), which becomes the workspace: no copy of the
     /// matrix (and no second n² allocation). Panics if `lower` does not hold n² numbers.
     pub fn from_lower(lower: Vec<f64>, n: usize, keep_q: bool) -> Self {
+        let mut reduction = Self::reduce(lower, n, keep_q);
+        if !keep_q {
+            reduction.panel_vectors = Vec::new();
+        }
+        reduction
+    }
+
+    /// [`Self::from_lower`] that keeps the workspace even without Q, for
+    /// [`Self::into_workspace`].
+    fn reduce(lower: Vec<f64>, n: usize, keep_q: bool) -> Self {
         assert_eq!(
             lower.len(),
             n * n,
@@ -799,12 +810,19 @@ impl TridiagonalReduction {
         };
         Self {
             tridiagonal,
-            panel_vectors: if keep_q { work } else { Vec::new() },
+            panel_vectors: work,
             panels: if keep_q { panels } else { Vec::new() },
             chase,
             chase_vectors,
             keeps_q: keep_q,
         }
+    }
+
+    /// The n × n workspace the matrix was reduced in, for the next reduction to reuse instead of
+    /// fresh (page-faulting) memory: contents unspecified (the panels' vectors and what the
+    /// first stage left above them); empty when [`Self::from_lower`] dropped it (without Q).
+    pub fn into_workspace(self) -> Vec<f64> {
+        self.panel_vectors
     }
 
     /// The tridiagonal T (same unit as A).
@@ -976,6 +994,22 @@ pub fn lowest_symmetric_eigen_of_lower(
     below: f64,
     vectors: bool,
 ) -> Result<LowestEigen, EigenError> {
+    let mut lower = lower;
+    lowest_symmetric_eigen_in(&mut lower, n, count, below, vectors)
+}
+
+/// [`lowest_symmetric_eigen_of_lower`] on a borrowed buffer: the column-major n × n `lower`
+/// (lower triangle = the matrix, upper triangle never read; any unit) is the reduction's
+/// workspace and is handed back in `*lower` afterwards, n² numbers with unspecified contents,
+/// so that a caller reducing many matrices reuses one allocation instead of fresh pages for
+/// each. Bitwise the same results. Panics if `lower` does not hold n² numbers.
+pub fn lowest_symmetric_eigen_in(
+    lower: &mut Vec<f64>,
+    n: usize,
+    count: usize,
+    below: f64,
+    vectors: bool,
+) -> Result<LowestEigen, EigenError> {
     if below.is_nan() {
         return Err(EigenError::Malformed(
             "the energy bound of the wanted eigenvalues is NaN".into(),
@@ -989,13 +1023,15 @@ pub fn lowest_symmetric_eigen_of_lower(
             dimension: 0,
         });
     }
-    let reduction = TridiagonalReduction::from_lower(lower, n, vectors);
-    lowest_of_reduction(reduction, count, below, vectors)
+    let reduction = TridiagonalReduction::reduce(std::mem::take(lower), n, vectors);
+    let result = lowest_of_reduction(&reduction, count, below, vectors);
+    *lower = reduction.into_workspace();
+    result
 }
 
 /// The eigenpairs [`lowest_symmetric_eigen`] returns, from the reduction of its matrix.
 fn lowest_of_reduction(
-    reduction: TridiagonalReduction,
+    reduction: &TridiagonalReduction,
     count: usize,
     below: f64,
     vectors: bool,

@@ -63,7 +63,7 @@
 use super::{CoulombError, Exchange, SoftCoulomb};
 use crate::checks::analytic::Parity;
 use crate::eigen::dense::{
-    eigenvalues_below, lowest_symmetric_eigen_of_lower, symmetric_eigen, symmetric_eigenvalues,
+    eigenvalues_below, lowest_symmetric_eigen_in, symmetric_eigen, symmetric_eigenvalues,
 };
 use crate::model::hamiltonian::Hamiltonian;
 use crate::model::potential::Potential;
@@ -75,7 +75,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::f64::consts::FRAC_1_SQRT_2;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// Largest odd (even) part ‖ψ − p ψ(−x)‖/2 of an orbital that still counts as parity p
@@ -108,6 +108,74 @@ const ROW_BLOCK: usize = 512;
 const COLUMN_BLOCK: usize = 128;
 /// CI states per batch when computing ⟨K₁ + K₂⟩.
 const STATE_CHUNK: usize = 32;
+/// Most block matrices a [`MatrixPool`] keeps between blocks: the solves of a study run two
+/// or three blocks at once on two cores (an M solve and its M′ check side by side).
+const POOLED_MATRICES: usize = 4;
+
+/// Block-matrix buffers (f64, any unit) handed from one CI block to the next, shared by a
+/// [`CiProblem`] and its [`CiProblem::with_interaction`] copies: a fresh d × d buffer costs a
+/// page fault (and the kernel's zeroing) per 4 KiB on first touch, a reused one nothing.
+#[derive(Clone, Default)]
+struct MatrixPool(Arc<Mutex<Vec<Vec<f64>>>>);
+
+impl std::fmt::Debug for MatrixPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MatrixPool({} numbers kept)", self.retained_elements())
+    }
+}
+
+impl MatrixPool {
+    fn buffers(&self) -> std::sync::MutexGuard<'_, Vec<Vec<f64>>> {
+        // A panic elsewhere cannot leave the list inconsistent: every change is one push or
+        // one remove.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A buffer of `len` numbers whose contents are unspecified (left from a previous block):
+    /// for consumers that write before they read (the lower triangle of a block). The
+    /// smallest kept buffer that is large enough, else a fresh one.
+    fn take(&self, len: usize) -> Vec<f64> {
+        let reused = {
+            let mut buffers = self.buffers();
+            let fit = (0..buffers.len())
+                .filter(|&b| buffers[b].capacity() >= len)
+                .min_by_key(|&b| buffers[b].capacity());
+            fit.map(|b| buffers.swap_remove(b))
+        };
+        match reused {
+            Some(mut buffer) => {
+                // Within the capacity: no reallocation, at most the tail is written.
+                buffer.resize(len, 0.0);
+                buffer
+            }
+            None => vec![0.0; len],
+        }
+    }
+
+    /// [`Self::take`] with every number zero: for consumers that may read the upper triangle.
+    fn take_zeroed(&self, len: usize) -> Vec<f64> {
+        let mut buffer = self.take(len);
+        buffer.fill(0.0);
+        buffer
+    }
+
+    /// Keeps `buffer` for a later block: at most [`POOLED_MATRICES`] buffers, the largest.
+    fn give(&self, buffer: Vec<f64>) {
+        let mut buffers = self.buffers();
+        buffers.push(buffer);
+        if buffers.len() > POOLED_MATRICES {
+            let smallest = (0..buffers.len())
+                .min_by_key(|&b| buffers[b].capacity())
+                .expect("the pool is not empty");
+            buffers.swap_remove(smallest);
+        }
+    }
+
+    /// Numbers (f64) held by the kept buffers.
+    fn retained_elements(&self) -> usize {
+        self.buffers().iter().map(Vec::capacity).sum()
+    }
+}
 
 /// Whether to use the parity of the orbitals to split the integrals and the CI sectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -601,6 +669,9 @@ pub struct CiProblem {
     integrals: TwoElectronIntegrals,
     interaction: SoftCoulomb,
     timings: ProblemTimings,
+    /// The block matrices' buffers, reused from block to block and shared with the rescaled
+    /// copies.
+    matrices: MatrixPool,
 }
 
 /// Which states of the two-electron problem to diagonalize for: basis size and truncation.
@@ -814,6 +885,7 @@ impl CiProblem {
                 kinetic_seconds,
                 integrals_seconds,
             },
+            matrices: MatrixPool::default(),
         })
     }
 
@@ -931,15 +1003,18 @@ impl CiProblem {
             }
         }
         // The blocks are diagonalized concurrently: each needs its matrix, its eigenvectors and
-        // the solver's workspace (3d²) and its kept coefficient matrices at once.
-        let elements: f64 = blocks
-            .iter()
-            .map(|b| {
-                let d = b.pairs.len() as f64;
-                let kept = (settings.keep_coefficients as f64).min(d) * (m * m) as f64;
-                3.0 * d * d + 2.0 * kept
-            })
-            .sum();
+        // the solver's workspace (3d²) and its kept coefficient matrices at once, on top of the
+        // buffers the pool keeps (a block may take one of them instead of new memory).
+        let retained = self.matrices.retained_elements() as f64;
+        let elements = retained
+            + blocks
+                .iter()
+                .map(|b| {
+                    let d = b.pairs.len() as f64;
+                    let kept = (settings.keep_coefficients as f64).min(d) * (m * m) as f64;
+                    3.0 * d * d + 2.0 * kept
+                })
+                .sum::<f64>();
         check_memory("CI diagonalization", elements)?;
         if blocks.is_empty() {
             return Err(CoulombError::EmptyBasis {
@@ -950,11 +1025,13 @@ impl CiProblem {
         Ok(blocks)
     }
 
-    /// The lower triangle of the CI matrix of one block, column-major d × d (Hartree; the
-    /// solvers read only the lower triangle, the upper one is left zero).
-    fn block_matrix(&self, block: &Block) -> Vec<f64> {
+    /// Writes the lower triangle (diagonal included) of the CI matrix of one block into the
+    /// column-major d × d `h` (Hartree); the upper triangle is not touched (the solvers that
+    /// get a reused buffer read only the lower one).
+    fn fill_block_matrix(&self, block: &Block, h: &mut [f64]) {
         let pairs = &block.pairs;
         let d = pairs.len();
+        assert_eq!(h.len(), d * d, "a block matrix holds d × d numbers");
         let sign = match block.exchange {
             Exchange::Symmetric => 1.0,
             Exchange::Antisymmetric => -1.0,
@@ -963,35 +1040,72 @@ impl CiProblem {
         let g = &self.integrals;
         let e = &self.energy;
         // Where ⟨ij|W|kl⟩ = G[(ik), (jl)] sits, by (i, k): a table instead of the pair index
-        // arithmetic in the inner loop. For a column (k, l) and a fixed j the column of G is
-        // fixed and consecutive i walk down it; the table is symmetric (pair (i, k) is pair
-        // (k, i)) and read as [k·M + i], so that consecutive i read consecutive slots.
+        // arithmetic in the inner loop, symmetric (pair (i, k) is pair (k, i)) and read as
+        // [k·M + i], so that consecutive i read consecutive slots.
         let m = g.orbitals;
         let slot: Vec<Slot> = (0..m * m)
             .map(|x| g.slot[pair_index(x / m, x % m)])
             .collect();
         let scale = g.scale;
-        let entry = |row: Slot, col: Slot| {
-            if row.class == col.class {
-                g.blocks[row.class as usize].col_as_slice(col.local as usize)[row.local as usize]
-            } else {
-                0.0
+        // The pairs run by their larger orbital j (then i), so the rows (i, j) of one j, and the
+        // columns (k, l) of one l, are consecutive: H falls into tiles (j, l). Within a tile
+        // the direct term ⟨ij|W|kl⟩ = G[(ki), (lj)] reads one column of G, and the exchange
+        // term G[(kj), (li)] reads, for each row, the rows (k, j) of column (l, i): consecutive
+        // for consecutive k (k ≤ l ≤ j). A tile's part of G thus stays in L1 from one column of
+        // the tile to the next, where a whole column of H would sweep ~2d lines of G spread
+        // over as many pages.
+        let mut groups = Vec::new();
+        let mut first = 0;
+        for run in pairs.chunk_by(|a, b| a.1 == b.1) {
+            groups.push((run[0].1, first..first + run.len()));
+            first += run.len();
+        }
+        // The column groups of H, each with its columns, in parallel.
+        let mut column_groups = Vec::with_capacity(groups.len());
+        let mut rest = h;
+        for (t, (_, cols)) in groups.iter().enumerate() {
+            let (group, tail) = std::mem::take(&mut rest).split_at_mut(cols.len() * d);
+            column_groups.push((t, group));
+            rest = tail;
+        }
+        column_groups.into_par_iter().for_each(|(t, h_cols)| {
+            let (l, cols) = (groups[t].0, groups[t].1.clone());
+            // Every read of this column group is in a column (l, x) of G: their slices and
+            // classes, looked up once (an entry of another class than its column is 0).
+            let g_cols: Vec<(u8, &[f64])> = (0..m)
+                .map(|x| {
+                    let c = slot[l * m + x];
+                    let block = &g.blocks[c.class as usize];
+                    (c.class, block.col_as_slice(c.local as usize))
+                })
+                .collect();
+            let read = |(class, col): (u8, &[f64]), row: Slot| {
+                if row.class == class {
+                    col[row.local as usize]
+                } else {
+                    0.0
+                }
+            };
+            for (j, rows) in &groups[t..] {
+                let direct_col = g_cols[*j];
+                for s in cols.clone() {
+                    let k = pairs[s].0;
+                    let fkl = 2.0 * f(k, l);
+                    let exchange_row = slot[k * m + j];
+                    let direct_rows = &slot[k * m..(k + 1) * m];
+                    let col = &mut h_cols[(s - cols.start) * d..(s - cols.start + 1) * d];
+                    let from = rows.start.max(s);
+                    for (x, &(i, _)) in col[from..rows.end].iter_mut().zip(&pairs[from..rows.end]) {
+                        let direct = read(direct_col, direct_rows[i]);
+                        let exchange = read(g_cols[i], exchange_row);
+                        *x = fkl * f(i, *j) * (scale * (direct + sign * exchange));
+                    }
+                    if *j == l {
+                        col[s] += e[k] + e[l];
+                    }
+                }
             }
-        };
-        let mut h = vec![0.0; d * d];
-        h.par_chunks_mut(d).enumerate().for_each(|(s, col)| {
-            let (k, l) = pairs[s];
-            let fkl = 2.0 * f(k, l);
-            for (x, &(i, j)) in col[s..].iter_mut().zip(&pairs[s..]) {
-                let direct = entry(slot[k * m + i], slot[l * m + j]);
-                // G[(il), (jk)] read as G[(jk), (il)] (G is symmetric): the next columns
-                // (k', l) then read neighbouring rows of the same columns of G, still cached.
-                let exchange = entry(slot[k * m + j], slot[l * m + i]);
-                *x = fkl * f(i, j) * (scale * (direct + sign * exchange));
-            }
-            col[s] += e[k] + e[l];
         });
-        h
     }
 
     /// True when W is switched off (λ = 0): every integral is exactly zero and the CI matrix
@@ -1040,32 +1154,40 @@ impl CiProblem {
             });
         }
         let start = Instant::now();
-        let lower = self.block_matrix(block);
+        // faer's dense solver may read the upper triangle: it gets zeros there.
+        let mut lower = match states {
+            CiStates::All => self.matrices.take_zeroed(d * d),
+            CiStates::Lowest { .. } => self.matrices.take(d * d),
+        };
+        self.fill_block_matrix(block, &mut lower);
         timings.assembly_seconds += start.elapsed().as_secs_f64();
         let start = Instant::now();
         let h = MatRef::from_column_major_slice(&lower, d, d);
-        let (values, z, next) = match (states, vectors) {
-            (CiStates::All, true) => {
-                let (values, z) = symmetric_eigen(h).ok_or_else(failed)?;
-                (values, z, None)
-            }
-            (CiStates::All, false) => {
-                let values = symmetric_eigenvalues(h).ok_or_else(failed)?;
-                (values, Mat::<f64>::zeros(0, 0), None)
-            }
+        let solved = match (states, vectors) {
+            (CiStates::All, true) => symmetric_eigen(h)
+                .ok_or_else(failed)
+                .map(|(values, z)| (values, z, None)),
+            (CiStates::All, false) => symmetric_eigenvalues(h)
+                .ok_or_else(failed)
+                .map(|values| (values, Mat::<f64>::zeros(0, 0), None)),
             (CiStates::Lowest { count, energy_max }, _) => {
-                // The block matrix becomes the reduction's workspace (no n² copy).
-                let low = lowest_symmetric_eigen_of_lower(lower, d, count, energy_max, vectors)
-                    .map_err(|_| failed())?;
-                let k = low.values.len();
-                let z = if vectors {
-                    MatRef::from_column_major_slice(&low.vectors, d, k).to_owned()
-                } else {
-                    Mat::<f64>::zeros(0, 0)
-                };
-                (low.values, z, low.next)
+                // The block matrix becomes the reduction's workspace (no n² copy), and comes
+                // back for the next block.
+                lowest_symmetric_eigen_in(&mut lower, d, count, energy_max, vectors)
+                    .map_err(|_| failed())
+                    .map(|low| {
+                        let k = low.values.len();
+                        let z = if vectors {
+                            MatRef::from_column_major_slice(&low.vectors, d, k).to_owned()
+                        } else {
+                            Mat::<f64>::zeros(0, 0)
+                        };
+                        (low.values, z, low.next)
+                    })
             }
         };
+        self.matrices.give(lower);
+        let (values, z, next) = solved?;
         timings.diagonalization_seconds += start.elapsed().as_secs_f64();
         Ok(BlockEigen {
             values,
@@ -1074,7 +1196,7 @@ impl CiProblem {
         })
     }
 
-    /// The diagonal of the CI matrix of one block (Hartree), as [`Self::block_matrix`] has it.
+    /// The diagonal of the CI matrix of one block (Hartree), as [`Self::fill_block_matrix`] writes it.
     fn block_diagonal(&self, block: &Block) -> Vec<f64> {
         let sign = match block.exchange {
             Exchange::Symmetric => 1.0,
@@ -1115,8 +1237,12 @@ impl CiProblem {
             .par_iter()
             .map(|block| {
                 let d = block.pairs.len();
-                let h = self.block_matrix(block);
-                eigenvalues_below(MatRef::from_column_major_slice(&h, d, d), energy)
+                // The inertia count reads the lower triangle only.
+                let mut h = self.matrices.take(d * d);
+                self.fill_block_matrix(block, &mut h);
+                let count = eigenvalues_below(MatRef::from_column_major_slice(&h, d, d), energy);
+                self.matrices.give(h);
+                count
                     .map(|c| (block.exchange, c))
                     .ok_or(CoulombError::DenseEigen { dimension: d })
             })
@@ -1692,4 +1818,144 @@ pub fn solve_ci(
         Symmetry::Auto,
     )?
     .solve(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::potential::{Piece, Shape};
+    use crate::model::problem::Problem;
+
+    /// A CI problem of `orbitals` orbitals on a small grid (L = 30, h = 0.5 bohr): the square
+    /// well (parity blocks, two classes of G) or an off-centre well (one class).
+    fn problem(symmetric: bool, orbitals: usize) -> CiProblem {
+        let potential = if symmetric {
+            Potential::square_well(30.0, 0.1, 10.0).unwrap()
+        } else {
+            let shape = Shape::Constant { value: -0.15 };
+            let piece = Piece {
+                from: -12.0,
+                to: 4.0,
+                shape,
+                mass: None,
+            };
+            Potential::new(30.0, vec![piece]).unwrap()
+        };
+        let spectrum = Problem::new(potential.clone(), 1.0, 0.5, orbitals)
+            .spectrum()
+            .unwrap();
+        let w = SoftCoulomb::new(1.0, 1.0, 1.0).unwrap();
+        CiProblem::new(&potential, &spectrum, &w, orbitals, Symmetry::Auto).unwrap()
+    }
+
+    /// The tiled assembly writes, entry by entry, bitwise the defining formula
+    /// (e_i + e_j) δ + 2 f_ij f_kl (⟨ij|W|kl⟩ ± ⟨ij|W|lk⟩) with the same rounding, on every
+    /// entry of the lower triangle, and leaves the upper triangle as it found it (NaN here, as
+    /// a reused buffer's leftovers would be): with and without parity blocks, both sectors, a
+    /// pair-energy cutoff (blocks with holes in their pair runs) and a rescaled copy.
+    #[test]
+    fn block_matrix_is_the_defining_formula_and_leaves_the_upper_triangle_alone() {
+        for symmetric in [true, false] {
+            let base = problem(symmetric, 12);
+            let rescaled = base
+                .with_interaction(&SoftCoulomb::new(1.0, 12.9, 1.0).unwrap())
+                .unwrap();
+            let cutoff = base.energy[2] + base.energy[9];
+            for (p, settings) in [
+                (&base, CiSettings::new(12)),
+                (&rescaled, CiSettings::new(9)),
+                (
+                    &base,
+                    CiSettings {
+                        pair_energy_max: Some(cutoff),
+                        ..CiSettings::new(12)
+                    },
+                ),
+            ] {
+                let g = &p.integrals;
+                let f = |i: usize, j: usize| if i == j { 0.5 } else { FRAC_1_SQRT_2 };
+                for block in p.blocks(&settings).unwrap() {
+                    let d = block.pairs.len();
+                    let sign = match block.exchange {
+                        Exchange::Symmetric => 1.0,
+                        Exchange::Antisymmetric => -1.0,
+                    };
+                    let mut h = vec![f64::NAN; d * d];
+                    p.fill_block_matrix(&block, &mut h);
+                    for (s, &(k, l)) in block.pairs.iter().enumerate() {
+                        for (r, &(i, j)) in block.pairs.iter().enumerate() {
+                            let got = h[s * d + r];
+                            if r < s {
+                                assert!(got.is_nan(), "upper ({r}, {s}) written");
+                                continue;
+                            }
+                            let direct = g.unscaled(i, j, k, l);
+                            let exchange = g.unscaled(i, j, l, k);
+                            let mut want =
+                                2.0 * f(k, l) * f(i, j) * (g.scale * (direct + sign * exchange));
+                            if r == s {
+                                want += p.energy[k] + p.energy[l];
+                            }
+                            assert_eq!(got.to_bits(), want.to_bits(), "({i}{j}|{k}{l})");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Solves that reuse the block buffers (left by larger blocks of another basis, by the
+    /// other exchange sector, by a rescaled copy) give bitwise what a fresh problem gives, and
+    /// the pool keeps at most [`POOLED_MATRICES`] buffers, which the memory estimate counts.
+    #[test]
+    fn reused_block_buffers_change_no_bit_and_are_counted() {
+        let settings = CiSettings {
+            states: CiStates::below(0.0),
+            ..CiSettings::new(10)
+        };
+        let bits = |e: &SectorEnergies| {
+            let all = e.symmetric.iter().chain(&e.antisymmetric);
+            all.map(|x| x.to_bits()).collect::<Vec<_>>()
+        };
+        let state_bits = |c: &CiSpectrum| {
+            let all = c.states.iter();
+            all.map(|s| [s.energy, s.kinetic, s.leading_weight].map(f64::to_bits))
+                .collect::<Vec<_>>()
+        };
+        let fresh = problem(true, 14);
+        assert_eq!(fresh.matrices.retained_elements(), 0);
+        let want_energies = bits(&fresh.energies(&settings).unwrap());
+        let want_states = state_bits(&problem(true, 14).solve(&settings).unwrap());
+        let w = SoftCoulomb::new(1.0, 12.9, 1.0).unwrap();
+        let want_rescaled = bits(
+            &problem(true, 14)
+                .with_interaction(&w)
+                .unwrap()
+                .energies(&settings)
+                .unwrap(),
+        );
+
+        let used = problem(true, 14);
+        used.energies(&CiSettings::new(14)).unwrap();
+        used.solve(&CiSettings::new(14)).unwrap();
+        used.count_below(&CiSettings::new(14), 0.0).unwrap();
+        let retained = used.matrices.retained_elements();
+        let largest = used
+            .blocks(&CiSettings::new(14))
+            .unwrap()
+            .iter()
+            .map(|b| b.pairs.len().pow(2))
+            .max()
+            .unwrap();
+        assert!(retained >= largest, "{retained} < {largest}");
+        assert!(used.matrices.buffers().len() <= POOLED_MATRICES);
+        for _ in 0..2 {
+            assert_eq!(bits(&used.energies(&settings).unwrap()), want_energies);
+            assert_eq!(state_bits(&used.solve(&settings).unwrap()), want_states);
+        }
+        let copy = used.with_interaction(&w).unwrap();
+        assert_eq!(bits(&copy.energies(&settings).unwrap()), want_rescaled);
+        // The copy shares the pool: what it handed back is there for the original.
+        assert!(Arc::ptr_eq(&copy.matrices.0, &used.matrices.0));
+    }
 }
