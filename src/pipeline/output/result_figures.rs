@@ -119,7 +119,7 @@ fn case_figures<'a>(
         }));
     }
     if !c.particles.is_empty() {
-        particle_figures(c, fig_dir, out, jobs);
+        particle_figures(c, stem, out, jobs);
     }
     if let Some(cr) = &c.coulomb {
         coulomb_figures(&c.name, cr, fig_dir, out, jobs);
@@ -338,14 +338,13 @@ fn coulomb_figures<'a>(
 }
 
 /// Figs. 4 and 5 of a case with `[particles]`, and the thermodynamic-limit figure when it has
-/// at least three particle numbers: one job each.
+/// at least three particle numbers (files named by `stem`): one job each.
 fn particle_figures<'a>(
     c: &'a CaseResult,
-    fig_dir: &'a Path,
+    stem: impl Fn(&str) -> PathBuf + Copy + Send + Sync + 'a,
     out: &'a FigureOutput,
     jobs: &mut Vec<FigureJob<'a>>,
 ) {
-    let stem = move |prefix: &str| fig_dir.join(format!("{prefix}_{}", c.name));
     jobs.push(Box::new(move || {
         draw(&stem("fig4_branches"), &branches_figure(c), out, "fig4")
     }));
