@@ -52,7 +52,9 @@
 //!
 //! **Cost** (n grid nodes, D = M(M+1)/2 pairs): integrals 2n²D + nD² flops (halved with parity),
 //! memory 8(2nD + D²) bytes (D²/2 with parity); each sector block of dimension d costs O(d³)
-//! and dominates, and needs 8·3d² bytes while it is diagonalized (all blocks at once).
+//! and dominates, and needs 8·3d² bytes while it is diagonalized (all blocks at once); up to
+//! four finished block matrices are kept for the next blocks to reuse (no fresh pages), and the
+//! memory check counts them.
 //! The diagonalization dominates: `bash benches/record.sh coulomb` times M = 70 and M = 100
 //! (four parity blocks of ≈ 2500) on the reference well, every state and the states below
 //! E_max, with the split by stage (`benches/results/coulomb.txt`). Without parity blocks (an
