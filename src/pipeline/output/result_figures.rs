@@ -56,7 +56,7 @@ fn draw<'a>(
 }
 
 /// One figure to draw (its files, relative to nothing yet): the unit of parallel work.
-type FigureJob<'a> = Box<dyn Fn() -> Result<Vec<PathBuf>, OutputError> + Send + Sync + 'a>;
+type FigureJob<'a> = Box<dyn FnOnce() -> Result<Vec<PathBuf>, OutputError> + Send + 'a>;
 
 /// Draws the figures of a study into `staging` (the directory the study's files are staged
 /// in); returns their paths relative to it.
@@ -83,7 +83,7 @@ pub(crate) fn study_figures(
     // (rasterizing is the slow part, and a case can have many more figures than another),
     // and listed in the order of `jobs`.
     let drawn = jobs
-        .par_iter()
+        .into_par_iter()
         .with_max_len(1)
         .map(|job| job())
         .collect::<Result<Vec<_>, _>>()?;
@@ -341,25 +341,25 @@ fn coulomb_figures<'a>(
 /// at least three particle numbers (files named by `stem`): one job each.
 fn particle_figures<'a>(
     c: &'a CaseResult,
-    stem: impl Fn(&str) -> PathBuf + Copy + Send + Sync + 'a,
+    stem: impl Fn(&str) -> PathBuf + Copy + Send + 'a,
     out: &'a FigureOutput,
     jobs: &mut Vec<FigureJob<'a>>,
 ) {
     jobs.push(Box::new(move || {
         draw(&stem("fig4_branches"), &branches_figure(c), out, "fig4")
     }));
+    // Fig. 5 and the limit figure draw the same series: built once, each job owns its copy.
+    let (microcanonical, canonical) = entropy_series(c);
+    let fig5 = EntropyFigure {
+        title: format!("{}: entropy per particle", c.name),
+        microcanonical: microcanonical.clone(),
+        canonical: canonical.clone(),
+    };
     jobs.push(Box::new(move || {
-        let (microcanonical, canonical) = entropy_series(c);
-        let fig5 = EntropyFigure {
-            title: format!("{}: entropy per particle", c.name),
-            microcanonical,
-            canonical,
-        };
         draw(&stem("fig5_entropy"), &fig5, out, "fig5")
     }));
     if c.particles.len() >= 3 {
         jobs.push(Box::new(move || {
-            let (microcanonical, canonical) = entropy_series(c);
             let limit = limit_figure(c, microcanonical, &canonical);
             draw(&stem("limit"), &limit, out, "limit")
         }));
