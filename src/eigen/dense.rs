@@ -988,13 +988,12 @@ pub fn lowest_symmetric_eigen(
 /// ([`TridiagonalReduction::from_lower`]): the same numbers without a copy of the matrix.
 /// Panics if `lower` does not hold n² numbers.
 pub fn lowest_symmetric_eigen_of_lower(
-    lower: Vec<f64>,
+    mut lower: Vec<f64>,
     n: usize,
     count: usize,
     below: f64,
     vectors: bool,
 ) -> Result<LowestEigen, EigenError> {
-    let mut lower = lower;
     lowest_symmetric_eigen_in(&mut lower, n, count, below, vectors)
 }
 
