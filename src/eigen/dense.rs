@@ -629,6 +629,94 @@ fn chase_left_full(
     }
 }
 
+/// Two-sided on the full W × W diagonal block r0..r0 + W: p = τ A v, w = p − ½ τ (pᵀv) v,
+/// A ← A − v wᵀ − w vᵀ on its lower triangle. In the band storage A[i, k] (i ≥ k) sits at
+/// r0·ld + k (ld − 1) + i: the block is read as a column-major W × W matrix of leading dimension
+/// ld − 1 whose entries above the diagonal are not A's (they belong to the previous column,
+/// beyond its band). Each column runs over whole chunks of eight rows, from the chunk that holds
+/// the diagonal, which alone is masked (and written back unchanged above the diagonal).
+#[inline(never)]
+fn chase_diag_full(band: &mut [f64], ld: usize, r0: usize, v: &[f64; W], tau: f64) {
+    const C: usize = 8;
+    // KEEP_FROM[d][l]: all ones where l ≥ d, else zero; x & mask selects x or +0 exactly
+    // (a bitwise select the compiler keeps in vector registers, unlike a branch).
+    const KEEP_FROM: [[u64; C]; C + 1] = {
+        let mut m = [[0u64; C]; C + 1];
+        let mut d = 0;
+        while d <= C {
+            let mut l = d;
+            while l < C {
+                m[d][l] = u64::MAX;
+                l += 1;
+            }
+            d += 1;
+        }
+        m
+    };
+    #[inline(always)]
+    fn keep(x: f64, mask: u64) -> f64 {
+        f64::from_bits(x.to_bits() & mask)
+    }
+    fn chunk<T>(x: &[T], at: usize) -> &[T; C] {
+        x[at..at + C].try_into().expect("C numbers")
+    }
+    fn chunk_mut<T>(x: &mut [T], at: usize) -> &mut [T; C] {
+        (&mut x[at..at + C]).try_into().expect("C numbers")
+    }
+    let (base, stride) = (r0 * ld, ld - 1);
+    // p_i = Σ_{k ≤ i} A[i, k] v_k (k in order) and q_k = Σ_{i > k} A[i, k] v_i.
+    let mut p = [0.0f64; W];
+    let mut q = [0.0f64; W];
+    for (k, &vk) in v.iter().enumerate() {
+        let col = &band[base + k * stride..base + k * stride + W];
+        let first = k / C * C;
+        let mut acc = [0.0f64; C];
+        {
+            let (a, vc, pc) = (chunk(col, first), chunk(v, first), chunk_mut(&mut p, first));
+            let (on_or_below, below) = (&KEEP_FROM[k - first], &KEEP_FROM[k - first + 1]);
+            for l in 0..C {
+                pc[l] = fma(keep(a[l], on_or_below[l]), vk, pc[l]);
+                acc[l] = fma(keep(a[l], below[l]), vc[l], acc[l]);
+            }
+        }
+        for at in (first + C..W).step_by(C) {
+            let (a, vc, pc) = (chunk(col, at), chunk(v, at), chunk_mut(&mut p, at));
+            for l in 0..C {
+                pc[l] = fma(a[l], vk, pc[l]);
+                acc[l] = fma(a[l], vc[l], acc[l]);
+            }
+        }
+        q[k] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    }
+    let mut w = [0.0f64; W];
+    for i in 0..W {
+        w[i] = tau * (p[i] + q[i]);
+    }
+    let alpha = -0.5 * tau * dot_w(&w, v);
+    for i in 0..W {
+        w[i] = fma(alpha, v[i], w[i]);
+    }
+    for (k, (&vk, &wk)) in v.iter().zip(&w).enumerate() {
+        let col = &mut band[base + k * stride..base + k * stride + W];
+        let first = k / C * C;
+        {
+            let (vc, wc, a) = (chunk(v, first), chunk(&w, first), chunk_mut(col, first));
+            let on_or_below = &KEEP_FROM[k - first];
+            for l in 0..C {
+                // Zero factors above the diagonal leave those entries as they are.
+                let (vi, wi) = (keep(vc[l], on_or_below[l]), keep(wc[l], on_or_below[l]));
+                a[l] = fma(-vi, wk, fma(-wi, vk, a[l]));
+            }
+        }
+        for at in (first + C..W).step_by(C) {
+            let (vc, wc, a) = (chunk(v, at), chunk(&w, at), chunk_mut(col, at));
+            for l in 0..C {
+                a[l] = fma(-vc[l], wk, fma(-wc[l], vk, a[l]));
+            }
+        }
+    }
+}
+
 /// A full-length reflector applied from the right to the full W × W block below the diagonal
 /// block r0..r0 + W: B ← B − (τ B v) vᵀ, column k of B at `(r0 + k) ld + W − k` in the band
 /// storage. B v is summed over the columns in W registers-wide accumulators (k in order).
@@ -701,25 +789,30 @@ fn chase_bulges(
                 }
                 // Two-sided on the diagonal block: p = τ A v, w = p − ½ τ (pᵀv) v,
                 // A ← A − v wᵀ − w vᵀ (lower triangle). A v from the stored lower triangle: each
-                // column k adds A[k+1.., k] v_k below and takes A[k+1.., k]ᵀ v[k+1..] in one pass.
-                let p = &mut p[..len];
-                p.fill(0.0);
-                for k in 0..len {
-                    let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                    let vk = v[k];
-                    let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
-                    p[k] += fma(colk[0], vk, below);
-                }
-                p.iter_mut().for_each(|x| *x *= tau);
-                let alpha = -0.5 * tau * dot(p, v);
-                axpy(alpha, v, p);
-                for k in 0..len {
-                    let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
-                    let (vk, wk) = (v[k], p[k]);
-                    colk.iter_mut()
-                        .zip(&v[k..])
-                        .zip(&p[k..])
-                        .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
+                // column k adds A[k+1.., k] v_k below and takes A[k+1.., k]ᵀ v[k+1..] in one pass
+                // (a full-length block by the fixed-length kernel).
+                if let Ok(vw) = <&[f64; W]>::try_from(&v[..]) {
+                    chase_diag_full(band, ld, r0, vw, tau);
+                } else {
+                    let p = &mut p[..len];
+                    p.fill(0.0);
+                    for k in 0..len {
+                        let colk = &band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                        let vk = v[k];
+                        let below = axpy_and_dot(vk, &colk[1..], &mut p[k + 1..], &v[k + 1..]);
+                        p[k] += fma(colk[0], vk, below);
+                    }
+                    p.iter_mut().for_each(|x| *x *= tau);
+                    let alpha = -0.5 * tau * dot(p, v);
+                    axpy(alpha, v, p);
+                    for k in 0..len {
+                        let colk = &mut band[(r0 + k) * ld..(r0 + k) * ld + (len - k)];
+                        let (vk, wk) = (v[k], p[k]);
+                        colk.iter_mut()
+                            .zip(&v[k..])
+                            .zip(&p[k..])
+                            .for_each(|((a, vi), pi)| *a = fma(-*vi, wk, fma(-*pi, vk, *a)));
+                    }
                 }
                 // From the right on the block below: B ← B − (τ B v) vᵀ. In the band storage
                 // B[i, k] (rows r1..r2, columns r0 + k) sits at r0·ld + (r1 − r0) + k (ld − 1) + i.
