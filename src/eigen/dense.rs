@@ -389,8 +389,7 @@ fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
             m,
             r: b.min(m),
         };
-        let taus = panel_qr(a, at);
-        let t = block_reflector_t(a, at, &taus);
+        let t = factor_panel(a, at);
         let v = explicit_v(a, at);
         let vm = MatRef::from_column_major_slice(&v, m, at.r);
         let tm = MatRef::from_column_major_slice(&t, at.r, at.r);
@@ -407,6 +406,103 @@ fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
     panels
 }
 
+/// Panels of at most this many columns are factored column by column.
+const PANEL_BASE_COLUMNS: usize = 8;
+
+/// Householder QR of the panel at `at` (its reflectors' v stay in `a`, as by [`panel_qr`]) and
+/// the T of Q = I − V T Vᵀ (r × r, column-major): recursively (Elmroth–Gustavson, LAPACK's
+/// dgeqrt3), so that the update of the right half by the left half's reflectors and the
+/// coupling block of T are matrix products instead of one reflector at a time.
+fn factor_panel(a: &mut [f64], at: PanelAt) -> Vec<f64> {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut};
+    if at.b <= PANEL_BASE_COLUMNS || at.m < at.b {
+        let taus = panel_qr(a, at);
+        return block_reflector_t(a, at, &taus);
+    }
+    let PanelAt {
+        n,
+        b,
+        col0,
+        row0,
+        m,
+        ..
+    } = at;
+    let b1 = b / 2;
+    let b2 = b - b1;
+    let left = PanelAt { b: b1, r: b1, ..at };
+    let t1 = factor_panel(a, left);
+    let v1 = explicit_v(a, left);
+    let v1m = MatRef::from_column_major_slice(&v1, m, b1);
+    let t1m = MatRef::from_column_major_slice(&t1, b1, b1);
+    {
+        // A₂ ← Qᵀ₁ A₂ = A₂ − V₁ T₁ᵀ (V₁ᵀ A₂) on the right half's rows row0..n.
+        let right_cols = &mut a[(col0 + b1) * n..];
+        let mut a2 =
+            MatMut::from_column_major_slice_with_stride_mut(&mut right_cols[row0..], m, b2, n);
+        let mut s = Mat::<f64>::zeros(b1, b2);
+        matmul(
+            s.as_mut(),
+            Accum::Replace,
+            v1m.transpose(),
+            a2.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        let mut ts = Mat::<f64>::zeros(b1, b2);
+        matmul(
+            ts.as_mut(),
+            Accum::Replace,
+            t1m.transpose(),
+            s.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(a2.as_mut(), Accum::Add, v1m, ts.as_ref(), -1.0, Par::Seq);
+    }
+    let right = PanelAt {
+        b: b2,
+        col0: col0 + b1,
+        row0: row0 + b1,
+        m: m - b1,
+        r: b2.min(m - b1),
+        ..at
+    };
+    let t2 = factor_panel(a, right);
+    let r2 = right.r;
+    let v2 = explicit_v(a, right);
+    let v2m = MatRef::from_column_major_slice(&v2, m - b1, r2);
+    let t2m = MatRef::from_column_major_slice(&t2, r2, r2);
+    // T₁₂ = −T₁ (V₁ᵀ V₂) T₂, V₂ being zero in the left half's first b1 rows.
+    let mut vv = Mat::<f64>::zeros(b1, r2);
+    matmul(
+        vv.as_mut(),
+        Accum::Replace,
+        v1m.subrows(b1, m - b1).transpose(),
+        v2m,
+        1.0,
+        Par::Seq,
+    );
+    let mut w = Mat::<f64>::zeros(b1, r2);
+    matmul(w.as_mut(), Accum::Replace, vv.as_ref(), t2m, 1.0, Par::Seq);
+    let r = b1 + r2;
+    let mut t = vec![0.0; r * r];
+    {
+        let mut tm = MatMut::from_column_major_slice_mut(&mut t, r, r);
+        tm.as_mut().submatrix_mut(0, 0, b1, b1).copy_from(t1m);
+        tm.as_mut().submatrix_mut(b1, b1, r2, r2).copy_from(t2m);
+        matmul(
+            tm.as_mut().submatrix_mut(0, b1, b1, r2),
+            Accum::Replace,
+            t1m,
+            w.as_ref(),
+            -1.0,
+            Par::Seq,
+        );
+    }
+    t
+}
+
 /// Where one panel of [`reduce_to_band`] sits in the n × n matrix: columns col0..col0 + b,
 /// its reflectors act on rows row0 = col0 + b .. n (m of them), r = min(b, m) reflectors.
 #[derive(Debug, Clone, Copy)]
@@ -419,9 +515,8 @@ struct PanelAt {
     r: usize,
 }
 
-/// Householder QR of the panel a[row0.., col0..col0 + b], one column at a time (the panel is
-/// m × b: small next to the trailing update); the reflectors' v stay in `a`, their τ are
-/// returned.
+/// Householder QR of the panel a[row0.., col0..col0 + b], one column at a time (the base case
+/// of [`factor_panel`]); the reflectors' v stay in `a`, their τ are returned.
 fn panel_qr(a: &mut [f64], at: PanelAt) -> Vec<f64> {
     let PanelAt {
         n,
