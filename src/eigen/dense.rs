@@ -984,7 +984,14 @@ impl TridiagonalReduction {
             let rows = (b + 1).min(n - c);
             band[c * ld..c * ld + rows].copy_from_slice(&work[c * n + c..c * n + c + rows]);
         }
-        let (mut chase, mut chase_vectors) = (Vec::new(), Vec::new());
+        // Sweep j's reflectors cover rows j + 1..n once: at most n(n − 1)/2 numbers in all.
+        // Reserved up front (untouched capacity costs no page) so that the store never grows
+        // by copying.
+        let (mut chase, mut chase_vectors) = if keep_q {
+            (Vec::new(), Vec::with_capacity(n * n.saturating_sub(1) / 2))
+        } else {
+            (Vec::new(), Vec::new())
+        };
         chase_bulges(
             &mut band,
             n,
