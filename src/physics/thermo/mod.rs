@@ -35,7 +35,7 @@ pub use microcanonical::{
     distinct_levels, hertz_entropy, microcanonical_temperature,
     per_state_microcanonical_temperature, Difference, Level,
 };
-pub use nhc::{largest_drop, nhc_intervals, NhcInterval};
+pub use nhc::{largest_drop, nhc_intervals, nhc_intervals_by, NhcInterval};
 
 use serde::Serialize;
 use thiserror::Error;

@@ -378,20 +378,15 @@ pub(crate) fn nhc_sets(
     let window: Vec<(f64, Option<f64>)> = rows.iter().map(|r| (r.energy, r.t_window)).collect();
     let mut nhc = vec![NhcSet::of(TemperatureDefinition::KineticWindow, &window)?];
     if let Some(t) = per_state {
-        let kinetic: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .zip(&t.t_kinetic)
-            .map(|(&e, &k)| (e, Some(k)))
-            .collect();
-        nhc.push(NhcSet::of(TemperatureDefinition::Kinetic, &kinetic)?);
-        let micro: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .copied()
-            .zip(t.t_micro.iter().copied())
-            .collect();
-        nhc.push(NhcSet::of(TemperatureDefinition::Microcanonical, &micro)?);
+        let states = t.energy.len();
+        nhc.push(NhcSet::by(TemperatureDefinition::Kinetic, states, |i| {
+            (t.energy[i], Some(t.t_kinetic[i]))
+        })?);
+        nhc.push(NhcSet::by(
+            TemperatureDefinition::Microcanonical,
+            states,
+            |i| (t.energy[i], t.t_micro[i]),
+        )?);
     }
     Ok(nhc)
 }
