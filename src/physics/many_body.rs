@@ -475,6 +475,14 @@ impl ManyBodyStates {
         )?
         .with_dimension(self.dimension)?)
     }
+
+    /// The states as a [`StateList`] and their occupations (N orbital indices per state, in
+    /// state order), moved out instead of copied.
+    pub fn into_state_list(self) -> Result<(StateList, Vec<u32>), ManyBodyError> {
+        let list = StateList::new(self.energy, self.kinetic, self.multiplicity, self.particles)?
+            .with_dimension(self.dimension)?;
+        Ok((list, self.occupations))
+    }
 }
 
 /// Checks 1 ≤ N ≤ M · capacity.

@@ -374,6 +374,12 @@ impl StateList {
         self.total_multiplicity
     }
 
+    /// The energies E_i and kinetic energies K_i (Hartree) and the multiplicities g_i, moved
+    /// out instead of copied.
+    pub fn into_parts(self) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
+        (self.energy, self.kinetic, self.multiplicity)
+    }
+
     /// Lowest energy E_0 (Hartree).
     pub fn ground_energy(&self) -> f64 {
         self.energy[0]

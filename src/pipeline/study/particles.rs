@@ -313,7 +313,7 @@ pub(crate) type StatesThermodynamics = (Vec<ParticleRow>, Vec<(f64, f64)>, State
 /// T^(μ)) with `occupations` (N orbital indices per state). Shared by the non-interacting
 /// enumeration and the Coulomb CI states.
 pub(crate) fn states_thermodynamics(
-    list: &StateList,
+    list: StateList,
     ground: f64,
     energy_max: f64,
     eps: f64,
@@ -323,7 +323,7 @@ pub(crate) fn states_thermodynamics(
     let n = list.particles();
     let count = ((energy_max - ground) / (eps / 4.0)).floor().max(0.0) as usize + 1;
     let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
-    let windows = window_averages(list, &grid, eps)?;
+    let windows = window_averages(&list, &grid, eps)?;
     // Ω(E) on the grid from the prefix sums of the multiplicities.
     let energies = list.energy();
     let mut prefix = Vec::with_capacity(energies.len() + 1);
@@ -347,9 +347,10 @@ pub(crate) fn states_thermodynamics(
             }
         })
         .collect();
-    let entropy = hertz_entropy(list);
-    // Entropy points at the distinct levels (the corners of the staircase).
-    let mut points: Vec<(f64, f64)> = Vec::new();
+    let entropy = hertz_entropy(&list);
+    // Entropy points at the distinct levels (the corners of the staircase): at most one per
+    // state, the capacity not used is never touched.
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(energies.len());
     for (i, &e) in energies.iter().enumerate() {
         let s = entropy[i] / n as f64;
         match points.last_mut() {
@@ -357,13 +358,16 @@ pub(crate) fn states_thermodynamics(
             _ => points.push((e / n as f64, s)),
         }
     }
+    let t_kinetic = kinetic_temperature(&list);
+    let t_micro = per_state_microcanonical_temperature(&list, difference);
+    let (energy, kinetic, multiplicity) = list.into_parts();
     let table = StateTable {
-        energy: energies.to_vec(),
-        kinetic: list.kinetic().to_vec(),
-        multiplicity: list.multiplicity().to_vec(),
-        t_kinetic: kinetic_temperature(list),
+        energy,
+        kinetic,
+        multiplicity,
+        t_kinetic,
         entropy,
-        t_micro: per_state_microcanonical_temperature(list, difference),
+        t_micro,
         occupations,
     };
     Ok((rows, points, table))
@@ -513,7 +517,7 @@ fn run_one(
     };
     let mut counted = match enumerated {
         Some(states) => stages.time("thermodynamics", || {
-            enumerated_thermodynamics(name, settings, &states, energy_max)
+            enumerated_thermodynamics(name, settings, states, energy_max)
         })?,
         None => stages.time("binning", || {
             binned_states(name, source, settings, n, energy_max, &mut diagnostics)
@@ -556,18 +560,24 @@ fn run_one(
     })
 }
 
-/// The thermodynamics of the enumerated states of N particles up to `energy_max` (Hartree).
+/// The thermodynamics of the enumerated states of N particles up to `energy_max` (Hartree);
+/// their vectors move into the per-state table.
 fn enumerated_thermodynamics(
     name: CaseName<'_>,
     settings: &ParticleSettings,
-    states: &ManyBodyStates,
+    states: ManyBodyStates,
     energy_max: f64,
 ) -> Result<Counted, StudyError> {
     let eps = settings.thermo.epsilon;
-    let list = states
-        .to_state_list()
-        .map_err(|e| name.unsupported(e.to_string()))?;
     let ground = states.ground_energy();
+    let (occupations, total_states, orbitals_needed) = (
+        states.len(),
+        states.total_states() as f64,
+        states.orbitals_needed(),
+    );
+    let (list, occupied) = states
+        .into_state_list()
+        .map_err(|e| name.unsupported(e.to_string()))?;
     check_energy_grid(
         &settings.thermo.budget,
         ground,
@@ -577,20 +587,20 @@ fn enumerated_thermodynamics(
     )
     .map_err(|e| name.memory(e))?;
     let (rows, corners, table) = states_thermodynamics(
-        &list,
+        list,
         ground,
         energy_max,
         eps,
         settings.thermo.difference,
-        states.occupations().to_vec(),
+        occupied,
     )
     .map_err(|e| name.thermo(e))?;
     Ok(Counted {
         method: "enumerated",
         ground,
-        occupations: Some(states.len()),
-        states: states.total_states() as f64,
-        orbitals_needed: states.orbitals_needed(),
+        occupations: Some(occupations),
+        states: total_states,
+        orbitals_needed,
         per_state: Some(table),
         rows,
         corners,
