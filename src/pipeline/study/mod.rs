@@ -474,15 +474,8 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     cancel.check(name)?;
     let particle_results = match &cfg.particles {
         Some(pc) => {
-            let source = match (&problem, &solved.spectrum) {
-                (CaseProblem::Slab(p), CaseSpectrum::Slab(s)) => {
-                    particles::OrbitalSource::new(&p.potential, p.mass, s.clone())
-                }
-                (CaseProblem::Radial(p), CaseSpectrum::Radial(s)) => {
-                    particles::OrbitalSource::radial(p, s.clone())
-                }
-                _ => unreachable!("the spectrum is solved from the case's own problem"),
-            };
+            let source = particles::OrbitalSource::of_case(&problem, &solved.spectrum)
+                .expect("the spectrum is solved from the case's own problem");
             let mut source = source.with_budget(budget.clone(), plan.grid);
             let settings = particles::ParticleSettings {
                 config: pc,

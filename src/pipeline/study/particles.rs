@@ -11,7 +11,9 @@
 //! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
 use super::timing::StageTimes;
-use super::{CaseName, CaseSpectrum, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
+use super::{
+    CaseName, CaseProblem, CaseSpectrum, NhcSet, StudyError, TemperatureDefinition, ThermoSettings,
+};
 use crate::channels::{RadialProblem, RadialSpectrum, Selection};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
@@ -36,6 +38,7 @@ use crate::pipeline::config::{CountingMethod, ParticlesConfig};
 use crate::resources::{self, Budget, GridSize};
 use crate::spectrum::{self, Spectrum};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// One row of an N-particle energy grid (total energies in Hartree).
@@ -131,7 +134,8 @@ enum LevelSolver<'a> {
 /// count) when some state below E_max could occupy a level above it.
 pub struct OrbitalSource<'a> {
     solver: LevelSolver<'a>,
-    spectrum: CaseSpectrum,
+    /// The case's own levels until an extension replaces them.
+    spectrum: Cow<'a, CaseSpectrum>,
     /// What an extension may allocate, and how the grid follows its spacing (for the message).
     budget: Option<(Budget, GridSize)>,
 }
@@ -145,7 +149,7 @@ impl<'a> OrbitalSource<'a> {
                 mass,
                 options: SolverOptions::default(),
             },
-            spectrum: CaseSpectrum::Slab(spectrum),
+            spectrum: Cow::Owned(CaseSpectrum::Slab(spectrum)),
             budget: None,
         }
     }
@@ -155,9 +159,29 @@ impl<'a> OrbitalSource<'a> {
     pub fn radial(problem: &'a RadialProblem, spectrum: RadialSpectrum) -> Self {
         Self {
             solver: LevelSolver::Radial(problem),
-            spectrum: CaseSpectrum::Radial(spectrum),
+            spectrum: Cow::Owned(CaseSpectrum::Radial(spectrum)),
             budget: None,
         }
+    }
+
+    /// Starts from the levels `spectrum` already computed for `problem`, borrowed (not copied)
+    /// until an extension replaces them; None if they are not of the problem's kind (slab or
+    /// radial).
+    pub fn of_case(problem: &'a CaseProblem, spectrum: &'a CaseSpectrum) -> Option<Self> {
+        let solver = match (problem, spectrum) {
+            (CaseProblem::Slab(p), CaseSpectrum::Slab(_)) => LevelSolver::Slab {
+                potential: &p.potential,
+                mass: p.mass,
+                options: SolverOptions::default(),
+            },
+            (CaseProblem::Radial(p), CaseSpectrum::Radial(_)) => LevelSolver::Radial(p),
+            _ => return None,
+        };
+        Some(Self {
+            solver,
+            spectrum: Cow::Borrowed(spectrum),
+            budget: None,
+        })
     }
 
     /// The same source, checking every extension of the spectrum against `budget` before it is
@@ -212,7 +236,7 @@ impl<'a> OrbitalSource<'a> {
                 let more = problem
                     .spectrum(Selection::Lowest(below + 1), None)
                     .map_err(failed)?;
-                self.spectrum = CaseSpectrum::Radial(more);
+                self.spectrum = Cow::Owned(CaseSpectrum::Radial(more));
                 return Ok(());
             }
         };
@@ -239,7 +263,7 @@ impl<'a> OrbitalSource<'a> {
         }
         let solved = spectrum::solve(potential, grid, mass, levels, options)
             .map_err(|e| refuse(e.to_string()))?;
-        self.spectrum = CaseSpectrum::Slab(solved);
+        self.spectrum = Cow::Owned(CaseSpectrum::Slab(solved));
         Ok(())
     }
 }
