@@ -648,7 +648,7 @@ impl EmittedStates {
 
     /// Appends one occupation (its N orbital indices) with its E, K (Hartree) and multiplicity.
     fn push(&mut self, energy: f64, kinetic: f64, multiplicity: u64, occupation: &[u32]) {
-        if self.len % EMITTED_CHUNK == 0 {
+        if self.len.is_multiple_of(EMITTED_CHUNK) {
             self.chunks.push(EmittedChunk {
                 energy: Vec::with_capacity(EMITTED_CHUNK),
                 kinetic: Vec::with_capacity(EMITTED_CHUNK),
