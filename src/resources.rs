@@ -705,9 +705,9 @@ pub fn refinements_estimate(
 }
 
 /// Bytes per enumerated state of N particles at the peak of the enumeration and its per-state
-/// thermodynamics: the growing vectors of energies, kinetic energies, multiplicities and N
-/// orbital indices (capacity up to twice the length), the sort permutation and the sorted copies,
-/// the state list and the per-state table (T^(K), S, T^(μ), occupations) being built.
+/// thermodynamics (an upper bound): the emitted energies, kinetic energies, multiplicities and
+/// N orbital indices, the sort keys and the sorted copies, the state list and the per-state
+/// table (T^(K), S, T^(μ), occupations) being built.
 pub fn bytes_per_state(particles: usize) -> u64 {
     240 + 24 * particles as u64
 }

@@ -20,7 +20,7 @@
 //!   monotone in the candidate, so nothing below E_max is cut and no N-subset that fails the bound
 //!   is ever visited; and every node that passes it has at least its cheapest completion below
 //!   E_max (up to rounding), so the work is output-sensitive: O(S·N) for S occupations found (plus O(S log S) for
-//!   the sort), memory S·(4N + 24) bytes (twice that while sorting); never O(C(M, N)). Energies are summed in ascending orbital order, so they
+//!   the sort), memory S·(4N + 24) bytes (twice that, and a 16-byte sort key per occupation, while sorting); never O(C(M, N)). Energies are summed in ascending orbital order, so they
 //!   are reproducible bit for bit, and the states are sorted by (energy, occupation
 //!   lexicographically). A state limit stops the enumeration with
 //!   [`ManyBodyError::TooManyStates`] before memory runs out.
@@ -475,6 +475,14 @@ impl ManyBodyStates {
         )?
         .with_dimension(self.dimension)?)
     }
+
+    /// The states as a [`StateList`] and their occupations (N orbital indices per state, in
+    /// state order), moved out instead of copied.
+    pub fn into_state_list(self) -> Result<(StateList, Vec<u32>), ManyBodyError> {
+        let list = StateList::new(self.energy, self.kinetic, self.multiplicity, self.particles)?
+            .with_dimension(self.dimension)?;
+        Ok((list, self.occupations))
+    }
 }
 
 /// Checks 1 ≤ N ≤ M · capacity.
@@ -598,9 +606,26 @@ fn enumeration_bounds(
     })
 }
 
+/// Occupations per chunk of [`EmittedStates`].
+const EMITTED_CHUNK: usize = 1 << 14;
+
 /// The occupations with E ≤ E_max in the order the depth-first search emits them
 /// (lexicographic in the occupation), with their E and K (Hartree) and spin multiplicities.
+/// How many there will be is not known in advance: they are stored in chunks of
+/// [`EMITTED_CHUNK`], which never move what they hold, where one growing Vec would copy
+/// everything at each doubling.
 struct EmittedStates {
+    /// N.
+    particles: usize,
+    chunks: Vec<EmittedChunk>,
+    /// Occupations emitted.
+    len: usize,
+    /// Σ multiplicity.
+    total: u64,
+}
+
+/// Up to [`EMITTED_CHUNK`] consecutive emitted occupations.
+struct EmittedChunk {
     /// E of each occupation (Hartree).
     energy: Vec<f64>,
     /// K of each occupation (Hartree).
@@ -609,8 +634,40 @@ struct EmittedStates {
     multiplicity: Vec<u64>,
     /// N orbital indices per occupation, non-decreasing.
     occupations: Vec<u32>,
-    /// Σ multiplicity.
-    total: u64,
+}
+
+impl EmittedStates {
+    fn new(particles: usize) -> Self {
+        Self {
+            particles,
+            chunks: Vec::new(),
+            len: 0,
+            total: 0,
+        }
+    }
+
+    /// Appends one occupation (its N orbital indices) with its E, K (Hartree) and multiplicity.
+    fn push(&mut self, energy: f64, kinetic: f64, multiplicity: u64, occupation: &[u32]) {
+        if self.len.is_multiple_of(EMITTED_CHUNK) {
+            self.chunks.push(EmittedChunk {
+                energy: Vec::with_capacity(EMITTED_CHUNK),
+                kinetic: Vec::with_capacity(EMITTED_CHUNK),
+                multiplicity: Vec::with_capacity(EMITTED_CHUNK),
+                occupations: Vec::with_capacity(EMITTED_CHUNK * self.particles),
+            });
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk with room");
+        chunk.energy.push(energy);
+        chunk.kinetic.push(kinetic);
+        chunk.multiplicity.push(multiplicity);
+        chunk.occupations.extend_from_slice(occupation);
+        self.len += 1;
+    }
+
+    /// The chunk holding occupation `i` (in emission order) and its index there.
+    fn locate(&self, i: usize) -> (&EmittedChunk, usize) {
+        (&self.chunks[i / EMITTED_CHUNK], i % EMITTED_CHUNK)
+    }
 }
 
 /// The depth-first branch and bound over occupations: a branch is cut when its partial energy
@@ -637,11 +694,7 @@ fn branch_and_bound(
     let mut pe = vec![0.0f64; n + 1];
     let mut pk = vec![0.0f64; n + 1];
     let mut singles = vec![0usize; n + 1];
-    let mut energy = Vec::new();
-    let mut kinetic = Vec::new();
-    let mut multiplicity = Vec::new();
-    let mut occupations: Vec<u32> = Vec::new();
-    let mut total: u64 = 0;
+    let mut emitted = EmittedStates::new(n);
     let mut d = 0usize;
     loop {
         let o = cand[d];
@@ -676,7 +729,7 @@ fn branch_and_bound(
             (_, false) => singles[d] + 1,
         };
         if d + 1 == n {
-            if energy.len() == settings.state_limit {
+            if emitted.len == settings.state_limit {
                 return Err(ManyBodyError::TooManyStates {
                     limit: settings.state_limit,
                     particles: n,
@@ -688,15 +741,14 @@ fn branch_and_bound(
                 .ok_or(ManyBodyError::MultiplicityOverflow {
                     singly_occupied: singles[n],
                 })?;
-            total = total
-                .checked_add(g)
-                .ok_or(ManyBodyError::MultiplicityOverflow {
-                    singly_occupied: singles[n],
-                })?;
-            energy.push(pe[n]);
-            kinetic.push(pk[n]);
-            multiplicity.push(g);
-            occupations.extend_from_slice(&occ);
+            emitted.total =
+                emitted
+                    .total
+                    .checked_add(g)
+                    .ok_or(ManyBodyError::MultiplicityOverflow {
+                        singly_occupied: singles[n],
+                    })?;
+            emitted.push(pe[n], pk[n], g, &occ);
             cand[d] += 1;
         } else {
             d += 1;
@@ -706,13 +758,7 @@ fn branch_and_bound(
             cand[d] = if c == 2 && !doubly { prev } else { prev + 1 };
         }
     }
-    Ok(EmittedStates {
-        energy,
-        kinetic,
-        multiplicity,
-        occupations,
-        total,
-    })
+    Ok(emitted)
 }
 
 /// The emitted states sorted by (energy, occupation), as the enumeration's result;
@@ -724,22 +770,23 @@ fn sorted_states(
     emitted: EmittedStates,
 ) -> ManyBodyStates {
     let n = settings.particles;
-    let EmittedStates {
-        energy,
-        kinetic,
-        multiplicity,
-        occupations,
-        total,
-    } = emitted;
     // The DFS emits occupations in lexicographic order, so (energy, emission index) is
-    // (energy, occupation) order.
-    let mut order: Vec<usize> = (0..energy.len()).collect();
-    order.par_sort_unstable_by(|&a, &b| energy[a].total_cmp(&energy[b]).then(a.cmp(&b)));
-    let mut sorted_occ = Vec::with_capacity(occupations.len());
-    for &i in &order {
-        sorted_occ.extend_from_slice(&occupations[i * n..(i + 1) * n]);
+    // (energy, occupation) order. The keys carry their energies, so the sort compares
+    // contiguous pairs instead of looking the energies up.
+    let mut keys: Vec<(f64, usize)> = Vec::with_capacity(emitted.len);
+    keys.extend(
+        emitted
+            .chunks
+            .iter()
+            .flat_map(|c| c.energy.iter().copied())
+            .zip(0..),
+    );
+    keys.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut occupations = Vec::with_capacity(emitted.len * n);
+    for &(_, i) in &keys {
+        let (chunk, j) = emitted.locate(i);
+        occupations.extend_from_slice(&chunk.occupations[j * n..(j + 1) * n]);
     }
-    drop(occupations);
     ManyBodyStates {
         particles: n,
         spin: settings.spin,
@@ -747,11 +794,23 @@ fn sorted_states(
         needed_energy: bounds.needed_energy,
         orbitals_needed: bounds.orbitals_needed,
         orbitals_supplied,
-        energy: order.iter().map(|&i| energy[i]).collect(),
-        kinetic: order.iter().map(|&i| kinetic[i]).collect(),
-        multiplicity: order.iter().map(|&i| multiplicity[i]).collect(),
-        occupations: sorted_occ,
-        total_states: total,
+        energy: keys.iter().map(|&(e, _)| e).collect(),
+        kinetic: keys
+            .iter()
+            .map(|&(_, i)| {
+                let (chunk, j) = emitted.locate(i);
+                chunk.kinetic[j]
+            })
+            .collect(),
+        multiplicity: keys
+            .iter()
+            .map(|&(_, i)| {
+                let (chunk, j) = emitted.locate(i);
+                chunk.multiplicity[j]
+            })
+            .collect(),
+        occupations,
+        total_states: emitted.total,
         dimension: 1,
     }
 }

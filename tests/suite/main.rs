@@ -7,6 +7,7 @@ mod common;
 #[global_allocator]
 static METER: memory::Meter = memory::Meter;
 
+mod allocations;
 mod analytic;
 mod cli;
 mod compare_tables;

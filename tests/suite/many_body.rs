@@ -186,6 +186,30 @@ fn enumeration_matches_brute_force_for_n_2_and_3() {
 }
 
 #[test]
+fn enumeration_over_many_chunks_matches_brute_force() {
+    // Tens of thousands of occupations: the search stores them in three to six chunks of 16 384
+    // and the sort gathers them back, bit for bit, ties included.
+    for (seed, lattice, m, spin) in [
+        (21u64, None, 40usize, Spin::None),
+        (22, Some(0.25), 40, Spin::None),
+        (23, Some(0.125), 32, Spin::Half),
+    ] {
+        let (energy, kinetic) = random_orbitals(seed, m, lattice);
+        let basis = Orbitals::finite_basis(energy.clone(), kinetic.clone()).unwrap();
+        let ground = ground_state_energy(&basis, 4, spin).unwrap();
+        let top = 4.0 * energy[m - 1];
+        for fraction in [0.6, 1.0] {
+            let e_max = ground + fraction * (top - ground);
+            let what = format!("seed {seed} lattice {lattice:?} {spin:?} E_max={e_max}");
+            let states = enumerate(&basis, &EnumerationSettings::new(4, spin, e_max)).unwrap();
+            let brute = brute_force(&energy, &kinetic, 4, spin, e_max);
+            assert!(brute.len() > 2 * 16_384, "{what}: {}", brute.len());
+            assert_same(&states, &brute, &what);
+        }
+    }
+}
+
+#[test]
 fn truncated_orbitals_give_the_same_states_when_enough_are_supplied() {
     for seed in 10..=14u64 {
         let (energy, kinetic) = random_orbitals(seed, 12, None);

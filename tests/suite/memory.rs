@@ -1,6 +1,8 @@
 //! The memory estimates of `confine::resources` are upper bounds of what the work really
 //! allocates: a counting global allocator measures the peak of the heap bytes allocated by the
 //! threads of a dedicated rayon pool while a case runs, and the test compares it with the plan.
+//! The same allocator counts allocations and the blocks that `realloc` grows (a growing Vec's
+//! copies), for the tests of `allocations`.
 
 use crate::common::{scratch, square_well, write_file};
 use confine::pipeline::config::parse_study;
@@ -16,6 +18,14 @@ pub struct Meter;
 
 static CURRENT: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(0);
+/// Allocations (alloc, alloc_zeroed) of at least [`LARGE`] bytes by tracked threads.
+static LARGE_ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// The largest block that a realloc by a tracked thread grew (bytes): what it may have copied.
+static LARGEST_GROWN: AtomicU64 = AtomicU64::new(0);
+
+/// Size from which an allocation counts as large (bytes): above the few small blocks a rayon
+/// pool allocates on its own while it runs a job.
+pub const LARGE: usize = 64 << 10;
 /// The measurement under way (0: none); a thread counts while its own number is this one, so
 /// the threads of an earlier measurement's pool, freeing their thread-locals as they exit, do
 /// not disturb the next one.
@@ -38,6 +48,13 @@ fn add(bytes: usize) {
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
 
+fn allocated(bytes: usize) {
+    if bytes >= LARGE {
+        LARGE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+    add(bytes);
+}
+
 fn sub(bytes: usize) {
     CURRENT.fetch_sub(bytes as i64, Ordering::Relaxed);
 }
@@ -48,7 +65,7 @@ unsafe impl GlobalAlloc for Meter {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() && tracked() {
-            add(layout.size());
+            allocated(layout.size());
         }
         p
     }
@@ -56,7 +73,7 @@ unsafe impl GlobalAlloc for Meter {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() && tracked() {
-            add(layout.size());
+            allocated(layout.size());
         }
         p
     }
@@ -73,14 +90,41 @@ unsafe impl GlobalAlloc for Meter {
         if !p.is_null() && tracked() {
             add(new_size);
             sub(layout.size());
+            if new_size > layout.size() {
+                LARGEST_GROWN.fetch_max(layout.size() as u64, Ordering::Relaxed);
+            }
         }
         p
     }
 }
 
+/// What the tracked threads allocated while a function ran ([`measure`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Peak of the bytes allocated and not yet freed.
+    pub peak: u64,
+    /// Allocations of at least [`LARGE`] bytes (reallocations not counted).
+    pub large_allocations: u64,
+    /// The largest block a reallocation grew (bytes): a growing Vec copies its old block.
+    pub largest_grown: u64,
+}
+
 /// Runs `f` on a fresh 2-thread pool whose threads are tracked and returns its result (computed
 /// while tracked) and the peak of the bytes allocated and not yet freed meanwhile.
 pub fn peak_bytes<T: Send>(f: impl FnOnce() -> T + Send) -> (T, u64) {
+    let (out, usage) = measure(f);
+    (out, usage.peak)
+}
+
+/// Runs `f` on a fresh 2-thread pool whose threads are tracked and returns its result (computed
+/// while tracked) and what those threads allocated meanwhile.
+pub fn measure<T: Send>(f: impl FnOnce() -> T + Send) -> (T, Usage) {
+    measure_after(|| (), f)
+}
+
+/// [`measure`] after `warm` has run on every thread of the pool: what `warm` leaves allocated
+/// for the life of a thread (the matrix-product scratch) is not counted in the peak of `f`.
+pub fn measure_after<T: Send>(warm: impl Fn() + Sync, f: impl FnOnce() -> T + Send) -> (T, Usage) {
     let _one = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     CURRENT.store(0, Ordering::SeqCst);
     PEAK.store(0, Ordering::SeqCst);
@@ -91,12 +135,21 @@ pub fn peak_bytes<T: Send>(f: impl FnOnce() -> T + Send) -> (T, u64) {
         .build()
         .unwrap();
     TRACKED.with(|t| t.set(generation));
+    pool.broadcast(|_| warm());
+    let kept = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(kept, Ordering::SeqCst);
+    LARGE_ALLOCATIONS.store(0, Ordering::SeqCst);
+    LARGEST_GROWN.store(0, Ordering::SeqCst);
     let out = pool.install(f);
-    let peak = PEAK.load(Ordering::SeqCst).max(0) as u64;
+    let usage = Usage {
+        peak: (PEAK.load(Ordering::SeqCst) - kept).max(0) as u64,
+        large_allocations: LARGE_ALLOCATIONS.load(Ordering::SeqCst),
+        largest_grown: LARGEST_GROWN.load(Ordering::SeqCst),
+    };
     // Stop counting: the pool's threads exit in the background.
     GENERATION.fetch_add(1, Ordering::SeqCst);
     TRACKED.with(|t| t.set(0));
-    (out, peak)
+    (out, usage)
 }
 
 fn study(text: &str) -> confine::pipeline::config::Study {

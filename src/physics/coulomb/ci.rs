@@ -344,8 +344,14 @@ impl PairLayout {
     }
 }
 
-/// P: the weighted pair densities w_j ψ_i(x_j) ψ_k(x_j) (dimensionless: w in bohr, ψ in
-/// bohr^−½) of the pairs `columns`, column-major n × pairs.
+/// The weighted pair density w_j ψ_i(x_j) ψ_k(x_j) at node j (dimensionless: w in bohr, ψ in
+/// bohr^−½), `a` = ψ_i and `b` = ψ_k: one rounding order for P and the folded blocks.
+fn pair_density(w: &[f64], a: &[f64], b: &[f64], j: usize) -> f64 {
+    w[j] * a[j] * b[j]
+}
+
+/// P: the weighted pair densities ([`pair_density`]) of the pairs `columns`, column-major
+/// n × pairs.
 fn weighted_pair_densities(spectrum: &Spectrum, columns: &[(usize, usize)]) -> Vec<f64> {
     let w = spectrum.grid.dual_widths();
     let n = spectrum.grid.interior().len();
@@ -354,8 +360,8 @@ fn weighted_pair_densities(spectrum: &Spectrum, columns: &[(usize, usize)]) -> V
         .zip(columns.par_iter())
         .for_each(|(col, &(i, k))| {
             let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
-            for j in 0..n {
-                col[j] = w[j] * a[j] * b[j];
+            for (j, pj) in col.iter_mut().enumerate() {
+                *pj = pair_density(&w, a, b, j);
             }
         });
     p
@@ -411,8 +417,9 @@ fn mirror_symmetric(x: &[f64], scale: f64) -> bool {
     (0..n).all(|j| (x[j] + x[n - 1 - j]).abs() <= 1e-12 * scale)
 }
 
-/// The parity block G = Pᵀ W P (Hartree) of the `cnt` pair densities `p.subcols(off, cnt)`,
-/// all of parity `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half
+/// The parity block G = Pᵀ W P (Hartree) of the pair densities of the pairs `columns` (P is
+/// never built: each folded density is formed from the orbitals of `spectrum`), all of parity
+/// `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half
 /// grid x ≤ 0: with ρ(x_{n−1−b}) = sign·ρ(x_b) and W(x_a − x_b) even,
 /// (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the centre node when n is
 /// odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a quarter of the work of U and
@@ -421,26 +428,28 @@ fn mirror_symmetric(x: &[f64], scale: f64) -> bool {
 /// vanish because W commutes with the mirror J), below [`PARITY_TOLERANCE`]².
 fn folded_parity_block(
     interaction: &SoftCoulomb,
-    x: &[f64],
-    p: MatRef<'_, f64>,
-    off: usize,
-    cnt: usize,
+    spectrum: &Spectrum,
+    columns: &[(usize, usize)],
     sign: f64,
 ) -> Mat<f64> {
+    let x = spectrum.grid.interior();
+    let w = spectrum.grid.dual_widths();
     let n = x.len();
     let h = n / 2;
+    let cnt = columns.len();
     // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there).
     let centre = n % 2 == 1 && sign > 0.0;
     let rows = h + usize::from(centre);
     let half = Mat::<f64>::from_fn(rows, cnt, |a, c| {
-        let col = off + c;
+        let (i, k) = columns[c];
+        let p = |j| pair_density(&w, spectrum.amplitude(i), spectrum.amplitude(k), j);
         if a < h {
-            0.5 * (p[(a, col)] + sign * p[(n - 1 - a, col)])
+            0.5 * (p(a) + sign * p(n - 1 - a))
         } else {
-            p[(h, col)]
+            p(h)
         }
     });
-    let u = kernel_products(
+    let mut u = kernel_products(
         |a, b| {
             let w = |xa: f64, xb: f64| interaction.at_separation(xa - xb);
             if b < h {
@@ -452,15 +461,15 @@ fn folded_parity_block(
         rows,
         half.as_ref(),
     );
-    // Σ over the whole grid = 2 Σ over the half + the centre once (the 2 is exact).
-    let weighted = Mat::<f64>::from_fn(rows, cnt, |a, c| {
-        if a < h {
-            2.0 * half[(a, c)]
-        } else {
-            half[(a, c)]
+    // Σ over the whole grid = 2 Σ over the half + the centre once. The 2 goes on the rows of U
+    // off the centre instead of on a doubled copy of the densities: doubling is exact, so each
+    // product ρ·(2u) is the same rounding of 2ρu as (2ρ)·u.
+    for c in 0..cnt {
+        for a in 0..h {
+            u[(a, c)] *= 2.0;
         }
-    });
-    coulomb_block(weighted.as_ref(), u.as_ref(), 0, cnt)
+    }
+    coulomb_block(half.as_ref(), u.as_ref(), 0, cnt)
 }
 
 /// The symmetric block G = Pᵀ U (Hartree) of the `cnt` pair columns from `off` (one parity
@@ -531,8 +540,6 @@ impl TwoElectronIntegrals {
             2.0 * nf * df + g_share * df * df + ROW_BLOCK as f64 * nf,
         )?;
         let layout = PairLayout::new(m, parity);
-        let p = weighted_pair_densities(spectrum, &layout.columns);
-        let p = MatRef::from_column_major_slice(&p, n, pairs);
         let scale = grid.nodes().last().map_or(1.0, |l| l.abs().max(1.0));
         let blocks = if layout.classes == 2 && mirror_symmetric(x, scale) {
             // Class 0 holds the even pair densities (orbitals of equal parity), class 1 the odd.
@@ -540,17 +547,18 @@ impl TwoElectronIntegrals {
                 .into_iter()
                 .enumerate()
                 .map(|(c, sign)| {
+                    let (off, cnt) = (layout.offsets[c], layout.counts[c]);
                     folded_parity_block(
                         &interaction,
-                        x,
-                        p,
-                        layout.offsets[c],
-                        layout.counts[c],
+                        spectrum,
+                        &layout.columns[off..off + cnt],
                         sign,
                     )
                 })
                 .collect()
         } else {
+            let p = weighted_pair_densities(spectrum, &layout.columns);
+            let p = MatRef::from_column_major_slice(&p, n, pairs);
             let u = pair_potentials(&interaction, x, p);
             (0..layout.classes)
                 .map(|c| coulomb_block(p, u.as_ref(), layout.offsets[c], layout.counts[c]))

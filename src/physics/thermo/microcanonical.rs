@@ -44,34 +44,64 @@ pub enum Difference {
     Backward,
 }
 
-/// Distinct levels of a state list (energies in Hartree) with Ω(E) and S(E) = ln Ω(E).
-pub fn distinct_levels(states: &StateList) -> Vec<Level> {
-    let energy = states.energy();
-    let multiplicity = states.multiplicity();
-    let mut levels: Vec<Level> = Vec::new();
-    let mut omega: u64 = 0;
-    for (i, (&e, &g)) in energy.iter().zip(multiplicity).enumerate() {
-        // The total multiplicity was checked to fit in u64 when the list was built.
-        omega += g;
-        match levels.last_mut() {
-            Some(level) if level.energy == e => {
-                level.count += g;
-                level.omega = omega;
-                level.states += 1;
-            }
-            _ => levels.push(Level {
-                energy: e,
-                count: g,
-                omega,
-                entropy: 0.0,
-                first_state: i,
-                states: 1,
-            }),
+/// The distinct levels of a state list in ascending energy, one at a time: the per-state
+/// quantities stream through them instead of collecting a [`Level`] (48 bytes) per level.
+struct Levels<'a> {
+    energy: &'a [f64],
+    multiplicity: &'a [u64],
+    /// First state of the next level.
+    next: usize,
+    /// Σ g over the states before `next`.
+    omega: u64,
+}
+
+impl<'a> Levels<'a> {
+    fn new(states: &'a StateList) -> Self {
+        Self {
+            energy: states.energy(),
+            multiplicity: states.multiplicity(),
+            next: 0,
+            omega: 0,
         }
     }
-    for level in &mut levels {
-        level.entropy = (level.omega as f64).ln();
+}
+
+impl Iterator for Levels<'_> {
+    type Item = Level;
+
+    fn next(&mut self) -> Option<Level> {
+        let first = self.next;
+        let &energy = self.energy.get(first)?;
+        let mut count = 0;
+        let mut end = first;
+        while end < self.energy.len() && self.energy[end] == energy {
+            count += self.multiplicity[end];
+            end += 1;
+        }
+        // The total multiplicity was checked to fit in u64 when the list was built.
+        self.omega += count;
+        self.next = end;
+        Some(Level {
+            energy,
+            count,
+            omega: self.omega,
+            entropy: (self.omega as f64).ln(),
+            first_state: first,
+            states: end - first,
+        })
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.energy.len() - self.next;
+        (usize::from(left > 0), Some(left))
+    }
+}
+
+/// Distinct levels of a state list (energies in Hartree) with Ω(E) and S(E) = ln Ω(E).
+pub fn distinct_levels(states: &StateList) -> Vec<Level> {
+    // At most one level per state: the capacity not used is never touched.
+    let mut levels = Vec::with_capacity(states.len());
+    levels.extend(Levels::new(states));
     levels
 }
 
@@ -79,7 +109,7 @@ pub fn distinct_levels(states: &StateList) -> Vec<Level> {
 /// multiplicity, all states with energy ≤ E_i, so exactly degenerate states share one value.
 pub fn hertz_entropy(states: &StateList) -> Vec<f64> {
     let mut out = Vec::with_capacity(states.len());
-    for level in distinct_levels(states) {
+    for level in Levels::new(states) {
         out.extend(std::iter::repeat_n(level.entropy, level.states));
     }
     out
@@ -97,24 +127,32 @@ fn difference_temperature(lo: &Level, hi: &Level) -> Option<f64> {
     (t.is_finite() && t > 0.0).then_some(t)
 }
 
+/// T^(μ) (Hartree) at `level` by `scheme` from its neighbours `below` and `above` (None at the
+/// ends of the list), eq. (2).
+fn level_temperature(
+    below: Option<&Level>,
+    level: &Level,
+    above: Option<&Level>,
+    scheme: Difference,
+) -> Option<f64> {
+    let (lo, hi) = match scheme {
+        Difference::Centered => (below?, above?),
+        Difference::Forward => (level, above?),
+        Difference::Backward => (below?, level),
+    };
+    difference_temperature(lo, hi)
+}
+
 /// Microcanonical temperature T^(μ)_n (Hartree) at each distinct level, eq. (2).
 ///
 /// None where the scheme's neighbour does not exist (both ends for centered, the top level for
 /// forward, the ground level for backward) or the ratio is not finite and positive (which cannot
 /// happen for levels from [`distinct_levels`]).
 pub fn microcanonical_temperature(levels: &[Level], scheme: Difference) -> Vec<Option<f64>> {
-    let n = levels.len();
-    (0..n)
+    (0..levels.len())
         .map(|i| {
-            let (lo, hi) = match scheme {
-                Difference::Centered => (i.checked_sub(1)?, i + 1),
-                Difference::Forward => (i, i + 1),
-                Difference::Backward => (i.checked_sub(1)?, i),
-            };
-            if hi >= n {
-                return None;
-            }
-            difference_temperature(&levels[lo], &levels[hi])
+            let below = i.checked_sub(1).map(|b| &levels[b]);
+            level_temperature(below, &levels[i], levels.get(i + 1), scheme)
         })
         .collect()
 }
@@ -124,11 +162,13 @@ pub fn per_state_microcanonical_temperature(
     states: &StateList,
     scheme: Difference,
 ) -> Vec<Option<f64>> {
-    let levels = distinct_levels(states);
-    let temperatures = microcanonical_temperature(&levels, scheme);
     let mut out = Vec::with_capacity(states.len());
-    for (level, t) in levels.iter().zip(temperatures) {
+    let mut levels = Levels::new(states).peekable();
+    let mut below = None;
+    while let Some(level) = levels.next() {
+        let t = level_temperature(below.as_ref(), &level, levels.peek(), scheme);
         out.extend(std::iter::repeat_n(t, level.states));
+        below = Some(level);
     }
     out
 }

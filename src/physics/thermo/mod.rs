@@ -35,7 +35,7 @@ pub use microcanonical::{
     distinct_levels, hertz_entropy, microcanonical_temperature,
     per_state_microcanonical_temperature, Difference, Level,
 };
-pub use nhc::{largest_drop, nhc_intervals, NhcInterval};
+pub use nhc::{largest_drop, nhc_intervals, nhc_intervals_by, NhcInterval};
 
 use serde::Serialize;
 use thiserror::Error;
@@ -372,6 +372,12 @@ impl StateList {
     /// Σ g_i: the number of states counted with multiplicity.
     pub fn total_multiplicity(&self) -> u64 {
         self.total_multiplicity
+    }
+
+    /// The energies E_i and kinetic energies K_i (Hartree) and the multiplicities g_i, moved
+    /// out instead of copied.
+    pub fn into_parts(self) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
+        (self.energy, self.kinetic, self.multiplicity)
     }
 
     /// Lowest energy E_0 (Hartree).

@@ -52,13 +52,6 @@ pub struct NhcInterval {
     pub end_index: usize,
 }
 
-/// A point after sorting and merging equal energies.
-struct Merged {
-    energy: f64,
-    temperature: Option<f64>,
-    index: usize,
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Step {
     Down,
@@ -73,6 +66,16 @@ pub fn nhc_intervals(
     points: &[(f64, Option<f64>)],
     rel_tol: f64,
 ) -> Result<Vec<NhcInterval>, ThermoError> {
+    nhc_intervals_by(points.len(), |i| points[i], rel_tol)
+}
+
+/// [`nhc_intervals`] of the curve of `len` points given one at a time, `point(i)` = (E_i, T_i)
+/// (Hartree): for curves stored as separate columns, without building the pairs.
+pub fn nhc_intervals_by(
+    len: usize,
+    point: impl Fn(usize) -> (f64, Option<f64>),
+    rel_tol: f64,
+) -> Result<Vec<NhcInterval>, ThermoError> {
     if !(rel_tol.is_finite() && (0.0..1.0).contains(&rel_tol)) {
         return Err(ThermoError::InvalidParameter {
             name: "the relative tolerance rel_tol",
@@ -80,7 +83,8 @@ pub fn nhc_intervals(
             value: rel_tol,
         });
     }
-    for (index, &(energy, temperature)) in points.iter().enumerate() {
+    for index in 0..len {
+        let (energy, temperature) = point(index);
         if !energy.is_finite() || temperature.is_some_and(|t| !t.is_finite()) {
             return Err(ThermoError::NonFinitePoint {
                 index,
@@ -89,42 +93,16 @@ pub fn nhc_intervals(
             });
         }
     }
-    let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_by(|&i, &j| points[i].0.total_cmp(&points[j].0));
-
-    // Merge exactly equal energies.
-    let mut merged: Vec<Merged> = Vec::new();
-    let mut i = 0;
-    while i < order.len() {
-        let energy = points[order[i]].0;
-        let (mut sum, mut count, mut index) = (0.0, 0usize, usize::MAX);
-        let mut j = i;
-        while j < order.len() && points[order[j]].0 == energy {
-            let k = order[j];
-            index = index.min(k);
-            if let Some(t) = points[k].1 {
-                sum += t;
-                count += 1;
-            }
-            j += 1;
-        }
-        merged.push(Merged {
-            energy,
-            temperature: (count > 0).then(|| sum / count as f64),
-            index,
-        });
-        i = j;
-    }
-
-    // Defined points, with the number of undefined merged points before each.
-    let mut defined: Vec<(usize, f64, f64, usize)> = Vec::new(); // (undefined before, E, T, index)
-    let mut undefined = 0usize;
-    for m in &merged {
-        match m.temperature {
-            Some(t) => defined.push((undefined, m.energy, t, m.index)),
-            None => undefined += 1,
-        }
-    }
+    // Sorted curves (the usual case: grids and state lists ascend) keep their order, which is
+    // what the stable sort would give, without an index vector.
+    let energy = |i: usize| point(i).0;
+    let ascending = (1..len).all(|i| energy(i - 1).total_cmp(&energy(i)).is_le());
+    let order: Option<Vec<usize>> = (!ascending).then(|| {
+        let mut order: Vec<usize> = (0..len).collect();
+        order.sort_by(|&i, &j| energy(i).total_cmp(&energy(j)));
+        order
+    });
+    let sorted = |r: usize| order.as_ref().map_or(r, |o| o[r]);
 
     let classify = |a: f64, b: f64| {
         let tol = rel_tol * a.abs().max(b.abs());
@@ -136,50 +114,129 @@ pub fn nhc_intervals(
             Step::Flat
         }
     };
-
-    let mut intervals = Vec::new();
-    let emit = |first: usize, last: usize, out: &mut Vec<NhcInterval>| {
-        // Steps first..=last are the down steps bounding the run: points first ..= last + 1.
-        let (gaps_before_start, e_start, t_start, start_index) = defined[first];
-        let (gaps_before_end, e_end, t_end, end_index) = defined[last + 1];
-        let drop = t_start - t_end;
-        if drop > rel_tol * t_start.abs() && drop > 0.0 {
-            out.push(NhcInterval {
-                e_start,
-                e_end,
-                t_start,
-                t_end,
-                drop,
-                relative_drop: drop / t_start.abs(),
-                points: last + 2 - first,
-                gaps: gaps_before_end - gaps_before_start,
-                start_index,
-                end_index,
-            });
-        }
+    let interval = |start: &Defined, end: &Defined| {
+        let drop = start.temperature - end.temperature;
+        (drop > rel_tol * start.temperature.abs() && drop > 0.0).then(|| NhcInterval {
+            e_start: start.energy,
+            e_end: end.energy,
+            t_start: start.temperature,
+            t_end: end.temperature,
+            drop,
+            relative_drop: drop / start.temperature.abs(),
+            points: end.rank + 1 - start.rank,
+            gaps: end.undefined_before - start.undefined_before,
+            start_index: start.index,
+            end_index: end.index,
+        })
     };
-    // (first down step, last down step) of the current run.
-    let mut run: Option<(usize, usize)> = None;
-    for k in 0..defined.len().saturating_sub(1) {
-        match classify(defined[k].2, defined[k + 1].2) {
-            Step::Down => {
-                run = Some(match run {
-                    Some((first, _)) => (first, k),
-                    None => (k, k),
-                });
-            }
-            Step::Flat => {}
-            Step::Up => {
-                if let Some((first, last)) = run.take() {
-                    emit(first, last, &mut intervals);
+
+    // One pass over the defined merged points: each interval needs a down step and the next one
+    // an up step in between, so there are at most half as many intervals as points (the
+    // capacity not used is never touched and is released at the end).
+    let mut intervals = Vec::with_capacity(len / 2 + 1);
+    let mut previous: Option<Defined> = None;
+    // (start point, end point) of the current run: the ends of its first and last down steps.
+    let mut run: Option<(Defined, Defined)> = None;
+    for next in DefinedPoints::new(len, |r| point(sorted(r)), sorted) {
+        if let Some(prev) = previous {
+            match classify(prev.temperature, next.temperature) {
+                Step::Down => {
+                    run = Some(match run {
+                        Some((start, _)) => (start, next),
+                        None => (prev, next),
+                    });
+                }
+                Step::Flat => {}
+                Step::Up => {
+                    if let Some((start, end)) = run.take() {
+                        intervals.extend(interval(&start, &end));
+                    }
                 }
             }
         }
+        previous = Some(next);
     }
-    if let Some((first, last)) = run {
-        emit(first, last, &mut intervals);
+    if let Some((start, end)) = run {
+        intervals.extend(interval(&start, &end));
     }
+    intervals.shrink_to_fit();
     Ok(intervals)
+}
+
+/// A point of the curve after sorting and merging equal energies, with a temperature.
+#[derive(Clone, Copy)]
+struct Defined {
+    /// Merged points without a temperature before this one.
+    undefined_before: usize,
+    /// Defined merged points before this one.
+    rank: usize,
+    energy: f64,
+    /// Mean of the defined temperatures of the merged points.
+    temperature: f64,
+    /// Smallest input index among the merged points.
+    index: usize,
+}
+
+/// The defined merged points of a curve of `len` points in ascending energy, one at a time:
+/// `at(r)` is the point (E, T) of rank r in the sorted order and `sorted(r)` its input index;
+/// exactly equal energies are merged.
+struct DefinedPoints<P, S> {
+    len: usize,
+    at: P,
+    sorted: S,
+    /// Rank in the sorted order of the next point to read.
+    next: usize,
+    undefined: usize,
+    rank: usize,
+}
+
+impl<P: Fn(usize) -> (f64, Option<f64>), S: Fn(usize) -> usize> DefinedPoints<P, S> {
+    fn new(len: usize, at: P, sorted: S) -> Self {
+        Self {
+            len,
+            at,
+            sorted,
+            next: 0,
+            undefined: 0,
+            rank: 0,
+        }
+    }
+}
+
+impl<P: Fn(usize) -> (f64, Option<f64>), S: Fn(usize) -> usize> Iterator for DefinedPoints<P, S> {
+    type Item = Defined;
+
+    fn next(&mut self) -> Option<Defined> {
+        while self.next < self.len {
+            let energy = (self.at)(self.next).0;
+            let (mut sum, mut count, mut index) = (0.0, 0usize, usize::MAX);
+            while self.next < self.len {
+                let (e, temperature) = (self.at)(self.next);
+                if e != energy {
+                    break;
+                }
+                index = index.min((self.sorted)(self.next));
+                if let Some(t) = temperature {
+                    sum += t;
+                    count += 1;
+                }
+                self.next += 1;
+            }
+            if count > 0 {
+                let point = Defined {
+                    undefined_before: self.undefined,
+                    rank: self.rank,
+                    energy,
+                    temperature: sum / count as f64,
+                    index,
+                };
+                self.rank += 1;
+                return Some(point);
+            }
+            self.undefined += 1;
+        }
+        None
+    }
 }
 
 /// The interval with the largest absolute drop t_start − t_end (Hartree); among drops within

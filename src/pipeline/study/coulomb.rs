@@ -395,8 +395,9 @@ fn variant_thermodynamics(
         "coulomb.energy_per_particle_max",
     )
     .map_err(|e| name.memory(e))?;
+    // The canonical sums below need the list too (a CI list is small: a copy).
     let (mut rows, points, table) = states_thermodynamics(
-        &list,
+        list.clone(),
         ground_energy,
         energy_max,
         thermo.epsilon,

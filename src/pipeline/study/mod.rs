@@ -50,7 +50,7 @@ use crate::physics::thermo::kinetic::{kinetic_temperature, window_averages};
 use crate::physics::thermo::microcanonical::{
     hertz_entropy, per_state_microcanonical_temperature, Difference,
 };
-use crate::physics::thermo::nhc::{nhc_intervals, NhcInterval};
+use crate::physics::thermo::nhc::{nhc_intervals_by, NhcInterval};
 use crate::physics::thermo::{StateList, ThermoError};
 use crate::pipeline::config::{AnalysisConfig, Case, Config, ConfigError, Study, TemperatureRange};
 use crate::resources::{self, Budget, ResourceError};
@@ -290,9 +290,19 @@ impl NhcSet {
         definition: TemperatureDefinition,
         points: &[(f64, Option<f64>)],
     ) -> Result<Self, ThermoError> {
+        Self::by(definition, points.len(), |i| points[i])
+    }
+
+    /// The intervals of `definition` on the curve of `len` points given one at a time,
+    /// `point(i)` = (energy, temperature) (Hartree).
+    pub fn by(
+        definition: TemperatureDefinition,
+        len: usize,
+        point: impl Fn(usize) -> (f64, Option<f64>),
+    ) -> Result<Self, ThermoError> {
         Ok(Self {
             definition,
-            intervals: nhc_intervals(points, NHC_RELATIVE_TOLERANCE)?,
+            intervals: nhc_intervals_by(len, point, NHC_RELATIVE_TOLERANCE)?,
         })
     }
 }
@@ -464,15 +474,8 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     cancel.check(name)?;
     let particle_results = match &cfg.particles {
         Some(pc) => {
-            let source = match (&problem, &solved.spectrum) {
-                (CaseProblem::Slab(p), CaseSpectrum::Slab(s)) => {
-                    particles::OrbitalSource::new(&p.potential, p.mass, s.clone())
-                }
-                (CaseProblem::Radial(p), CaseSpectrum::Radial(s)) => {
-                    particles::OrbitalSource::radial(p, s.clone())
-                }
-                _ => unreachable!("the spectrum is solved from the case's own problem"),
-            };
+            let source = particles::OrbitalSource::of_case(&problem, &solved.spectrum)
+                .expect("the spectrum is solved from the case's own problem");
             let mut source = source.with_budget(budget.clone(), plan.grid);
             let settings = particles::ParticleSettings {
                 config: pc,

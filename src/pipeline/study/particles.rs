@@ -11,7 +11,9 @@
 //! [`crate::physics::thermo::StateList`] with multiplicities and N, or the binned counts.
 
 use super::timing::StageTimes;
-use super::{CaseName, CaseSpectrum, NhcSet, StudyError, TemperatureDefinition, ThermoSettings};
+use super::{
+    CaseName, CaseProblem, CaseSpectrum, NhcSet, StudyError, TemperatureDefinition, ThermoSettings,
+};
 use crate::channels::{RadialProblem, RadialSpectrum, Selection};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::eigen::sturm::SturmData;
@@ -36,6 +38,7 @@ use crate::pipeline::config::{CountingMethod, ParticlesConfig};
 use crate::resources::{self, Budget, GridSize};
 use crate::spectrum::{self, Spectrum};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// One row of an N-particle energy grid (total energies in Hartree).
@@ -131,7 +134,8 @@ enum LevelSolver<'a> {
 /// count) when some state below E_max could occupy a level above it.
 pub struct OrbitalSource<'a> {
     solver: LevelSolver<'a>,
-    spectrum: CaseSpectrum,
+    /// The case's own levels until an extension replaces them.
+    spectrum: Cow<'a, CaseSpectrum>,
     /// What an extension may allocate, and how the grid follows its spacing (for the message).
     budget: Option<(Budget, GridSize)>,
 }
@@ -145,7 +149,7 @@ impl<'a> OrbitalSource<'a> {
                 mass,
                 options: SolverOptions::default(),
             },
-            spectrum: CaseSpectrum::Slab(spectrum),
+            spectrum: Cow::Owned(CaseSpectrum::Slab(spectrum)),
             budget: None,
         }
     }
@@ -155,9 +159,29 @@ impl<'a> OrbitalSource<'a> {
     pub fn radial(problem: &'a RadialProblem, spectrum: RadialSpectrum) -> Self {
         Self {
             solver: LevelSolver::Radial(problem),
-            spectrum: CaseSpectrum::Radial(spectrum),
+            spectrum: Cow::Owned(CaseSpectrum::Radial(spectrum)),
             budget: None,
         }
+    }
+
+    /// Starts from the levels `spectrum` already computed for `problem`, borrowed (not copied)
+    /// until an extension replaces them; None if they are not of the problem's kind (slab or
+    /// radial).
+    pub fn of_case(problem: &'a CaseProblem, spectrum: &'a CaseSpectrum) -> Option<Self> {
+        let solver = match (problem, spectrum) {
+            (CaseProblem::Slab(p), CaseSpectrum::Slab(_)) => LevelSolver::Slab {
+                potential: &p.potential,
+                mass: p.mass,
+                options: SolverOptions::default(),
+            },
+            (CaseProblem::Radial(p), CaseSpectrum::Radial(_)) => LevelSolver::Radial(p),
+            _ => return None,
+        };
+        Some(Self {
+            solver,
+            spectrum: Cow::Borrowed(spectrum),
+            budget: None,
+        })
     }
 
     /// The same source, checking every extension of the spectrum against `budget` before it is
@@ -212,7 +236,7 @@ impl<'a> OrbitalSource<'a> {
                 let more = problem
                     .spectrum(Selection::Lowest(below + 1), None)
                     .map_err(failed)?;
-                self.spectrum = CaseSpectrum::Radial(more);
+                self.spectrum = Cow::Owned(CaseSpectrum::Radial(more));
                 return Ok(());
             }
         };
@@ -239,7 +263,7 @@ impl<'a> OrbitalSource<'a> {
         }
         let solved = spectrum::solve(potential, grid, mass, levels, options)
             .map_err(|e| refuse(e.to_string()))?;
-        self.spectrum = CaseSpectrum::Slab(solved);
+        self.spectrum = Cow::Owned(CaseSpectrum::Slab(solved));
         Ok(())
     }
 }
@@ -313,7 +337,7 @@ pub(crate) type StatesThermodynamics = (Vec<ParticleRow>, Vec<(f64, f64)>, State
 /// T^(μ)) with `occupations` (N orbital indices per state). Shared by the non-interacting
 /// enumeration and the Coulomb CI states.
 pub(crate) fn states_thermodynamics(
-    list: &StateList,
+    list: StateList,
     ground: f64,
     energy_max: f64,
     eps: f64,
@@ -323,7 +347,7 @@ pub(crate) fn states_thermodynamics(
     let n = list.particles();
     let count = ((energy_max - ground) / (eps / 4.0)).floor().max(0.0) as usize + 1;
     let grid: Vec<f64> = (0..count).map(|i| ground + eps / 4.0 * i as f64).collect();
-    let windows = window_averages(list, &grid, eps)?;
+    let windows = window_averages(&list, &grid, eps)?;
     // Ω(E) on the grid from the prefix sums of the multiplicities.
     let energies = list.energy();
     let mut prefix = Vec::with_capacity(energies.len() + 1);
@@ -347,9 +371,10 @@ pub(crate) fn states_thermodynamics(
             }
         })
         .collect();
-    let entropy = hertz_entropy(list);
-    // Entropy points at the distinct levels (the corners of the staircase).
-    let mut points: Vec<(f64, f64)> = Vec::new();
+    let entropy = hertz_entropy(&list);
+    // Entropy points at the distinct levels (the corners of the staircase): at most one per
+    // state, the capacity not used is never touched.
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(energies.len());
     for (i, &e) in energies.iter().enumerate() {
         let s = entropy[i] / n as f64;
         match points.last_mut() {
@@ -357,13 +382,16 @@ pub(crate) fn states_thermodynamics(
             _ => points.push((e / n as f64, s)),
         }
     }
+    let t_kinetic = kinetic_temperature(&list);
+    let t_micro = per_state_microcanonical_temperature(&list, difference);
+    let (energy, kinetic, multiplicity) = list.into_parts();
     let table = StateTable {
-        energy: energies.to_vec(),
-        kinetic: list.kinetic().to_vec(),
-        multiplicity: list.multiplicity().to_vec(),
-        t_kinetic: kinetic_temperature(list),
+        energy,
+        kinetic,
+        multiplicity,
+        t_kinetic,
         entropy,
-        t_micro: per_state_microcanonical_temperature(list, difference),
+        t_micro,
         occupations,
     };
     Ok((rows, points, table))
@@ -378,20 +406,15 @@ pub(crate) fn nhc_sets(
     let window: Vec<(f64, Option<f64>)> = rows.iter().map(|r| (r.energy, r.t_window)).collect();
     let mut nhc = vec![NhcSet::of(TemperatureDefinition::KineticWindow, &window)?];
     if let Some(t) = per_state {
-        let kinetic: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .zip(&t.t_kinetic)
-            .map(|(&e, &k)| (e, Some(k)))
-            .collect();
-        nhc.push(NhcSet::of(TemperatureDefinition::Kinetic, &kinetic)?);
-        let micro: Vec<(f64, Option<f64>)> = t
-            .energy
-            .iter()
-            .copied()
-            .zip(t.t_micro.iter().copied())
-            .collect();
-        nhc.push(NhcSet::of(TemperatureDefinition::Microcanonical, &micro)?);
+        let states = t.energy.len();
+        nhc.push(NhcSet::by(TemperatureDefinition::Kinetic, states, |i| {
+            (t.energy[i], Some(t.t_kinetic[i]))
+        })?);
+        nhc.push(NhcSet::by(
+            TemperatureDefinition::Microcanonical,
+            states,
+            |i| (t.energy[i], t.t_micro[i]),
+        )?);
     }
     Ok(nhc)
 }
@@ -518,7 +541,7 @@ fn run_one(
     };
     let mut counted = match enumerated {
         Some(states) => stages.time("thermodynamics", || {
-            enumerated_thermodynamics(name, settings, &states, energy_max)
+            enumerated_thermodynamics(name, settings, states, energy_max)
         })?,
         None => stages.time("binning", || {
             binned_states(name, source, settings, n, energy_max, &mut diagnostics)
@@ -561,18 +584,24 @@ fn run_one(
     })
 }
 
-/// The thermodynamics of the enumerated states of N particles up to `energy_max` (Hartree).
+/// The thermodynamics of the enumerated states of N particles up to `energy_max` (Hartree);
+/// their vectors move into the per-state table.
 fn enumerated_thermodynamics(
     name: CaseName<'_>,
     settings: &ParticleSettings,
-    states: &ManyBodyStates,
+    states: ManyBodyStates,
     energy_max: f64,
 ) -> Result<Counted, StudyError> {
     let eps = settings.thermo.epsilon;
-    let list = states
-        .to_state_list()
-        .map_err(|e| name.unsupported(e.to_string()))?;
     let ground = states.ground_energy();
+    let (occupations, total_states, orbitals_needed) = (
+        states.len(),
+        states.total_states() as f64,
+        states.orbitals_needed(),
+    );
+    let (list, occupied) = states
+        .into_state_list()
+        .map_err(|e| name.unsupported(e.to_string()))?;
     check_energy_grid(
         &settings.thermo.budget,
         ground,
@@ -582,20 +611,20 @@ fn enumerated_thermodynamics(
     )
     .map_err(|e| name.memory(e))?;
     let (rows, corners, table) = states_thermodynamics(
-        &list,
+        list,
         ground,
         energy_max,
         eps,
         settings.thermo.difference,
-        states.occupations().to_vec(),
+        occupied,
     )
     .map_err(|e| name.thermo(e))?;
     Ok(Counted {
         method: "enumerated",
         ground,
-        occupations: Some(states.len()),
-        states: states.total_states() as f64,
-        orbitals_needed: states.orbitals_needed(),
+        occupations: Some(occupations),
+        states: total_states,
+        orbitals_needed,
         per_state: Some(table),
         rows,
         corners,
