@@ -8,6 +8,7 @@ mod common;
 static METER: memory::Meter = memory::Meter;
 
 mod analytic;
+mod canonical_inverse;
 mod cli;
 mod compare_tables;
 mod config;
