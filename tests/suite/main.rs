@@ -9,6 +9,7 @@ static METER: memory::Meter = memory::Meter;
 
 mod allocations;
 mod analytic;
+mod canonical_inverse;
 mod cli;
 mod compare_tables;
 mod config;
