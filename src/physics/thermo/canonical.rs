@@ -229,7 +229,10 @@ fn check_target<M: CanonicalModel + ?Sized>(model: &M, energy: f64) -> Result<()
     }
     let ground = model.ground_energy();
     let limit = model.infinite_temperature_energy();
-    if energy <= ground {
+    // An energy within rounding of the ground energy (e.g. the same ground state summed in
+    // another order) is the ground energy: U(T) stays within an ulp of E_0 over a whole range of
+    // small T there, so no T is determined.
+    if energy <= ground + GROUND_ROUNDING_EPSILONS * f64::EPSILON * ground.abs() {
         return Err(ThermoError::EnergyAtOrBelowGround {
             energy,
             ground,
@@ -245,6 +248,9 @@ fn check_target<M: CanonicalModel + ?Sized>(model: &M, energy: f64) -> Result<()
     }
     Ok(())
 }
+
+/// Energies at most 2ε|E_0| (one or two ulps) above the ground energy E_0 count as E_0.
+const GROUND_ROUNDING_EPSILONS: f64 = 2.0;
 
 /// Error for E outside [U(t_min), U(t_max)].
 fn outside<M: CanonicalModel + ?Sized>(
@@ -1034,5 +1040,26 @@ mod solver_tests {
         let t = got[0].clone().unwrap();
         assert_same_root(&states, energy, t, brent(&states, energy, 1e-3, 10.0));
         assert_same_root(&states, energy, t, 1.0 / (1.0 / (4.0 * f64::EPSILON)).ln());
+    }
+
+    #[test]
+    fn an_energy_within_rounding_of_the_ground_energy_is_the_ground_energy() {
+        // One ulp above E_0 = −1 (the same ground state summed in another order): U(T) equals
+        // it over a whole range of small T, so no T is determined; eight ulps above, T is.
+        let states = StateList::single_particle(vec![-1.0, 0.0], vec![0.0, 0.0]).unwrap();
+        let one_ulp = -(1.0f64.next_down());
+        let got =
+            canonical_temperatures(&states, &[one_ulp, -1.0 + 4.0 * f64::EPSILON], 1e-3, 10.0)
+                .unwrap();
+        assert!(
+            matches!(got[0], Err(ThermoError::EnergyAtOrBelowGround { .. })),
+            "{:?}",
+            got[0]
+        );
+        assert!(got[1].is_ok(), "{:?}", got[1]);
+        assert!(matches!(
+            canonical_temperature(&states, one_ulp, 1e-3, 10.0),
+            Err(ThermoError::EnergyAtOrBelowGround { .. })
+        ));
     }
 }

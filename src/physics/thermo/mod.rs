@@ -137,8 +137,9 @@ pub enum ThermoError {
     /// A target energy is NaN or infinite.
     #[error("the energy must be a finite number (Hartree), got {0}")]
     NonFiniteTarget(f64),
-    /// U(T) = E has no solution with T > 0 because E is at or below the ground energy.
-    #[error("no temperature has U(T) = {energy} Hartree: the energy must lie strictly above the ground energy {ground} Hartree (T → 0) and below the infinite-temperature limit {limit} Hartree")]
+    /// U(T) = E has no solution with T > 0 because E is at or below the ground energy (or within
+    /// 2ε|E_0| above it, where rounding leaves T undetermined).
+    #[error("no temperature has U(T) = {energy} Hartree: the energy must lie above the ground energy {ground} Hartree (T → 0) by more than rounding and below the infinite-temperature limit {limit} Hartree")]
     EnergyAtOrBelowGround {
         /// The requested energy (Hartree).
         energy: f64,
