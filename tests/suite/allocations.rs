@@ -7,7 +7,7 @@
 //! pair-density matrix P. Each also checks that the leaner path computes the same numbers as
 //! the reference one.
 
-use crate::common::square_well;
+use crate::common::{square_well, Rng};
 use crate::memory::{measure, measure_after, LARGE};
 use confine::model::potential::Potential;
 use confine::model::problem::Problem;
@@ -20,18 +20,6 @@ use confine::physics::thermo::{
 };
 use confine::pipeline::config::parse_study;
 use std::path::Path;
-
-/// Small deterministic generator (xorshift64*), uniform in [0, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// `states` states in runs of 1 to 3 exactly equal energies, multiplicities 1, 2 or 4.
 fn degenerate_list(states: usize) -> StateList {

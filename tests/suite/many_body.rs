@@ -4,6 +4,7 @@
 //! energy lattice, within the documented misbinning bound otherwise) and against partition
 //! numbers, and the paper's reference well (U0 = 0.1, a = 20, L = 200).
 
+use crate::common::Rng;
 use confine::model::potential::Potential;
 use confine::model::problem::Problem;
 use confine::physics::many_body::{
@@ -13,18 +14,6 @@ use confine::physics::many_body::{
 use confine::physics::thermo::window_averages;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
-
-/// Small deterministic generator (xorshift64*), uniform in [0, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// M random ascending energies in [-1, 1) (rounded to multiples of `lattice` if given, which
 /// makes exact ties likely) and random kinetic energies in [0, 1).
