@@ -30,6 +30,7 @@
 //! Each lane does exactly the same floating-point operations whatever the other lanes hold, so
 //! a level's result does not depend on which levels share its sweep or on the thread count.
 
+use super::pages::advise_huge_pages;
 use super::SymTridiagonal;
 
 /// Levels solved together by one sweep (two AVX2 registers of f64 per quantity).
@@ -152,8 +153,12 @@ impl<const L: usize> LaneWorkspace<L> {
             let e = if i + 1 < n { t.off[i] } else { 0.0 };
             [e_prev, e, t.diag[i]]
         }));
-        let x = vec![zero; n];
-        advise_huge_pages(&x);
+        // Written, not calloc'ed: the first step reads each row of x before it writes it, and a
+        // read of untouched memory maps the shared zero page, which the write then has to
+        // replace (a second fault, and a TLB shootdown on the other threads of the process).
+        let mut x = Vec::with_capacity(n);
+        advise_huge_pages(x.spare_capacity_mut());
+        x.resize(n, zero);
         let inv = vec![zero; n];
         advise_huge_pages(&inv);
         Self { rows, x, inv }
@@ -702,47 +707,6 @@ fn orthogonalize_against(v: &mut [f64], basis: &[Vec<f64>]) {
     }
 }
 
-/// Asks the kernel to back the whole 2 MiB pages inside `buf` with transparent huge pages.
-///
-/// For the lane workspaces (the rows, iterates and pivots of [`LaneWorkspace`], 15 MB per
-/// thread at n = 1e5), which every step sweeps again: with 4 KiB pages each of their pages
-/// costs a fault per solve, with 2 MiB pages one fault per 512. Not for the n × k output
-/// columns, which are written once: the kernel zeroes a huge page in one go, out of cache,
-/// where a 4 KiB page is zeroed just before its first write; measured at n = 1e6, k = 100
-/// (`CONFINE_TIMING=1000000,100,3` on the tridiagonal bench, 2 threads), advising the columns
-/// too doubled the system time (3.5–4.4 s against 1.6–2.2 s per process) and slowed the best
-/// solve from 1.18–1.39 s to 1.30–2.10 s. Call it before the buffer is first touched: it acts
-/// on the faults that follow (zeroed memory from `vec![0.0; len]` is not touched by the
-/// allocator when it comes fresh from the kernel). On other systems, and where huge pages are
-/// disabled, it does nothing.
-fn advise_huge_pages<T>(buf: &[T]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE_PAGE: usize = 2 << 20;
-        let start = buf.as_ptr() as usize;
-        let end = start + std::mem::size_of_val(buf);
-        // Rounded inwards: only whole huge pages of this allocation.
-        let (lo, hi) = (
-            start.next_multiple_of(HUGE_PAGE),
-            end / HUGE_PAGE * HUGE_PAGE,
-        );
-        if lo < hi {
-            // SAFETY: [lo, hi) is page-aligned and lies inside the live allocation behind `buf`,
-            // which the borrow keeps alive for the call. MADV_HUGEPAGE only marks the mapping as
-            // eligible for huge pages (used at later faults and by khugepaged, which preserves
-            // contents): it never reads, writes or changes the contents of memory, so every
-            // value in the buffer, initialized or not, stays as it was. A failure (EINVAL or
-            // EBUSY where huge pages are unsupported) leaves the mapping unchanged and is
-            // ignored on purpose: the call is advice.
-            unsafe {
-                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = buf;
-}
-
 /// A deterministic unit start vector with components along every eigenvector (pseudo-random).
 pub(super) fn start_vector(seed: u64, v: &mut [f64]) {
     let mut state = seed
@@ -872,41 +836,6 @@ mod tests {
 
     /// The advice reaches the kernel: the mapping holding a 24 MiB buffer is marked for huge
     /// pages (`hg` in the VmFlags of /proc/self/smaps), and the contents are unchanged.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn huge_page_advice_marks_the_mapping_and_keeps_the_contents() {
-        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
-            return; // a kernel without transparent huge pages refuses the advice
-        }
-        let len = 3 << 20;
-        let buffer: Vec<f64> = (0..len).map(|i| i as f64).collect();
-        advise_huge_pages(&buffer);
-        assert!(buffer.iter().enumerate().all(|(i, &x)| x == i as f64));
-        let middle = buffer.as_ptr() as usize + std::mem::size_of_val(&buffer[..]) / 2;
-        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut inside = false;
-        let mut flags = None;
-        for line in smaps.lines() {
-            let range = line
-                .split_whitespace()
-                .next()
-                .and_then(|r| r.split_once('-'));
-            let bounds = range.and_then(|(a, b)| {
-                Some((
-                    usize::from_str_radix(a, 16).ok()?,
-                    usize::from_str_radix(b, 16).ok()?,
-                ))
-            });
-            if let Some((lo, hi)) = bounds {
-                inside = (lo..hi).contains(&middle);
-            } else if inside && line.starts_with("VmFlags:") {
-                flags = Some(line.to_string());
-            }
-        }
-        let flags = flags.expect("the buffer's mapping in /proc/self/smaps");
-        assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
-    }
-
     /// The lanes converge every level of a loose bracket; with too few steps allowed they stop
     /// unconverged and the pivoted solver finishes them: the vectors are eigenvectors either way.
     #[test]

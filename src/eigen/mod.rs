@@ -4,13 +4,15 @@
 //! (the finite-difference Hamiltonian). [`tridiagonal`] implements them with Sturm-count
 //! multisection (which proves completeness, `isolate.rs`), shifted inverse / Rayleigh-quotient
 //! iteration on many levels at once (`inverse.rs`) in O(n) memory per vector, and one
-//! Cholesky-QR pass (`orthonormal.rs`).
+//! Cholesky-QR pass (`orthonormal.rs`). `pages.rs` asks the kernel to back its large buffers
+//! cheaply (huge pages for the workspaces, the output columns populated in one call per task).
 
 pub mod dense;
 mod inverse;
 mod isolate;
 pub mod lanczos;
 mod orthonormal;
+mod pages;
 pub mod sturm;
 pub mod tridiagonal;
 

@@ -22,6 +22,7 @@
 use super::inverse::{self, IterationParams, LaneWorkspace, Level, PivotedLu, Solved, LANE_WIDTH};
 use super::isolate::{self, BracketGoal, Interval};
 use super::orthonormal;
+use super::pages;
 use super::sturm::SturmData;
 use super::{EigenError, SymTridiagonal};
 use rayon::prelude::*;
@@ -387,15 +388,22 @@ fn compute_vectors(ctx: &Context, jobs: &[Job], k: usize) -> (Vec<f64>, Vec<f64>
         .into_par_iter()
         .map_init(
             || (None, None),
-            |(lanes, single), task| match task {
-                VectorTask::Levels(levels, out) => {
-                    let ws = lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(ctx.t));
-                    inverse::solve_levels(ctx.t, &ctx.params, ws, &start, &levels, out)
-                }
-                VectorTask::Cluster(iv, seed, out) => {
-                    let lu = single.get_or_insert_with(|| PivotedLu::new(n));
-                    let bracket = (iv.lo, iv.hi, iv.multiplicity());
-                    inverse::solve_cluster(ctx.t, &ctx.params, lu, bracket, seed, out)
+            |(lanes, single), mut task| {
+                // The task's columns get their memory in one call, in the thread that writes
+                // them, instead of at a page fault per page (see `pages.rs`).
+                let (VectorTask::Levels(_, out) | VectorTask::Cluster(_, _, out)) = &mut task;
+                pages::populate_for_write(out);
+                match task {
+                    VectorTask::Levels(levels, out) => {
+                        let ws =
+                            lanes.get_or_insert_with(|| LaneWorkspace::<LANE_WIDTH>::new(ctx.t));
+                        inverse::solve_levels(ctx.t, &ctx.params, ws, &start, &levels, out)
+                    }
+                    VectorTask::Cluster(iv, seed, out) => {
+                        let lu = single.get_or_insert_with(|| PivotedLu::new(n));
+                        let bracket = (iv.lo, iv.hi, iv.multiplicity());
+                        inverse::solve_cluster(ctx.t, &ctx.params, lu, bracket, seed, out)
+                    }
                 }
             },
         )
