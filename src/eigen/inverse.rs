@@ -834,8 +834,6 @@ mod tests {
         assert_eq!(s8[5].ww.to_bits(), s1[0].ww.to_bits());
     }
 
-    /// The advice reaches the kernel: the mapping holding a 24 MiB buffer is marked for huge
-    /// pages (`hg` in the VmFlags of /proc/self/smaps), and the contents are unchanged.
     /// The lanes converge every level of a loose bracket; with too few steps allowed they stop
     /// unconverged and the pivoted solver finishes them: the vectors are eigenvectors either way.
     #[test]

@@ -25,8 +25,8 @@
 
 /// Asks the kernel to back the whole 2 MiB pages inside `buf` with transparent huge pages.
 ///
-/// For the lane workspaces (the rows, iterates and pivots of [`super::inverse::LaneWorkspace`], 15 MB per
-/// thread at n = 1e5), which every step sweeps again: with 4 KiB pages each of their pages
+/// For the lane workspaces (the rows, iterates and pivots of
+/// [`super::inverse::LaneWorkspace`], 15 MB per thread at n = 1e5), which every step sweeps again: with 4 KiB pages each of their pages
 /// costs a fault per solve, with 2 MiB pages one fault per 512. Not for the n × k output
 /// columns, which are written once: the kernel zeroes a huge page in one go, out of cache,
 /// where a 4 KiB page is zeroed just before its first write; measured at n = 1e6, k = 100
@@ -40,14 +40,7 @@ pub(super) fn advise_huge_pages<T>(buf: &[T]) {
     #[cfg(target_os = "linux")]
     {
         const HUGE_PAGE: usize = 2 << 20;
-        let start = buf.as_ptr() as usize;
-        let end = start + std::mem::size_of_val(buf);
-        // Rounded inwards: only whole huge pages of this allocation.
-        let (lo, hi) = (
-            start.next_multiple_of(HUGE_PAGE),
-            end / HUGE_PAGE * HUGE_PAGE,
-        );
-        if lo < hi {
+        if let Some((lo, hi)) = whole_pages(buf, HUGE_PAGE) {
             // SAFETY: [lo, hi) is page-aligned and lies inside the live allocation behind `buf`,
             // which the borrow keeps alive for the call. MADV_HUGEPAGE only marks the mapping as
             // eligible for huge pages (used at later faults and by khugepaged, which preserves
@@ -76,13 +69,9 @@ pub(super) fn populate_for_write<T>(buf: &mut [T]) -> bool {
             p if p > 0 => p as usize,
             _ => return false,
         };
-        let start = buf.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(buf);
-        // Rounded inwards: only whole pages of this allocation.
-        let (lo, hi) = (start.next_multiple_of(page), end / page * page);
-        if lo >= hi {
+        let Some((lo, hi)) = whole_pages(buf, page) else {
             return false;
-        }
+        };
         // SAFETY: [lo, hi) is page-aligned and lies inside the live allocation behind `buf`,
         // which the exclusive borrow keeps alive and unaliased for the call. For private
         // anonymous memory MADV_POPULATE_WRITE faults in every page as a write would, but
@@ -99,10 +88,22 @@ pub(super) fn populate_for_write<T>(buf: &mut [T]) -> bool {
     }
 }
 
+/// The addresses [lo, hi) of the whole `page`-byte pages inside `buf` (rounded inwards, so
+/// only memory of this allocation), or None when it holds no whole page.
+#[cfg(target_os = "linux")]
+fn whole_pages<T>(buf: &[T], page: usize) -> Option<(usize, usize)> {
+    let start = buf.as_ptr() as usize;
+    let end = start + std::mem::size_of_val(buf);
+    let (lo, hi) = (start.next_multiple_of(page), end / page * page);
+    (lo < hi).then_some((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The advice reaches the kernel: the mapping holding a 24 MiB buffer is marked for huge
+    /// pages (`hg` in the VmFlags of /proc/self/smaps), and the contents are unchanged.
     #[cfg(target_os = "linux")]
     #[test]
     fn huge_page_advice_marks_the_mapping_and_keeps_the_contents() {
