@@ -987,11 +987,13 @@ impl TridiagonalReduction {
         // Sweep j's reflectors cover rows j + 1..n once: at most n(n − 1)/2 numbers in all.
         // Reserved up front (untouched capacity costs no page) so that the store never grows
         // by copying.
-        let (mut chase, mut chase_vectors) = if keep_q {
-            (Vec::new(), Vec::with_capacity(n * n.saturating_sub(1) / 2))
+        let mut chase = Vec::new();
+        let reserve = if keep_q {
+            n * n.saturating_sub(1) / 2
         } else {
-            (Vec::new(), Vec::new())
+            0
         };
+        let mut chase_vectors = Vec::with_capacity(reserve);
         chase_bulges(
             &mut band,
             n,
