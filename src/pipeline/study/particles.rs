@@ -140,28 +140,33 @@ pub struct OrbitalSource<'a> {
     budget: Option<(Budget, GridSize)>,
 }
 
+impl<'a> LevelSolver<'a> {
+    /// The slab's Hamiltonian: `potential` for a particle of mass `mass` (m_e).
+    fn slab(potential: &'a Potential, mass: f64) -> Self {
+        Self::Slab {
+            potential,
+            mass,
+            options: SolverOptions::default(),
+        }
+    }
+}
+
 impl<'a> OrbitalSource<'a> {
     /// Starts from an already computed spectrum of `potential` for a particle of mass `mass`.
     pub fn new(potential: &'a Potential, mass: f64, spectrum: Spectrum) -> Self {
-        Self {
-            solver: LevelSolver::Slab {
-                potential,
-                mass,
-                options: SolverOptions::default(),
-            },
-            spectrum: Cow::Owned(CaseSpectrum::Slab(spectrum)),
-            budget: None,
-        }
+        Self::starting_from(
+            LevelSolver::slab(potential, mass),
+            Cow::Owned(CaseSpectrum::Slab(spectrum)),
+        )
     }
 
     /// Starts from already computed levels of a sphere or cylinder: each level of degeneracy g
     /// is g orbitals.
     pub fn radial(problem: &'a RadialProblem, spectrum: RadialSpectrum) -> Self {
-        Self {
-            solver: LevelSolver::Radial(problem),
-            spectrum: Cow::Owned(CaseSpectrum::Radial(spectrum)),
-            budget: None,
-        }
+        Self::starting_from(
+            LevelSolver::Radial(problem),
+            Cow::Owned(CaseSpectrum::Radial(spectrum)),
+        )
     }
 
     /// Starts from the levels `spectrum` already computed for `problem`, borrowed (not copied)
@@ -169,19 +174,22 @@ impl<'a> OrbitalSource<'a> {
     /// radial).
     pub fn of_case(problem: &'a CaseProblem, spectrum: &'a CaseSpectrum) -> Option<Self> {
         let solver = match (problem, spectrum) {
-            (CaseProblem::Slab(p), CaseSpectrum::Slab(_)) => LevelSolver::Slab {
-                potential: &p.potential,
-                mass: p.mass,
-                options: SolverOptions::default(),
-            },
+            (CaseProblem::Slab(p), CaseSpectrum::Slab(_)) => {
+                LevelSolver::slab(&p.potential, p.mass)
+            }
             (CaseProblem::Radial(p), CaseSpectrum::Radial(_)) => LevelSolver::Radial(p),
             _ => return None,
         };
-        Some(Self {
+        Some(Self::starting_from(solver, Cow::Borrowed(spectrum)))
+    }
+
+    /// The source of `solver` starting from the levels `spectrum`, without a budget.
+    fn starting_from(solver: LevelSolver<'a>, spectrum: Cow<'a, CaseSpectrum>) -> Self {
+        Self {
             solver,
-            spectrum: Cow::Borrowed(spectrum),
+            spectrum,
             budget: None,
-        })
+        }
     }
 
     /// The same source, checking every extension of the spectrum against `budget` before it is
