@@ -9,14 +9,31 @@
 #   cargo build --release && CONFINE_BASE=path/to/older/confine bash benches/alternate_paper.sh [ROUNDS]
 #
 # ROUNDS defaults to 10. Binaries: those of $CONFINE_BASE (when set; several separated by ':'),
-# then target/release/confine. Writes benches/results/paper_alternated.txt and pastes it into
-# benches/README.md (benches/record.sh --paste paper_alternated).
+# then target/release/confine. An entry BINARY=CONFIG runs that binary on CONFIG instead of this
+# tree's configs/paper.toml: a binary older than the keys of today's config runs on the paper
+# config of its own commit (`git show REV:configs/paper.toml > paper-REV.toml`). `-q` is passed
+# only to binaries whose `run --help` lists it. Writes benches/results/paper_alternated.txt and
+# pastes it into benches/README.md (benches/record.sh --paste paper_alternated).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-10}
 bins=()
 [[ -n ${CONFINE_BASE:-} ]] && IFS=: read -ra bins <<<"$CONFINE_BASE"
 bins+=(target/release/confine)
+configs=()
+quiet=()
+for i in "${!bins[@]}"; do
+    configs[i]=configs/paper.toml
+    if [[ ${bins[i]} == *=* ]]; then
+        configs[i]=${bins[i]#*=}
+        bins[i]=${bins[i]%%=*}
+    fi
+    quiet[i]=
+    help=$("${bins[i]}" run --help)
+    if [[ $help == *"-q, --quiet"* ]]; then
+        quiet[i]=-q
+    fi
+done
 out=$(mktemp -d -t confine-alternate.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 report=benches/results/paper_alternated.txt
@@ -26,14 +43,21 @@ for ((r = 0; r < rounds; r++)); do
     for i in "${!bins[@]}"; do
         rm -rf "$out/run"
         /usr/bin/time -f "$i %e %U %S" -a -o "$out/times" \
-            "${bins[$i]}" run configs/paper.toml --out "$out/run" -q >/dev/null
+            "${bins[$i]}" run "${configs[$i]}" --out "$out/run" ${quiet[$i]} >/dev/null
     done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "confine $revision, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), $rounds alternated rounds of"
-    echo "\`confine run configs/paper.toml -q\` per binary; load average before: $load_before, after: $load_after"
-    python3 - "$out/times" "${bins[@]}" <<'PY'
+    echo "\`confine run configs/paper.toml -q\` per binary (its config named when another); load average before: $load_before, after: $load_after"
+    labels=()
+    for i in "${!bins[@]}"; do
+        labels[i]=${bins[i]}
+        if [[ ${configs[i]} != configs/paper.toml ]]; then
+            labels[i]+=" on ${configs[i]}"
+        fi
+    done
+    python3 - "$out/times" "${labels[@]}" <<'PY'
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
