@@ -16,7 +16,12 @@
 //! observables, M′ check), the CPU time, the peak RSS (VmHWM, reset through
 //! /proc/self/clear_refs) and the load average, then the largest difference of E, ⟨K₁ + K₂⟩ and
 //! ⟨W⟩ between the two over the states below E_max. It ends with the ground-state convergence
-//! in M for the reference well and for the same well in L = 60.
+//! in M for the reference well and for the same well in L = 60, and with the rate of the dense
+//! work that dominates the partial solver: one tridiagonal reduction (no Q, one thread) of a
+//! symmetric matrix of each block dimension of M = 70 and M′ = 84, in GFlop/s of (4/3)d³, next
+//! to faer's product of the reduction's trailing update (d × 64 times 64 × d, one thread), and
+//! the CPU time that the reductions of one ε_r variant of the paper run (M solve and M′ check)
+//! need at that rate.
 //! `CONFINE_REPORT_ONLY=1` prints only the report; criterion then times "CI M=70 below E_max"
 //! (with the M′ check) and "CI M=100 below E_max" (orbitals, integrals and CI, as the report's
 //! totals).
@@ -277,11 +282,101 @@ fn convergence_table(box_half_width: f64, sizes: &[usize]) {
     );
 }
 
+/// Block dimensions of the CI with the lowest `m` orbitals of alternating parity (orbital i has
+/// parity (−1)^i, as in a symmetric well): singlet and triplet, each even and odd.
+fn block_dimensions(m: usize) -> [usize; 4] {
+    let mut d = [0; 4];
+    for j in 0..m {
+        for i in 0..=j {
+            let odd = usize::from((i + j) % 2 == 1);
+            d[odd] += 1;
+            if i < j {
+                d[2 + odd] += 1;
+            }
+        }
+    }
+    d
+}
+
+/// Best of `repeats` wall times of `f` (s).
+fn best_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
+    (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The rate of the tridiagonal reduction against faer's matrix product on this machine, and the
+/// reduction time one ε_r variant of the paper run needs (see the module docs).
+fn reduction_rate() {
+    use confine::eigen::dense::{TridiagonalReduction, REDUCTION_BANDWIDTH};
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::{Accum, Mat, Par};
+    let mut variant_seconds = 0.0;
+    for (m, label) in [(70, "M"), (84, "M'")] {
+        for d in block_dimensions(m) {
+            // A fixed pseudo-random symmetric matrix: the reduction's work does not depend on it.
+            let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+            let mut lower = vec![0.0; d * d];
+            for j in 0..d {
+                for i in j..d {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    lower[j * d + i] = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                }
+            }
+            let reduce = best_seconds(3, || {
+                black_box(TridiagonalReduction::from_lower(lower.clone(), d, false));
+            });
+            // The clone is in the timing: subtract the time of a clone alone.
+            let copy = best_seconds(3, || {
+                black_box(lower.clone());
+            });
+            let seconds = reduce - copy;
+            variant_seconds += seconds;
+            let r2 = 2 * REDUCTION_BANDWIDTH;
+            let (a, b) = (
+                Mat::<f64>::from_fn(d, r2, |i, j| (i + j) as f64),
+                Mat::<f64>::zeros(d, r2),
+            );
+            let mut c = Mat::<f64>::zeros(d, d);
+            let product = best_seconds(3, || {
+                triangular::matmul(
+                    c.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Add,
+                    a.as_ref(),
+                    BlockStructure::Rectangular,
+                    b.as_ref().transpose(),
+                    BlockStructure::Rectangular,
+                    -1.0,
+                    Par::Seq,
+                );
+            });
+            let dd = d as f64;
+            println!(
+                "reduction {label}={m} block d = {d}: {seconds:.4} s = {:.1} GFlop/s of (4/3)d^3; faer lower d x {r2} x d product {:.1} GFlop/s",
+                4.0 / 3.0 * dd.powi(3) / seconds / 1e9,
+                (dd * (dd + 1.0) * r2 as f64) / product / 1e9,
+            );
+        }
+    }
+    println!(
+        "reductions of one eps_r variant of the paper run (4 blocks at M = 70, 4 at M' = 84): {variant_seconds:.2} s of one core; load average {}",
+        load_average()
+    );
+}
+
 fn main() {
     before_after(70, 84);
     before_after(100, 100);
     convergence_table(200.0, &[20, 40, 60, 80, 100]);
     convergence_table(60.0, &[20, 40, 60, 80, 100]);
+    reduction_rate();
     if std::env::var_os("CONFINE_REPORT_ONLY").is_some() {
         return;
     }
