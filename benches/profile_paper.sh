@@ -8,7 +8,9 @@
 #   cargo build --release && bash benches/profile_paper.sh [CONFINE_BINARY]
 #
 # With CONFINE_BASE=path/to/an/older/confine it first runs that binary the same way (without
-# --timings, which it may not have) for a before/after of wall time, CPU time and output size.
+# --timings, which it may not have) for a before/after of wall time, CPU time and output size;
+# CONFINE_BASE=BINARY=CONFIG runs it on CONFIG instead (a binary older than the keys of today's
+# config, on its own commit's: `git show REV:configs/paper.toml > paper-REV.toml`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/confine}
@@ -20,9 +22,14 @@ revision=$(git describe --always --dirty)
 {
     echo "confine $revision, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')"
     if [[ -n ${CONFINE_BASE:-} ]]; then
-        echo "before: $CONFINE_BASE ($("$CONFINE_BASE" --version))"
+        base=${CONFINE_BASE%%=*}
+        base_config=configs/paper.toml
+        if [[ $CONFINE_BASE == *=* ]]; then
+            base_config=${CONFINE_BASE#*=}
+        fi
+        echo "before: $base ($("$base" --version)) on $base_config"
         /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M kB" \
-            "$CONFINE_BASE" run configs/paper.toml --out "$out/base" >/dev/null 2>"$out/time"
+            "$base" run "$base_config" --out "$out/base" >/dev/null 2>"$out/time"
         tail -1 "$out/time"
         echo "output: $(du -sb "$out/base" | cut -f1) bytes in $(find "$out/base" -type f | wc -l) files"
         rm -rf "$out/base"
