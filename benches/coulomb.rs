@@ -298,13 +298,21 @@ fn block_dimensions(m: usize) -> [usize; 4] {
     d
 }
 
-/// Best of `repeats` wall times of `f` (s).
-fn best_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
+/// Best of `repeats` wall times of `run` (s), each on a fresh `input()`; neither making the input
+/// nor dropping the result is timed.
+fn best_seconds<T, R>(
+    repeats: usize,
+    mut input: impl FnMut() -> T,
+    mut run: impl FnMut(T) -> R,
+) -> f64 {
     (0..repeats)
         .map(|_| {
+            let x = input();
             let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
+            let result = black_box(run(x));
+            let seconds = start.elapsed().as_secs_f64();
+            drop(result);
+            seconds
         })
         .fold(f64::INFINITY, f64::min)
 }
@@ -329,14 +337,11 @@ fn reduction_rate() {
                     lower[j * d + i] = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
                 }
             }
-            let reduce = best_seconds(3, || {
-                black_box(TridiagonalReduction::from_lower(lower.clone(), d, false));
-            });
-            // The clone is in the timing: subtract the time of a clone alone.
-            let copy = best_seconds(3, || {
-                black_box(lower.clone());
-            });
-            let seconds = reduce - copy;
+            let seconds = best_seconds(
+                3,
+                || lower.clone(),
+                |work| TridiagonalReduction::from_lower(work, d, false),
+            );
             variant_seconds += seconds;
             let r2 = 2 * REDUCTION_BANDWIDTH;
             let (a, b) = (
@@ -344,19 +349,23 @@ fn reduction_rate() {
                 Mat::<f64>::zeros(d, r2),
             );
             let mut c = Mat::<f64>::zeros(d, d);
-            let product = best_seconds(3, || {
-                triangular::matmul(
-                    c.as_mut(),
-                    BlockStructure::TriangularLower,
-                    Accum::Add,
-                    a.as_ref(),
-                    BlockStructure::Rectangular,
-                    b.as_ref().transpose(),
-                    BlockStructure::Rectangular,
-                    -1.0,
-                    Par::Seq,
-                );
-            });
+            let product = best_seconds(
+                3,
+                || (),
+                |()| {
+                    triangular::matmul(
+                        c.as_mut(),
+                        BlockStructure::TriangularLower,
+                        Accum::Add,
+                        a.as_ref(),
+                        BlockStructure::Rectangular,
+                        b.as_ref().transpose(),
+                        BlockStructure::Rectangular,
+                        -1.0,
+                        Par::Seq,
+                    )
+                },
+            );
             let dd = d as f64;
             println!(
                 "reduction {label}={m} block d = {d}: {seconds:.4} s = {:.1} GFlop/s of (4/3)d^3; faer lower d x {r2} x d product {:.1} GFlop/s",
