@@ -26,8 +26,9 @@
 /// Asks the kernel to back the whole 2 MiB pages inside `buf` with transparent huge pages.
 ///
 /// For the lane workspaces (the rows, iterates and pivots of
-/// [`super::inverse::LaneWorkspace`], 15 MB per thread at n = 1e5), which every step sweeps again: with 4 KiB pages each of their pages
-/// costs a fault per solve, with 2 MiB pages one fault per 512. Not for the n × k output
+/// [`super::inverse::LaneWorkspace`], 15 MB per thread at n = 1e5), which every step sweeps
+/// again: with 4 KiB pages each of their pages costs a fault per solve, with 2 MiB pages one
+/// fault per 512. Not for the n × k output
 /// columns, which are written once: the kernel zeroes a huge page in one go, out of cache,
 /// where a 4 KiB page is zeroed just before its first write; measured at n = 1e6, k = 100
 /// (`CONFINE_TIMING=1000000,100,3` on the tridiagonal bench, 2 threads), advising the columns
