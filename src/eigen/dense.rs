@@ -19,6 +19,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor as llt;
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::{Mat, MatRef, Par};
+use std::time::Instant;
 
 use super::sturm::SturmData;
 use super::{lowest_eigenpairs, EigenError, SolverOptions, SymTridiagonal};
@@ -221,6 +222,22 @@ pub struct TridiagonalReduction {
     chase: Vec<ChaseReflector>,
     chase_vectors: Vec<f64>,
     keeps_q: bool,
+    seconds: ReductionSeconds,
+}
+
+/// Wall time of each phase of one [`TridiagonalReduction`] (seconds), for profiles: the first
+/// stage's panels, its symmetric products and its trailing updates, then the bulge chase. The
+/// products and the updates each do about (2/3) n³ flops, the chase about 6 n² b.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReductionSeconds {
+    /// Householder QR of each panel, its T and its explicit V (seconds).
+    pub panels: f64,
+    /// X = A₂₂ V and the correction Y of each panel (seconds).
+    pub products: f64,
+    /// The trailing updates A₂₂ ← A₂₂ − Y Vᵀ − V Yᵀ (seconds).
+    pub updates: f64,
+    /// The bulge chase from the band to the tridiagonal (seconds).
+    pub chase: f64,
 }
 
 /// a b + c, fused (one rounding) when the build targets FMA hardware: Rust never contracts
@@ -373,8 +390,9 @@ fn apply_reflector(v: &[f64], tau: f64, y: &mut [f64]) {
 }
 
 /// First stage: reduces the symmetric matrix in `a` (column-major n × n, lower triangle used and
-/// updated) to a band of lower bandwidth `b`; returns the panels (their V stays in `a`).
-fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
+/// updated) to a band of lower bandwidth `b`; returns the panels (their V stays in `a`) and adds
+/// the wall time of each phase to `seconds`.
+fn reduce_to_band(a: &mut [f64], n: usize, b: usize, seconds: &mut ReductionSeconds) -> Vec<Panel> {
     let mut panels = Vec::new();
     let mut col0 = 0;
     // A panel is needed while some column has entries more than b rows below the diagonal.
@@ -389,12 +407,18 @@ fn reduce_to_band(a: &mut [f64], n: usize, b: usize) -> Vec<Panel> {
             m,
             r: b.min(m),
         };
+        let start = Instant::now();
         let t = factor_panel(a, at);
         let v = explicit_v(a, at);
         let vm = MatRef::from_column_major_slice(&v, m, at.r);
         let tm = MatRef::from_column_major_slice(&t, at.r, at.r);
+        let factored = Instant::now();
         let w = two_sided_correction(a, at, vm, tm);
+        let corrected = Instant::now();
         apply_two_sided_update(a, at, vm, w.as_ref());
+        seconds.panels += (factored - start).as_secs_f64();
+        seconds.products += (corrected - factored).as_secs_f64();
+        seconds.updates += corrected.elapsed().as_secs_f64();
         panels.push(Panel {
             row0,
             col0,
@@ -977,7 +1001,8 @@ impl TridiagonalReduction {
         );
         let mut work = lower;
         let b = REDUCTION_BANDWIDTH.min(n.saturating_sub(1)).max(1);
-        let panels = reduce_to_band(&mut work, n, b);
+        let mut seconds = ReductionSeconds::default();
+        let panels = reduce_to_band(&mut work, n, b, &mut seconds);
         let ld = 2 * b;
         let mut band = vec![0.0; n * ld];
         for c in 0..n {
@@ -994,6 +1019,7 @@ impl TridiagonalReduction {
             0
         };
         let mut chase_vectors = Vec::with_capacity(reserve);
+        let start = Instant::now();
         chase_bulges(
             &mut band,
             n,
@@ -1001,6 +1027,7 @@ impl TridiagonalReduction {
             ld,
             keep_q.then_some((&mut chase, &mut chase_vectors)),
         );
+        seconds.chase = start.elapsed().as_secs_f64();
         let tridiagonal = SymTridiagonal {
             diag: (0..n).map(|i| band[i * ld]).collect(),
             off: (0..n.saturating_sub(1)).map(|i| band[i * ld + 1]).collect(),
@@ -1012,6 +1039,7 @@ impl TridiagonalReduction {
             chase,
             chase_vectors,
             keeps_q: keep_q,
+            seconds,
         }
     }
 
@@ -1030,6 +1058,11 @@ impl TridiagonalReduction {
     /// True if Q was kept.
     pub fn keeps_q(&self) -> bool {
         self.keeps_q
+    }
+
+    /// The wall time of each phase of the reduction (seconds).
+    pub fn seconds(&self) -> ReductionSeconds {
+        self.seconds
     }
 
     /// z ← Q z for the column-major n × k matrix `z` (eigenvectors of T in, of A out);

@@ -429,3 +429,18 @@ fn a_reused_buffer_gives_bitwise_the_same_pairs_and_counts() {
         }
     }
 }
+
+/// The phase times of a reduction are recorded: every phase of a matrix with several panels
+/// takes time, and together they fit inside the wall time of the call.
+#[test]
+fn reduction_phases_are_timed_within_the_call() {
+    let n = 4 * REDUCTION_BANDWIDTH + 5;
+    let a = random_symmetric(n, 7);
+    let start = std::time::Instant::now();
+    let red = TridiagonalReduction::new(a.as_ref(), false);
+    let wall = start.elapsed().as_secs_f64();
+    let s = red.seconds();
+    let phases = [s.panels, s.products, s.updates, s.chase];
+    assert!(phases.iter().all(|&x| x > 0.0), "{s:?}");
+    assert!(phases.iter().sum::<f64>() <= wall, "{s:?} against {wall} s");
+}
