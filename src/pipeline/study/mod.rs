@@ -467,46 +467,61 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         cancel: cancel.clone(),
     };
     cancel.check(name)?;
-    let one = stages.time("one_particle", || {
-        one_particle(&case.name, &solved, &cfg.analysis, &thermo)
-    })?;
+    // The Coulomb study needs only the spectrum: it runs beside the one-particle tables and the
+    // N-particle ensembles (each computes its numbers alone, so none depends on the schedule).
+    let (coulomb_result, single) = rayon::join(
+        || -> Result<_, StudyError> {
+            match (&cfg.coulomb, &problem, &solved.spectrum) {
+                (Some(cc), CaseProblem::Slab(problem), CaseSpectrum::Slab(spectrum)) => {
+                    let settings = coulomb::CoulombSettings {
+                        config: cc,
+                        thermo: &thermo,
+                    };
+                    coulomb::run_coulomb(&case.name, &problem.potential, spectrum, &settings)
+                        .map(Some)
+                }
+                // The config refuses [coulomb] with a sphere or cylinder (slab-only).
+                _ => Ok(None),
+            }
+        },
+        || -> Result<_, StudyError> {
+            let mut stages = timing::StageTimes::default();
+            let one = stages.time("one_particle", || {
+                one_particle(&case.name, &solved, &cfg.analysis, &thermo)
+            })?;
+            cancel.check(name)?;
+            let particle_results = match &cfg.particles {
+                Some(pc) => {
+                    let source = particles::OrbitalSource::of_case(&problem, &solved.spectrum)
+                        .expect("the spectrum is solved from the case's own problem");
+                    let mut source = source.with_budget(budget.clone(), plan.grid);
+                    let settings = particles::ParticleSettings {
+                        config: pc,
+                        state_limit: plan.state_limit.unwrap_or(pc.state_limit),
+                        thermo: &thermo,
+                    };
+                    particles::run_particles(&case.name, &mut source, &settings)?
+                }
+                None => Vec::new(),
+            };
+            Ok((one, particle_results, stages))
+        },
+    );
+    // Errors in the order the stages had when they ran one after the other.
+    let (one, particle_results, one_stages) = single?;
+    let coulomb_result = coulomb_result?;
+    stages.0.extend(one_stages.0);
     diagnostics.extend(one.diagnostics.iter().cloned());
-    cancel.check(name)?;
-    let particle_results = match &cfg.particles {
-        Some(pc) => {
-            let source = particles::OrbitalSource::of_case(&problem, &solved.spectrum)
-                .expect("the spectrum is solved from the case's own problem");
-            let mut source = source.with_budget(budget.clone(), plan.grid);
-            let settings = particles::ParticleSettings {
-                config: pc,
-                state_limit: plan.state_limit.unwrap_or(pc.state_limit),
-                thermo: &thermo,
-            };
-            let results = particles::run_particles(&case.name, &mut source, &settings)?;
-            for r in &results {
-                diagnostics.extend(r.diagnostics.iter().cloned());
-                stages.nest(&format!("particles/N={}", r.particles), &r.stages);
-            }
-            results
+    for r in &particle_results {
+        diagnostics.extend(r.diagnostics.iter().cloned());
+        stages.nest(&format!("particles/N={}", r.particles), &r.stages);
+    }
+    if let Some(r) = &coulomb_result {
+        for v in &r.variants {
+            diagnostics.extend(v.result.diagnostics.iter().cloned());
         }
-        None => Vec::new(),
-    };
-    let coulomb_result = match (&cfg.coulomb, &problem, &solved.spectrum) {
-        (Some(cc), CaseProblem::Slab(problem), CaseSpectrum::Slab(spectrum)) => {
-            let settings = coulomb::CoulombSettings {
-                config: cc,
-                thermo: &thermo,
-            };
-            let r = coulomb::run_coulomb(&case.name, &problem.potential, spectrum, &settings)?;
-            for v in &r.variants {
-                diagnostics.extend(v.result.diagnostics.iter().cloned());
-            }
-            stages.nest("coulomb", &r.stages);
-            Some(r)
-        }
-        // The config refuses [coulomb] with a sphere or cylinder (slab-only).
-        _ => None,
-    };
+        stages.nest("coulomb", &r.stages);
+    }
     diagnostics.extend(under_resolution(
         &problem,
         &solved,
