@@ -470,20 +470,7 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     // The Coulomb study needs only the spectrum: it runs beside the one-particle tables and the
     // N-particle ensembles (each computes its numbers alone, so none depends on the schedule).
     let (coulomb_result, single) = rayon::join(
-        || -> Result<_, StudyError> {
-            match (&cfg.coulomb, &problem, &solved.spectrum) {
-                (Some(cc), CaseProblem::Slab(problem), CaseSpectrum::Slab(spectrum)) => {
-                    let settings = coulomb::CoulombSettings {
-                        config: cc,
-                        thermo: &thermo,
-                    };
-                    coulomb::run_coulomb(&case.name, &problem.potential, spectrum, &settings)
-                        .map(Some)
-                }
-                // The config refuses [coulomb] with a sphere or cylinder (slab-only).
-                _ => Ok(None),
-            }
-        },
+        || case_coulomb(case, &problem, &solved, &thermo),
         || -> Result<_, StudyError> {
             let mut stages = timing::StageTimes::default();
             let one = stages.time("one_particle", || {
@@ -551,6 +538,23 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         stages,
         memory_estimate: budget.accounted(),
     })
+}
+
+/// The `[coulomb]` study of `case` (`None` without one) on its solved spectrum.
+fn case_coulomb(
+    case: &Case,
+    problem: &CaseProblem,
+    solved: &SolvedSpectrum,
+    thermo: &ThermoSettings,
+) -> Result<Option<coulomb::CoulombResult>, StudyError> {
+    match (&case.config.coulomb, problem, &solved.spectrum) {
+        (Some(cc), CaseProblem::Slab(problem), CaseSpectrum::Slab(spectrum)) => {
+            let settings = coulomb::CoulombSettings { config: cc, thermo };
+            coulomb::run_coulomb(&case.name, &problem.potential, spectrum, &settings).map(Some)
+        }
+        // The config refuses [coulomb] with a sphere or cylinder (slab-only).
+        _ => Ok(None),
+    }
 }
 
 /// The study's under-resolution criterion on the levels a slab case used (the reported
