@@ -236,3 +236,23 @@ fn a_sweep_over_eps_r_reports_the_coulomb_shift_per_case() {
         .contains("Coulomb shift [e_1 - e_0]"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Coulomb study runs beside the N-particle ensembles: when these fail, the case reports
+/// their error, not the Coulomb study's (stopped by that failure, or failing too), as when the
+/// ensembles ran first.
+#[test]
+fn a_failure_beside_the_coulomb_study_is_the_error_reported() {
+    let particles = "[particles]\nn = 2\nenergy_per_particle_max = 0.1\nmethod = \"enumerate\"\nstate_limit = 2\n";
+    for coulomb in [
+        "[coulomb]\norbitals = 14\ncheck_orbitals = 18\nenergy_per_particle_max = 0.1\n",
+        // A basis too small for its E_max: the Coulomb study fails too.
+        "[coulomb]\norbitals = 10\nenergy_per_particle_max = 1.0\n",
+    ] {
+        let s = study(&format!("{particles}{coulomb}")).unwrap();
+        let e = confine::pipeline::error_chain(&run_case(&s.cases[0]).unwrap_err());
+        assert!(
+            e.contains("state_limit") && !e.contains("cancel") && !e.contains("coulomb."),
+            "{e}"
+        );
+    }
+}

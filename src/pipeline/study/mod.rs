@@ -468,30 +468,26 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     };
     cancel.check(name)?;
     // The Coulomb study needs only the spectrum: it runs beside the one-particle tables and the
-    // N-particle ensembles (each computes its numbers alone, so none depends on the schedule).
+    // N-particle ensembles (each computes its numbers alone, so none depends on the schedule). A
+    // failure beside it stops it at its next check, as if it had never started.
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let coulomb_thermo = ThermoSettings {
+        cancel: {
+            let (outer, failed) = (cancel.clone(), failed.clone());
+            Cancel::when(move || {
+                outer.requested() || failed.load(std::sync::atomic::Ordering::Relaxed)
+            })
+        },
+        ..thermo.clone()
+    };
     let (coulomb_result, single) = rayon::join(
-        || case_coulomb(case, &problem, &solved, &thermo),
-        || -> Result<_, StudyError> {
-            let mut stages = timing::StageTimes::default();
-            let one = stages.time("one_particle", || {
-                one_particle(&case.name, &solved, &cfg.analysis, &thermo)
-            })?;
-            cancel.check(name)?;
-            let particle_results = match &cfg.particles {
-                Some(pc) => {
-                    let source = particles::OrbitalSource::of_case(&problem, &solved.spectrum)
-                        .expect("the spectrum is solved from the case's own problem");
-                    let mut source = source.with_budget(budget.clone(), plan.grid);
-                    let settings = particles::ParticleSettings {
-                        config: pc,
-                        state_limit: plan.state_limit.unwrap_or(pc.state_limit),
-                        thermo: &thermo,
-                    };
-                    particles::run_particles(&case.name, &mut source, &settings)?
-                }
-                None => Vec::new(),
-            };
-            Ok((one, particle_results, stages))
+        || case_coulomb(case, &problem, &solved, &coulomb_thermo),
+        || {
+            let single = single_particle_stages(case, &problem, &solved, &plan, &thermo);
+            if single.is_err() {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            single
         },
     );
     // Errors in the order the stages had when they ran one after the other.
@@ -538,6 +534,45 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         stages,
         memory_estimate: budget.accounted(),
     })
+}
+
+/// The one-particle thermodynamics and the `[particles]` ensembles of `case` on its solved
+/// spectrum, one after the other, with their stage times.
+fn single_particle_stages(
+    case: &Case,
+    problem: &CaseProblem,
+    solved: &SolvedSpectrum,
+    plan: &plan::CasePlan,
+    thermo: &ThermoSettings,
+) -> Result<
+    (
+        OneParticle,
+        Vec<particles::ParticleResult>,
+        timing::StageTimes,
+    ),
+    StudyError,
+> {
+    let cfg = &case.config;
+    let mut stages = timing::StageTimes::default();
+    let one = stages.time("one_particle", || {
+        one_particle(&case.name, solved, &cfg.analysis, thermo)
+    })?;
+    thermo.cancel.check(CaseName(&case.name))?;
+    let particle_results = match &cfg.particles {
+        Some(pc) => {
+            let source = particles::OrbitalSource::of_case(problem, &solved.spectrum)
+                .expect("the spectrum is solved from the case's own problem");
+            let mut source = source.with_budget(thermo.budget.clone(), plan.grid);
+            let settings = particles::ParticleSettings {
+                config: pc,
+                state_limit: plan.state_limit.unwrap_or(pc.state_limit),
+                thermo,
+            };
+            particles::run_particles(&case.name, &mut source, &settings)?
+        }
+        None => Vec::new(),
+    };
+    Ok((one, particle_results, stages))
 }
 
 /// The `[coulomb]` study of `case` (`None` without one) on its solved spectrum.
