@@ -28,15 +28,14 @@
 /// For the lane workspaces (the rows, iterates and pivots of
 /// [`super::inverse::LaneWorkspace`], 15 MB per thread at n = 1e5), which every step sweeps
 /// again: with 4 KiB pages each of their pages costs a fault per solve, with 2 MiB pages one
-/// fault per 512. Not for the n × k output
-/// columns, which are written once: the kernel zeroes a huge page in one go, out of cache,
-/// where a 4 KiB page is zeroed just before its first write; measured at n = 1e6, k = 100
-/// (`CONFINE_TIMING=1000000,100,3` on the tridiagonal bench, 2 threads), advising the columns
-/// too doubled the system time (3.5–4.4 s against 1.6–2.2 s per process) and slowed the best
-/// solve from 1.18–1.39 s to 1.30–2.10 s. Call it before the buffer is first touched: it acts
-/// on the faults that follow (zeroed memory from `vec![0.0; len]` is not touched by the
-/// allocator when it comes fresh from the kernel). On other systems, and where huge pages are
-/// disabled, it does nothing.
+/// fault per 512. Not for the n × k output columns, which are written once: the kernel zeroes
+/// a huge page in one go, out of cache, where a 4 KiB page is zeroed just before its first
+/// write; measured at n = 1e6, k = 100 (`CONFINE_TIMING=1000000,100,3` on the tridiagonal
+/// bench, 2 threads), advising the columns too doubled the system time (3.5–4.4 s against
+/// 1.6–2.2 s per process) and slowed the best solve from 1.18–1.39 s to 1.30–2.10 s. Call it
+/// before the buffer is first touched: it acts on the faults that follow (zeroed memory from
+/// `vec![0.0; len]` is not touched by the allocator when it comes fresh from the kernel). On
+/// other systems, and where huge pages are disabled, it does nothing.
 pub(super) fn advise_huge_pages<T>(buf: &[T]) {
     #[cfg(target_os = "linux")]
     {

@@ -57,6 +57,7 @@ use crate::resources::{self, Budget, ResourceError};
 use crate::spectrum::{self, SpectrumError};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use thiserror::Error;
 
@@ -470,13 +471,11 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
     // The Coulomb study needs only the spectrum: it runs beside the one-particle tables and the
     // N-particle ensembles (each computes its numbers alone, so none depends on the schedule). A
     // failure beside it stops it at its next check, as if it had never started.
-    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed = std::sync::Arc::new(AtomicBool::new(false));
     let coulomb_thermo = ThermoSettings {
         cancel: {
             let (outer, failed) = (cancel.clone(), failed.clone());
-            Cancel::when(move || {
-                outer.requested() || failed.load(std::sync::atomic::Ordering::Relaxed)
-            })
+            Cancel::when(move || outer.requested() || failed.load(Ordering::Relaxed))
         },
         ..thermo.clone()
     };
@@ -485,7 +484,7 @@ pub fn run_case_with(case: &Case, cancel: &Cancel) -> Result<CaseResult, StudyEr
         || {
             let single = single_particle_stages(case, &problem, &solved, &plan, &thermo);
             if single.is_err() {
-                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                failed.store(true, Ordering::Relaxed);
             }
             single
         },
