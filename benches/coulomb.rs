@@ -27,13 +27,13 @@
 //! need at that rate.
 //! `CONFINE_REPORT_ONLY=1` prints only the report; criterion then times "CI M=70 below E_max"
 //! (with the M′ check) and "CI M=100 below E_max" (orbitals, integrals and CI, as the report's
-//! totals).
+//! totals), and "integrals M=84" (the two-electron integrals of the M′ basis alone).
 
 use confine::model::potential::Potential;
 use confine::model::problem::Problem;
 use confine::physics::coulomb::ci::{
-    convergence, convergence_of, CiProblem, CiSettings, CiSpectrum, CiState, CiStates,
-    StateSelection, Symmetry,
+    convergence, convergence_of, orbital_parities, CiProblem, CiSettings, CiSpectrum, CiState,
+    CiStates, StateSelection, Symmetry, TwoElectronIntegrals,
 };
 use confine::physics::coulomb::{Exchange, SoftCoulomb};
 use confine::spectrum::Spectrum;
@@ -436,6 +436,19 @@ fn main() {
             b.iter(|| run(black_box(&potential), m, basis, CiStates::below(ENERGY_MAX)))
         });
     }
+    // The two-electron integrals alone, for the M′ = 84 basis of the paper run's check.
+    let spectrum = orbitals(&potential, 84);
+    let parities = orbital_parities(&spectrum, 84);
+    group.bench_function("integrals M=84", |b| {
+        b.iter(|| {
+            TwoElectronIntegrals::compute(
+                black_box(&spectrum),
+                84,
+                &SoftCoulomb::default(),
+                parities.as_deref(),
+            )
+        })
+    });
     group.finish();
     criterion.final_summary();
 }

@@ -417,50 +417,96 @@ fn mirror_symmetric(x: &[f64], scale: f64) -> bool {
     (0..n).all(|j| (x[j] + x[n - 1 - j]).abs() <= 1e-12 * scale)
 }
 
+/// The folded kernels of both parities on a mirror-symmetric grid of nodes `x` (bohr), as
+/// column-major squares (Hartree): K_±[a, b] = W(x_a − x_b) ± W(x_a − x_{n−1−b}) for a, b < h
+/// = n/2, and for n odd the centre row and column in K_+ only (K_+[h, b] = W(x_h − x_b) +
+/// W(x_h − x_{n−1−b}), K_+[a, h] = W(x_a − x_h)). Each W is evaluated once for both parities
+/// (the same numbers as a pass per parity); the columns are built in parallel, each a function
+/// of the nodes alone.
+fn folded_kernels(interaction: &SoftCoulomb, x: &[f64]) -> [FoldedKernel; 2] {
+    let n = x.len();
+    let h = n / 2;
+    let centre = n % 2 == 1;
+    let w = |xa: f64, xb: f64| interaction.at_separation(xa - xb);
+    let even_rows = h + usize::from(centre);
+    let mut even = vec![0.0; even_rows * even_rows];
+    let mut odd = vec![0.0; h * h];
+    even.par_chunks_mut(even_rows.max(1))
+        .zip(odd.par_chunks_mut(h.max(1)))
+        .enumerate()
+        .for_each(|(b, (even_col, odd_col))| {
+            for a in 0..h {
+                let (near, mirrored) = (w(x[a], x[b]), w(x[a], x[n - 1 - b]));
+                even_col[a] = near + mirrored;
+                odd_col[a] = near - mirrored;
+            }
+            if centre {
+                even_col[h] = w(x[h], x[b]) + w(x[h], x[n - 1 - b]);
+            }
+        });
+    if centre {
+        // The centre column (b = h) is its own mirror image: counted once.
+        for (a, k) in even[h * even_rows..].iter_mut().enumerate() {
+            *k = w(x[a], x[h]);
+        }
+    }
+    [
+        FoldedKernel {
+            rows: even_rows,
+            values: even,
+        },
+        FoldedKernel {
+            rows: h,
+            values: odd,
+        },
+    ]
+}
+
+/// One folded kernel of [`folded_kernels`]: `rows` × `rows`, column-major (Hartree).
+struct FoldedKernel {
+    rows: usize,
+    values: Vec<f64>,
+}
+
 /// The parity block G = Pᵀ W P (Hartree) of the pair densities of the pairs `columns` (P is
 /// never built: each folded density is formed from the orbitals of `spectrum`), all of parity
-/// `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half
-/// grid x ≤ 0: with ρ(x_{n−1−b}) = sign·ρ(x_b) and W(x_a − x_b) even,
-/// (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the centre node when n is
-/// odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a quarter of the work of U and
-/// half of G. The densities are first projected on parity `sign` (ρ ← (ρ + sign·Jρ)/2): the
-/// unprojected block differs from this by the square of the parity defect only (the cross terms
-/// vanish because W commutes with the mirror J), below [`PARITY_TOLERANCE`]².
+/// `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half grid x ≤ 0 with
+/// the `kernel` of that parity ([`folded_kernels`]): with ρ(x_{n−1−b}) = sign·ρ(x_b) and
+/// W(x_a − x_b) even, (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the
+/// centre node when n is odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a quarter
+/// of the work of U and half of G. The densities are first projected on parity `sign`
+/// (ρ ← (ρ + sign·Jρ)/2): the unprojected block differs from this by the square of the parity
+/// defect only (the cross terms vanish because W commutes with the mirror J), below
+/// [`PARITY_TOLERANCE`]².
 fn folded_parity_block(
-    interaction: &SoftCoulomb,
+    kernel: &FoldedKernel,
     spectrum: &Spectrum,
     columns: &[(usize, usize)],
     sign: f64,
 ) -> Mat<f64> {
-    let x = spectrum.grid.interior();
     let w = spectrum.grid.dual_widths();
-    let n = x.len();
+    let n = spectrum.grid.interior().len();
     let h = n / 2;
     let cnt = columns.len();
-    // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there).
-    let centre = n % 2 == 1 && sign > 0.0;
-    let rows = h + usize::from(centre);
-    let half = Mat::<f64>::from_fn(rows, cnt, |a, c| {
-        let (i, k) = columns[c];
-        let p = |j| pair_density(&w, spectrum.amplitude(i), spectrum.amplitude(k), j);
-        if a < h {
-            0.5 * (p(a) + sign * p(n - 1 - a))
-        } else {
-            p(h)
-        }
-    });
-    let mut u = kernel_products(
-        |a, b| {
-            let w = |xa: f64, xb: f64| interaction.at_separation(xa - xb);
-            if b < h {
-                w(x[a], x[b]) + sign * w(x[a], x[n - 1 - b])
-            } else {
-                w(x[a], x[h])
+    // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there):
+    // the even kernel has its row.
+    let rows = kernel.rows;
+    let mut half = vec![0.0; rows * cnt];
+    half.par_chunks_mut(rows.max(1))
+        .zip(columns.par_iter())
+        .for_each(|(col, &(i, k))| {
+            let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
+            let p = |j| pair_density(&w, a, b, j);
+            for (r, x) in col.iter_mut().enumerate() {
+                *x = if r < h {
+                    0.5 * (p(r) + sign * p(n - 1 - r))
+                } else {
+                    p(h)
+                };
             }
-        },
-        rows,
-        half.as_ref(),
-    );
+        });
+    let half = MatRef::from_column_major_slice(&half, rows, cnt);
+    let mut u = kernel_products(|a, b| kernel.values[b * rows + a], rows, half);
     // Σ over the whole grid = 2 Σ over the half + the centre once. The 2 goes on the rows of U
     // off the centre instead of on a doubled copy of the densities: doubling is exact, so each
     // product ρ·(2u) is the same rounding of 2ρu as (2ρ)·u.
@@ -469,7 +515,7 @@ fn folded_parity_block(
             u[(a, c)] *= 2.0;
         }
     }
-    coulomb_block(half.as_ref(), u.as_ref(), 0, cnt)
+    coulomb_block(half, u.as_ref(), 0, cnt)
 }
 
 /// The symmetric block G = Pᵀ U (Hartree) of the `cnt` pair columns from `off` (one parity
@@ -543,17 +589,14 @@ impl TwoElectronIntegrals {
         let scale = grid.nodes().last().map_or(1.0, |l| l.abs().max(1.0));
         let blocks = if layout.classes == 2 && mirror_symmetric(x, scale) {
             // Class 0 holds the even pair densities (orbitals of equal parity), class 1 the odd.
+            let kernels = folded_kernels(&interaction, x);
             [1.0, -1.0]
                 .into_iter()
+                .zip(&kernels)
                 .enumerate()
-                .map(|(c, sign)| {
+                .map(|(c, (sign, kernel))| {
                     let (off, cnt) = (layout.offsets[c], layout.counts[c]);
-                    folded_parity_block(
-                        &interaction,
-                        spectrum,
-                        &layout.columns[off..off + cnt],
-                        sign,
-                    )
+                    folded_parity_block(kernel, spectrum, &layout.columns[off..off + cnt], sign)
                 })
                 .collect()
         } else {
