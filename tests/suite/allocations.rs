@@ -198,8 +198,9 @@ fn folded_integrals_never_hold_the_pair_density_matrix() {
     let g_bytes = 8 * (even * even + (pairs - even) * (pairs - even)) as u64;
     let p_bytes = 8 * (n * pairs) as u64;
     eprintln!("integrals: {usage:?}, G {g_bytes} bytes, P {p_bytes} bytes");
-    // The two blocks G are kept; beside them only the folded densities and potentials of one
-    // class (a quarter of P each) and a block of kernel rows.
+    // The two blocks G are kept; beside them only the folded densities of both classes (half of
+    // P), their potentials until each is summed into its G (half of P) and a block of kernel
+    // rows per class.
     assert!(
         usage.peak < g_bytes + p_bytes,
         "peak {} bytes, G {g_bytes} bytes, P {p_bytes} bytes",

@@ -18,7 +18,7 @@
 //! checked to [`PARITY_TOLERANCE`]), G[(ik), (jl)] vanishes unless ρ_ik and ρ_jl have the same
 //! parity, and only the two parity blocks of G are computed (half the work and memory), each
 //! folded onto the half grid x ≤ 0 (a quarter of the work of U, half of G's: see
-//! `folded_parity_block`).
+//! `folded_parity_blocks`).
 //!
 //! **CI basis and Hamiltonian.** Spatial two-electron functions of a definite exchange symmetry:
 //! |ii⟩_S = ψ_i(x₁)ψ_i(x₂), |ij⟩_± = [ψ_i(x₁)ψ_j(x₂) ± ψ_j(x₁)ψ_i(x₂)]/√2 (i < j); the symmetric
@@ -373,39 +373,59 @@ fn weighted_pair_densities(spectrum: &Spectrum, columns: &[(usize, usize)]) -> V
 /// does not depend on the number of threads (a threaded faer product may split its sums by
 /// thread count).
 fn pair_potentials(interaction: &SoftCoulomb, x: &[f64], p: MatRef<'_, f64>) -> Mat<f64> {
-    kernel_products(|a, b| interaction.at_separation(x[a] - x[b]), p.nrows(), p)
+    let [u] = kernel_products(
+        |r0, [wb]: &mut [Mat<f64>; 1]| {
+            for b in 0..wb.ncols() {
+                for a in 0..wb.nrows() {
+                    wb[(a, b)] = interaction.at_separation(x[r0 + a] - x[b]);
+                }
+            }
+        },
+        [p],
+    );
+    u
 }
 
-/// U = K P (Hartree) for the `rows` × P.nrows() kernel K(a, b), built [`ROW_BLOCK`] rows at a
-/// time and applied in fixed column blocks (see [`pair_potentials`]).
-fn kernel_products(
-    kernel: impl Fn(usize, usize) -> f64,
-    rows_total: usize,
-    p: MatRef<'_, f64>,
-) -> Mat<f64> {
-    let (n, pairs) = (p.nrows(), p.ncols());
-    let mut u = Mat::<f64>::zeros(rows_total, pairs);
+/// U_c = K_c P_c (Hartree) for each of the C square kernels K_c (as many rows as P_c), built
+/// [`ROW_BLOCK`] rows at a time by `fill(r0, blocks)` (block c: rows r0.. of K_c, at most
+/// ROW_BLOCK of them, all its columns; C kernels at once, so that a fill can share work
+/// between them) and applied in fixed column blocks (see [`pair_potentials`]).
+fn kernel_products<const C: usize>(
+    fill: impl Fn(usize, &mut [Mat<f64>; C]),
+    p: [MatRef<'_, f64>; C],
+) -> [Mat<f64>; C] {
+    let mut u = p.map(|p| Mat::<f64>::zeros(p.nrows(), p.ncols()));
+    let rows_total = p.iter().map(|p| p.nrows()).max().unwrap_or(0);
     let mut r0 = 0;
     while r0 < rows_total {
-        let rows = ROW_BLOCK.min(rows_total - r0);
-        let wb = Mat::<f64>::from_fn(rows, n, |a, b| kernel(r0 + a, b));
-        u.as_mut()
-            .subrows_mut(r0, rows)
-            .par_col_chunks_mut(COLUMN_BLOCK)
-            .enumerate()
-            .for_each(|(b, ub)| {
-                let c0 = b * COLUMN_BLOCK;
-                let cols = ub.ncols();
-                matmul(
-                    ub,
-                    Accum::Replace,
-                    wb.as_ref(),
-                    p.subcols(c0, cols),
-                    1.0,
-                    Par::Seq,
-                );
-            });
-        r0 += rows;
+        let mut blocks = p.map(|p| {
+            let n = p.nrows();
+            Mat::<f64>::zeros(ROW_BLOCK.min(n.saturating_sub(r0)), n)
+        });
+        fill(r0, &mut blocks);
+        for ((u, wb), p) in u.iter_mut().zip(&blocks).zip(p) {
+            let rows = wb.nrows();
+            if rows == 0 {
+                continue;
+            }
+            u.as_mut()
+                .subrows_mut(r0, rows)
+                .par_col_chunks_mut(COLUMN_BLOCK)
+                .enumerate()
+                .for_each(|(b, ub)| {
+                    let c0 = b * COLUMN_BLOCK;
+                    let cols = ub.ncols();
+                    matmul(
+                        ub,
+                        Accum::Replace,
+                        wb.as_ref(),
+                        p.subcols(c0, cols),
+                        1.0,
+                        Par::Seq,
+                    );
+                });
+        }
+        r0 += ROW_BLOCK;
     }
     u
 }
@@ -417,105 +437,104 @@ fn mirror_symmetric(x: &[f64], scale: f64) -> bool {
     (0..n).all(|j| (x[j] + x[n - 1 - j]).abs() <= 1e-12 * scale)
 }
 
-/// The folded kernels of both parities on a mirror-symmetric grid of nodes `x` (bohr), as
-/// column-major squares (Hartree): K_±[a, b] = W(x_a − x_b) ± W(x_a − x_{n−1−b}) for a, b < h
-/// = n/2, and for n odd the centre row and column in K_+ only (K_+[h, b] = W(x_h − x_b) +
-/// W(x_h − x_{n−1−b}), K_+[a, h] = W(x_a − x_h)). Each W is evaluated once for both parities
-/// (the same numbers as a pass per parity); the columns are built in parallel, each a function
-/// of the nodes alone.
-fn folded_kernels(interaction: &SoftCoulomb, x: &[f64]) -> [FoldedKernel; 2] {
+/// Rows r0.. of the folded kernels of both parities on a mirror-symmetric grid of nodes `x`
+/// (bohr), into `even` and `odd` (Hartree; as many rows as each holds, and h = n/2 columns,
+/// plus the centre in `even` when n is odd): K_±[a, b] = W(x_a − x_b) ± W(x_a − x_{n−1−b}) for
+/// a, b < h, the centre row K_+[h, b] = W(x_h − x_b) + W(x_h − x_{n−1−b}) and the centre
+/// column K_+[a, h] = W(x_a − x_h). Each W is evaluated once for both parities: the same
+/// numbers as a pass per parity (w₁ ± w₂ is w₁ + (±1)·w₂ exactly).
+fn folded_kernel_rows(
+    interaction: &SoftCoulomb,
+    x: &[f64],
+    r0: usize,
+    [even, odd]: &mut [Mat<f64>; 2],
+) {
     let n = x.len();
     let h = n / 2;
-    let centre = n % 2 == 1;
-    let w = |xa: f64, xb: f64| interaction.at_separation(xa - xb);
-    let even_rows = h + usize::from(centre);
-    let mut even = vec![0.0; even_rows * even_rows];
-    let mut odd = vec![0.0; h * h];
-    even.par_chunks_mut(even_rows.max(1))
-        .zip(odd.par_chunks_mut(h.max(1)))
+    let w = |a: usize, b: usize| interaction.at_separation(x[a] - x[b]);
+    // Column by column in parallel: each entry is a function of the nodes alone.
+    let odd_rows = odd.nrows();
+    even.as_mut()
+        .subcols_mut(0, h)
+        .par_col_chunks_mut(1)
+        .zip(odd.as_mut().par_col_chunks_mut(1))
         .enumerate()
-        .for_each(|(b, (even_col, odd_col))| {
-            for a in 0..h {
-                let (near, mirrored) = (w(x[a], x[b]), w(x[a], x[n - 1 - b]));
-                even_col[a] = near + mirrored;
-                odd_col[a] = near - mirrored;
-            }
-            if centre {
-                even_col[h] = w(x[h], x[b]) + w(x[h], x[n - 1 - b]);
+        .for_each(|(b, (mut even, mut odd))| {
+            for r in 0..even.nrows() {
+                let a = r0 + r;
+                if a < h {
+                    let (near, mirrored) = (w(a, b), w(a, n - 1 - b));
+                    even[(r, 0)] = near + mirrored;
+                    if r < odd_rows {
+                        odd[(r, 0)] = near - mirrored;
+                    }
+                } else {
+                    even[(r, 0)] = w(h, b) + w(h, n - 1 - b);
+                }
             }
         });
-    if centre {
+    if even.ncols() > h {
         // The centre column (b = h) is its own mirror image: counted once.
-        for (a, k) in even[h * even_rows..].iter_mut().enumerate() {
-            *k = w(x[a], x[h]);
+        for r in 0..even.nrows() {
+            even[(r, h)] = w(r0 + r, h);
         }
     }
-    [
-        FoldedKernel {
-            rows: even_rows,
-            values: even,
-        },
-        FoldedKernel {
-            rows: h,
-            values: odd,
-        },
-    ]
 }
 
-/// One folded kernel of [`folded_kernels`]: `rows` × `rows`, column-major (Hartree).
-struct FoldedKernel {
-    rows: usize,
-    values: Vec<f64>,
-}
-
-/// The parity block G = Pᵀ W P (Hartree) of the pair densities of the pairs `columns` (P is
-/// never built: each folded density is formed from the orbitals of `spectrum`), all of parity
-/// `sign` (+1 even, −1 odd), on a mirror-symmetric grid, folded onto the half grid x ≤ 0 with
-/// the `kernel` of that parity ([`folded_kernels`]): with ρ(x_{n−1−b}) = sign·ρ(x_b) and
-/// W(x_a − x_b) even, (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the
-/// centre node when n is odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a quarter
-/// of the work of U and half of G. The densities are first projected on parity `sign`
+/// The parity blocks [even, odd] of G = Pᵀ W P (Hartree) of the pair densities of the pairs
+/// `columns` (P is never built: each folded density is formed from the orbitals of
+/// `spectrum`), the even pairs first, on a mirror-symmetric grid, folded onto the half grid
+/// x ≤ 0 ([`folded_kernel_rows`]): with ρ(x_{n−1−b}) = sign·ρ(x_b) (sign = +1 even, −1 odd)
+/// and W(x_a − x_b) even, (Wρ)(x_a) = Σ_{b<h} [W(x_a − x_b) + sign·W(x_a + x_b)] ρ(x_b) (+ the
+/// centre node when n is odd) and Σ_a ρ(x_a) (Wρ′)(x_a) = 2 Σ_{a<h} … (+ the centre): a
+/// quarter of the work of U and half of G. The densities are first projected on their parity
 /// (ρ ← (ρ + sign·Jρ)/2): the unprojected block differs from this by the square of the parity
 /// defect only (the cross terms vanish because W commutes with the mirror J), below
 /// [`PARITY_TOLERANCE`]².
-fn folded_parity_block(
-    kernel: &FoldedKernel,
+fn folded_parity_blocks(
+    interaction: &SoftCoulomb,
     spectrum: &Spectrum,
-    columns: &[(usize, usize)],
-    sign: f64,
-) -> Mat<f64> {
+    columns: [&[(usize, usize)]; 2],
+) -> [Mat<f64>; 2] {
+    let x = spectrum.grid.interior();
     let w = spectrum.grid.dual_widths();
-    let n = spectrum.grid.interior().len();
+    let n = x.len();
     let h = n / 2;
-    let cnt = columns.len();
-    // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there):
-    // the even kernel has its row.
-    let rows = kernel.rows;
-    let mut half = vec![0.0; rows * cnt];
-    half.par_chunks_mut(rows.max(1))
-        .zip(columns.par_iter())
-        .for_each(|(col, &(i, k))| {
-            let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
-            let p = |j| pair_density(&w, a, b, j);
-            for (r, x) in col.iter_mut().enumerate() {
-                *x = if r < h {
-                    0.5 * (p(r) + sign * p(n - 1 - r))
-                } else {
-                    p(h)
-                };
+    // The centre node x = 0 (n odd) carries the even densities only (odd ones vanish there).
+    let rows = [h + n % 2, h];
+    let halves = [(0, 1.0), (1, -1.0)].map(|(c, sign)| {
+        let mut half = vec![0.0; rows[c] * columns[c].len()];
+        half.par_chunks_mut(rows[c].max(1))
+            .zip(columns[c].par_iter())
+            .for_each(|(col, &(i, k))| {
+                let (a, b) = (spectrum.amplitude(i), spectrum.amplitude(k));
+                let p = |j| pair_density(&w, a, b, j);
+                for (r, x) in col.iter_mut().enumerate() {
+                    *x = if r < h {
+                        0.5 * (p(r) + sign * p(n - 1 - r))
+                    } else {
+                        p(h)
+                    };
+                }
+            });
+        half
+    });
+    let p = [0, 1].map(|c| MatRef::from_column_major_slice(&halves[c], rows[c], columns[c].len()));
+    let [even, odd] = kernel_products(
+        |r0, blocks| folded_kernel_rows(interaction, x, r0, blocks),
+        p,
+    );
+    [(0, even), (1, odd)].map(|(c, mut u)| {
+        // Σ over the whole grid = 2 Σ over the half + the centre once. The 2 goes on the rows of
+        // U off the centre instead of on a doubled copy of the densities: doubling is exact, so
+        // each product ρ·(2u) is the same rounding of 2ρu as (2ρ)·u.
+        for col in 0..u.ncols() {
+            for a in 0..h {
+                u[(a, col)] *= 2.0;
             }
-        });
-    let half = MatRef::from_column_major_slice(&half, rows, cnt);
-    let mut u = kernel_products(|a, b| kernel.values[b * rows + a], rows, half);
-    // Σ over the whole grid = 2 Σ over the half + the centre once. The 2 goes on the rows of U
-    // off the centre instead of on a doubled copy of the densities: doubling is exact, so each
-    // product ρ·(2u) is the same rounding of 2ρu as (2ρ)·u.
-    for c in 0..cnt {
-        for a in 0..h {
-            u[(a, c)] *= 2.0;
         }
-    }
-    coulomb_block(half, u.as_ref(), 0, cnt)
+        coulomb_block(p[c], u.as_ref(), 0, columns[c].len())
+    })
 }
 
 /// The symmetric block G = Pᵀ U (Hartree) of the `cnt` pair columns from `off` (one parity
@@ -589,16 +608,11 @@ impl TwoElectronIntegrals {
         let scale = grid.nodes().last().map_or(1.0, |l| l.abs().max(1.0));
         let blocks = if layout.classes == 2 && mirror_symmetric(x, scale) {
             // Class 0 holds the even pair densities (orbitals of equal parity), class 1 the odd.
-            let kernels = folded_kernels(&interaction, x);
-            [1.0, -1.0]
-                .into_iter()
-                .zip(&kernels)
-                .enumerate()
-                .map(|(c, (sign, kernel))| {
-                    let (off, cnt) = (layout.offsets[c], layout.counts[c]);
-                    folded_parity_block(kernel, spectrum, &layout.columns[off..off + cnt], sign)
-                })
-                .collect()
+            let columns = [0, 1].map(|c| {
+                let (off, cnt) = (layout.offsets[c], layout.counts[c]);
+                &layout.columns[off..off + cnt]
+            });
+            folded_parity_blocks(&interaction, spectrum, columns).into()
         } else {
             let p = weighted_pair_densities(spectrum, &layout.columns);
             let p = MatRef::from_column_major_slice(&p, n, pairs);
